@@ -1,0 +1,36 @@
+//! The candidate list, profile and stage moves.
+use crate::error::AppError;
+use crate::model::{CandidatePage, CandidateProfile, CandidateQuery, JobSummary, Stage};
+use leptos::prelude::*;
+
+#[server(prefix = "/api", endpoint = "list_candidates")]
+pub async fn list_candidates(query: CandidateQuery) -> Result<CandidatePage, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::ViewCandidates).await?;
+    services::candidates::list(&auth::state()?.db, &user, &query).await
+}
+
+#[server(prefix = "/api", endpoint = "list_jobs")]
+pub async fn list_jobs() -> Result<Vec<JobSummary>, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::ViewCandidates).await?;
+    services::candidates::jobs(&auth::state()?.db, &user).await
+}
+
+#[server(prefix = "/api", endpoint = "get_candidate")]
+pub async fn get_candidate(id: i64) -> Result<CandidateProfile, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::ViewCandidates).await?;
+    services::candidates::profile(&auth::state()?.db, &user, id).await
+}
+
+#[server(prefix = "/api", endpoint = "move_stage")]
+pub async fn move_stage(application_id: i64, stage: Stage) -> Result<Stage, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::MoveStage).await?;
+    services::candidates::move_stage(&auth::state()?.db, &user, application_id, stage).await
+}

@@ -1,0 +1,3 @@
+//! Server functions: session → authorize → service → DTO. No SQL here.
+pub mod auth;
+pub mod candidates;

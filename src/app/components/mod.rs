@@ -1,0 +1,61 @@
+//! Small pieces shared by pages: times in the viewer's zone, status badges, error notices.
+use crate::error::AppError;
+use crate::model::{Stage, VerificationStatus};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+/// A UTC instant: rendered in UTC on the server, then in the viewer's own zone once hydrated.
+#[component]
+pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
+    let (text, set_text) = signal(at.format("%Y-%m-%d %H:%M UTC").to_string());
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.timestamp_millis() as f64));
+            let opts = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&opts, &"dateStyle".into(), &"medium".into());
+            let _ = js_sys::Reflect::set(&opts, &"timeStyle".into(), &"short".into());
+            let _ = js_sys::Reflect::set(&opts, &"timeZoneName".into(), &"short".into());
+            set_text.set(String::from(date.to_locale_string("default", &opts)));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = set_text;
+    });
+    view! { <time datetime=at.to_rfc3339()>{text}</time> }
+}
+
+#[component]
+pub fn StatusBadge(status: VerificationStatus) -> impl IntoView {
+    view! { <span class=format!("badge badge-{}", status.as_str())>{status.label()}</span> }
+}
+
+#[component]
+pub fn StageLabel(stage: Stage) -> impl IntoView {
+    view! { <span class=format!("stage stage-{}", stage.as_str())>{stage.label()}</span> }
+}
+
+/// An error in words the user can act on; also sets the page's HTTP status during SSR.
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(code) = http::StatusCode::from_u16(error.status()) {
+            res.set_status(code);
+        }
+    }
+    match error {
+        AppError::Unauthenticated => view! {
+            <p role="alert" class="error">"Your session has ended. " <a href="/login">"Sign in again"</a></p>
+        }
+            .into_any(),
+        AppError::NotFound => view! {
+            <div class="not-found">
+                <h1>"Not found"</h1>
+                <p>"There is nothing here, or you do not have access to it."</p>
+                <p><a href="/candidates">"Back to candidates"</a></p>
+            </div>
+        }
+            .into_any(),
+        other => view! { <p role="alert" class="error">{other.to_string()}</p> }.into_any(),
+    }
+}

@@ -1,0 +1,153 @@
+//! The candidate list: search, job and stage filters kept in the URL, keyset pages.
+use crate::api::candidates::{list_candidates, list_jobs};
+use crate::app::components::{ErrorNotice, StageLabel, StatusBadge};
+use crate::model::{CandidateQuery, Stage};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::use_query_map;
+
+/// The list URL for a query, keeping only the filters that are set.
+pub fn list_href(q: &CandidateQuery) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
+        parts.push(format!("q={}", urlencode(s)));
+    }
+    if let Some(j) = q.job_id {
+        parts.push(format!("job={j}"));
+    }
+    if let Some(s) = q.stage {
+        parts.push(format!("stage={}", s.as_str()));
+    }
+    if let Some(b) = q.before {
+        parts.push(format!("before={b}"));
+    }
+    if parts.is_empty() {
+        "/candidates".into()
+    } else {
+        format!("/candidates?{}", parts.join("&"))
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+pub fn CandidatesPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = move || {
+        let q = query_map.read();
+        CandidateQuery {
+            search: q.get("q").filter(|s| !s.trim().is_empty()),
+            job_id: q.get("job").and_then(|s| s.parse().ok()),
+            stage: q.get("stage").and_then(|s| s.parse().ok()),
+            before: q.get("before").and_then(|s| s.parse().ok()),
+        }
+    };
+    let page = Resource::new(query, list_candidates);
+    let jobs = Resource::new(|| (), |_| list_jobs());
+
+    view! {
+        <Title text="Candidates · Clearance"/>
+        <h1>"Candidates"</h1>
+        <Form method="GET" action="/candidates" attr:class="filters" attr:role="search" attr:aria-label="Filter candidates">
+            <div class="field">
+                <label for="filter-search">"Search"</label>
+                <input id="filter-search" type="search" name="q" placeholder="Name or email" prop:value=move || query().search.unwrap_or_default()/>
+            </div>
+            <div class="field">
+                <label for="filter-job">"Job"</label>
+                <select id="filter-job" name="job">
+                    <option value="">"All jobs"</option>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let selected = query().job_id;
+                            jobs.await
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|j| view! { <option value=j.id.to_string() selected=Some(j.id) == selected>{j.title}</option> })
+                                .collect_view()
+                        })}
+                    </Transition>
+                </select>
+            </div>
+            <div class="field">
+                <label for="filter-stage">"Stage"</label>
+                <select id="filter-stage" name="stage">
+                    <option value="">"All stages"</option>
+                    {move || {
+                        let selected = query().stage;
+                        Stage::ALL
+                            .into_iter()
+                            .map(|s| view! { <option value=s.as_str() selected=Some(s) == selected>{s.label()}</option> })
+                            .collect_view()
+                    }}
+                </select>
+            </div>
+            <button type="submit">"Apply filters"</button>
+            <A href="/candidates" attr:class="clear-filters">"Clear"</A>
+        </Form>
+        <Transition fallback=|| view! { <p class="loading">"Loading candidates…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(p) => {
+                        let q = query();
+                        let next = p.next_before.map(|b| list_href(&CandidateQuery { before: Some(b), ..q.clone() }));
+                        let first = q.before.is_some().then(|| list_href(&CandidateQuery { before: None, ..q.clone() }));
+                        view! {
+                            <p class="count" aria-live="polite">{format!("{} candidate application(s)", p.total)}</p>
+                            <table class="candidates">
+                                <caption class="visually-hidden">"Candidates"</caption>
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Name"</th>
+                                        <th scope="col">"Email"</th>
+                                        <th scope="col">"Job"</th>
+                                        <th scope="col">"Stage"</th>
+                                        <th scope="col">"Verification"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {p.rows.into_iter().map(|r| view! {
+                                        <tr>
+                                            <td><A href=format!("/candidates/{}", r.candidate_id)>{r.name}</A></td>
+                                            <td>{r.email}</td>
+                                            <td>{r.job_title}</td>
+                                            <td><StageLabel stage=r.stage/></td>
+                                            <td><StatusBadge status=r.verification_status/></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <nav class="pager" aria-label="Pagination">
+                                {first.map(|href| view! { <A href=href>"First page"</A> })}
+                                {next.map(|href| view! { <A href=href>"Next page"</A> })}
+                            </nav>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn href_keeps_only_set_filters() {
+        assert_eq!(list_href(&CandidateQuery::default()), "/candidates");
+        let q = CandidateQuery { search: Some("Ada L&x".into()), job_id: Some(3), stage: Some(Stage::Offer), before: Some(40) };
+        assert_eq!(list_href(&q), "/candidates?q=Ada+L%26x&job=3&stage=offer&before=40");
+    }
+}

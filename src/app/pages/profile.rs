@@ -1,0 +1,154 @@
+//! The candidate profile: header with the verification panel, applications, stage moves and history.
+use crate::api::candidates::{get_candidate, MoveStage};
+use crate::app::components::{ErrorNotice, LocalTime, StageLabel, StatusBadge};
+use crate::error::AppError;
+use crate::model::{Application, CandidateProfile, VerificationPanel, VerificationStatus};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn CandidateProfilePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok());
+    let move_stage = ServerAction::<MoveStage>::new();
+    let profile = Resource::new(
+        move || (id(), move_stage.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_candidate(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading candidate…"</p> }>
+            {move || Suspend::new(async move {
+                match profile.await {
+                    Ok(p) => view! { <Profile profile=p move_stage=move_stage/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> impl IntoView {
+    let name = format!("{} {}", profile.first_name, profile.last_name);
+    let contact = [Some(profile.email.clone()), profile.phone.clone().filter(|s| !s.is_empty()), profile.location.clone().filter(|s| !s.is_empty())]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let summary = profile
+        .applications
+        .iter()
+        .map(|a| format!("{} — {}", a.job.title, a.stage.label()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let can_move = profile.can_move_stage;
+    let move_error = move || move_stage.value().get().and_then(|r| r.err());
+    view! {
+        <Title text=format!("{name} · Clearance")/>
+        <article class="profile">
+            <header class="profile-header">
+                <div class="identity">
+                    <h1>{name}</h1>
+                    <p class="contact">{contact}</p>
+                    <p class="summary">{summary}</p>
+                </div>
+                <VerificationPanelView panel=profile.verification.clone()/>
+            </header>
+            {move || move_error().map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
+            <section aria-labelledby="applications-heading">
+                <h2 id="applications-heading">"Applications"</h2>
+                {profile
+                    .applications
+                    .into_iter()
+                    .map(|a| view! { <ApplicationCard application=a can_move=can_move move_stage=move_stage/> })
+                    .collect_view()}
+            </section>
+        </article>
+    }
+}
+
+/// Whether a hiring manager may proceed: only a verified candidate is a go.
+pub fn go_no_go(status: VerificationStatus) -> &'static str {
+    if status == VerificationStatus::Verified {
+        "Go: identity verified"
+    } else {
+        "No-go: identity not verified yet"
+    }
+}
+
+#[component]
+fn VerificationPanelView(panel: VerificationPanel) -> impl IntoView {
+    let details = panel.reason_codes.is_some();
+    view! {
+        <section class="verification card" aria-label="Verification">
+            <h2>"Verification"</h2>
+            <p class="go-no-go">{go_no_go(panel.status)}</p>
+            <dl>
+                <dt>"Status"</dt>
+                <dd><StatusBadge status=panel.status/></dd>
+                {details.then(|| view! {
+                    <dt>"Risk tier"</dt>
+                    <dd>{panel.risk_tier.clone().unwrap_or_else(|| "Not assessed".into())}</dd>
+                })}
+                <dt>"Last updated"</dt>
+                <dd>{match panel.last_updated {
+                    Some(at) => view! { <LocalTime at=at/> }.into_any(),
+                    None => view! { "Never" }.into_any(),
+                }}</dd>
+                <dt>"Policy"</dt>
+                <dd>{panel.policy_name.clone().unwrap_or_else(|| "Default policy".into())}</dd>
+                {details.then(|| view! {
+                    <dt>"Evidence pack"</dt>
+                    <dd>{match panel.evidence_pack_url.clone() {
+                        Some(url) => view! { <a href=url>"Open evidence pack"</a> }.into_any(),
+                        None => view! { "None yet" }.into_any(),
+                    }}</dd>
+                })}
+                <dt>"Next action"</dt>
+                <dd class="next-action">{panel.next_action.clone()}</dd>
+            </dl>
+        </section>
+    }
+}
+
+#[component]
+fn ApplicationCard(application: Application, can_move: bool, move_stage: ServerAction<MoveStage>) -> impl IntoView {
+    let a = application;
+    let select_id = format!("move-stage-{}", a.id);
+    let options = a.stage.next_stages();
+    view! {
+        <div class="application card">
+            <h3>{a.job.title.clone()}</h3>
+            <p>"Hiring manager: " {a.hiring_manager.clone()}</p>
+            <p>"Stage: " <StageLabel stage=a.stage/></p>
+            {(can_move && !options.is_empty()).then(|| view! {
+                <ActionForm action=move_stage attr:class="move-stage">
+                    <input type="hidden" name="application_id" value=a.id.to_string()/>
+                    <label for=select_id.clone()>"New stage"</label>
+                    <select id=select_id.clone() name="stage">
+                        {options.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                    </select>
+                    <button type="submit" disabled=move || move_stage.pending().get()>"Move to stage"</button>
+                </ActionForm>
+            })}
+            <h4>"Stage history"</h4>
+            <ol class="history">
+                {a.history.into_iter().map(|h| view! {
+                    <li>
+                        {match h.from_stage {
+                            Some(from) => format!("{} → {}", from.label(), h.to_stage.label()),
+                            None => format!("Entered {}", h.to_stage.label()),
+                        }}
+                        " by " {h.actor.unwrap_or_else(|| "system".into())} " · " <LocalTime at=h.changed_at/>
+                    </li>
+                }).collect_view()}
+            </ol>
+        </div>
+    }
+}

@@ -1,0 +1,14 @@
+//! Clearance: identity verification, background checks and interview integrity inside the candidate profile.
+pub mod api;
+pub mod app;
+pub mod error;
+pub mod model;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

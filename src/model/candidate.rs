@@ -1,0 +1,90 @@
+//! Data carried between server functions and pages.
+use super::{Role, Stage, VerificationStatus};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub id: i64,
+    pub title: String,
+}
+
+/// Filters of the candidate list; every field is optional and travels in the URL.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CandidateQuery {
+    pub search: Option<String>,
+    pub job_id: Option<i64>,
+    pub stage: Option<Stage>,
+    /// Keyset cursor: show applications older than this one.
+    pub before: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateRow {
+    pub application_id: i64,
+    pub candidate_id: i64,
+    pub name: String,
+    pub email: String,
+    pub job_title: String,
+    pub stage: Stage,
+    pub verification_status: VerificationStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidatePage {
+    pub rows: Vec<CandidateRow>,
+    pub total: i64,
+    /// Cursor for the next page, when there is one.
+    pub next_before: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageChange {
+    pub from_stage: Option<Stage>,
+    pub to_stage: Stage,
+    pub actor: Option<String>,
+    pub changed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Application {
+    pub id: i64,
+    pub job: JobSummary,
+    pub hiring_manager: String,
+    pub stage: Stage,
+    pub history: Vec<StageChange>,
+}
+
+/// The verification panel as one role may see it: details are `None` for roles without them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerificationPanel {
+    pub status: VerificationStatus,
+    pub last_updated: Option<DateTime<Utc>>,
+    pub risk_tier: Option<String>,
+    pub reason_codes: Option<Vec<String>>,
+    pub evidence_pack_url: Option<String>,
+    pub policy_name: Option<String>,
+    pub next_action: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateProfile {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    /// Contact details are hidden from hiring managers.
+    pub phone: Option<String>,
+    pub location: Option<String>,
+    pub applications: Vec<Application>,
+    pub verification: VerificationPanel,
+    pub can_move_stage: bool,
+}

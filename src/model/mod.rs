@@ -1,0 +1,12 @@
+//! Shared domain types (no sqlx, no tokio): parsed once at the edge, valid from then on.
+mod candidate;
+mod email;
+mod role;
+mod stage;
+mod verification;
+
+pub use candidate::*;
+pub use email::Email;
+pub use role::{Permission, Role};
+pub use stage::Stage;
+pub use verification::VerificationStatus;

@@ -1,0 +1,122 @@
+//! Roles and the permission table of SPEC §2.
+use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Recruiter,
+    SecurityReviewer,
+    HiringManager,
+}
+
+/// Everything a user may try to do; `Role::can` is the single source of truth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// See the candidate list and profiles (hiring managers: only their jobs' candidates).
+    ViewCandidates,
+    /// Badge, status, last updated, next action.
+    ViewVerificationBadge,
+    /// Risk-tier reason codes, evidence-pack link, check results.
+    ViewVerificationDetails,
+    OrderBackgroundCheck,
+    RequestVerification,
+    MoveStage,
+    /// Adjudicate the review queue, grant stage exceptions, approve overrides.
+    Adjudicate,
+    /// Partners, policy, users.
+    ManageSettings,
+    /// Audit export and audit-chain verification.
+    ViewAudit,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Recruiter, Role::SecurityReviewer, Role::HiringManager];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Recruiter => "recruiter",
+            Role::SecurityReviewer => "security_reviewer",
+            Role::HiringManager => "hiring_manager",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::Recruiter => "Recruiter",
+            Role::SecurityReviewer => "Security reviewer",
+            Role::HiringManager => "Hiring manager",
+        }
+    }
+
+    pub fn can(self, permission: Permission) -> bool {
+        use Permission::*;
+        use Role::*;
+        match permission {
+            ViewCandidates | ViewVerificationBadge => true,
+            ViewVerificationDetails | RequestVerification => matches!(self, Admin | Recruiter | SecurityReviewer),
+            OrderBackgroundCheck | MoveStage => matches!(self, Admin | Recruiter),
+            Adjudicate => self == SecurityReviewer,
+            ManageSettings => self == Admin,
+            ViewAudit => matches!(self, Admin | SecurityReviewer),
+        }
+    }
+
+    /// Hiring managers see only candidates on jobs they manage.
+    pub fn sees_only_own_jobs(self) -> bool {
+        self == Role::HiringManager
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| format!("unknown role '{s}' (expected admin, recruiter, security_reviewer or hiring_manager)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Permission::*, Role, Role::*};
+
+    /// SPEC §2, row by row: (permission, admin, recruiter, security_reviewer, hiring_manager).
+    #[test]
+    fn permission_table_matches_spec() {
+        let table = [
+            (ViewCandidates, [true, true, true, true]),
+            (ViewVerificationBadge, [true, true, true, true]),
+            (ViewVerificationDetails, [true, true, true, false]),
+            (OrderBackgroundCheck, [true, true, false, false]),
+            (RequestVerification, [true, true, true, false]),
+            (MoveStage, [true, true, false, false]),
+            (Adjudicate, [false, false, true, false]),
+            (ManageSettings, [true, false, false, false]),
+            (ViewAudit, [true, false, true, false]),
+        ];
+        for (perm, expected) in table {
+            for (role, want) in [Admin, Recruiter, SecurityReviewer, HiringManager].into_iter().zip(expected) {
+                assert_eq!(role.can(perm), want, "{role:?} {perm:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn roles_round_trip_and_reject_unknown() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+        }
+        assert!("superuser".parse::<Role>().is_err());
+    }
+}

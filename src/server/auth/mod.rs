@@ -1,0 +1,59 @@
+//! Who is asking: passwords, sessions, login throttling and permission checks.
+pub mod login;
+pub mod password;
+pub mod session_store;
+
+use crate::error::AppError;
+use crate::model::{CurrentUser, Permission, Role};
+use crate::server::{db, state::AppState};
+use leptos::prelude::use_context;
+use tower_sessions::Session;
+
+pub const SESSION_USER_KEY: &str = "user_id";
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "no session layer on this request");
+        AppError::Internal
+    })
+}
+
+/// The signed-in user, re-read from the database so role changes apply at once.
+pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+    let state = state()?;
+    let session = session().await?;
+    let Some(user_id) = session.get::<i64>(SESSION_USER_KEY).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    let Some(row) = db::users::find_by_id(&state.db, user_id).await? else {
+        return Ok(None);
+    };
+    let role = row.role.parse::<Role>().map_err(|e| {
+        tracing::error!(error = %e, user_id, "stored role is invalid");
+        AppError::Internal
+    })?;
+    Ok(Some(CurrentUser { id: row.id, email: row.email, name: row.name, role }))
+}
+
+/// The signed-in user if their role grants `permission`: 401 when signed out, 403 otherwise.
+pub async fn require(permission: Permission) -> Result<CurrentUser, AppError> {
+    let user = current_user().await?.ok_or(AppError::Unauthenticated)?;
+    if user.role.can(permission) {
+        Ok(user)
+    } else {
+        tracing::warn!(user_id = user.id, role = %user.role, ?permission, "permission denied");
+        Err(AppError::Forbidden)
+    }
+}
+
+pub fn internal(e: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, "internal error");
+    AppError::Internal
+}

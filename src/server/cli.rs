@@ -1,0 +1,169 @@
+//! The `clearance` command line: serve (default), migrate, user add, demo-data, import candidates.
+use crate::model::{Email, Role};
+use crate::server::{auth::password, config::Config, db, db::Db, router, services, state::AppState};
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use leptos::config::{get_configuration, LeptosOptions};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(name = "clearance", version, about = "Verification status inside the candidate profile, enforced there.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the web server (the default).
+    Serve {
+        /// Load the demo data first and print the demo accounts.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Load demo users, jobs and candidates (idempotent) and print the demo accounts.
+    DemoData,
+    /// Import data from files.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// Import candidates from a CSV file with a header row
+    /// (first_name,last_name,email,job required; phone,address,address_2,city,state,zip,stage optional).
+    Candidates { file: PathBuf },
+}
+
+pub fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve { demo: false }))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
+    let mut options = get_configuration(None)?.leptos_options;
+    if options.output_name.is_empty() {
+        options.output_name = "clearance".into();
+    }
+    Ok(options)
+}
+
+async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+    db.migrate().await.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+    Ok(db)
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let options = leptos_options()?;
+    let config = Config::from_env(options.site_addr);
+    match command {
+        Command::Serve { demo } => serve(options, config, demo).await,
+        Command::Migrate => {
+            let db = open_db(&config).await?;
+            println!("migrations applied ({})", db.backend());
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add { email, name, role } } => {
+            let db = open_db(&config).await?;
+            let email = Email::parse(&email).map_err(anyhow::Error::msg)?;
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let name = name.trim().to_string();
+            anyhow::ensure!(!name.is_empty(), "--name is empty");
+            let mut pw = String::new();
+            std::io::stdin().read_to_string(&mut pw)?;
+            let pw = pw.trim_end_matches(['\r', '\n']).to_string();
+            password::check_strength(&pw).map_err(anyhow::Error::msg)?;
+            let hash = password::hash(pw).await?;
+            match db::users::insert(&db, email.as_str(), &name, role.as_str(), &hash, Utc::now()).await {
+                Ok(id) => {
+                    println!("added user {id}: {email} ({})", role.label());
+                    Ok(())
+                }
+                Err(e) if db::is_unique_violation(&e) => anyhow::bail!("a user with email {email} already exists"),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::DemoData => {
+            let db = open_db(&config).await?;
+            services::demo::load(&db).await?;
+            print!("{}", services::demo::credentials_banner());
+            Ok(())
+        }
+        Command::Import { what: ImportCommand::Candidates { file } } => {
+            let db = open_db(&config).await?;
+            let f = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+            let report = services::import::import_candidates(&db, f).await?;
+            for (line, err) in &report.errors {
+                eprintln!("line {line}: {err}");
+            }
+            println!("imported {} candidate(s), {} row(s) rejected", report.imported, report.errors.len());
+            anyhow::ensure!(report.errors.is_empty() || report.imported > 0, "no row could be imported");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(options: LeptosOptions, config: Config, demo: bool) -> anyhow::Result<()> {
+    let db = open_db(&config).await?;
+    if demo {
+        services::demo::load(&db).await?;
+        println!("{}", services::demo::credentials_banner());
+    }
+    let addr = options.site_addr;
+    let state = AppState { leptos_options: options, db, config: Arc::new(config) };
+    let app = router::build(state).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    println!("Clearance is listening on http://{addr}");
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

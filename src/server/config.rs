@@ -1,0 +1,62 @@
+//! Settings read from the environment once at start-up.
+use std::fmt;
+
+/// A secret whose `Debug` and `Display` never show the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/clearance.db";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://path` or `postgres://…`.
+    pub database_url: String,
+    /// The origin users reach us at, e.g. `https://clearance.example.com`; also decides Secure cookies.
+    pub public_url: String,
+}
+
+impl Config {
+    pub fn from_env(site_addr: std::net::SocketAddr) -> Config {
+        let database_url = non_empty_env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+        let public_url = non_empty_env("CLEARANCE_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{site_addr}"))
+            .trim_end_matches('/')
+            .to_string();
+        Config { database_url, public_url }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn non_empty_env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Secret;
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let s = Secret::new("whsec_supersecret");
+        assert!(!format!("{s:?}").contains("supersecret"));
+        assert_eq!(s.expose(), "whsec_supersecret");
+    }
+}

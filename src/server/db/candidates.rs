@@ -1,0 +1,203 @@
+//! Jobs, candidates, applications and stage history.
+use super::{on_db, Db};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListRow {
+    pub application_id: i64,
+    pub candidate_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub job_title: String,
+    pub stage: String,
+    pub verification_status: String,
+}
+
+/// Filters for the list; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only jobs managed by this user (hiring managers).
+    pub hiring_manager_id: Option<i64>,
+    pub job_id: Option<i64>,
+    pub stage: Option<String>,
+    /// A LIKE pattern, already lower-cased and escaped with `\`.
+    pub search_pattern: Option<String>,
+}
+
+const LIST_FROM: &str = "FROM applications a
+    JOIN candidates c ON c.id = a.candidate_id
+    JOIN jobs j ON j.id = a.job_id
+    WHERE ($1 IS NULL OR j.hiring_manager_id = $1)
+      AND ($2 IS NULL OR a.job_id = $2)
+      AND ($3 IS NULL OR a.stage = $3)
+      AND ($4 IS NULL OR LOWER(c.first_name || ' ' || c.last_name) LIKE $4 ESCAPE '\\' OR LOWER(c.email) LIKE $4 ESCAPE '\\')";
+
+/// One page of applications, newest first, older than `before` when given (keyset).
+pub async fn list(db: &Db, f: &ListFilter, before: Option<i64>, limit: i64) -> sqlx::Result<Vec<ListRow>> {
+    let sql = format!(
+        "SELECT a.id AS application_id, c.id AS candidate_id, c.first_name, c.last_name, c.email,
+                j.title AS job_title, a.stage, c.verification_status
+         {LIST_FROM} AND ($5 IS NULL OR a.id < $5)
+         ORDER BY a.id DESC LIMIT $6"
+    );
+    on_db!(db, p => sqlx::query_as::<_, ListRow>(&sql)
+        .bind(f.hiring_manager_id).bind(f.job_id).bind(&f.stage).bind(&f.search_pattern)
+        .bind(before).bind(limit)
+        .fetch_all(p).await)
+}
+
+pub async fn count(db: &Db, f: &ListFilter) -> sqlx::Result<i64> {
+    let sql = format!("SELECT COUNT(*) {LIST_FROM}");
+    on_db!(db, p => sqlx::query_scalar::<_, i64>(&sql)
+        .bind(f.hiring_manager_id).bind(f.job_id).bind(&f.stage).bind(&f.search_pattern)
+        .fetch_one(p).await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: i64,
+    pub title: String,
+    pub hiring_manager_id: i64,
+}
+
+pub async fn jobs(db: &Db, hiring_manager_id: Option<i64>) -> sqlx::Result<Vec<JobRow>> {
+    let sql = "SELECT id, title, hiring_manager_id FROM jobs WHERE ($1 IS NULL OR hiring_manager_id = $1) ORDER BY title";
+    on_db!(db, p => sqlx::query_as::<_, JobRow>(sql).bind(hiring_manager_id).fetch_all(p).await)
+}
+
+pub async fn find_job_by_title(db: &Db, title: &str) -> sqlx::Result<Option<JobRow>> {
+    let sql = "SELECT id, title, hiring_manager_id FROM jobs WHERE LOWER(title) = LOWER($1)";
+    on_db!(db, p => sqlx::query_as::<_, JobRow>(sql).bind(title).fetch_optional(p).await)
+}
+
+pub async fn insert_job(db: &Db, title: &str, hiring_manager_id: i64, policy_name: Option<&str>, now: DateTime<Utc>) -> sqlx::Result<i64> {
+    let sql = "INSERT INTO jobs (title, hiring_manager_id, policy_name, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
+    on_db!(db, p => sqlx::query_scalar::<_, i64>(sql).bind(title).bind(hiring_manager_id).bind(policy_name).bind(now).fetch_one(p).await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CandidateRow {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: String,
+    pub address: String,
+    pub address_2: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub verification_status: String,
+    pub verification_updated_at: Option<DateTime<Utc>>,
+}
+
+pub async fn find_candidate(db: &Db, id: i64) -> sqlx::Result<Option<CandidateRow>> {
+    let sql = "SELECT id, first_name, last_name, email, phone, address, address_2, city, state, zip,
+                      verification_status, verification_updated_at
+               FROM candidates WHERE id = $1";
+    on_db!(db, p => sqlx::query_as::<_, CandidateRow>(sql).bind(id).fetch_optional(p).await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApplicationRow {
+    pub id: i64,
+    pub candidate_id: i64,
+    pub job_id: i64,
+    pub job_title: String,
+    pub hiring_manager_id: i64,
+    pub hiring_manager_name: String,
+    pub policy_name: Option<String>,
+    pub stage: String,
+}
+
+const APPLICATION_SELECT: &str = "SELECT a.id, a.candidate_id, a.job_id, j.title AS job_title, j.hiring_manager_id,
+        u.name AS hiring_manager_name, j.policy_name, a.stage
+    FROM applications a JOIN jobs j ON j.id = a.job_id JOIN users u ON u.id = j.hiring_manager_id";
+
+pub async fn applications_of(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<ApplicationRow>> {
+    let sql = format!("{APPLICATION_SELECT} WHERE a.candidate_id = $1 ORDER BY a.id");
+    on_db!(db, p => sqlx::query_as::<_, ApplicationRow>(&sql).bind(candidate_id).fetch_all(p).await)
+}
+
+pub async fn find_application(db: &Db, id: i64) -> sqlx::Result<Option<ApplicationRow>> {
+    let sql = format!("{APPLICATION_SELECT} WHERE a.id = $1");
+    on_db!(db, p => sqlx::query_as::<_, ApplicationRow>(&sql).bind(id).fetch_optional(p).await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StageChangeRow {
+    pub application_id: i64,
+    pub from_stage: Option<String>,
+    pub to_stage: String,
+    pub actor_name: Option<String>,
+    pub changed_at: DateTime<Utc>,
+}
+
+pub async fn stage_history(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<StageChangeRow>> {
+    let sql = "SELECT s.application_id, s.from_stage, s.to_stage, u.name AS actor_name, s.changed_at
+               FROM stage_changes s
+               JOIN applications a ON a.id = s.application_id
+               LEFT JOIN users u ON u.id = s.actor_user_id
+               WHERE a.candidate_id = $1
+               ORDER BY s.id";
+    on_db!(db, p => sqlx::query_as::<_, StageChangeRow>(sql).bind(candidate_id).fetch_all(p).await)
+}
+
+/// Moves an application if it is still in `from`; returns false when someone else moved it first.
+pub async fn move_stage(db: &Db, application_id: i64, from: &str, to: &str, actor_user_id: Option<i64>, at: DateTime<Utc>) -> sqlx::Result<bool> {
+    on_db!(db, p => {
+        let mut tx = p.begin().await?;
+        let updated = sqlx::query("UPDATE applications SET stage = $1, updated_at = $2 WHERE id = $3 AND stage = $4")
+            .bind(to).bind(at).bind(application_id).bind(from)
+            .execute(&mut *tx).await?.rows_affected();
+        if updated == 0 {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(application_id).bind(from).bind(to).bind(actor_user_id).bind(at)
+            .execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// A candidate as the partner order needs them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewCandidate {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: String,
+    pub address: String,
+    pub address_2: String,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+}
+
+/// Inserts a candidate and their application (with its first stage-history entry) in one transaction.
+pub async fn insert_with_application(db: &Db, c: &NewCandidate, job_id: i64, stage: &str, actor_user_id: Option<i64>, now: DateTime<Utc>) -> sqlx::Result<i64> {
+    on_db!(db, p => {
+        let mut tx = p.begin().await?;
+        let candidate_id = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO candidates (first_name, last_name, email, phone, address, address_2, city, state, zip, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+            .bind(&c.first_name).bind(&c.last_name).bind(&c.email).bind(&c.phone).bind(&c.address)
+            .bind(&c.address_2).bind(&c.city).bind(&c.state).bind(&c.zip).bind(now)
+            .fetch_one(&mut *tx).await?;
+        let application_id = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO applications (candidate_id, job_id, stage, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id")
+            .bind(candidate_id).bind(job_id).bind(stage).bind(now)
+            .fetch_one(&mut *tx).await?;
+        sqlx::query("INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at) VALUES ($1, NULL, $2, $3, $4)")
+            .bind(application_id).bind(stage).bind(actor_user_id).bind(now)
+            .execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(candidate_id)
+    })
+}
+
+pub async fn candidate_count(db: &Db) -> sqlx::Result<i64> {
+    on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM candidates").fetch_one(p).await)
+}

@@ -1,0 +1,31 @@
+//! Users and their password hashes.
+use super::{on_db, Db};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: String,
+}
+
+const COLUMNS: &str = "id, email, name, role, password_hash";
+
+pub async fn find_by_email(db: &Db, email: &str) -> sqlx::Result<Option<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1");
+    on_db!(db, p => sqlx::query_as::<_, UserRow>(&sql).bind(email).fetch_optional(p).await)
+}
+
+pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    on_db!(db, p => sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(p).await)
+}
+
+pub async fn insert(db: &Db, email: &str, name: &str, role: &str, password_hash: &str, now: DateTime<Utc>) -> sqlx::Result<i64> {
+    let sql = "INSERT INTO users (email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+    on_db!(db, p => sqlx::query_scalar::<_, i64>(sql)
+        .bind(email).bind(name).bind(role).bind(password_hash).bind(now)
+        .fetch_one(p).await)
+}

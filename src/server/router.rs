@@ -1,0 +1,77 @@
+//! The axum router: health routes, Leptos pages and server functions, and the layers around them.
+use crate::app::{shell, App};
+use crate::server::{auth::session_store::DbSessionStore, security, state::AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{middleware, Router};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Largest request body outside the webhook routes.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+fn register_server_fns() {
+    use crate::api::{auth::*, candidates::*};
+    use leptos::server_fn::axum::register_explicit;
+    register_explicit::<Login>();
+    register_explicit::<Logout>();
+    register_explicit::<GetCurrentUser>();
+    register_explicit::<ListCandidates>();
+    register_explicit::<ListJobs>();
+    register_explicit::<GetCandidate>();
+    register_explicit::<MoveStage>();
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.db.ping().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}
+
+pub async fn build(state: AppState) -> anyhow::Result<Router> {
+    register_server_fns();
+    let store = DbSessionStore::new(&state.db).await?;
+    store.spawn_expiry_sweeper();
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("clearance_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    let [h1, h2, h3, h4] = security::header_layers();
+    let app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(security::require_sign_in_for_pages))
+        .layer(middleware::from_fn(security::server_fn_error_status))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(state.clone(), security::refuse_cross_origin))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(h1)
+        .layer(h2)
+        .layer(h3)
+        .layer(h4)
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state);
+    Ok(app)
+}

@@ -1,0 +1,172 @@
+//! The candidate list, profile and stage moves, as each role may see and do them.
+use crate::error::AppError;
+use crate::model::{
+    Application, CandidatePage, CandidateProfile, CandidateQuery, CandidateRow, CurrentUser, JobSummary, Permission, Stage,
+    StageChange, VerificationPanel, VerificationStatus,
+};
+use crate::server::auth::internal;
+use crate::server::db::{self, Db};
+use chrono::Utc;
+
+pub const PAGE_SIZE: i64 = 25;
+
+/// Lower-cases and escapes LIKE wildcards so a search for `50%` means the text "50%".
+pub fn like_pattern(search: &str) -> Option<String> {
+    let s = search.trim().to_lowercase();
+    if s.is_empty() {
+        return None;
+    }
+    let mut escaped = String::with_capacity(s.len() + 2);
+    escaped.push('%');
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(ch);
+    }
+    escaped.push('%');
+    Some(escaped)
+}
+
+fn own_jobs_only(user: &CurrentUser) -> Option<i64> {
+    user.role.sees_only_own_jobs().then_some(user.id)
+}
+
+pub async fn list(db: &Db, user: &CurrentUser, q: &CandidateQuery) -> Result<CandidatePage, AppError> {
+    let filter = db::candidates::ListFilter {
+        hiring_manager_id: own_jobs_only(user),
+        job_id: q.job_id,
+        stage: q.stage.map(|s| s.as_str().to_string()),
+        search_pattern: q.search.as_deref().and_then(like_pattern),
+    };
+    let mut rows = db::candidates::list(db, &filter, q.before, PAGE_SIZE + 1).await?;
+    let next_before = if rows.len() as i64 > PAGE_SIZE {
+        rows.truncate(PAGE_SIZE as usize);
+        rows.last().map(|r| r.application_id)
+    } else {
+        None
+    };
+    let total = db::candidates::count(db, &filter).await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            Ok(CandidateRow {
+                application_id: r.application_id,
+                candidate_id: r.candidate_id,
+                name: format!("{} {}", r.first_name, r.last_name),
+                email: r.email,
+                job_title: r.job_title,
+                stage: r.stage.parse().map_err(internal)?,
+                verification_status: r.verification_status.parse().map_err(internal)?,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(CandidatePage { rows, total, next_before })
+}
+
+pub async fn jobs(db: &Db, user: &CurrentUser) -> Result<Vec<JobSummary>, AppError> {
+    Ok(db::candidates::jobs(db, own_jobs_only(user))
+        .await?
+        .into_iter()
+        .map(|j| JobSummary { id: j.id, title: j.title })
+        .collect())
+}
+
+/// What the panel says to do next; later features refine it with policy and review state.
+pub fn next_action(status: VerificationStatus, can_request: bool) -> String {
+    match status {
+        VerificationStatus::NotStarted if can_request => "Send verification".into(),
+        VerificationStatus::NotStarted => "Waiting for the recruiter to send verification".into(),
+        VerificationStatus::InProgress => "Waiting for candidate".into(),
+        VerificationStatus::NeedsReview => "Awaiting security review".into(),
+        VerificationStatus::Verified => "Cleared".into(),
+        VerificationStatus::Failed | VerificationStatus::Expired if can_request => "Re-verify".into(),
+        VerificationStatus::Failed | VerificationStatus::Expired => "Not cleared".into(),
+    }
+}
+
+/// A candidate's profile; hiring managers get 404 for candidates outside their jobs.
+pub async fn profile(db: &Db, user: &CurrentUser, candidate_id: i64) -> Result<CandidateProfile, AppError> {
+    let c = db::candidates::find_candidate(db, candidate_id).await?.ok_or(AppError::NotFound)?;
+    let apps = db::candidates::applications_of(db, candidate_id).await?;
+    if let Some(hm) = own_jobs_only(user) {
+        if !apps.iter().any(|a| a.hiring_manager_id == hm) {
+            return Err(AppError::NotFound);
+        }
+    }
+    let history = db::candidates::stage_history(db, candidate_id).await?;
+    let mut applications = Vec::with_capacity(apps.len());
+    for a in apps.iter().filter(|a| own_jobs_only(user).is_none_or(|hm| a.hiring_manager_id == hm)) {
+        let mut changes = Vec::new();
+        for h in history.iter().filter(|h| h.application_id == a.id) {
+            changes.push(StageChange {
+                from_stage: h.from_stage.as_deref().map(str::parse).transpose().map_err(internal)?,
+                to_stage: h.to_stage.parse().map_err(internal)?,
+                actor: h.actor_name.clone(),
+                changed_at: h.changed_at,
+            });
+        }
+        applications.push(Application {
+            id: a.id,
+            job: JobSummary { id: a.job_id, title: a.job_title.clone() },
+            hiring_manager: a.hiring_manager_name.clone(),
+            stage: a.stage.parse().map_err(internal)?,
+            history: changes,
+        });
+    }
+    let status: VerificationStatus = c.verification_status.parse().map_err(internal)?;
+    let details = user.role.can(Permission::ViewVerificationDetails);
+    let verification = VerificationPanel {
+        status,
+        last_updated: c.verification_updated_at,
+        risk_tier: None,
+        reason_codes: details.then(Vec::new),
+        evidence_pack_url: None,
+        policy_name: apps.iter().find_map(|a| a.policy_name.clone()),
+        next_action: next_action(status, user.role.can(Permission::RequestVerification)),
+    };
+    let location = [c.city.as_str(), c.state.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(", ");
+    Ok(CandidateProfile {
+        id: c.id,
+        first_name: c.first_name,
+        last_name: c.last_name,
+        email: c.email,
+        phone: details.then_some(c.phone),
+        location: details.then_some(location),
+        applications,
+        verification,
+        can_move_stage: user.role.can(Permission::MoveStage),
+    })
+}
+
+/// Moves one application to `to`, recording who and when; refuses illegal moves and lost races.
+pub async fn move_stage(db: &Db, user: &CurrentUser, application_id: i64, to: Stage) -> Result<Stage, AppError> {
+    let app = db::candidates::find_application(db, application_id).await?.ok_or(AppError::NotFound)?;
+    let from: Stage = app.stage.parse().map_err(internal)?;
+    from.can_move_to(to).map_err(AppError::BadRequest)?;
+    let moved = db::candidates::move_stage(db, application_id, from.as_str(), to.as_str(), Some(user.id), Utc::now()).await?;
+    if !moved {
+        return Err(AppError::Conflict("Someone else moved this candidate just now. Reload to see the current stage.".into()));
+    }
+    tracing::info!(application_id, user_id = user.id, from = %from, to = %to, "stage changed");
+    Ok(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_pattern_escapes_wildcards() {
+        assert_eq!(like_pattern("  Ada "), Some("%ada%".into()));
+        assert_eq!(like_pattern("50%_a\\"), Some("%50\\%\\_a\\\\%".into()));
+        assert_eq!(like_pattern("   "), None);
+    }
+
+    #[test]
+    fn next_action_depends_on_permission() {
+        assert_eq!(next_action(VerificationStatus::NotStarted, true), "Send verification");
+        assert_eq!(next_action(VerificationStatus::Failed, false), "Not cleared");
+        assert_eq!(next_action(VerificationStatus::Verified, false), "Cleared");
+    }
+}

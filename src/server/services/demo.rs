@@ -1,0 +1,91 @@
+//! Demo data: one user per role with published dev passwords, jobs and ~50 candidates in every stage.
+//! Only `clearance demo-data` and `clearance serve --demo` call this; a production start never does.
+use crate::model::{Role, Stage};
+use crate::server::auth::password;
+use crate::server::db::{self, candidates::NewCandidate, is_unique_violation, Db};
+use chrono::Utc;
+
+pub struct DemoUser {
+    pub email: &'static str,
+    pub name: &'static str,
+    pub role: Role,
+    pub password: &'static str,
+}
+
+pub const DEMO_USERS: [DemoUser; 5] = [
+    DemoUser { email: "admin@clearance.test", name: "Avery Admin", role: Role::Admin, password: "demo-admin-password" },
+    DemoUser { email: "recruiter@clearance.test", name: "Riley Recruiter", role: Role::Recruiter, password: "demo-recruiter-password" },
+    DemoUser { email: "security@clearance.test", name: "Sam Security", role: Role::SecurityReviewer, password: "demo-security-password" },
+    DemoUser { email: "manager@clearance.test", name: "Morgan Manager", role: Role::HiringManager, password: "demo-manager-password" },
+    DemoUser { email: "manager2@clearance.test", name: "Jordan Lead", role: Role::HiringManager, password: "demo-manager2-password" },
+];
+
+/// (title, index into DEMO_USERS of its hiring manager, policy name)
+const DEMO_JOBS: [(&str, usize, &str); 4] = [
+    ("Senior Backend Engineer", 3, "Remote SWE High Assurance"),
+    ("Frontend Engineer", 3, "ats-embedded-verification-status"),
+    ("Data Analyst", 4, "ats-embedded-verification-status"),
+    ("Site Reliability Engineer", 4, "Remote SWE High Assurance"),
+];
+
+const FIRST: [&str; 10] = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Dennis"];
+const LAST: [&str; 5] = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov"];
+const CITIES: [(&str, &str, &str); 4] = [("Springfield", "IL", "62701"), ("Austin", "TX", "73301"), ("Portland", "OR", "97201"), ("Boston", "MA", "02108")];
+
+pub const DEMO_CANDIDATES: usize = 50;
+
+/// Loads the demo data; running it again adds nothing.
+pub async fn load(db: &Db) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let mut user_ids = Vec::new();
+    for u in &DEMO_USERS {
+        let id = match db::users::find_by_email(db, u.email).await? {
+            Some(existing) => existing.id,
+            None => {
+                let hash = password::hash(u.password.to_string()).await?;
+                db::users::insert(db, u.email, u.name, u.role.as_str(), &hash, now).await?
+            }
+        };
+        user_ids.push(id);
+    }
+    let mut job_ids = Vec::new();
+    for (title, hm, policy) in DEMO_JOBS {
+        let id = match db::candidates::find_job_by_title(db, title).await? {
+            Some(j) => j.id,
+            None => db::candidates::insert_job(db, title, user_ids[hm], Some(policy), now).await?,
+        };
+        job_ids.push(id);
+    }
+    let recruiter = user_ids[1];
+    for i in 0..DEMO_CANDIDATES {
+        let first = FIRST[i % FIRST.len()];
+        let last = LAST[(i / FIRST.len()) % LAST.len()];
+        let (city, state, zip) = CITIES[i % CITIES.len()];
+        let c = NewCandidate {
+            first_name: first.into(),
+            last_name: last.into(),
+            email: format!("{}.{}{}@candidates.example", first.to_lowercase(), last.to_lowercase(), i),
+            phone: format!("555-01{:02}", i),
+            address: format!("{} Main St.", 100 + i),
+            address_2: if i % 3 == 0 { format!("Apt. {}", i % 9 + 1) } else { String::new() },
+            city: city.into(),
+            state: state.into(),
+            zip: zip.into(),
+        };
+        let stage = Stage::ALL[i % Stage::ALL.len()];
+        match db::candidates::insert_with_application(db, &c, job_ids[i % job_ids.len()], stage.as_str(), Some(recruiter), now).await {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+pub fn credentials_banner() -> String {
+    let mut s = String::from("Demo accounts (development only — never use these passwords in production):\n");
+    for u in &DEMO_USERS {
+        s.push_str(&format!("  {:<18} {:<26} password: {}\n", u.role.label(), u.email, u.password));
+    }
+    s
+}

@@ -1,0 +1,148 @@
+//! `clearance import candidates FILE.csv`: each good row imported whole, each bad row reported with its line.
+use crate::model::{Email, Stage};
+use crate::server::db::{self, candidates::NewCandidate, is_unique_violation, Db};
+use chrono::Utc;
+use std::collections::HashMap;
+use std::io::Read;
+
+pub const REQUIRED: [&str; 4] = ["first_name", "last_name", "email", "job"];
+pub const KNOWN: [&str; 11] = ["first_name", "last_name", "email", "phone", "address", "address_2", "city", "state", "zip", "job", "stage"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    pub candidate: NewCandidate,
+    pub job: String,
+    pub stage: Stage,
+}
+
+#[derive(Debug, Default, PartialEq)]
+pub struct ImportReport {
+    pub imported: usize,
+    /// (line number in the file, what is wrong)
+    pub errors: Vec<(u64, String)>,
+}
+
+/// Maps header names to column positions; refuses a file that lacks a required column.
+pub fn header_index(headers: &csv::StringRecord) -> Result<HashMap<String, usize>, String> {
+    let index: HashMap<String, usize> = headers.iter().enumerate().map(|(i, h)| (h.trim().to_lowercase(), i)).collect();
+    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|r| !index.contains_key(*r)).collect();
+    if !missing.is_empty() {
+        return Err(format!("the header row lacks the column(s) {} (expected: {})", missing.join(", "), KNOWN.join(",")));
+    }
+    Ok(index)
+}
+
+/// Turns one record into a valid row, or says what is wrong with it.
+pub fn parse_row(index: &HashMap<String, usize>, record: &csv::StringRecord) -> Result<ImportRow, String> {
+    let get = |name: &str| index.get(name).and_then(|i| record.get(*i)).map(|v| v.trim().to_string()).unwrap_or_default();
+    let required = |name: &str| {
+        let v = get(name);
+        if v.is_empty() {
+            Err(format!("{name} is empty"))
+        } else {
+            Ok(v)
+        }
+    };
+    let first_name = required("first_name")?;
+    let last_name = required("last_name")?;
+    let email = Email::parse(&required("email")?)?.to_string();
+    let job = required("job")?;
+    let stage = match get("stage") {
+        s if s.is_empty() => Stage::Applied,
+        s => s.parse::<Stage>()?,
+    };
+    Ok(ImportRow {
+        candidate: NewCandidate {
+            first_name,
+            last_name,
+            email,
+            phone: get("phone"),
+            address: get("address"),
+            address_2: get("address_2"),
+            city: get("city"),
+            state: get("state"),
+            zip: get("zip"),
+        },
+        job,
+        stage,
+    })
+}
+
+pub async fn import_candidates(db: &Db, input: impl Read) -> anyhow::Result<ImportReport> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
+    let headers = reader.headers().map_err(|e| anyhow::anyhow!("cannot read the header row: {e}"))?.clone();
+    let index = header_index(&headers).map_err(|e| anyhow::anyhow!("line 1: {e}"))?;
+    let mut report = ImportReport::default();
+    let mut jobs: HashMap<String, i64> = HashMap::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                report.errors.push((line, format!("unreadable row: {e}")));
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let row = match parse_row(&index, &record) {
+            Ok(r) => r,
+            Err(e) => {
+                report.errors.push((line, e));
+                continue;
+            }
+        };
+        let job_id = match jobs.get(&row.job.to_lowercase()) {
+            Some(id) => *id,
+            None => match db::candidates::find_job_by_title(db, &row.job).await? {
+                Some(j) => {
+                    jobs.insert(row.job.to_lowercase(), j.id);
+                    j.id
+                }
+                None => {
+                    report.errors.push((line, format!("no job titled '{}'", row.job)));
+                    continue;
+                }
+            },
+        };
+        match db::candidates::insert_with_application(db, &row.candidate, job_id, row.stage.as_str(), None, Utc::now()).await {
+            Ok(_) => report.imported += 1,
+            Err(e) if is_unique_violation(&e) => {
+                report.errors.push((line, format!("a candidate with email {} already exists", row.candidate.email)))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(fields: &[&str]) -> csv::StringRecord {
+        csv::StringRecord::from(fields.to_vec())
+    }
+
+    #[test]
+    fn good_row_parses_with_default_stage() {
+        let idx = header_index(&rec(&["first_name", "last_name", "email", "job", "city"])).unwrap();
+        let row = parse_row(&idx, &rec(&["Ada", "Lovelace", "ADA@Example.com", "Data Analyst", "London"])).unwrap();
+        assert_eq!(row.candidate.email, "ada@example.com");
+        assert_eq!(row.candidate.city, "London");
+        assert_eq!(row.stage, Stage::Applied);
+    }
+
+    #[test]
+    fn bad_rows_say_why() {
+        let idx = header_index(&rec(&["first_name", "last_name", "email", "job", "stage"])).unwrap();
+        assert_eq!(parse_row(&idx, &rec(&["", "L", "a@b.co", "J", ""])).unwrap_err(), "first_name is empty");
+        assert!(parse_row(&idx, &rec(&["A", "L", "not-an-email", "J", ""])).unwrap_err().contains("has no @"));
+        assert!(parse_row(&idx, &rec(&["A", "L", "a@b.co", "J", "interview"])).unwrap_err().contains("unknown stage"));
+    }
+
+    #[test]
+    fn missing_required_column_is_refused() {
+        let err = header_index(&rec(&["first_name", "email"])).unwrap_err();
+        assert!(err.contains("last_name") && err.contains("job"), "{err}");
+    }
+}

@@ -1,0 +1,4 @@
+//! Business operations: permission-checked callers in, plain DTOs out; SQL stays in `db`.
+pub mod candidates;
+pub mod demo;
+pub mod import;
