@@ -43,12 +43,14 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) | ServerFnErrorErr::MissingArg(m) => {
+            ServerFnErrorErr::Args(m)
+            | ServerFnErrorErr::Deserialization(m)
+            | ServerFnErrorErr::MissingArg(m) => {
                 AppError::BadRequest(format!("The request was malformed: {m}"))
             }
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
-                AppError::BadRequest("Could not reach the server. Check your connection and try again.".into())
-            }
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::BadRequest(
+                "Could not reach the server. Check your connection and try again.".into(),
+            ),
             _ => AppError::Internal,
         }
     }

@@ -4,10 +4,21 @@ use crate::model::{CandidatePage, CandidateProfile, CandidateQuery, JobSummary, 
 use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "list_candidates")]
-pub async fn list_candidates(query: CandidateQuery) -> Result<CandidatePage, AppError> {
+pub async fn list_candidates(
+    search: Option<String>,
+    job_id: Option<i64>,
+    stage: Option<Stage>,
+    before: Option<i64>,
+) -> Result<CandidatePage, AppError> {
     use crate::model::Permission;
     use crate::server::{auth, services};
     let user = auth::require(Permission::ViewCandidates).await?;
+    let query = CandidateQuery {
+        search,
+        job_id,
+        stage,
+        before,
+    };
     services::candidates::list(&auth::state()?.db, &user, &query).await
 }
 

@@ -22,7 +22,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     {
         leptos::nonce::provide_nonce();
-        if let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        if let (Some(nonce), Some(res)) = (
+            leptos::nonce::use_nonce(),
+            use_context::<leptos_axum::ResponseOptions>(),
+        ) {
             if let Ok(v) = http::HeaderValue::from_str(&crate::server::security::page_csp(&nonce)) {
                 res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
             }
@@ -49,8 +52,15 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let login = ServerAction::<Login>::new();
     let logout = ServerAction::<Logout>::new();
-    let user = Resource::new(move || (login.version().get(), logout.version().get()), |_| get_current_user());
-    provide_context(Auth { login, logout, user });
+    let user = Resource::new(
+        move || (login.version().get(), logout.version().get()),
+        |_| get_current_user(),
+    );
+    provide_context(Auth {
+        login,
+        logout,
+        user,
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/clearance.css"/>

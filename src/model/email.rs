@@ -48,12 +48,24 @@ mod tests {
 
     #[test]
     fn accepts_and_normalises() {
-        assert_eq!(Email::parse("  Jill.Smith@Example.COM ").unwrap().as_str(), "jill.smith@example.com");
+        assert_eq!(
+            Email::parse("  Jill.Smith@Example.COM ").unwrap().as_str(),
+            "jill.smith@example.com"
+        );
     }
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["", "jill", "jill@", "@example.com", "jill@example", "a b@example.com", "a@b@c.com", "jill@example..com"] {
+        for bad in [
+            "",
+            "jill",
+            "jill@",
+            "@example.com",
+            "jill@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "jill@example..com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -32,7 +32,12 @@ pub enum Permission {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Recruiter, Role::SecurityReviewer, Role::HiringManager];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::Recruiter,
+        Role::SecurityReviewer,
+        Role::HiringManager,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -57,7 +62,9 @@ impl Role {
         use Role::*;
         match permission {
             ViewCandidates | ViewVerificationBadge => true,
-            ViewVerificationDetails | RequestVerification => matches!(self, Admin | Recruiter | SecurityReviewer),
+            ViewVerificationDetails | RequestVerification => {
+                matches!(self, Admin | Recruiter | SecurityReviewer)
+            }
             OrderBackgroundCheck | MoveStage => matches!(self, Admin | Recruiter),
             Adjudicate => self == SecurityReviewer,
             ManageSettings => self == Admin,
@@ -106,7 +113,10 @@ mod tests {
             (ViewAudit, [true, false, true, false]),
         ];
         for (perm, expected) in table {
-            for (role, want) in [Admin, Recruiter, SecurityReviewer, HiringManager].into_iter().zip(expected) {
+            for (role, want) in [Admin, Recruiter, SecurityReviewer, HiringManager]
+                .into_iter()
+                .zip(expected)
+            {
                 assert_eq!(role.can(perm), want, "{role:?} {perm:?}");
             }
         }

@@ -69,13 +69,20 @@ impl Stage {
         if to == Stage::Rejected || to.position() > self.position() {
             Ok(())
         } else {
-            Err(format!("cannot move back from {} to {}", self.label(), to.label()))
+            Err(format!(
+                "cannot move back from {} to {}",
+                self.label(),
+                to.label()
+            ))
         }
     }
 
     /// The stages this one may move to, in pipeline order.
     pub fn next_stages(self) -> Vec<Stage> {
-        Stage::ALL.into_iter().filter(|to| self.can_move_to(*to).is_ok()).collect()
+        Stage::ALL
+            .into_iter()
+            .filter(|to| self.can_move_to(*to).is_ok())
+            .collect()
     }
 }
 

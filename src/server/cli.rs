@@ -1,6 +1,8 @@
 //! The `clearance` command line: serve (default), migrate, user add, demo-data, import candidates.
 use crate::model::{Email, Role};
-use crate::server::{auth::password, config::Config, db, db::Db, router, services, state::AppState};
+use crate::server::{
+    auth::password, config::Config, db, db::Db, router, services, state::AppState,
+};
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 use leptos::config::{get_configuration, LeptosOptions};
@@ -10,7 +12,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser, Debug)]
-#[command(name = "clearance", version, about = "Verification status inside the candidate profile, enforced there.")]
+#[command(
+    name = "clearance",
+    version,
+    about = "Verification status inside the candidate profile, enforced there."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -63,7 +69,14 @@ enum ImportCommand {
 pub fn main() -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    if std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() {
+        // Outside cargo-leptos nobody sets it; set before any thread starts.
+        std::env::set_var("LEPTOS_OUTPUT_NAME", "clearance");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -81,21 +94,22 @@ pub fn main() -> ExitCode {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 
 pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
-    let mut options = get_configuration(None)?.leptos_options;
-    if options.output_name.is_empty() {
-        options.output_name = "clearance".into();
-    }
-    Ok(options)
+    Ok(get_configuration(None)?.leptos_options)
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
-    db.migrate().await.map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+    db.migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
     Ok(db)
 }
 
@@ -109,7 +123,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("migrations applied ({})", db.backend());
             Ok(())
         }
-        Command::User { command: UserCommand::Add { email, name, role } } => {
+        Command::User {
+            command: UserCommand::Add { email, name, role },
+        } => {
             let db = open_db(&config).await?;
             let email = Email::parse(&email).map_err(anyhow::Error::msg)?;
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
@@ -120,12 +136,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let pw = pw.trim_end_matches(['\r', '\n']).to_string();
             password::check_strength(&pw).map_err(anyhow::Error::msg)?;
             let hash = password::hash(pw).await?;
-            match db::users::insert(&db, email.as_str(), &name, role.as_str(), &hash, Utc::now()).await {
+            match db::users::insert(&db, email.as_str(), &name, role.as_str(), &hash, Utc::now())
+                .await
+            {
                 Ok(id) => {
                     println!("added user {id}: {email} ({})", role.label());
                     Ok(())
                 }
-                Err(e) if db::is_unique_violation(&e) => anyhow::bail!("a user with email {email} already exists"),
+                Err(e) if db::is_unique_violation(&e) => {
+                    anyhow::bail!("a user with email {email} already exists")
+                }
                 Err(e) => Err(e.into()),
             }
         }
@@ -135,15 +155,25 @@ async fn run(command: Command) -> anyhow::Result<()> {
             print!("{}", services::demo::credentials_banner());
             Ok(())
         }
-        Command::Import { what: ImportCommand::Candidates { file } } => {
+        Command::Import {
+            what: ImportCommand::Candidates { file },
+        } => {
             let db = open_db(&config).await?;
-            let f = std::fs::File::open(&file).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+            let f = std::fs::File::open(&file)
+                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
             let report = services::import::import_candidates(&db, f).await?;
             for (line, err) in &report.errors {
                 eprintln!("line {line}: {err}");
             }
-            println!("imported {} candidate(s), {} row(s) rejected", report.imported, report.errors.len());
-            anyhow::ensure!(report.errors.is_empty() || report.imported > 0, "no row could be imported");
+            println!(
+                "imported {} candidate(s), {} row(s) rejected",
+                report.imported,
+                report.errors.len()
+            );
+            anyhow::ensure!(
+                report.errors.is_empty() || report.imported > 0,
+                "no row could be imported"
+            );
             Ok(())
         }
     }
@@ -156,14 +186,17 @@ async fn serve(options: LeptosOptions, config: Config, demo: bool) -> anyhow::Re
         println!("{}", services::demo::credentials_banner());
     }
     let addr = options.site_addr;
-    let state = AppState { leptos_options: options, db, config: Arc::new(config) };
-    let app = router::build(state).await?;
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let state = AppState {
+        leptos_options: options,
+        db,
+        config: Arc::new(config),
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     println!("Clearance is listening on http://{addr}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    router::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }

@@ -32,12 +32,16 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(site_addr: std::net::SocketAddr) -> Config {
-        let database_url = non_empty_env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+        let database_url =
+            non_empty_env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
         let public_url = non_empty_env("CLEARANCE_PUBLIC_URL")
             .unwrap_or_else(|| format!("http://{site_addr}"))
             .trim_end_matches('/')
             .to_string();
-        Config { database_url, public_url }
+        Config {
+            database_url,
+            public_url,
+        }
     }
 
     pub fn secure_cookies(&self) -> bool {

@@ -63,9 +63,15 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
         .layer(middleware::from_fn(security::require_sign_in_for_pages))
         .layer(middleware::from_fn(security::server_fn_error_status))
         .layer(sessions)
-        .layer(middleware::from_fn_with_state(state.clone(), security::refuse_cross_origin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::refuse_cross_origin,
+        ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(h1)
         .layer(h2)
         .layer(h3)
@@ -74,4 +80,20 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     Ok(app)
+}
+
+/// Serves the app on `listener` (with client addresses, for login throttling) until `shutdown`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = build(state).await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
 }

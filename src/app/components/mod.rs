@@ -11,7 +11,9 @@ pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         {
-            let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.timestamp_millis() as f64));
+            let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+                at.timestamp_millis() as f64
+            ));
             let opts = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&opts, &"dateStyle".into(), &"medium".into());
             let _ = js_sys::Reflect::set(&opts, &"timeStyle".into(), &"short".into());

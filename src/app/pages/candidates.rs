@@ -32,7 +32,9 @@ pub fn list_href(q: &CandidateQuery) -> String {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             b' ' => "+".to_string(),
             _ => format!("%{b:02X}"),
         })
@@ -51,7 +53,9 @@ pub fn CandidatesPage() -> impl IntoView {
             before: q.get("before").and_then(|s| s.parse().ok()),
         }
     };
-    let page = Resource::new(query, list_candidates);
+    let page = Resource::new(query, |q| {
+        list_candidates(q.search, q.job_id, q.stage, q.before)
+    });
     let jobs = Resource::new(|| (), |_| list_jobs());
 
     view! {
@@ -147,7 +151,15 @@ mod tests {
     #[test]
     fn href_keeps_only_set_filters() {
         assert_eq!(list_href(&CandidateQuery::default()), "/candidates");
-        let q = CandidateQuery { search: Some("Ada L&x".into()), job_id: Some(3), stage: Some(Stage::Offer), before: Some(40) };
-        assert_eq!(list_href(&q), "/candidates?q=Ada+L%26x&job=3&stage=offer&before=40");
+        let q = CandidateQuery {
+            search: Some("Ada L&x".into()),
+            job_id: Some(3),
+            stage: Some(Stage::Offer),
+            before: Some(40),
+        };
+        assert_eq!(
+            list_href(&q),
+            "/candidates?q=Ada+L%26x&job=3&stage=offer&before=40"
+        );
     }
 }

@@ -36,11 +36,15 @@ pub fn CandidateProfilePage() -> impl IntoView {
 #[component]
 fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> impl IntoView {
     let name = format!("{} {}", profile.first_name, profile.last_name);
-    let contact = [Some(profile.email.clone()), profile.phone.clone().filter(|s| !s.is_empty()), profile.location.clone().filter(|s| !s.is_empty())]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let contact = [
+        Some(profile.email.clone()),
+        profile.phone.clone().filter(|s| !s.is_empty()),
+        profile.location.clone().filter(|s| !s.is_empty()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
     let summary = profile
         .applications
         .iter()
@@ -118,7 +122,11 @@ fn VerificationPanelView(panel: VerificationPanel) -> impl IntoView {
 }
 
 #[component]
-fn ApplicationCard(application: Application, can_move: bool, move_stage: ServerAction<MoveStage>) -> impl IntoView {
+fn ApplicationCard(
+    application: Application,
+    can_move: bool,
+    move_stage: ServerAction<MoveStage>,
+) -> impl IntoView {
     let a = application;
     let select_id = format!("move-stage-{}", a.id);
     let options = a.stage.next_stages();

@@ -15,8 +15,16 @@ fn keys(ip: &str, email: &str) -> (String, String) {
     (format!("ip:{ip}"), format!("account:{email}"))
 }
 
-pub async fn login(db: &Db, session: &Session, ip: &str, email: &str, password_input: String) -> Result<CurrentUser, AppError> {
-    let email = Email::parse(email).map(|e| e.to_string()).unwrap_or_else(|_| email.trim().to_lowercase());
+pub async fn login(
+    db: &Db,
+    session: &Session,
+    ip: &str,
+    email: &str,
+    password_input: String,
+) -> Result<CurrentUser, AppError> {
+    let email = Email::parse(email)
+        .map(|e| e.to_string())
+        .unwrap_or_else(|_| email.trim().to_lowercase());
     let (ip_key, account_key) = keys(ip, &email);
     let now = Utc::now();
     let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
@@ -28,7 +36,11 @@ pub async fn login(db: &Db, session: &Session, ip: &str, email: &str, password_i
     }
 
     let user = db::users::find_by_email(db, &email).await?;
-    let ok = password::verify(password_input, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let ok = password::verify(
+        password_input,
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await;
     let user = match (ok, user) {
         (true, Some(u)) => u,
         _ => {
@@ -43,7 +55,15 @@ pub async fn login(db: &Db, session: &Session, ip: &str, email: &str, password_i
     db::login::clear(db, &account_key).await?;
     // A fresh id at privilege change defeats session fixation.
     session.cycle_id().await.map_err(internal)?;
-    session.insert(SESSION_USER_KEY, user.id).await.map_err(internal)?;
+    session
+        .insert(SESSION_USER_KEY, user.id)
+        .await
+        .map_err(internal)?;
     tracing::info!(user_id = user.id, "signed in");
-    Ok(CurrentUser { id: user.id, email: user.email, name: user.name, role })
+    Ok(CurrentUser {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role,
+    })
 }

@@ -29,7 +29,11 @@ pub async fn session() -> Result<Session, AppError> {
 pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
     let state = state()?;
     let session = session().await?;
-    let Some(user_id) = session.get::<i64>(SESSION_USER_KEY).await.map_err(internal)? else {
+    let Some(user_id) = session
+        .get::<i64>(SESSION_USER_KEY)
+        .await
+        .map_err(internal)?
+    else {
         return Ok(None);
     };
     let Some(row) = db::users::find_by_id(&state.db, user_id).await? else {
@@ -39,7 +43,12 @@ pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
         tracing::error!(error = %e, user_id, "stored role is invalid");
         AppError::Internal
     })?;
-    Ok(Some(CurrentUser { id: row.id, email: row.email, name: row.name, role }))
+    Ok(Some(CurrentUser {
+        id: row.id,
+        email: row.email,
+        name: row.name,
+        role,
+    }))
 }
 
 /// The signed-in user if their role grants `permission`: 401 when signed out, 403 otherwise.

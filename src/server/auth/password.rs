@@ -1,5 +1,7 @@
 //! argon2id password hashing on a blocking thread, with equal work for unknown users.
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::OnceLock;
 
@@ -13,7 +15,9 @@ fn hasher() -> Argon2<'static> {
 
 pub fn hash_blocking(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(hasher().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(hasher()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 pub async fn hash(password: String) -> anyhow::Result<String> {
@@ -33,7 +37,9 @@ pub fn verify_blocking(password: &str, stored_hash: Option<&str>) -> bool {
         None => (dummy_hash(), false),
     };
     let ok = match PasswordHash::new(candidate_hash) {
-        Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     };
     ok && known
@@ -48,7 +54,9 @@ pub async fn verify(password: String, stored_hash: Option<String>) -> bool {
 
 pub fn check_strength(password: &str) -> Result<(), String> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(format!("password must be at least {MIN_PASSWORD_LEN} characters"));
+        return Err(format!(
+            "password must be at least {MIN_PASSWORD_LEN} characters"
+        ));
     }
     Ok(())
 }

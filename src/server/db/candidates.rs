@@ -34,7 +34,12 @@ const LIST_FROM: &str = "FROM applications a
       AND ($4 IS NULL OR LOWER(c.first_name || ' ' || c.last_name) LIKE $4 ESCAPE '\\' OR LOWER(c.email) LIKE $4 ESCAPE '\\')";
 
 /// One page of applications, newest first, older than `before` when given (keyset).
-pub async fn list(db: &Db, f: &ListFilter, before: Option<i64>, limit: i64) -> sqlx::Result<Vec<ListRow>> {
+pub async fn list(
+    db: &Db,
+    f: &ListFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<ListRow>> {
     let sql = format!(
         "SELECT a.id AS application_id, c.id AS candidate_id, c.first_name, c.last_name, c.email,
                 j.title AS job_title, a.stage, c.verification_status
@@ -71,7 +76,13 @@ pub async fn find_job_by_title(db: &Db, title: &str) -> sqlx::Result<Option<JobR
     on_db!(db, p => sqlx::query_as::<_, JobRow>(sql).bind(title).fetch_optional(p).await)
 }
 
-pub async fn insert_job(db: &Db, title: &str, hiring_manager_id: i64, policy_name: Option<&str>, now: DateTime<Utc>) -> sqlx::Result<i64> {
+pub async fn insert_job(
+    db: &Db,
+    title: &str,
+    hiring_manager_id: i64,
+    policy_name: Option<&str>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<i64> {
     let sql = "INSERT INTO jobs (title, hiring_manager_id, policy_name, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
     on_db!(db, p => sqlx::query_scalar::<_, i64>(sql).bind(title).bind(hiring_manager_id).bind(policy_name).bind(now).fetch_one(p).await)
 }
@@ -93,7 +104,8 @@ pub struct CandidateRow {
 }
 
 pub async fn find_candidate(db: &Db, id: i64) -> sqlx::Result<Option<CandidateRow>> {
-    let sql = "SELECT id, first_name, last_name, email, phone, address, address_2, city, state, zip,
+    let sql =
+        "SELECT id, first_name, last_name, email, phone, address, address_2, city, state, zip,
                       verification_status, verification_updated_at
                FROM candidates WHERE id = $1";
     on_db!(db, p => sqlx::query_as::<_, CandidateRow>(sql).bind(id).fetch_optional(p).await)
@@ -111,7 +123,8 @@ pub struct ApplicationRow {
     pub stage: String,
 }
 
-const APPLICATION_SELECT: &str = "SELECT a.id, a.candidate_id, a.job_id, j.title AS job_title, j.hiring_manager_id,
+const APPLICATION_SELECT: &str =
+    "SELECT a.id, a.candidate_id, a.job_id, j.title AS job_title, j.hiring_manager_id,
         u.name AS hiring_manager_name, j.policy_name, a.stage
     FROM applications a JOIN jobs j ON j.id = a.job_id JOIN users u ON u.id = j.hiring_manager_id";
 
@@ -135,7 +148,8 @@ pub struct StageChangeRow {
 }
 
 pub async fn stage_history(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<StageChangeRow>> {
-    let sql = "SELECT s.application_id, s.from_stage, s.to_stage, u.name AS actor_name, s.changed_at
+    let sql =
+        "SELECT s.application_id, s.from_stage, s.to_stage, u.name AS actor_name, s.changed_at
                FROM stage_changes s
                JOIN applications a ON a.id = s.application_id
                LEFT JOIN users u ON u.id = s.actor_user_id
@@ -145,7 +159,14 @@ pub async fn stage_history(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<Stage
 }
 
 /// Moves an application if it is still in `from`; returns false when someone else moved it first.
-pub async fn move_stage(db: &Db, application_id: i64, from: &str, to: &str, actor_user_id: Option<i64>, at: DateTime<Utc>) -> sqlx::Result<bool> {
+pub async fn move_stage(
+    db: &Db,
+    application_id: i64,
+    from: &str,
+    to: &str,
+    actor_user_id: Option<i64>,
+    at: DateTime<Utc>,
+) -> sqlx::Result<bool> {
     on_db!(db, p => {
         let mut tx = p.begin().await?;
         let updated = sqlx::query("UPDATE applications SET stage = $1, updated_at = $2 WHERE id = $3 AND stage = $4")
@@ -177,7 +198,14 @@ pub struct NewCandidate {
 }
 
 /// Inserts a candidate and their application (with its first stage-history entry) in one transaction.
-pub async fn insert_with_application(db: &Db, c: &NewCandidate, job_id: i64, stage: &str, actor_user_id: Option<i64>, now: DateTime<Utc>) -> sqlx::Result<i64> {
+pub async fn insert_with_application(
+    db: &Db,
+    c: &NewCandidate,
+    job_id: i64,
+    stage: &str,
+    actor_user_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<i64> {
     on_db!(db, p => {
         let mut tx = p.begin().await?;
         let candidate_id = sqlx::query_scalar::<_, i64>(

@@ -23,7 +23,14 @@ pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<UserRow>> {
     on_db!(db, p => sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(p).await)
 }
 
-pub async fn insert(db: &Db, email: &str, name: &str, role: &str, password_hash: &str, now: DateTime<Utc>) -> sqlx::Result<i64> {
+pub async fn insert(
+    db: &Db,
+    email: &str,
+    name: &str,
+    role: &str,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<i64> {
     let sql = "INSERT INTO users (email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
     on_db!(db, p => sqlx::query_scalar::<_, i64>(sql)
         .bind(email).bind(name).bind(role).bind(password_hash).bind(now)

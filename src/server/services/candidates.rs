@@ -1,8 +1,8 @@
 //! The candidate list, profile and stage moves, as each role may see and do them.
 use crate::error::AppError;
 use crate::model::{
-    Application, CandidatePage, CandidateProfile, CandidateQuery, CandidateRow, CurrentUser, JobSummary, Permission, Stage,
-    StageChange, VerificationPanel, VerificationStatus,
+    Application, CandidatePage, CandidateProfile, CandidateQuery, CandidateRow, CurrentUser,
+    JobSummary, Permission, Stage, StageChange, VerificationPanel, VerificationStatus,
 };
 use crate::server::auth::internal;
 use crate::server::db::{self, Db};
@@ -32,7 +32,11 @@ fn own_jobs_only(user: &CurrentUser) -> Option<i64> {
     user.role.sees_only_own_jobs().then_some(user.id)
 }
 
-pub async fn list(db: &Db, user: &CurrentUser, q: &CandidateQuery) -> Result<CandidatePage, AppError> {
+pub async fn list(
+    db: &Db,
+    user: &CurrentUser,
+    q: &CandidateQuery,
+) -> Result<CandidatePage, AppError> {
     let filter = db::candidates::ListFilter {
         hiring_manager_id: own_jobs_only(user),
         job_id: q.job_id,
@@ -61,14 +65,21 @@ pub async fn list(db: &Db, user: &CurrentUser, q: &CandidateQuery) -> Result<Can
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
-    Ok(CandidatePage { rows, total, next_before })
+    Ok(CandidatePage {
+        rows,
+        total,
+        next_before,
+    })
 }
 
 pub async fn jobs(db: &Db, user: &CurrentUser) -> Result<Vec<JobSummary>, AppError> {
     Ok(db::candidates::jobs(db, own_jobs_only(user))
         .await?
         .into_iter()
-        .map(|j| JobSummary { id: j.id, title: j.title })
+        .map(|j| JobSummary {
+            id: j.id,
+            title: j.title,
+        })
         .collect())
 }
 
@@ -80,14 +91,22 @@ pub fn next_action(status: VerificationStatus, can_request: bool) -> String {
         VerificationStatus::InProgress => "Waiting for candidate".into(),
         VerificationStatus::NeedsReview => "Awaiting security review".into(),
         VerificationStatus::Verified => "Cleared".into(),
-        VerificationStatus::Failed | VerificationStatus::Expired if can_request => "Re-verify".into(),
+        VerificationStatus::Failed | VerificationStatus::Expired if can_request => {
+            "Re-verify".into()
+        }
         VerificationStatus::Failed | VerificationStatus::Expired => "Not cleared".into(),
     }
 }
 
 /// A candidate's profile; hiring managers get 404 for candidates outside their jobs.
-pub async fn profile(db: &Db, user: &CurrentUser, candidate_id: i64) -> Result<CandidateProfile, AppError> {
-    let c = db::candidates::find_candidate(db, candidate_id).await?.ok_or(AppError::NotFound)?;
+pub async fn profile(
+    db: &Db,
+    user: &CurrentUser,
+    candidate_id: i64,
+) -> Result<CandidateProfile, AppError> {
+    let c = db::candidates::find_candidate(db, candidate_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let apps = db::candidates::applications_of(db, candidate_id).await?;
     if let Some(hm) = own_jobs_only(user) {
         if !apps.iter().any(|a| a.hiring_manager_id == hm) {
@@ -96,11 +115,19 @@ pub async fn profile(db: &Db, user: &CurrentUser, candidate_id: i64) -> Result<C
     }
     let history = db::candidates::stage_history(db, candidate_id).await?;
     let mut applications = Vec::with_capacity(apps.len());
-    for a in apps.iter().filter(|a| own_jobs_only(user).is_none_or(|hm| a.hiring_manager_id == hm)) {
+    for a in apps
+        .iter()
+        .filter(|a| own_jobs_only(user).is_none_or(|hm| a.hiring_manager_id == hm))
+    {
         let mut changes = Vec::new();
         for h in history.iter().filter(|h| h.application_id == a.id) {
             changes.push(StageChange {
-                from_stage: h.from_stage.as_deref().map(str::parse).transpose().map_err(internal)?,
+                from_stage: h
+                    .from_stage
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(internal)?,
                 to_stage: h.to_stage.parse().map_err(internal)?,
                 actor: h.actor_name.clone(),
                 changed_at: h.changed_at,
@@ -108,7 +135,10 @@ pub async fn profile(db: &Db, user: &CurrentUser, candidate_id: i64) -> Result<C
         }
         applications.push(Application {
             id: a.id,
-            job: JobSummary { id: a.job_id, title: a.job_title.clone() },
+            job: JobSummary {
+                id: a.job_id,
+                title: a.job_title.clone(),
+            },
             hiring_manager: a.hiring_manager_name.clone(),
             stage: a.stage.parse().map_err(internal)?,
             history: changes,
@@ -125,7 +155,12 @@ pub async fn profile(db: &Db, user: &CurrentUser, candidate_id: i64) -> Result<C
         policy_name: apps.iter().find_map(|a| a.policy_name.clone()),
         next_action: next_action(status, user.role.can(Permission::RequestVerification)),
     };
-    let location = [c.city.as_str(), c.state.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(", ");
+    let location = [c.city.as_str(), c.state.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
     Ok(CandidateProfile {
         id: c.id,
         first_name: c.first_name,
@@ -140,13 +175,30 @@ pub async fn profile(db: &Db, user: &CurrentUser, candidate_id: i64) -> Result<C
 }
 
 /// Moves one application to `to`, recording who and when; refuses illegal moves and lost races.
-pub async fn move_stage(db: &Db, user: &CurrentUser, application_id: i64, to: Stage) -> Result<Stage, AppError> {
-    let app = db::candidates::find_application(db, application_id).await?.ok_or(AppError::NotFound)?;
+pub async fn move_stage(
+    db: &Db,
+    user: &CurrentUser,
+    application_id: i64,
+    to: Stage,
+) -> Result<Stage, AppError> {
+    let app = db::candidates::find_application(db, application_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let from: Stage = app.stage.parse().map_err(internal)?;
     from.can_move_to(to).map_err(AppError::BadRequest)?;
-    let moved = db::candidates::move_stage(db, application_id, from.as_str(), to.as_str(), Some(user.id), Utc::now()).await?;
+    let moved = db::candidates::move_stage(
+        db,
+        application_id,
+        from.as_str(),
+        to.as_str(),
+        Some(user.id),
+        Utc::now(),
+    )
+    .await?;
     if !moved {
-        return Err(AppError::Conflict("Someone else moved this candidate just now. Reload to see the current stage.".into()));
+        return Err(AppError::Conflict(
+            "Someone else moved this candidate just now. Reload to see the current stage.".into(),
+        ));
     }
     tracing::info!(application_id, user_id = user.id, from = %from, to = %to, "stage changed");
     Ok(to)
@@ -165,8 +217,14 @@ mod tests {
 
     #[test]
     fn next_action_depends_on_permission() {
-        assert_eq!(next_action(VerificationStatus::NotStarted, true), "Send verification");
-        assert_eq!(next_action(VerificationStatus::Failed, false), "Not cleared");
+        assert_eq!(
+            next_action(VerificationStatus::NotStarted, true),
+            "Send verification"
+        );
+        assert_eq!(
+            next_action(VerificationStatus::Failed, false),
+            "Not cleared"
+        );
         assert_eq!(next_action(VerificationStatus::Verified, false), "Cleared");
     }
 }

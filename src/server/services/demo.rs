@@ -13,11 +13,36 @@ pub struct DemoUser {
 }
 
 pub const DEMO_USERS: [DemoUser; 5] = [
-    DemoUser { email: "admin@clearance.test", name: "Avery Admin", role: Role::Admin, password: "demo-admin-password" },
-    DemoUser { email: "recruiter@clearance.test", name: "Riley Recruiter", role: Role::Recruiter, password: "demo-recruiter-password" },
-    DemoUser { email: "security@clearance.test", name: "Sam Security", role: Role::SecurityReviewer, password: "demo-security-password" },
-    DemoUser { email: "manager@clearance.test", name: "Morgan Manager", role: Role::HiringManager, password: "demo-manager-password" },
-    DemoUser { email: "manager2@clearance.test", name: "Jordan Lead", role: Role::HiringManager, password: "demo-manager2-password" },
+    DemoUser {
+        email: "admin@clearance.test",
+        name: "Avery Admin",
+        role: Role::Admin,
+        password: "demo-admin-password",
+    },
+    DemoUser {
+        email: "recruiter@clearance.test",
+        name: "Riley Recruiter",
+        role: Role::Recruiter,
+        password: "demo-recruiter-password",
+    },
+    DemoUser {
+        email: "security@clearance.test",
+        name: "Sam Security",
+        role: Role::SecurityReviewer,
+        password: "demo-security-password",
+    },
+    DemoUser {
+        email: "manager@clearance.test",
+        name: "Morgan Manager",
+        role: Role::HiringManager,
+        password: "demo-manager-password",
+    },
+    DemoUser {
+        email: "manager2@clearance.test",
+        name: "Jordan Lead",
+        role: Role::HiringManager,
+        password: "demo-manager2-password",
+    },
 ];
 
 /// (title, index into DEMO_USERS of its hiring manager, policy name)
@@ -28,9 +53,16 @@ const DEMO_JOBS: [(&str, usize, &str); 4] = [
     ("Site Reliability Engineer", 4, "Remote SWE High Assurance"),
 ];
 
-const FIRST: [&str; 10] = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Dennis"];
+const FIRST: [&str; 10] = [
+    "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Dennis",
+];
 const LAST: [&str; 5] = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov"];
-const CITIES: [(&str, &str, &str); 4] = [("Springfield", "IL", "62701"), ("Austin", "TX", "73301"), ("Portland", "OR", "97201"), ("Boston", "MA", "02108")];
+const CITIES: [(&str, &str, &str); 4] = [
+    ("Springfield", "IL", "62701"),
+    ("Austin", "TX", "73301"),
+    ("Portland", "OR", "97201"),
+    ("Boston", "MA", "02108"),
+];
 
 pub const DEMO_CANDIDATES: usize = 50;
 
@@ -64,16 +96,34 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
         let c = NewCandidate {
             first_name: first.into(),
             last_name: last.into(),
-            email: format!("{}.{}{}@candidates.example", first.to_lowercase(), last.to_lowercase(), i),
+            email: format!(
+                "{}.{}{}@candidates.example",
+                first.to_lowercase(),
+                last.to_lowercase(),
+                i
+            ),
             phone: format!("555-01{:02}", i),
             address: format!("{} Main St.", 100 + i),
-            address_2: if i % 3 == 0 { format!("Apt. {}", i % 9 + 1) } else { String::new() },
+            address_2: if i % 3 == 0 {
+                format!("Apt. {}", i % 9 + 1)
+            } else {
+                String::new()
+            },
             city: city.into(),
             state: state.into(),
             zip: zip.into(),
         };
         let stage = Stage::ALL[i % Stage::ALL.len()];
-        match db::candidates::insert_with_application(db, &c, job_ids[i % job_ids.len()], stage.as_str(), Some(recruiter), now).await {
+        match db::candidates::insert_with_application(
+            db,
+            &c,
+            job_ids[i % job_ids.len()],
+            stage.as_str(),
+            Some(recruiter),
+            now,
+        )
+        .await
+        {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e) => {}
             Err(e) => return Err(e.into()),
@@ -83,9 +133,16 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
 }
 
 pub fn credentials_banner() -> String {
-    let mut s = String::from("Demo accounts (development only — never use these passwords in production):\n");
+    let mut s = String::from(
+        "Demo accounts (development only — never use these passwords in production):\n",
+    );
     for u in &DEMO_USERS {
-        s.push_str(&format!("  {:<18} {:<26} password: {}\n", u.role.label(), u.email, u.password));
+        s.push_str(&format!(
+            "  {:<18} {:<26} password: {}\n",
+            u.role.label(),
+            u.email,
+            u.password
+        ));
     }
     s
 }

@@ -6,7 +6,19 @@ use std::collections::HashMap;
 use std::io::Read;
 
 pub const REQUIRED: [&str; 4] = ["first_name", "last_name", "email", "job"];
-pub const KNOWN: [&str; 11] = ["first_name", "last_name", "email", "phone", "address", "address_2", "city", "state", "zip", "job", "stage"];
+pub const KNOWN: [&str; 11] = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "address",
+    "address_2",
+    "city",
+    "state",
+    "zip",
+    "job",
+    "stage",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportRow {
@@ -24,17 +36,38 @@ pub struct ImportReport {
 
 /// Maps header names to column positions; refuses a file that lacks a required column.
 pub fn header_index(headers: &csv::StringRecord) -> Result<HashMap<String, usize>, String> {
-    let index: HashMap<String, usize> = headers.iter().enumerate().map(|(i, h)| (h.trim().to_lowercase(), i)).collect();
-    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|r| !index.contains_key(*r)).collect();
+    let index: HashMap<String, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.trim().to_lowercase(), i))
+        .collect();
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|r| !index.contains_key(*r))
+        .collect();
     if !missing.is_empty() {
-        return Err(format!("the header row lacks the column(s) {} (expected: {})", missing.join(", "), KNOWN.join(",")));
+        return Err(format!(
+            "the header row lacks the column(s) {} (expected: {})",
+            missing.join(", "),
+            KNOWN.join(",")
+        ));
     }
     Ok(index)
 }
 
 /// Turns one record into a valid row, or says what is wrong with it.
-pub fn parse_row(index: &HashMap<String, usize>, record: &csv::StringRecord) -> Result<ImportRow, String> {
-    let get = |name: &str| index.get(name).and_then(|i| record.get(*i)).map(|v| v.trim().to_string()).unwrap_or_default();
+pub fn parse_row(
+    index: &HashMap<String, usize>,
+    record: &csv::StringRecord,
+) -> Result<ImportRow, String> {
+    let get = |name: &str| {
+        index
+            .get(name)
+            .and_then(|i| record.get(*i))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
     let required = |name: &str| {
         let v = get(name);
         if v.is_empty() {
@@ -69,8 +102,14 @@ pub fn parse_row(index: &HashMap<String, usize>, record: &csv::StringRecord) -> 
 }
 
 pub async fn import_candidates(db: &Db, input: impl Read) -> anyhow::Result<ImportReport> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
-    let headers = reader.headers().map_err(|e| anyhow::anyhow!("cannot read the header row: {e}"))?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let headers = reader
+        .headers()
+        .map_err(|e| anyhow::anyhow!("cannot read the header row: {e}"))?
+        .clone();
     let index = header_index(&headers).map_err(|e| anyhow::anyhow!("line 1: {e}"))?;
     let mut report = ImportReport::default();
     let mut jobs: HashMap<String, i64> = HashMap::new();
@@ -99,16 +138,31 @@ pub async fn import_candidates(db: &Db, input: impl Read) -> anyhow::Result<Impo
                     j.id
                 }
                 None => {
-                    report.errors.push((line, format!("no job titled '{}'", row.job)));
+                    report
+                        .errors
+                        .push((line, format!("no job titled '{}'", row.job)));
                     continue;
                 }
             },
         };
-        match db::candidates::insert_with_application(db, &row.candidate, job_id, row.stage.as_str(), None, Utc::now()).await {
+        match db::candidates::insert_with_application(
+            db,
+            &row.candidate,
+            job_id,
+            row.stage.as_str(),
+            None,
+            Utc::now(),
+        )
+        .await
+        {
             Ok(_) => report.imported += 1,
-            Err(e) if is_unique_violation(&e) => {
-                report.errors.push((line, format!("a candidate with email {} already exists", row.candidate.email)))
-            }
+            Err(e) if is_unique_violation(&e) => report.errors.push((
+                line,
+                format!(
+                    "a candidate with email {} already exists",
+                    row.candidate.email
+                ),
+            )),
             Err(e) => return Err(e.into()),
         }
     }
@@ -126,7 +180,17 @@ mod tests {
     #[test]
     fn good_row_parses_with_default_stage() {
         let idx = header_index(&rec(&["first_name", "last_name", "email", "job", "city"])).unwrap();
-        let row = parse_row(&idx, &rec(&["Ada", "Lovelace", "ADA@Example.com", "Data Analyst", "London"])).unwrap();
+        let row = parse_row(
+            &idx,
+            &rec(&[
+                "Ada",
+                "Lovelace",
+                "ADA@Example.com",
+                "Data Analyst",
+                "London",
+            ]),
+        )
+        .unwrap();
         assert_eq!(row.candidate.email, "ada@example.com");
         assert_eq!(row.candidate.city, "London");
         assert_eq!(row.stage, Stage::Applied);
@@ -134,10 +198,20 @@ mod tests {
 
     #[test]
     fn bad_rows_say_why() {
-        let idx = header_index(&rec(&["first_name", "last_name", "email", "job", "stage"])).unwrap();
-        assert_eq!(parse_row(&idx, &rec(&["", "L", "a@b.co", "J", ""])).unwrap_err(), "first_name is empty");
-        assert!(parse_row(&idx, &rec(&["A", "L", "not-an-email", "J", ""])).unwrap_err().contains("has no @"));
-        assert!(parse_row(&idx, &rec(&["A", "L", "a@b.co", "J", "interview"])).unwrap_err().contains("unknown stage"));
+        let idx =
+            header_index(&rec(&["first_name", "last_name", "email", "job", "stage"])).unwrap();
+        assert_eq!(
+            parse_row(&idx, &rec(&["", "L", "a@b.co", "J", ""])).unwrap_err(),
+            "first_name is empty"
+        );
+        assert!(parse_row(&idx, &rec(&["A", "L", "not-an-email", "J", ""]))
+            .unwrap_err()
+            .contains("has no @"));
+        assert!(
+            parse_row(&idx, &rec(&["A", "L", "a@b.co", "J", "interview"]))
+                .unwrap_err()
+                .contains("unknown stage")
+        );
     }
 
     #[test]
