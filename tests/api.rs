@@ -201,7 +201,8 @@ async fn every_server_function_enforces_the_permission_table(app: TestApp) {
         .unwrap();
     let application = profile.applications[0].id;
 
-    let table: Vec<(&str, Vec<(&str, String)>, [u16; 4])> = vec![
+    type Row<'a> = (&'a str, Vec<(&'a str, String)>, [u16; 4]);
+    let table: Vec<Row> = vec![
         ("current_user", vec![], [200, 200, 200, 200]),
         ("list_jobs", vec![], [200, 200, 200, 200]),
         ("list_candidates", vec![], [200, 200, 200, 200]),

@@ -1,6 +1,6 @@
 //! The candidate list, profile and stage moves.
 use crate::error::AppError;
-use crate::model::{CandidatePage, CandidateProfile, CandidateQuery, JobSummary, Stage};
+use crate::model::{CandidatePage, CandidateProfile, JobSummary, Stage};
 use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "list_candidates")]
@@ -13,7 +13,7 @@ pub async fn list_candidates(
     use crate::model::Permission;
     use crate::server::{auth, services};
     let user = auth::require(Permission::ViewCandidates).await?;
-    let query = CandidateQuery {
+    let query = crate::model::CandidateQuery {
         search,
         job_id,
         stage,

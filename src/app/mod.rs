@@ -37,6 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" type="image/png" href="/favicon.png"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

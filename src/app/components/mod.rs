@@ -15,9 +15,10 @@ pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
                 at.timestamp_millis() as f64
             ));
             let opts = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&opts, &"dateStyle".into(), &"medium".into());
-            let _ = js_sys::Reflect::set(&opts, &"timeStyle".into(), &"short".into());
-            let _ = js_sys::Reflect::set(&opts, &"timeZoneName".into(), &"short".into());
+            // dateStyle/timeStyle cannot be combined with timeZoneName, so name each field.
+            for (k, v) in [("year", "numeric"), ("month", "short"), ("day", "numeric"), ("hour", "2-digit"), ("minute", "2-digit"), ("timeZoneName", "short")] {
+                let _ = js_sys::Reflect::set(&opts, &k.into(), &v.into());
+            }
             set_text.set(String::from(date.to_locale_string("default", &opts)));
         }
         #[cfg(not(feature = "hydrate"))]

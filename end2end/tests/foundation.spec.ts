@@ -1,0 +1,95 @@
+import { test, expect } from '@playwright/test';
+import { users, signIn, hydrated } from './helpers';
+
+test('every role signs in and sees who they are', async ({ page }) => {
+  for (const user of Object.values(users)) {
+    await signIn(page, user);
+    const header = page.getByRole('banner');
+    await expect(header.getByText(user.name)).toBeVisible();
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Candidates' })).toBeVisible();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/login$/);
+  }
+});
+
+test('a wrong password is refused with a message', async ({ page }) => {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(users.recruiter.email);
+  await page.getByLabel('Password').fill('definitely-wrong');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Wrong email or password.');
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test('recruiter filters the list and opens a profile', async ({ page }) => {
+  await signIn(page, users.recruiter);
+  await hydrated(page);
+  await page.getByLabel('Stage').selectOption({ label: 'Offer' });
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/stage=offer/);
+  const rows = page.getByRole('table').getByRole('row');
+  await expect(rows.nth(1)).toBeVisible();
+  const stages = await page.locator('table tbody td:nth-child(4)').allTextContents();
+  expect(stages.length).toBeGreaterThan(0);
+  expect(new Set(stages)).toEqual(new Set(['Offer']));
+
+  await page.getByLabel('Stage').selectOption({ label: 'All stages' });
+  await page.getByLabel('Search').fill('Ada Lovelace');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/q=Ada/);
+  await page.getByRole('link', { name: 'Ada Lovelace' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Ada Lovelace' })).toBeVisible();
+  const panel = page.getByRole('region', { name: 'Verification' });
+  await expect(panel).toBeVisible();
+  await expect(panel.getByText('Not started')).toBeVisible();
+  await expect(panel.getByText('Send verification')).toBeVisible();
+});
+
+test('the page is hydrated: moving a stage updates it without a full reload', async ({ page }) => {
+  await signIn(page, users.recruiter);
+  await page.getByLabel('Stage').selectOption({ label: 'Applied' });
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/stage=applied/);
+  await page.locator('table tbody tr').first().getByRole('link').click();
+  await expect(page.getByRole('region', { name: 'Verification' })).toBeVisible();
+  await hydrated(page);
+  // A marker on window survives only if the page is never reloaded.
+  await page.evaluate(() => ((window as any).__noReload = true));
+  const card = page.locator('.application').first();
+  await expect(card.getByText('Stage: Applied')).toBeVisible();
+  await card.getByLabel('New stage').selectOption({ label: 'Phone screen' });
+  await card.getByRole('button', { name: 'Move to stage' }).click();
+  await expect(card.getByText('Stage: Phone screen')).toBeVisible();
+  await expect(card.getByText(/Applied → Phone screen by Riley Recruiter/)).toBeVisible();
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+});
+
+test('a hiring manager cannot open a candidate of another job', async ({ page, browser }) => {
+  // Find a Data Analyst candidate (managed by Jordan Lead) as an admin.
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signIn(admin, users.admin);
+  await admin.getByLabel('Job').selectOption({ label: 'Data Analyst' });
+  await admin.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(admin).toHaveURL(/job=/);
+  const href = await admin.locator('table tbody tr').first().getByRole('link').getAttribute('href');
+  expect(href).toMatch(/^\/candidates\/\d+$/);
+  await adminContext.close();
+
+  await signIn(page, users.manager);
+  await expect(page.getByLabel('Job').locator('option')).toHaveText(['All jobs', 'Frontend Engineer', 'Senior Backend Engineer']);
+  const response = await page.goto(href!);
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Verification' })).toHaveCount(0);
+});
+
+test('signing out ends the session', async ({ page }) => {
+  await signIn(page, users.security);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto('/candidates');
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+});

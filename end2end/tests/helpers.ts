@@ -1,0 +1,26 @@
+import { expect, Page } from '@playwright/test';
+
+export const users = {
+  admin: { email: 'admin@clearance.test', password: 'demo-admin-password', name: 'Avery Admin' },
+  recruiter: { email: 'recruiter@clearance.test', password: 'demo-recruiter-password', name: 'Riley Recruiter' },
+  security: { email: 'security@clearance.test', password: 'demo-security-password', name: 'Sam Security' },
+  manager: { email: 'manager@clearance.test', password: 'demo-manager-password', name: 'Morgan Manager' },
+  manager2: { email: 'manager2@clearance.test', password: 'demo-manager2-password', name: 'Jordan Lead' },
+};
+
+export type User = (typeof users)[keyof typeof users];
+
+/** Waits until the WebAssembly bundle has hydrated the page. */
+export async function hydrated(page: Page) {
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+export async function signIn(page: Page, user: User) {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/candidates$/);
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+}

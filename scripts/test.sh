@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit and integration tests on SQLite and PostgreSQL, then the Playwright
+# end-to-end suite against the real server in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+scripts/setup.sh --test
+
+warn() { printf '\n\033[1;33m%s\033[0m\n\n' "$*" >&2; }
+
+# PostgreSQL: TEST_DATABASE_URL if given, else the local server if one answers.
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+    export TEST_DATABASE_URL="postgres://${PGUSER:-$(id -un)}@127.0.0.1:5432/postgres"
+  fi
+fi
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  echo "PostgreSQL tests run against ${TEST_DATABASE_URL%%\?*}"
+  if command -v psql >/dev/null; then
+    # Databases left by earlier runs.
+    psql "$TEST_DATABASE_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'clearance_test_%'" 2>/dev/null |
+      while read -r db; do psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
+  fi
+elif [ "${CI:-}" = "true" ]; then
+  echo "CI: no PostgreSQL on 127.0.0.1:5432 and no TEST_DATABASE_URL; the PostgreSQL tests must run in CI" >&2
+  exit 1
+else
+  warn "!!! NO POSTGRESQL REACHABLE: the PostgreSQL half of the suite is SKIPPED. Set TEST_DATABASE_URL=postgres://user@host:5432/postgres to run it. !!!"
+fi
+
+echo "== Rust unit and integration tests"
+cargo test --features ssr
+
+echo "== End-to-end (Playwright, Chromium)"
+cargo leptos build
+(cd end2end && npx playwright test)
+
+[ -n "${TEST_DATABASE_URL:-}" ] || warn "Reminder: PostgreSQL was NOT tested in this run."
+echo "All tests passed."
