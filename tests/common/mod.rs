@@ -22,7 +22,7 @@ pub fn postgres_base_url() -> Option<String> {
         .filter(|u| !u.trim().is_empty())
 }
 
-async fn fresh_database_url(backend: Backend) -> String {
+pub async fn fresh_database_url(backend: Backend) -> String {
     let name = format!("clearance_test_{:016x}", rand_u64());
     match backend {
         Backend::Sqlite => {

@@ -16,7 +16,14 @@ pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
             ));
             let opts = js_sys::Object::new();
             // dateStyle/timeStyle cannot be combined with timeZoneName, so name each field.
-            for (k, v) in [("year", "numeric"), ("month", "short"), ("day", "numeric"), ("hour", "2-digit"), ("minute", "2-digit"), ("timeZoneName", "short")] {
+            for (k, v) in [
+                ("year", "numeric"),
+                ("month", "short"),
+                ("day", "numeric"),
+                ("hour", "2-digit"),
+                ("minute", "2-digit"),
+                ("timeZoneName", "short"),
+            ] {
                 let _ = js_sys::Reflect::set(&opts, &k.into(), &v.into());
             }
             set_text.set(String::from(date.to_locale_string("default", &opts)));

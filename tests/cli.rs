@@ -1,0 +1,142 @@
+//! The `clearance` binary as an operator runs it: migrate, user add, demo-data, import candidates.
+mod common;
+
+use common::{postgres_base_url, Backend};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn clearance(database_url: &str, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clearance"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run clearance");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+async fn operator_commands(backend: Backend) {
+    let url = common::fresh_database_url(backend).await;
+
+    let out = clearance(&url, &["migrate"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = clearance(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Ops@Example.com",
+            "--name",
+            "Ops Lead",
+            "--role",
+            "admin",
+        ],
+        "short\n",
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("at least 12 characters"));
+    let out = clearance(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops Lead",
+            "--role",
+            "boss",
+        ],
+        "a-long-enough-password\n",
+    );
+    assert!(text(&out.stderr).contains("unknown role 'boss'"));
+    let out = clearance(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Ops@Example.com",
+            "--name",
+            "Ops Lead",
+            "--role",
+            "admin",
+        ],
+        "a-long-enough-password\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("ops@example.com (Admin)"));
+    let again = clearance(
+        &url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+            "--role",
+            "admin",
+        ],
+        "a-long-enough-password\n",
+    );
+    assert!(text(&again.stderr).contains("already exists"));
+
+    let out = clearance(&url, &["demo-data"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("recruiter@clearance.test"));
+
+    let dir = std::env::temp_dir().join(format!("clearance-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join(format!("{backend:?}.csv"));
+    std::fs::write(
+        &csv,
+        "first_name,last_name,email,job\nKatherine,Johnson,kj@example.com,Data Analyst\nMary,Jackson,bad-email,Data Analyst\n",
+    )
+    .unwrap();
+    let out = clearance(&url, &["import", "candidates", csv.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("line 3: email 'bad-email' has no @"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("imported 1 candidate(s), 1 row(s) rejected"));
+
+    let out = clearance(&url, &["import", "candidates", "/no/such/file.csv"], "");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("cannot open /no/such/file.csv"));
+
+    let out = clearance("mysql://nope", &["migrate"], "");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("DATABASE_URL must start with sqlite:// or postgres://"));
+}
+
+#[tokio::test]
+async fn operator_commands_on_sqlite() {
+    operator_commands(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn operator_commands_on_postgres() {
+    if postgres_base_url().is_none() {
+        eprintln!("SKIPPED operator_commands_on_postgres: TEST_DATABASE_URL is not set, PostgreSQL not tested");
+        return;
+    }
+    operator_commands(Backend::Postgres).await;
+}
