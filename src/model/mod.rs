@@ -1,10 +1,12 @@
 //! Shared domain types (no sqlx, no tokio): parsed once at the edge, valid from then on.
+mod audit;
 mod candidate;
 mod email;
 mod role;
 mod stage;
 mod verification;
 
+pub use audit::{AuditEntry, AuditEventType, ChainReport};
 pub use candidate::*;
 pub use email::Email;
 pub use role::{Permission, Role};

@@ -1,5 +1,6 @@
 //! The `clearance` command line: serve (default), migrate, user add, demo-data, import candidates.
 use crate::model::{Email, Role};
+use crate::server::audit::{self, Actor};
 use crate::server::{
     auth::password, config::Config, db, db::Db, router, services, state::AppState,
 };
@@ -136,8 +137,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let pw = pw.trim_end_matches(['\r', '\n']).to_string();
             password::check_strength(&pw).map_err(anyhow::Error::msg)?;
             let hash = password::hash(pw).await?;
-            match db::users::insert(&db, email.as_str(), &name, role.as_str(), &hash, Utc::now())
-                .await
+            let actor = Actor::System("cli".into());
+            let created = |id| audit::user_created(actor, id, email.as_str(), role.as_str());
+            match db::users::insert(
+                &db,
+                email.as_str(),
+                &name,
+                role.as_str(),
+                &hash,
+                Utc::now(),
+                created,
+            )
+            .await
             {
                 Ok(id) => {
                     println!("added user {id}: {email} ({})", role.label());

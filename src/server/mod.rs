@@ -1,4 +1,5 @@
 //! Everything that runs only on the server: config, database, auth, services, router and the CLI.
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -1,7 +1,8 @@
 //! Sign-in: throttled per IP and per account, session id cycled on success.
 use super::{internal, password, SESSION_USER_KEY};
 use crate::error::AppError;
-use crate::model::{CurrentUser, Email, Role};
+use crate::model::{AuditEventType, CurrentUser, Email, Role};
+use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{self, Db};
 use chrono::{Duration, Utc};
 use tower_sessions::Session;
@@ -44,7 +45,14 @@ pub async fn login(
     let user = match (ok, user) {
         (true, Some(u)) => u,
         _ => {
-            db::login::record_failure(db, &[ip_key, account_key], now).await?;
+            let audit = NewAuditEvent::new(
+                Actor::System("sign-in".into()),
+                "account",
+                &email,
+                AuditEventType::LoginFailed,
+                serde_json::json!({ "email": email, "ip": ip }),
+            );
+            db::login::record_failure(db, &[ip_key, account_key], now, &audit).await?;
             // Old rows are useless once outside every window.
             let _ = db::login::prune_before(db, now - Duration::days(1)).await;
             tracing::info!(ip, "failed login");
@@ -59,6 +67,18 @@ pub async fn login(
         .insert(SESSION_USER_KEY, user.id)
         .await
         .map_err(internal)?;
+    let actor = Actor::User {
+        id: user.id,
+        name: user.name.clone(),
+    };
+    let audit = NewAuditEvent::new(
+        actor,
+        "user",
+        user.id,
+        AuditEventType::LoginSucceeded,
+        serde_json::json!({ "ip": ip }),
+    );
+    db::audit::append(db, &audit).await?;
     tracing::info!(user_id = user.id, "signed in");
     Ok(CurrentUser {
         id: user.id,

@@ -1,5 +1,6 @@
 //! Jobs, candidates, applications and stage history.
-use super::{on_db, Db};
+use super::{audit::AuditAppend, on_db, BeginWrite, Db};
+use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -166,9 +167,10 @@ pub async fn move_stage(
     to: &str,
     actor_user_id: Option<i64>,
     at: DateTime<Utc>,
+    audit: &NewAuditEvent,
 ) -> sqlx::Result<bool> {
     on_db!(db, p => {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         let updated = sqlx::query("UPDATE applications SET stage = $1, updated_at = $2 WHERE id = $3 AND stage = $4")
             .bind(to).bind(at).bind(application_id).bind(from)
             .execute(&mut *tx).await?.rows_affected();
@@ -178,6 +180,7 @@ pub async fn move_stage(
         sqlx::query("INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(application_id).bind(from).bind(to).bind(actor_user_id).bind(at)
             .execute(&mut *tx).await?;
+        tx.append_audit(audit).await?;
         tx.commit().await?;
         Ok(true)
     })
@@ -205,9 +208,10 @@ pub async fn insert_with_application(
     stage: &str,
     actor_user_id: Option<i64>,
     now: DateTime<Utc>,
+    audit: impl FnOnce(i64) -> NewAuditEvent,
 ) -> sqlx::Result<i64> {
     on_db!(db, p => {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         let candidate_id = sqlx::query_scalar::<_, i64>(
             "INSERT INTO candidates (first_name, last_name, email, phone, address, address_2, city, state, zip, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
@@ -221,6 +225,7 @@ pub async fn insert_with_application(
         sqlx::query("INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at) VALUES ($1, NULL, $2, $3, $4)")
             .bind(application_id).bind(stage).bind(actor_user_id).bind(now)
             .execute(&mut *tx).await?;
+        tx.append_audit(&audit(candidate_id)).await?;
         tx.commit().await?;
         Ok(candidate_id)
     })

@@ -1,14 +1,22 @@
 //! Failed-login counters, shared by every app instance on the same database.
-use super::{on_db, Db};
+use super::{audit::AuditAppend, on_db, BeginWrite, Db};
+use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
 
-pub async fn record_failure(db: &Db, scope_keys: &[String], at: DateTime<Utc>) -> sqlx::Result<()> {
+/// Counts a failure against each key and records it in the audit log.
+pub async fn record_failure(
+    db: &Db,
+    scope_keys: &[String],
+    at: DateTime<Utc>,
+    audit: &NewAuditEvent,
+) -> sqlx::Result<()> {
     on_db!(db, p => {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         for key in scope_keys {
             sqlx::query("INSERT INTO login_failures (scope_key, failed_at) VALUES ($1, $2)")
                 .bind(key).bind(at).execute(&mut *tx).await?;
         }
+        tx.append_audit(audit).await?;
         tx.commit().await
     })
 }

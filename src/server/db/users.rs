@@ -1,5 +1,6 @@
 //! Users and their password hashes.
-use super::{on_db, Db};
+use super::{audit::AuditAppend, on_db, BeginWrite, Db};
+use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -30,9 +31,16 @@ pub async fn insert(
     role: &str,
     password_hash: &str,
     now: DateTime<Utc>,
+    audit: impl FnOnce(i64) -> NewAuditEvent,
 ) -> sqlx::Result<i64> {
     let sql = "INSERT INTO users (email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
-    on_db!(db, p => sqlx::query_scalar::<_, i64>(sql)
-        .bind(email).bind(name).bind(role).bind(password_hash).bind(now)
-        .fetch_one(p).await)
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let id = sqlx::query_scalar::<_, i64>(sql)
+            .bind(email).bind(name).bind(role).bind(password_hash).bind(now)
+            .fetch_one(&mut *tx).await?;
+        tx.append_audit(&audit(id)).await?;
+        tx.commit().await?;
+        Ok(id)
+    })
 }

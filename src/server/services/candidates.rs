@@ -1,9 +1,11 @@
 //! The candidate list, profile and stage moves, as each role may see and do them.
 use crate::error::AppError;
+use crate::model::AuditEventType;
 use crate::model::{
     Application, CandidatePage, CandidateProfile, CandidateQuery, CandidateRow, CurrentUser,
     JobSummary, Permission, Stage, StageChange, VerificationPanel, VerificationStatus,
 };
+use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::auth::internal;
 use crate::server::db::{self, Db};
 use chrono::Utc;
@@ -186,6 +188,18 @@ pub async fn move_stage(
         .ok_or(AppError::NotFound)?;
     let from: Stage = app.stage.parse().map_err(internal)?;
     from.can_move_to(to).map_err(AppError::BadRequest)?;
+    let audit = NewAuditEvent::new(
+        Actor::from(user),
+        "candidate",
+        app.candidate_id,
+        AuditEventType::StageChanged,
+        serde_json::json!({
+            "application_id": application_id,
+            "job": app.job_title,
+            "from": from.as_str(),
+            "to": to.as_str(),
+        }),
+    );
     let moved = db::candidates::move_stage(
         db,
         application_id,
@@ -193,6 +207,7 @@ pub async fn move_stage(
         to.as_str(),
         Some(user.id),
         Utc::now(),
+        &audit,
     )
     .await?;
     if !moved {

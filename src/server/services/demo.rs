@@ -1,6 +1,7 @@
 //! Demo data: one user per role with published dev passwords, jobs and ~50 candidates in every stage.
 //! Only `clearance demo-data` and `clearance serve --demo` call this; a production start never does.
 use crate::model::{Role, Stage};
+use crate::server::audit::{self, Actor};
 use crate::server::auth::password;
 use crate::server::db::{self, candidates::NewCandidate, is_unique_violation, Db};
 use chrono::Utc;
@@ -75,7 +76,15 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
             Some(existing) => existing.id,
             None => {
                 let hash = password::hash(u.password.to_string()).await?;
-                db::users::insert(db, u.email, u.name, u.role.as_str(), &hash, now).await?
+                db::users::insert(db, u.email, u.name, u.role.as_str(), &hash, now, |id| {
+                    audit::user_created(
+                        Actor::System("demo-data".into()),
+                        id,
+                        u.email,
+                        u.role.as_str(),
+                    )
+                })
+                .await?
             }
         };
         user_ids.push(id);
@@ -114,6 +123,7 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
             zip: zip.into(),
         };
         let stage = Stage::ALL[i % Stage::ALL.len()];
+        let job_title = DEMO_JOBS[i % DEMO_JOBS.len()].0;
         match db::candidates::insert_with_application(
             db,
             &c,
@@ -121,6 +131,15 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
             stage.as_str(),
             Some(recruiter),
             now,
+            |id| {
+                audit::candidate_created(
+                    Actor::System("demo-data".into()),
+                    id,
+                    job_title,
+                    stage.as_str(),
+                    "demo data",
+                )
+            },
         )
         .await
         {

@@ -1,5 +1,6 @@
 //! `clearance import candidates FILE.csv`: each good row imported whole, each bad row reported with its line.
 use crate::model::{Email, Stage};
+use crate::server::audit::{self, Actor};
 use crate::server::db::{self, candidates::NewCandidate, is_unique_violation, Db};
 use chrono::Utc;
 use std::collections::HashMap;
@@ -152,6 +153,15 @@ pub async fn import_candidates(db: &Db, input: impl Read) -> anyhow::Result<Impo
             row.stage.as_str(),
             None,
             Utc::now(),
+            |id| {
+                audit::candidate_created(
+                    Actor::System("csv import".into()),
+                    id,
+                    &row.job,
+                    row.stage.as_str(),
+                    "CSV import",
+                )
+            },
         )
         .await
         {

@@ -1,0 +1,164 @@
+//! Audit events as users see them, and the result of verifying the chain.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
+
+/// Every kind of event the audit log records: seed 001's `logging.events`, then ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditEventType {
+    StageChanged,
+    VerificationRequested,
+    VerificationStarted,
+    VerificationCompleted,
+    StageTransitionBlocked,
+    ExceptionGranted,
+    ExceptionExpired,
+    ReconciliationRun,
+    DriftDetected,
+    DriftResolved,
+    LoginSucceeded,
+    LoginFailed,
+    LoggedOut,
+    UserCreated,
+    CandidateCreated,
+    CandidateRedacted,
+    AuditVerified,
+    CheckpointCreated,
+}
+
+impl AuditEventType {
+    pub const ALL: [AuditEventType; 18] = [
+        AuditEventType::StageChanged,
+        AuditEventType::VerificationRequested,
+        AuditEventType::VerificationStarted,
+        AuditEventType::VerificationCompleted,
+        AuditEventType::StageTransitionBlocked,
+        AuditEventType::ExceptionGranted,
+        AuditEventType::ExceptionExpired,
+        AuditEventType::ReconciliationRun,
+        AuditEventType::DriftDetected,
+        AuditEventType::DriftResolved,
+        AuditEventType::LoginSucceeded,
+        AuditEventType::LoginFailed,
+        AuditEventType::LoggedOut,
+        AuditEventType::UserCreated,
+        AuditEventType::CandidateCreated,
+        AuditEventType::CandidateRedacted,
+        AuditEventType::AuditVerified,
+        AuditEventType::CheckpointCreated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        use AuditEventType::*;
+        match self {
+            StageChanged => "stage_changed",
+            VerificationRequested => "verification_requested",
+            VerificationStarted => "verification_started",
+            VerificationCompleted => "verification_completed",
+            StageTransitionBlocked => "stage_transition_blocked",
+            ExceptionGranted => "exception_granted",
+            ExceptionExpired => "exception_expired",
+            ReconciliationRun => "reconciliation_run",
+            DriftDetected => "drift_detected",
+            DriftResolved => "drift_resolved",
+            LoginSucceeded => "login_succeeded",
+            LoginFailed => "login_failed",
+            LoggedOut => "logged_out",
+            UserCreated => "user_created",
+            CandidateCreated => "candidate_created",
+            CandidateRedacted => "candidate_redacted",
+            AuditVerified => "audit_verified",
+            CheckpointCreated => "checkpoint_created",
+        }
+    }
+
+    /// The event in plain words, for timelines.
+    pub fn label(self) -> &'static str {
+        use AuditEventType::*;
+        match self {
+            StageChanged => "Stage changed",
+            VerificationRequested => "Verification requested",
+            VerificationStarted => "Verification started",
+            VerificationCompleted => "Verification completed",
+            StageTransitionBlocked => "Stage move blocked",
+            ExceptionGranted => "Exception granted",
+            ExceptionExpired => "Exception expired",
+            ReconciliationRun => "Reconciliation run",
+            DriftDetected => "Drift detected",
+            DriftResolved => "Drift resolved",
+            LoginSucceeded => "Signed in",
+            LoginFailed => "Failed sign-in",
+            LoggedOut => "Signed out",
+            UserCreated => "User created",
+            CandidateCreated => "Candidate created",
+            CandidateRedacted => "Candidate data redacted",
+            AuditVerified => "Audit chain verified",
+            CheckpointCreated => "Audit checkpoint signed",
+        }
+    }
+}
+
+impl fmt::Display for AuditEventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AuditEventType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AuditEventType::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| format!("unknown audit event type '{s}'"))
+    }
+}
+
+/// One audit entry as shown to permitted users.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: String,
+    pub subject: String,
+    pub event_type: AuditEventType,
+    /// A one-line description in plain words; "(redacted)" when the payload was removed.
+    pub summary: String,
+    pub hash: String,
+}
+
+/// The outcome of walking the chain from the first entry to the head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChainReport {
+    /// Every link checks out; `count` entries, the last with `head_hash`.
+    Intact { count: i64, head_hash: String },
+    /// The first link that does not: which entry, which field, what was expected and found.
+    Broken {
+        seq: i64,
+        field: String,
+        expected: String,
+        found: String,
+    },
+}
+
+impl fmt::Display for ChainReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChainReport::Intact { count, head_hash } => {
+                write!(f, "intact through {count} (head {head_hash})")
+            }
+            ChainReport::Broken {
+                seq,
+                field,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "broken at entry {seq}: {field} expected {expected}, found {found}"
+                )
+            }
+        }
+    }
+}
