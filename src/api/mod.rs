@@ -1,3 +1,4 @@
 //! Server functions: session → authorize → service → DTO. No SQL here.
+pub mod audit;
 pub mod auth;
 pub mod candidates;

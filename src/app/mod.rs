@@ -4,7 +4,7 @@ pub mod pages;
 
 use crate::api::auth::{get_current_user, Login, Logout};
 use crate::error::AppError;
-use crate::model::CurrentUser;
+use crate::model::{CurrentUser, Permission};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes, A};
@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                         view=pages::profile::CandidateProfilePage
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("/audit") view=pages::audit::AuditPage/>
                 </Routes>
             </main>
         </Router>
@@ -98,6 +99,7 @@ fn TopBar() -> impl IntoView {
                             view! {
                                 <nav aria-label="Main">
                                     <A href="/candidates">"Candidates"</A>
+                                    {u.role.can(Permission::ViewAudit).then(|| view! { <A href="/audit">"Audit"</A> })}
                                 </nav>
                                 <div class="who">
                                     <span class="who-name">{u.name.clone()}</span>

@@ -45,6 +45,28 @@ enum Command {
         #[command(subcommand)]
         what: ImportCommand,
     },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Verify the hash chain; with --checkpoint, also check it against an exported checkpoint
+    /// (detects truncation and rebuilt chains). Exits non-zero when anything is wrong.
+    Verify {
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Base64 Ed25519 public key the checkpoint must be signed with (default: the one it names).
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Sign a checkpoint of the current head with CLEARANCE_AUDIT_SIGNING_KEY, store it, print it as JSON.
+    Checkpoint,
+    /// Print a new random signing key for CLEARANCE_AUDIT_SIGNING_KEY.
+    Keygen,
 }
 
 #[derive(Subcommand, Debug)]
@@ -160,6 +182,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 Err(e) => Err(e.into()),
             }
         }
+        Command::Audit { command } => audit_command(&config, command).await,
         Command::DemoData => {
             let db = open_db(&config).await?;
             services::demo::load(&db).await?;
@@ -190,11 +213,73 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
+async fn audit_command(config: &Config, command: AuditCommand) -> anyhow::Result<()> {
+    use crate::model::ChainReport;
+    use crate::server::audit::{decode_verifying_key, generate_signing_key, Checkpoint};
+    match command {
+        AuditCommand::Keygen => {
+            println!("{}", generate_signing_key());
+            Ok(())
+        }
+        AuditCommand::Checkpoint => {
+            let key = config.signing_key()?.ok_or_else(|| {
+                anyhow::anyhow!("set CLEARANCE_AUDIT_SIGNING_KEY (see `clearance audit keygen`)")
+            })?;
+            let db = open_db(config).await?;
+            let cp = services::audit::create_checkpoint(&db, &key).await?;
+            println!("{}", serde_json::to_string_pretty(&cp)?);
+            Ok(())
+        }
+        AuditCommand::Verify {
+            checkpoint,
+            public_key,
+        } => {
+            let db = open_db(config).await?;
+            let report = match checkpoint {
+                None => {
+                    services::audit::verify_and_record(&db, Actor::System("cli".into())).await?
+                }
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                    let cp: Checkpoint = serde_json::from_str(&text).map_err(|e| {
+                        anyhow::anyhow!("{} is not a checkpoint: {e}", path.display())
+                    })?;
+                    let trusted = public_key
+                        .as_deref()
+                        .map(decode_verifying_key)
+                        .transpose()
+                        .map_err(anyhow::Error::msg)?;
+                    let report = services::audit::check_against(&db, &cp, trusted.as_ref()).await?;
+                    println!(
+                        "checkpoint of {} ({} entries) matches",
+                        cp.created_at, cp.count
+                    );
+                    report
+                }
+            };
+            println!("audit log {report}");
+            match report {
+                ChainReport::Intact { .. } => Ok(()),
+                ChainReport::Broken { .. } => anyhow::bail!("the audit log has been tampered with"),
+            }
+        }
+    }
+}
+
 async fn serve(options: LeptosOptions, config: Config, demo: bool) -> anyhow::Result<()> {
     let db = open_db(&config).await?;
     if demo {
         services::demo::load(&db).await?;
         println!("{}", services::demo::credentials_banner());
+    }
+    match config.signing_key()? {
+        Some(key) => {
+            services::audit::spawn_checkpointer(db.clone(), key, config.audit_checkpoint_every)
+        }
+        None => tracing::warn!(
+            "CLEARANCE_AUDIT_SIGNING_KEY is not set: audit checkpoints are not signed"
+        ),
     }
     let addr = options.site_addr;
     let state = AppState {

@@ -28,6 +28,10 @@ pub struct Config {
     pub database_url: String,
     /// The origin users reach us at, e.g. `https://clearance.example.com`; also decides Secure cookies.
     pub public_url: String,
+    /// Base64 Ed25519 seed that signs audit checkpoints; without it none are signed.
+    pub audit_signing_key: Option<Secret>,
+    /// How often the server signs a checkpoint.
+    pub audit_checkpoint_every: std::time::Duration,
 }
 
 impl Config {
@@ -38,10 +42,28 @@ impl Config {
             .unwrap_or_else(|| format!("http://{site_addr}"))
             .trim_end_matches('/')
             .to_string();
+        let audit_signing_key = non_empty_env("CLEARANCE_AUDIT_SIGNING_KEY").map(Secret::new);
+        let minutes = non_empty_env("CLEARANCE_AUDIT_CHECKPOINT_MINUTES")
+            .and_then(|m| m.parse::<u64>().ok())
+            .filter(|m| *m > 0)
+            .unwrap_or(60);
         Config {
             database_url,
             public_url,
+            audit_signing_key,
+            audit_checkpoint_every: std::time::Duration::from_secs(minutes * 60),
         }
+    }
+
+    /// The checkpoint signing key, if configured; a malformed one is an error, not silence.
+    pub fn signing_key(&self) -> anyhow::Result<Option<ed25519_dalek::SigningKey>> {
+        self.audit_signing_key
+            .as_ref()
+            .map(|s| {
+                crate::server::audit::decode_signing_key(s.expose())
+                    .map_err(|e| anyhow::anyhow!("CLEARANCE_AUDIT_SIGNING_KEY: {e}"))
+            })
+            .transpose()
     }
 
     pub fn secure_cookies(&self) -> bool {

@@ -18,7 +18,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 fn register_server_fns() {
-    use crate::api::{auth::*, candidates::*};
+    use crate::api::{audit::*, auth::*, candidates::*};
     use leptos::server_fn::axum::register_explicit;
     register_explicit::<Login>();
     register_explicit::<Logout>();
@@ -27,6 +27,10 @@ fn register_server_fns() {
     register_explicit::<ListJobs>();
     register_explicit::<GetCandidate>();
     register_explicit::<MoveStage>();
+    register_explicit::<VerifyAuditChain>();
+    register_explicit::<RecentAudit>();
+    register_explicit::<LatestCheckpoint>();
+    register_explicit::<CandidateTimeline>();
 }
 
 async fn healthz() -> &'static str {

@@ -78,6 +78,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let config = Config {
         database_url: url,
         public_url: format!("http://{addr}"),
+        audit_signing_key: None,
+        audit_checkpoint_every: std::time::Duration::from_secs(3600),
     };
     let state = AppState {
         leptos_options,

@@ -1,4 +1,5 @@
 //! One file per page.
+pub mod audit;
 pub mod candidates;
 pub mod login;
 pub mod not_found;

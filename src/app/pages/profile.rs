@@ -1,6 +1,8 @@
 //! The candidate profile: header with the verification panel, applications, stage moves and history.
+use crate::api::audit::candidate_timeline;
 use crate::api::candidates::{get_candidate, MoveStage};
 use crate::app::components::{ErrorNotice, LocalTime, StageLabel, StatusBadge};
+use crate::app::pages::audit::AuditTable;
 use crate::error::AppError;
 use crate::model::{Application, CandidateProfile, VerificationPanel, VerificationStatus};
 use leptos::prelude::*;
@@ -52,6 +54,9 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
         .collect::<Vec<_>>()
         .join("; ");
     let can_move = profile.can_move_stage;
+    // Roles that see verification details also see the audit trail.
+    let show_timeline = profile.verification.reason_codes.is_some();
+    let candidate_id = profile.id;
     let move_error = move || move_stage.value().get().and_then(|r| r.err());
     view! {
         <Title text=format!("{name} · Clearance")/>
@@ -73,6 +78,7 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
                     .map(|a| view! { <ApplicationCard application=a can_move=can_move move_stage=move_stage/> })
                     .collect_view()}
             </section>
+            {show_timeline.then(|| view! { <Timeline candidate_id=candidate_id move_stage=move_stage/> })}
         </article>
     }
 }
@@ -158,5 +164,26 @@ fn ApplicationCard(
                 }).collect_view()}
             </ol>
         </div>
+    }
+}
+
+#[component]
+fn Timeline(candidate_id: i64, move_stage: ServerAction<MoveStage>) -> impl IntoView {
+    let entries = Resource::new(
+        move || move_stage.version().get(),
+        move |_| candidate_timeline(candidate_id),
+    );
+    view! {
+        <section aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">"Audit timeline"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match entries.await {
+                        Ok(list) => view! { <AuditTable entries=list/> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
