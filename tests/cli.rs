@@ -6,8 +6,13 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn clearance(database_url: &str, args: &[&str], stdin: &str) -> Output {
+    clearance_with(database_url, args, stdin, &[])
+}
+
+fn clearance_with(database_url: &str, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_clearance"))
         .args(args)
+        .envs(env.iter().copied())
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
@@ -121,6 +126,80 @@ async fn operator_commands(backend: Backend) {
     let out = clearance(&url, &["import", "candidates", "/no/such/file.csv"], "");
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("cannot open /no/such/file.csv"));
+
+    // The audit log: verify, sign a checkpoint, then catch a truncation against it.
+    let out = clearance(&url, &["audit", "verify"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("audit log intact through"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = clearance(&url, &["audit", "checkpoint"], "");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("set CLEARANCE_AUDIT_SIGNING_KEY"));
+    let key = text(&clearance(&url, &["audit", "keygen"], "").stdout)
+        .trim()
+        .to_string();
+    let out = clearance_with(
+        &url,
+        &["audit", "checkpoint"],
+        "",
+        &[("CLEARANCE_AUDIT_SIGNING_KEY", &key)],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let checkpoint_file = dir.join(format!("{backend:?}-checkpoint.json"));
+    std::fs::write(&checkpoint_file, &out.stdout).unwrap();
+    let cp_path = checkpoint_file.to_str().unwrap();
+    let out = clearance(&url, &["audit", "verify", "--checkpoint", cp_path], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("matches"));
+    let db = clearance::server::db::Db::connect(&url).await.unwrap();
+    let tamper = |sqlite: &'static str, pg: &'static str| {
+        let db = db.clone();
+        async move {
+            match &db {
+                clearance::server::db::Db::Sqlite(p) => {
+                    sqlx::query(sqlite).execute(p).await.unwrap()
+                }
+                clearance::server::db::Db::Postgres(p) => sqlx::query(pg)
+                    .execute(p)
+                    .await
+                    .map(|_| Default::default())
+                    .unwrap(),
+            };
+        }
+    };
+    tamper(
+        "DROP TRIGGER audit_log_no_delete",
+        "DROP TRIGGER audit_log_guard ON audit_log",
+    )
+    .await;
+    tamper(
+        "DELETE FROM audit_log WHERE seq > (SELECT MAX(seq) - 3 FROM audit_log)",
+        "DELETE FROM audit_log WHERE seq > (SELECT MAX(seq) - 3 FROM audit_log)",
+    )
+    .await;
+    let out = clearance(&url, &["audit", "verify", "--checkpoint", cp_path], "");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("truncated"),
+        "{}",
+        text(&out.stderr)
+    );
+    tamper("DROP TRIGGER audit_log_only_redaction", "SELECT 1").await;
+    tamper(
+        "UPDATE audit_log SET actor_label = 'X' WHERE seq = 2",
+        "UPDATE audit_log SET actor_label = 'X' WHERE seq = 2",
+    )
+    .await;
+    let out = clearance(&url, &["audit", "verify"], "");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stdout).contains("broken at entry 2: hash expected"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let out = clearance("mysql://nope", &["migrate"], "");
     assert!(!out.status.success());

@@ -80,7 +80,7 @@ test('a hiring manager cannot open a candidate of another job', async ({ page, b
   await signIn(page, users.manager);
   await expect(page.getByLabel('Job').locator('option')).toHaveText(['All jobs', 'Frontend Engineer', 'Senior Backend Engineer']);
   const response = await page.goto(href!);
-  expect(response?.status()).toBe(404);
+  expect(response?.status(), `${response?.url()} ${(await response?.text())?.slice(0, 300)}`).toBe(404);
   await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
   await expect(page.getByRole('region', { name: 'Verification' })).toHaveCount(0);
 });

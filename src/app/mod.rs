@@ -71,15 +71,12 @@ pub fn App() -> impl IntoView {
             <TopBar/>
             <main id="main">
                 <Routes fallback=pages::not_found::NotFound>
+                    // Async SSR everywhere: a page's HTTP status (404, 403) is known before it is sent.
                     <Route path=path!("/") view=|| view! { <Redirect path="/candidates"/> }/>
-                    <Route path=path!("/login") view=pages::login::LoginPage/>
-                    <Route path=path!("/candidates") view=pages::candidates::CandidatesPage/>
-                    <Route
-                        path=path!("/candidates/:id")
-                        view=pages::profile::CandidateProfilePage
-                        ssr=SsrMode::Async
-                    />
-                    <Route path=path!("/audit") view=pages::audit::AuditPage/>
+                    <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/candidates") view=pages::candidates::CandidatesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/candidates/:id") view=pages::profile::CandidateProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

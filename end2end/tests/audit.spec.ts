@@ -1,0 +1,40 @@
+import { test, expect } from '@playwright/test';
+import { users, signIn, hydrated } from './helpers';
+
+test('a security reviewer verifies the audit chain from the Audit page', async ({ page }) => {
+  await signIn(page, users.security);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Verify audit chain' }).click();
+  await expect(page.getByRole('status')).toHaveText(/^Intact through entry \d+: every link checks out\.$/);
+  // The verification itself is now the newest entry.
+  await expect(page.getByRole('table').getByRole('row').nth(1)).toContainText('Audit chain verified');
+});
+
+test('stage moves appear on the candidate audit timeline; hiring managers see neither timeline nor Audit', async ({ page }) => {
+  await signIn(page, users.recruiter);
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' })).toHaveCount(0);
+  await page.getByLabel('Job').selectOption({ label: 'Frontend Engineer' });
+  await page.getByLabel('Stage').selectOption({ label: 'Phone screen' });
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/stage=phone_screen/);
+  await page.locator('table tbody tr').first().getByRole('link').click();
+  await hydrated(page);
+  const card = page.locator('.application').first();
+  await card.getByLabel('New stage').selectOption({ label: 'Onsite / panel interview' });
+  await card.getByRole('button', { name: 'Move to stage' }).click();
+  const timeline = page.getByRole('region', { name: 'Audit timeline' });
+  await expect(timeline.getByRole('row').last()).toContainText('Phone screen → Onsite / panel interview (Frontend Engineer)');
+  await expect(timeline.getByRole('row').last()).toContainText('Riley Recruiter');
+  const url = page.url();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, users.manager);
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' })).toHaveCount(0);
+  await page.goto(url);
+  await expect(page.getByRole('region', { name: 'Verification' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Audit timeline' })).toHaveCount(0);
+  const audit = await page.goto('/audit');
+  expect(audit?.status()).toBe(403);
+});
