@@ -1,6 +1,6 @@
 //! The candidate list, profile and stage moves.
 use crate::error::AppError;
-use crate::model::{CandidatePage, CandidateProfile, JobSummary, Stage};
+use crate::model::{CandidatePage, CandidateProfile, JobSummary, Stage, VerificationPanel};
 use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "list_candidates")]
@@ -8,6 +8,8 @@ pub async fn list_candidates(
     search: Option<String>,
     job_id: Option<i64>,
     stage: Option<Stage>,
+    status: Option<crate::model::VerificationStatus>,
+    risk: Option<crate::model::RiskTier>,
     before: Option<i64>,
 ) -> Result<CandidatePage, AppError> {
     use crate::model::Permission;
@@ -17,6 +19,8 @@ pub async fn list_candidates(
         search,
         job_id,
         stage,
+        status,
+        risk,
         before,
     };
     services::candidates::list(&auth::state()?.db, &user, &query).await
@@ -44,4 +48,25 @@ pub async fn move_stage(application_id: i64, stage: Stage) -> Result<Stage, AppE
     use crate::server::{auth, services};
     let user = auth::require(Permission::MoveStage).await?;
     services::candidates::move_stage(&auth::state()?.db, &user, application_id, stage).await
+}
+
+#[server(prefix = "/api", endpoint = "send_verification")]
+pub async fn send_verification(candidate_id: i64) -> Result<(), AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::RequestVerification).await?;
+    services::verification::request(&auth::state()?, &user, candidate_id).await
+}
+
+/// The verification panel alone, polled by an open profile so webhooks show without a reload.
+#[server(prefix = "/api", endpoint = "verification_panel")]
+pub async fn get_verification_panel(candidate_id: i64) -> Result<VerificationPanel, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::ViewCandidates).await?;
+    Ok(
+        services::candidates::profile(&auth::state()?.db, &user, candidate_id)
+            .await?
+            .verification,
+    )
 }

@@ -25,10 +25,11 @@ pub enum AuditEventType {
     CandidateRedacted,
     AuditVerified,
     CheckpointCreated,
+    DeliveryDeadLettered,
 }
 
 impl AuditEventType {
-    pub const ALL: [AuditEventType; 18] = [
+    pub const ALL: [AuditEventType; 19] = [
         AuditEventType::StageChanged,
         AuditEventType::VerificationRequested,
         AuditEventType::VerificationStarted,
@@ -47,6 +48,7 @@ impl AuditEventType {
         AuditEventType::CandidateRedacted,
         AuditEventType::AuditVerified,
         AuditEventType::CheckpointCreated,
+        AuditEventType::DeliveryDeadLettered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +72,7 @@ impl AuditEventType {
             CandidateRedacted => "candidate_redacted",
             AuditVerified => "audit_verified",
             CheckpointCreated => "checkpoint_created",
+            DeliveryDeadLettered => "delivery_dead_lettered",
         }
     }
 
@@ -95,6 +98,7 @@ impl AuditEventType {
             CandidateRedacted => "Candidate data redacted",
             AuditVerified => "Audit chain verified",
             CheckpointCreated => "Audit checkpoint signed",
+            DeliveryDeadLettered => "Delivery dead-lettered",
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Data carried between server functions and pages.
-use super::{Role, Stage, VerificationStatus};
+use super::{RiskTier, Role, Stage, VerificationStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +23,8 @@ pub struct CandidateQuery {
     pub search: Option<String>,
     pub job_id: Option<i64>,
     pub stage: Option<Stage>,
+    pub status: Option<VerificationStatus>,
+    pub risk: Option<RiskTier>,
     /// Keyset cursor: show applications older than this one.
     pub before: Option<i64>,
 }
@@ -36,6 +38,7 @@ pub struct CandidateRow {
     pub job_title: String,
     pub stage: Stage,
     pub verification_status: VerificationStatus,
+    pub risk_tier: Option<RiskTier>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +76,12 @@ pub struct VerificationPanel {
     pub evidence_pack_url: Option<String>,
     pub policy_name: Option<String>,
     pub next_action: String,
+    /// The provider's session id (support view; hidden from hiring managers).
+    pub session_id: Option<String>,
+    /// Whether this user may send (or re-send) verification now.
+    pub can_send: bool,
+    /// "Send verification" or "Re-verify".
+    pub send_label: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

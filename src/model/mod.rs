@@ -11,4 +11,6 @@ pub use candidate::*;
 pub use email::Email;
 pub use role::{Permission, Role};
 pub use stage::Stage;
-pub use verification::VerificationStatus;
+pub use verification::{
+    event_applies, reason_code_label, RiskTier, VerificationEventType, VerificationStatus,
+};

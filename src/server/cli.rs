@@ -45,10 +45,56 @@ enum Command {
         #[command(subcommand)]
         what: ImportCommand,
     },
+    /// Run a partner simulator (for the demo and the tests).
+    Sim {
+        #[command(subcommand)]
+        partner: SimCommand,
+    },
     /// The tamper-evident audit log.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SimCommand {
+    /// The identity-verification provider (SPEC §4): sessions, signed webhooks, reconciliation listing.
+    Verification {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:4100")]
+        listen: std::net::SocketAddr,
+        /// Clearance's webhook endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:3000/webhooks/verification")]
+        webhook_url: String,
+        /// whsec_ secret to sign webhooks with (the same as Clearance's).
+        #[arg(
+            long,
+            env = "CLEARANCE_VERIFICATION_WEBHOOK_SECRET",
+            hide_env_values = true
+        )]
+        webhook_secret: String,
+        /// Bearer token Clearance must present.
+        #[arg(long, env = "CLEARANCE_VERIFICATION_API_KEY", hide_env_values = true)]
+        api_key: String,
+        /// Delay before answering POST /sessions (ms).
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Share of POST /sessions answered 503 (0–1).
+        #[arg(long, default_value_t = 0.0)]
+        failure_rate: f64,
+        /// Deliver every webhook twice.
+        #[arg(long)]
+        duplicate: bool,
+        /// Deliver a completion's events newest first.
+        #[arg(long)]
+        out_of_order: bool,
+        /// Share of webhooks silently dropped (0–1).
+        #[arg(long, default_value_t = 0.0)]
+        drop_rate: f64,
+        /// Sign webhooks with the wrong key.
+        #[arg(long)]
+        bad_signature: bool,
     },
 }
 
@@ -183,6 +229,47 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Audit { command } => audit_command(&config, command).await,
+        Command::Sim {
+            partner:
+                SimCommand::Verification {
+                    listen,
+                    webhook_url,
+                    webhook_secret,
+                    api_key,
+                    latency_ms,
+                    failure_rate,
+                    duplicate,
+                    out_of_order,
+                    drop_rate,
+                    bad_signature,
+                },
+        } => {
+            use crate::server::sim::verification::{serve, SimConfig, Switches};
+            crate::server::webhooks::signature::secret_key(&webhook_secret)
+                .map_err(|e| anyhow::anyhow!("--webhook-secret: {e}"))?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+            let config = SimConfig {
+                base_url: format!("http://{listen}"),
+                webhook_url,
+                webhook_secret,
+                api_key,
+                switches: Switches {
+                    latency_ms,
+                    failure_rate,
+                    duplicate,
+                    out_of_order,
+                    drop_rate,
+                    bad_signature,
+                },
+            };
+            println!(
+                "verification provider simulator on http://{listen} (webhooks to {})",
+                config.webhook_url
+            );
+            serve(listener, config).await
+        }
         Command::DemoData => {
             let db = open_db(&config).await?;
             services::demo::load(&db).await?;
@@ -286,7 +373,9 @@ async fn serve(options: LeptosOptions, config: Config, demo: bool) -> anyhow::Re
         leptos_options: options,
         db,
         config: Arc::new(config),
+        http: crate::server::state::http_client(),
     };
+    crate::server::jobs::spawn_worker(state.clone());
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;

@@ -32,9 +32,36 @@ pub struct Config {
     pub audit_signing_key: Option<Secret>,
     /// How often the server signs a checkpoint.
     pub audit_checkpoint_every: std::time::Duration,
+    /// The identity-verification provider's base URL (`POST {url}/sessions`).
+    pub verification_url: Option<String>,
+    pub verification_api_key: Option<Secret>,
+    /// `whsec_…` secret that signs the provider's webhooks.
+    pub verification_webhook_secret: Option<Secret>,
+    /// Attempts before an outbound delivery is dead-lettered.
+    pub delivery_max_attempts: i64,
+    /// First retry delay; later ones double (with jitter), capped at ten minutes.
+    pub retry_base: std::time::Duration,
+    /// How often the background worker looks for due jobs.
+    pub worker_poll: std::time::Duration,
 }
 
 impl Config {
+    /// Defaults for everything but the database and public URL.
+    pub fn new(database_url: String, public_url: String) -> Config {
+        Config {
+            database_url,
+            public_url,
+            audit_signing_key: None,
+            audit_checkpoint_every: std::time::Duration::from_secs(3600),
+            verification_url: None,
+            verification_api_key: None,
+            verification_webhook_secret: None,
+            delivery_max_attempts: 6,
+            retry_base: std::time::Duration::from_secs(2),
+            worker_poll: std::time::Duration::from_millis(500),
+        }
+    }
+
     pub fn from_env(site_addr: std::net::SocketAddr) -> Config {
         let database_url =
             non_empty_env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
@@ -42,17 +69,28 @@ impl Config {
             .unwrap_or_else(|| format!("http://{site_addr}"))
             .trim_end_matches('/')
             .to_string();
-        let audit_signing_key = non_empty_env("CLEARANCE_AUDIT_SIGNING_KEY").map(Secret::new);
         let minutes = non_empty_env("CLEARANCE_AUDIT_CHECKPOINT_MINUTES")
             .and_then(|m| m.parse::<u64>().ok())
             .filter(|m| *m > 0)
             .unwrap_or(60);
-        Config {
-            database_url,
-            public_url,
-            audit_signing_key,
-            audit_checkpoint_every: std::time::Duration::from_secs(minutes * 60),
+        let mut c = Config::new(database_url, public_url);
+        c.audit_signing_key = non_empty_env("CLEARANCE_AUDIT_SIGNING_KEY").map(Secret::new);
+        c.audit_checkpoint_every = std::time::Duration::from_secs(minutes * 60);
+        c.verification_url = non_empty_env("CLEARANCE_VERIFICATION_URL")
+            .map(|u| u.trim_end_matches('/').to_string());
+        c.verification_api_key = non_empty_env("CLEARANCE_VERIFICATION_API_KEY").map(Secret::new);
+        c.verification_webhook_secret =
+            non_empty_env("CLEARANCE_VERIFICATION_WEBHOOK_SECRET").map(Secret::new);
+        if let Some(n) = non_empty_env("CLEARANCE_DELIVERY_MAX_ATTEMPTS")
+            .and_then(|n| n.parse().ok())
+            .filter(|n| *n > 0)
+        {
+            c.delivery_max_attempts = n;
         }
+        if let Some(ms) = non_empty_env("CLEARANCE_RETRY_BASE_MS").and_then(|n| n.parse().ok()) {
+            c.retry_base = std::time::Duration::from_millis(ms);
+        }
+        c
     }
 
     /// The checkpoint signing key, if configured; a malformed one is an error, not silence.

@@ -4,9 +4,13 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod jobs;
+pub mod partners;
 pub mod router;
 pub mod security;
 pub mod services;
+pub mod sim;
 pub mod state;
+pub mod webhooks;
 
 pub use cli::main;

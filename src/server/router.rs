@@ -3,7 +3,7 @@ use crate::app::{shell, App};
 use crate::server::{auth::session_store::DbSessionStore, security, state::AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{middleware, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::time::Duration;
@@ -31,6 +31,8 @@ fn register_server_fns() {
     register_explicit::<RecentAudit>();
     register_explicit::<LatestCheckpoint>();
     register_explicit::<CandidateTimeline>();
+    register_explicit::<SendVerification>();
+    register_explicit::<GetVerificationPanel>();
 }
 
 async fn healthz() -> &'static str {
@@ -62,6 +64,10 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route(
+            "/webhooks/verification",
+            post(crate::server::webhooks::verification::receive),
+        )
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(security::require_sign_in_for_pages))

@@ -9,4 +9,16 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
+    /// One HTTP client (connection pool) for every partner call.
+    pub http: reqwest::Client,
+}
+
+/// The outbound HTTP client: bounded timeouts so a silent partner cannot hold a worker.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(15))
+        .user_agent(concat!("Clearance/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
 }

@@ -13,6 +13,7 @@ pub struct TestApp {
     pub address: String,
     pub db: Db,
     pub backend: Backend,
+    pub state: AppState,
 }
 
 /// The base PostgreSQL URL tests create their databases on, if the run has one.
@@ -64,6 +65,12 @@ fn rand_u64() -> u64 {
 
 /// Starts the app with the demo data loaded (one user per role, four jobs, fifty candidates).
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like `spawn_app`, with a chance to adjust the configuration first. No background worker runs:
+/// tests drain the job queue with `run_jobs()` so nothing happens behind their back.
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
     std::env::set_var("LEPTOS_OUTPUT_NAME", "clearance");
     let url = fresh_database_url(backend).await;
     let db = Db::connect(&url).await.expect("connect");
@@ -75,19 +82,18 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let addr = listener.local_addr().unwrap();
     let mut leptos_options = clearance::server::cli::leptos_options().expect("leptos options");
     leptos_options.site_addr = addr;
-    let config = Config {
-        database_url: url,
-        public_url: format!("http://{addr}"),
-        audit_signing_key: None,
-        audit_checkpoint_every: std::time::Duration::from_secs(3600),
-    };
+    let mut config = Config::new(url, format!("http://{addr}"));
+    config.retry_base = std::time::Duration::ZERO;
+    configure(&mut config);
     let state = AppState {
         leptos_options,
         db: db.clone(),
         config: Arc::new(config),
+        http: clearance::server::state::http_client(),
     };
+    let serve_state = state.clone();
     tokio::spawn(async move {
-        router::serve(listener, state, std::future::pending())
+        router::serve(listener, serve_state, std::future::pending())
             .await
             .expect("server");
     });
@@ -95,10 +101,18 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         address: format!("http://{addr}"),
         db,
         backend,
+        state,
     }
 }
 
 impl TestApp {
+    /// Runs every due job and pending webhook event now.
+    pub async fn run_jobs(&self) -> usize {
+        clearance::server::jobs::run_until_empty(&self.state)
+            .await
+            .expect("jobs")
+    }
+
     /// A client with its own cookie jar, like one browser.
     pub fn client(&self) -> reqwest::Client {
         reqwest::Client::builder()
@@ -175,4 +189,34 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const PROVIDER_KEY: &str = "test-provider-key";
+
+/// The app wired to a running identity-verification simulator (real HTTP both ways).
+pub async fn spawn_app_with_provider(
+    backend: Backend,
+) -> (TestApp, clearance::server::sim::verification::Sim, String) {
+    use clearance::server::config::Secret;
+    use clearance::server::sim::verification::{Sim, SimConfig, Switches};
+    let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim_url = format!("http://{}", sim_listener.local_addr().unwrap());
+    let provider = sim_url.clone();
+    let app = spawn_app_with(backend, move |c| {
+        c.verification_url = Some(provider);
+        c.verification_api_key = Some(Secret::new(PROVIDER_KEY));
+        c.verification_webhook_secret = Some(Secret::new(WEBHOOK_SECRET));
+    })
+    .await;
+    let sim = Sim::new(SimConfig {
+        base_url: sim_url.clone(),
+        webhook_url: format!("{}/webhooks/verification", app.address),
+        webhook_secret: WEBHOOK_SECRET.into(),
+        api_key: PROVIDER_KEY.into(),
+        switches: Switches::default(),
+    });
+    let router = sim.clone().router();
+    tokio::spawn(async move { axum::serve(sim_listener, router).await.unwrap() });
+    (app, sim, sim_url)
 }

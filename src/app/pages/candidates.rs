@@ -1,7 +1,7 @@
 //! The candidate list: search, job and stage filters kept in the URL, keyset pages.
 use crate::api::candidates::{list_candidates, list_jobs};
 use crate::app::components::{ErrorNotice, StageLabel, StatusBadge};
-use crate::model::{CandidateQuery, Stage};
+use crate::model::{CandidateQuery, RiskTier, Stage, VerificationStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -18,6 +18,12 @@ pub fn list_href(q: &CandidateQuery) -> String {
     }
     if let Some(s) = q.stage {
         parts.push(format!("stage={}", s.as_str()));
+    }
+    if let Some(s) = q.status {
+        parts.push(format!("status={}", s.as_str()));
+    }
+    if let Some(r) = q.risk {
+        parts.push(format!("risk={}", r.as_str()));
     }
     if let Some(b) = q.before {
         parts.push(format!("before={b}"));
@@ -50,11 +56,13 @@ pub fn CandidatesPage() -> impl IntoView {
             search: q.get("q").filter(|s| !s.trim().is_empty()),
             job_id: q.get("job").and_then(|s| s.parse().ok()),
             stage: q.get("stage").and_then(|s| s.parse().ok()),
+            status: q.get("status").and_then(|s| s.parse().ok()),
+            risk: q.get("risk").and_then(|s| s.parse().ok()),
             before: q.get("before").and_then(|s| s.parse().ok()),
         }
     };
     let page = Resource::new(query, |q| {
-        list_candidates(q.search, q.job_id, q.stage, q.before)
+        list_candidates(q.search, q.job_id, q.stage, q.status, q.risk, q.before)
     });
     let jobs = Resource::new(|| (), |_| list_jobs());
 
@@ -95,6 +103,32 @@ pub fn CandidatesPage() -> impl IntoView {
                     }}
                 </select>
             </div>
+            <div class="field">
+                <label for="filter-status">"Verification"</label>
+                <select id="filter-status" name="status">
+                    <option value="">"Any status"</option>
+                    {move || {
+                        let selected = query().status;
+                        VerificationStatus::ALL
+                            .into_iter()
+                            .map(|s| view! { <option value=s.as_str() selected=Some(s) == selected>{s.label()}</option> })
+                            .collect_view()
+                    }}
+                </select>
+            </div>
+            <div class="field">
+                <label for="filter-risk">"Risk tier"</label>
+                <select id="filter-risk" name="risk">
+                    <option value="">"Any risk"</option>
+                    {move || {
+                        let selected = query().risk;
+                        RiskTier::ALL
+                            .into_iter()
+                            .map(|r| view! { <option value=r.as_str() selected=Some(r) == selected>{r.label()}</option> })
+                            .collect_view()
+                    }}
+                </select>
+            </div>
             <button type="submit">"Apply filters"</button>
             <A href="/candidates" attr:class="clear-filters">"Clear"</A>
         </Form>
@@ -126,7 +160,10 @@ pub fn CandidatesPage() -> impl IntoView {
                                             <td>{r.email}</td>
                                             <td>{r.job_title}</td>
                                             <td><StageLabel stage=r.stage/></td>
-                                            <td><StatusBadge status=r.verification_status/></td>
+                                            <td>
+                                                <StatusBadge status=r.verification_status/>
+                                                {r.risk_tier.map(|t| view! { <span class="risk">{format!(" {} risk", t.label())}</span> })}
+                                            </td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -155,11 +192,13 @@ mod tests {
             search: Some("Ada L&x".into()),
             job_id: Some(3),
             stage: Some(Stage::Offer),
+            status: Some(VerificationStatus::NeedsReview),
+            risk: Some(RiskTier::High),
             before: Some(40),
         };
         assert_eq!(
             list_href(&q),
-            "/candidates?q=Ada+L%26x&job=3&stage=offer&before=40"
+            "/candidates?q=Ada+L%26x&job=3&stage=offer&status=needs_review&risk=high&before=40"
         );
     }
 }

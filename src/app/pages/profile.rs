@@ -1,6 +1,6 @@
 //! The candidate profile: header with the verification panel, applications, stage moves and history.
 use crate::api::audit::candidate_timeline;
-use crate::api::candidates::{get_candidate, MoveStage};
+use crate::api::candidates::{get_candidate, get_verification_panel, MoveStage, SendVerification};
 use crate::app::components::{ErrorNotice, LocalTime, StageLabel, StatusBadge};
 use crate::app::pages::audit::AuditTable;
 use crate::error::AppError;
@@ -67,7 +67,7 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
                     <p class="contact">{contact}</p>
                     <p class="summary">{summary}</p>
                 </div>
-                <VerificationPanelView panel=profile.verification.clone()/>
+                <VerificationSection candidate_id=profile.id initial=profile.verification.clone()/>
             </header>
             {move || move_error().map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
             <section aria-labelledby="applications-heading">
@@ -92,38 +92,98 @@ pub fn go_no_go(status: VerificationStatus) -> &'static str {
     }
 }
 
+/// The verification panel; polls while open so a webhook that lands shows without a reload.
 #[component]
-fn VerificationPanelView(panel: VerificationPanel) -> impl IntoView {
-    let details = panel.reason_codes.is_some();
+fn VerificationSection(candidate_id: i64, initial: VerificationPanel) -> impl IntoView {
+    let send = ServerAction::<SendVerification>::new();
+    let (tick, set_tick) = signal(0u32);
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(handle) = set_interval_with_handle(
+            move || set_tick.update(|t| *t += 1),
+            std::time::Duration::from_secs(3),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = set_tick;
+    let panel = Resource::new(
+        move || (tick.get(), send.version().get()),
+        move |(t, v)| {
+            let initial = initial.clone();
+            async move {
+                if t == 0 && v == 0 {
+                    Ok(initial)
+                } else {
+                    get_verification_panel(candidate_id).await
+                }
+            }
+        },
+    );
+    let send_error = move || send.value().get().and_then(|r| r.err());
     view! {
         <section class="verification card" aria-label="Verification">
             <h2>"Verification"</h2>
-            <p class="go-no-go">{go_no_go(panel.status)}</p>
-            <dl>
-                <dt>"Status"</dt>
-                <dd><StatusBadge status=panel.status/></dd>
-                {details.then(|| view! {
-                    <dt>"Risk tier"</dt>
-                    <dd>{panel.risk_tier.clone().unwrap_or_else(|| "Not assessed".into())}</dd>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match panel.await {
+                        Ok(p) => view! { <PanelBody panel=p candidate_id=candidate_id send=send/> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+                    }
                 })}
-                <dt>"Last updated"</dt>
-                <dd>{match panel.last_updated {
-                    Some(at) => view! { <LocalTime at=at/> }.into_any(),
-                    None => view! { "Never" }.into_any(),
-                }}</dd>
-                <dt>"Policy"</dt>
-                <dd>{panel.policy_name.clone().unwrap_or_else(|| "Default policy".into())}</dd>
-                {details.then(|| view! {
-                    <dt>"Evidence pack"</dt>
-                    <dd>{match panel.evidence_pack_url.clone() {
-                        Some(url) => view! { <a href=url>"Open evidence pack"</a> }.into_any(),
-                        None => view! { "None yet" }.into_any(),
-                    }}</dd>
-                })}
-                <dt>"Next action"</dt>
-                <dd class="next-action">{panel.next_action.clone()}</dd>
-            </dl>
+            </Transition>
+            {move || send_error().map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
         </section>
+    }
+}
+
+#[component]
+fn PanelBody(
+    panel: VerificationPanel,
+    candidate_id: i64,
+    send: ServerAction<SendVerification>,
+) -> impl IntoView {
+    let details = panel.reason_codes.is_some();
+    let reasons = panel.reason_codes.clone().unwrap_or_default();
+    view! {
+        <p class="go-no-go">{go_no_go(panel.status)}</p>
+        <dl>
+            <dt>"Status"</dt>
+            <dd><StatusBadge status=panel.status/></dd>
+            {details.then(|| view! {
+                <dt>"Risk tier"</dt>
+                <dd>{panel.risk_tier.clone().unwrap_or_else(|| "Not assessed".into())}</dd>
+                <dt>"Reasons"</dt>
+                <dd>{if reasons.is_empty() {
+                    view! { "None" }.into_any()
+                } else {
+                    view! { <ul class="reasons">{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul> }.into_any()
+                }}</dd>
+            })}
+            <dt>"Last updated"</dt>
+            <dd>{match panel.last_updated {
+                Some(at) => view! { <LocalTime at=at/> }.into_any(),
+                None => view! { "Never" }.into_any(),
+            }}</dd>
+            <dt>"Policy"</dt>
+            <dd>{panel.policy_name.clone().unwrap_or_else(|| "Default policy".into())}</dd>
+            {details.then(|| view! {
+                <dt>"Evidence pack"</dt>
+                <dd>{match panel.evidence_pack_url.clone() {
+                    Some(url) => view! { <a href=url rel="noopener noreferrer" target="_blank">"Open evidence pack"</a> }.into_any(),
+                    None => view! { "None yet" }.into_any(),
+                }}</dd>
+            })}
+            <dt>"Next action"</dt>
+            <dd class="next-action">{panel.next_action.clone()}</dd>
+        </dl>
+        {panel.can_send.then(|| view! {
+            <ActionForm action=send attr:class="send-verification">
+                <input type="hidden" name="candidate_id" value=candidate_id.to_string()/>
+                <button type="submit" class="primary" disabled=move || send.pending().get()>{panel.send_label.clone()}</button>
+            </ActionForm>
+        })}
     }
 }
 

@@ -13,6 +13,7 @@ pub struct ListRow {
     pub job_title: String,
     pub stage: String,
     pub verification_status: String,
+    pub verification_risk_tier: Option<String>,
 }
 
 /// Filters for the list; `None` means "any".
@@ -22,6 +23,8 @@ pub struct ListFilter {
     pub hiring_manager_id: Option<i64>,
     pub job_id: Option<i64>,
     pub stage: Option<String>,
+    pub status: Option<String>,
+    pub risk: Option<String>,
     /// A LIKE pattern, already lower-cased and escaped with `\`.
     pub search_pattern: Option<String>,
 }
@@ -32,7 +35,9 @@ const LIST_FROM: &str = "FROM applications a
     WHERE ($1 IS NULL OR j.hiring_manager_id = $1)
       AND ($2 IS NULL OR a.job_id = $2)
       AND ($3 IS NULL OR a.stage = $3)
-      AND ($4 IS NULL OR LOWER(c.first_name || ' ' || c.last_name) LIKE $4 ESCAPE '\\' OR LOWER(c.email) LIKE $4 ESCAPE '\\')";
+      AND ($4 IS NULL OR LOWER(c.first_name || ' ' || c.last_name) LIKE $4 ESCAPE '\\' OR LOWER(c.email) LIKE $4 ESCAPE '\\')
+      AND ($5 IS NULL OR c.verification_status = $5)
+      AND ($6 IS NULL OR c.verification_risk_tier = $6)";
 
 /// One page of applications, newest first, older than `before` when given (keyset).
 pub async fn list(
@@ -43,13 +48,13 @@ pub async fn list(
 ) -> sqlx::Result<Vec<ListRow>> {
     let sql = format!(
         "SELECT a.id AS application_id, c.id AS candidate_id, c.first_name, c.last_name, c.email,
-                j.title AS job_title, a.stage, c.verification_status
-         {LIST_FROM} AND ($5 IS NULL OR a.id < $5)
-         ORDER BY a.id DESC LIMIT $6"
+                j.title AS job_title, a.stage, c.verification_status, c.verification_risk_tier
+         {LIST_FROM} AND ($7 IS NULL OR a.id < $7)
+         ORDER BY a.id DESC LIMIT $8"
     );
     on_db!(db, p => sqlx::query_as::<_, ListRow>(&sql)
         .bind(f.hiring_manager_id).bind(f.job_id).bind(&f.stage).bind(&f.search_pattern)
-        .bind(before).bind(limit)
+        .bind(&f.status).bind(&f.risk).bind(before).bind(limit)
         .fetch_all(p).await)
 }
 
@@ -57,6 +62,7 @@ pub async fn count(db: &Db, f: &ListFilter) -> sqlx::Result<i64> {
     let sql = format!("SELECT COUNT(*) {LIST_FROM}");
     on_db!(db, p => sqlx::query_scalar::<_, i64>(&sql)
         .bind(f.hiring_manager_id).bind(f.job_id).bind(&f.stage).bind(&f.search_pattern)
+        .bind(&f.status).bind(&f.risk)
         .fetch_one(p).await)
 }
 
@@ -102,12 +108,13 @@ pub struct CandidateRow {
     pub zip: String,
     pub verification_status: String,
     pub verification_updated_at: Option<DateTime<Utc>>,
+    pub verification_risk_tier: Option<String>,
 }
 
 pub async fn find_candidate(db: &Db, id: i64) -> sqlx::Result<Option<CandidateRow>> {
     let sql =
         "SELECT id, first_name, last_name, email, phone, address, address_2, city, state, zip,
-                      verification_status, verification_updated_at
+                      verification_status, verification_updated_at, verification_risk_tier
                FROM candidates WHERE id = $1";
     on_db!(db, p => sqlx::query_as::<_, CandidateRow>(sql).bind(id).fetch_optional(p).await)
 }

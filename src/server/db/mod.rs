@@ -8,8 +8,10 @@ use std::time::Duration;
 
 pub mod audit;
 pub mod candidates;
+pub mod jobs;
 pub mod login;
 pub mod users;
+pub mod verification;
 
 #[derive(Clone, Debug)]
 pub enum Db {

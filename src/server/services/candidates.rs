@@ -3,7 +3,7 @@ use crate::error::AppError;
 use crate::model::AuditEventType;
 use crate::model::{
     Application, CandidatePage, CandidateProfile, CandidateQuery, CandidateRow, CurrentUser,
-    JobSummary, Permission, Stage, StageChange, VerificationPanel, VerificationStatus,
+    JobSummary, Permission, Stage, StageChange,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::auth::internal;
@@ -43,6 +43,8 @@ pub async fn list(
         hiring_manager_id: own_jobs_only(user),
         job_id: q.job_id,
         stage: q.stage.map(|s| s.as_str().to_string()),
+        status: q.status.map(|s| s.as_str().to_string()),
+        risk: q.risk.map(|r| r.as_str().to_string()),
         search_pattern: q.search.as_deref().and_then(like_pattern),
     };
     let mut rows = db::candidates::list(db, &filter, q.before, PAGE_SIZE + 1).await?;
@@ -64,6 +66,10 @@ pub async fn list(
                 job_title: r.job_title,
                 stage: r.stage.parse().map_err(internal)?,
                 verification_status: r.verification_status.parse().map_err(internal)?,
+                risk_tier: r
+                    .verification_risk_tier
+                    .as_deref()
+                    .and_then(|t| t.parse().ok()),
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
@@ -83,21 +89,6 @@ pub async fn jobs(db: &Db, user: &CurrentUser) -> Result<Vec<JobSummary>, AppErr
             title: j.title,
         })
         .collect())
-}
-
-/// What the panel says to do next; later features refine it with policy and review state.
-pub fn next_action(status: VerificationStatus, can_request: bool) -> String {
-    match status {
-        VerificationStatus::NotStarted if can_request => "Send verification".into(),
-        VerificationStatus::NotStarted => "Waiting for the recruiter to send verification".into(),
-        VerificationStatus::InProgress => "Waiting for candidate".into(),
-        VerificationStatus::NeedsReview => "Awaiting security review".into(),
-        VerificationStatus::Verified => "Cleared".into(),
-        VerificationStatus::Failed | VerificationStatus::Expired if can_request => {
-            "Re-verify".into()
-        }
-        VerificationStatus::Failed | VerificationStatus::Expired => "Not cleared".into(),
-    }
 }
 
 /// A candidate's profile; hiring managers get 404 for candidates outside their jobs.
@@ -146,17 +137,9 @@ pub async fn profile(
             history: changes,
         });
     }
-    let status: VerificationStatus = c.verification_status.parse().map_err(internal)?;
     let details = user.role.can(Permission::ViewVerificationDetails);
-    let verification = VerificationPanel {
-        status,
-        last_updated: c.verification_updated_at,
-        risk_tier: None,
-        reason_codes: details.then(Vec::new),
-        evidence_pack_url: None,
-        policy_name: apps.iter().find_map(|a| a.policy_name.clone()),
-        next_action: next_action(status, user.role.can(Permission::RequestVerification)),
-    };
+    let job_policy = apps.iter().find_map(|a| a.policy_name.clone());
+    let verification = super::verification::panel(db, user, &c, job_policy).await?;
     let location = [c.city.as_str(), c.state.as_str()]
         .iter()
         .filter(|s| !s.is_empty())
@@ -228,18 +211,5 @@ mod tests {
         assert_eq!(like_pattern("  Ada "), Some("%ada%".into()));
         assert_eq!(like_pattern("50%_a\\"), Some("%50\\%\\_a\\\\%".into()));
         assert_eq!(like_pattern("   "), None);
-    }
-
-    #[test]
-    fn next_action_depends_on_permission() {
-        assert_eq!(
-            next_action(VerificationStatus::NotStarted, true),
-            "Send verification"
-        );
-        assert_eq!(
-            next_action(VerificationStatus::Failed, false),
-            "Not cleared"
-        );
-        assert_eq!(next_action(VerificationStatus::Verified, false), "Cleared");
     }
 }

@@ -3,3 +3,4 @@ pub mod audit;
 pub mod candidates;
 pub mod demo;
 pub mod import;
+pub mod verification;

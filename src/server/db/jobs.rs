@@ -1,0 +1,113 @@
+//! The durable job queue: enqueue inside the caller's transaction, claim with a lease, record attempts.
+use super::{on_db, BeginWrite, Db};
+use chrono::{DateTime, Duration, Utc};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub state: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub subject: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str =
+    "id, kind, payload, state, attempts, max_attempts, run_at, last_error, subject, created_at";
+
+/// The INSERT for a new job; run it on the transaction that records the request.
+pub const ENQUEUE_SQL: &str = "INSERT INTO delivery_jobs (kind, payload, state, attempts, max_attempts, run_at, subject, created_at, updated_at)
+     VALUES ($1, $2, 'pending', 0, $3, $4, $5, $4, $4) RETURNING id";
+
+/// Claims the next due job (pending and due, or running with an expired lease) for `lease`.
+pub async fn claim(db: &Db, now: DateTime<Utc>, lease: Duration) -> sqlx::Result<Option<JobRow>> {
+    let lease_until = now + lease;
+    match db {
+        Db::Postgres(p) => {
+            let sql = format!(
+                "UPDATE delivery_jobs SET state = 'running', attempts = attempts + 1, lease_until = $2, updated_at = $1
+                 WHERE id = (SELECT id FROM delivery_jobs
+                             WHERE (state = 'pending' AND run_at <= $1) OR (state = 'running' AND lease_until < $1)
+                             ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 RETURNING {COLUMNS}"
+            );
+            sqlx::query_as::<_, JobRow>(&sql)
+                .bind(now)
+                .bind(lease_until)
+                .fetch_optional(p)
+                .await
+        }
+        Db::Sqlite(p) => {
+            // One writer at a time in SQLite: BEGIN IMMEDIATE makes select-then-update atomic.
+            let mut tx = p.begin_write().await?;
+            let sql = format!(
+                "UPDATE delivery_jobs SET state = 'running', attempts = attempts + 1, lease_until = $2, updated_at = $1
+                 WHERE id = (SELECT id FROM delivery_jobs
+                             WHERE (state = 'pending' AND run_at <= $1) OR (state = 'running' AND lease_until < $1)
+                             ORDER BY run_at, id LIMIT 1)
+                 RETURNING {COLUMNS}"
+            );
+            let job = sqlx::query_as::<_, JobRow>(&sql)
+                .bind(now)
+                .bind(lease_until)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(job)
+        }
+    }
+}
+
+/// One delivery attempt as recorded for the Deliveries page and the support view.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub attempt: i64,
+    pub started_at: DateTime<Utc>,
+    pub latency_ms: i64,
+    pub http_status: Option<i64>,
+    pub outcome: String,
+    pub detail: String,
+}
+
+pub async fn record_attempt(db: &Db, job_id: i64, a: &Attempt) -> sqlx::Result<()> {
+    let sql = "INSERT INTO delivery_attempts (job_id, attempt, started_at, latency_ms, http_status, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    on_db!(db, p => sqlx::query(sql)
+        .bind(job_id).bind(a.attempt).bind(a.started_at).bind(a.latency_ms).bind(a.http_status).bind(&a.outcome).bind(&a.detail)
+        .execute(p).await.map(|_| ()))
+}
+
+pub async fn reschedule(
+    db: &Db,
+    job_id: i64,
+    run_at: DateTime<Utc>,
+    error: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let sql = "UPDATE delivery_jobs SET state = 'pending', run_at = $2, lease_until = NULL, last_error = $3, updated_at = $4 WHERE id = $1";
+    on_db!(db, p => sqlx::query(sql).bind(job_id).bind(run_at).bind(error).bind(now).execute(p).await.map(|_| ()))
+}
+
+pub async fn mark_dead(db: &Db, job_id: i64, error: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+    let sql = "UPDATE delivery_jobs SET state = 'dead', lease_until = NULL, last_error = $2, updated_at = $3 WHERE id = $1";
+    on_db!(db, p => sqlx::query(sql).bind(job_id).bind(error).bind(now).execute(p).await.map(|_| ()))
+}
+
+pub async fn mark_done(db: &Db, job_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
+    let sql = "UPDATE delivery_jobs SET state = 'done', lease_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1";
+    on_db!(db, p => sqlx::query(sql).bind(job_id).bind(now).execute(p).await.map(|_| ()))
+}
+
+/// Puts a dead job back in the queue with a fresh set of attempts.
+pub async fn replay(db: &Db, job_id: i64, now: DateTime<Utc>) -> sqlx::Result<bool> {
+    let sql = "UPDATE delivery_jobs SET state = 'pending', attempts = 0, run_at = $2, updated_at = $2 WHERE id = $1 AND state = 'dead'";
+    on_db!(db, p => sqlx::query(sql).bind(job_id).bind(now).execute(p).await.map(|r| r.rows_affected() == 1))
+}
+
+pub async fn for_subject(db: &Db, subject: &str) -> sqlx::Result<Vec<JobRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM delivery_jobs WHERE subject = $1 ORDER BY id DESC");
+    on_db!(db, p => sqlx::query_as::<_, JobRow>(&sql).bind(subject).fetch_all(p).await)
+}

@@ -1,0 +1,258 @@
+//! Verification sessions and the webhook events that move them.
+use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db};
+use crate::model::{event_applies, AuditEventType, VerificationEventType, VerificationStatus};
+use crate::server::audit::{Actor, NewAuditEvent};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub session_id: String,
+    pub candidate_id: i64,
+    pub status: String,
+    pub risk_tier: Option<String>,
+    pub reason_codes: String,
+    pub evidence_pack_url: Option<String>,
+    pub policy_name: Option<String>,
+    pub candidate_url: Option<String>,
+    pub last_event_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const SESSION_COLUMNS: &str = "session_id, candidate_id, status, risk_tier, reason_codes, evidence_pack_url, policy_name, candidate_url, last_event_at, created_at, updated_at";
+
+pub async fn sessions_of(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<SessionRow>> {
+    let sql = format!("SELECT {SESSION_COLUMNS} FROM verification_sessions WHERE candidate_id = $1 ORDER BY created_at DESC, id DESC");
+    on_db!(db, p => sqlx::query_as::<_, SessionRow>(&sql).bind(candidate_id).fetch_all(p).await)
+}
+
+/// Records a request for a new session and queues its creation at the provider, atomically.
+pub async fn request_session(
+    db: &Db,
+    candidate_id: i64,
+    payload: &str,
+    max_attempts: i64,
+    now: DateTime<Utc>,
+    audit: &NewAuditEvent,
+) -> sqlx::Result<i64> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let job_id = sqlx::query_scalar::<_, i64>(ENQUEUE_SQL)
+            .bind("verification.create_session").bind(payload).bind(max_attempts).bind(now)
+            .bind(format!("candidate:{candidate_id}"))
+            .fetch_one(&mut *tx).await?;
+        tx.append_audit(audit).await?;
+        tx.commit().await?;
+        Ok(job_id)
+    })
+}
+
+/// Is a session request still on its way to the provider?
+pub async fn pending_request(db: &Db, candidate_id: i64) -> sqlx::Result<bool> {
+    let sql = "SELECT COUNT(*) FROM delivery_jobs WHERE kind = 'verification.create_session' AND subject = $1 AND state IN ('pending','running')";
+    let n = on_db!(db, p => sqlx::query_scalar::<_, i64>(sql).bind(format!("candidate:{candidate_id}")).fetch_one(p).await)?;
+    Ok(n > 0)
+}
+
+/// Stores the provider's new session and makes it the candidate's current one.
+pub async fn session_created(
+    db: &Db,
+    candidate_id: i64,
+    session_id: &str,
+    candidate_url: &str,
+    policy_name: Option<&str>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO verification_sessions (session_id, candidate_id, status, candidate_url, policy_name, created_at, updated_at)
+             VALUES ($1, $2, 'not_started', $3, $4, $5, $5)
+             ON CONFLICT (session_id) DO UPDATE SET candidate_url = excluded.candidate_url")
+            .bind(session_id).bind(candidate_id).bind(candidate_url).bind(policy_name).bind(now)
+            .execute(&mut *tx).await?;
+        sqlx::query("UPDATE candidates SET verification_session_id = $1 WHERE id = $2")
+            .bind(session_id).bind(candidate_id).execute(&mut *tx).await?;
+        tx.commit().await
+    })
+}
+
+/// A verified webhook as we keep it before acting on it.
+#[derive(Debug, Clone)]
+pub struct InboundEvent {
+    pub webhook_id: String,
+    pub event_type: VerificationEventType,
+    pub candidate_ref: String,
+    pub session_id: String,
+    pub event_created_at: DateTime<Utc>,
+    pub body: String,
+}
+
+/// Stores the event durably; `None` when this webhook id or this exact event was stored before.
+pub async fn store_event(
+    db: &Db,
+    e: &InboundEvent,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<i64>> {
+    let sql = "INSERT INTO webhook_events (source, webhook_id, event_type, candidate_ref, session_id, event_created_at, body, state, received_at)
+               VALUES ('verification', $1, $2, $3, $4, $5, $6, 'pending', $7)
+               ON CONFLICT DO NOTHING RETURNING id";
+    on_db!(db, p => sqlx::query_scalar::<_, i64>(sql)
+        .bind(&e.webhook_id).bind(e.event_type.as_str()).bind(&e.candidate_ref).bind(&e.session_id)
+        .bind(e.event_created_at).bind(&e.body).bind(now)
+        .fetch_optional(p).await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredEventRow {
+    pub id: i64,
+    pub webhook_id: String,
+    pub event_type: String,
+    pub candidate_ref: String,
+    pub session_id: String,
+    pub event_created_at: DateTime<Utc>,
+    pub body: String,
+    pub state: String,
+    pub note: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+const EVENT_COLUMNS: &str = "id, webhook_id, event_type, candidate_ref, session_id, event_created_at, body, state, note, received_at";
+
+/// Events stored but not yet acted on (after a crash between storing and applying, say).
+pub async fn pending_events(db: &Db, limit: i64) -> sqlx::Result<Vec<i64>> {
+    let sql = "SELECT id FROM webhook_events WHERE source = 'verification' AND state = 'pending' ORDER BY id LIMIT $1";
+    on_db!(db, p => sqlx::query_scalar::<_, i64>(sql).bind(limit).fetch_all(p).await)
+}
+
+pub async fn unknown_candidate_events(db: &Db, limit: i64) -> sqlx::Result<Vec<StoredEventRow>> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE source = 'verification' AND state = 'unknown_candidate' ORDER BY id DESC LIMIT $1");
+    on_db!(db, p => sqlx::query_as::<_, StoredEventRow>(&sql).bind(limit).fetch_all(p).await)
+}
+
+pub async fn last_event_for_candidate(
+    db: &Db,
+    candidate_ref: &str,
+) -> sqlx::Result<Option<StoredEventRow>> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE source = 'verification' AND candidate_ref = $1 ORDER BY id DESC LIMIT 1");
+    on_db!(db, p => sqlx::query_as::<_, StoredEventRow>(&sql).bind(candidate_ref).fetch_optional(p).await)
+}
+
+/// What happened to one stored event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Applied,
+    Stale,
+    UnknownCandidate,
+    AlreadyProcessed,
+}
+
+/// The details of an event that land on the session.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct EventDetails {
+    pub risk_tier: Option<String>,
+    #[serde(default)]
+    pub reason_codes: Vec<String>,
+    pub evidence_pack_url: Option<String>,
+    pub policy_name: Option<String>,
+}
+
+/// Applies one stored event in one transaction: session, candidate badge, audit entry, event state.
+pub async fn apply_event(
+    db: &Db,
+    event_id: i64,
+    candidate_id: Option<i64>,
+    details: &EventDetails,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Applied> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE id = $1 AND state = 'pending'");
+        let Some(ev) = sqlx::query_as::<_, StoredEventRow>(&sql).bind(event_id).fetch_optional(&mut *tx).await? else {
+            return Ok(Applied::AlreadyProcessed);
+        };
+        let known = match candidate_id {
+            Some(id) => sqlx::query_scalar::<_, i64>("SELECT id FROM candidates WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?,
+            None => None,
+        };
+        let Some(candidate_id) = known else {
+            sqlx::query("UPDATE webhook_events SET state = 'unknown_candidate', processed_at = $2, note = 'no candidate with this id' WHERE id = $1")
+                .bind(event_id).bind(now).execute(&mut *tx).await?;
+            tx.commit().await?;
+            return Ok(Applied::UnknownCandidate);
+        };
+        let event_type: VerificationEventType = ev.event_type.parse().map_err(|e: String| sqlx::Error::Decode(e.into()))?;
+        let new_status = event_type.status();
+        let session_sql = format!("SELECT {SESSION_COLUMNS} FROM verification_sessions WHERE session_id = $1");
+        let session = match sqlx::query_as::<_, SessionRow>(&session_sql).bind(&ev.session_id).fetch_optional(&mut *tx).await? {
+            Some(s) => s,
+            None => {
+                sqlx::query(
+                    "INSERT INTO verification_sessions (session_id, candidate_id, status, created_at, updated_at) VALUES ($1, $2, 'not_started', $3, $3)")
+                    .bind(&ev.session_id).bind(candidate_id).bind(now).execute(&mut *tx).await?;
+                sqlx::query_as::<_, SessionRow>(&session_sql).bind(&ev.session_id).fetch_one(&mut *tx).await?
+            }
+        };
+        let current: VerificationStatus = session.status.parse().unwrap_or(VerificationStatus::NotStarted);
+        if !event_applies(current, session.last_event_at, new_status, ev.event_created_at) {
+            sqlx::query("UPDATE webhook_events SET state = 'stale', processed_at = $2, note = 'older than the newest applied event' WHERE id = $1")
+                .bind(event_id).bind(now).execute(&mut *tx).await?;
+            tx.commit().await?;
+            return Ok(Applied::Stale);
+        }
+        let reason_codes = serde_json::to_string(&details.reason_codes).unwrap_or_else(|_| "[]".into());
+        sqlx::query(
+            "UPDATE verification_sessions SET status = $2, risk_tier = COALESCE($3, risk_tier), reason_codes = $4,
+                 evidence_pack_url = COALESCE($5, evidence_pack_url), policy_name = COALESCE($6, policy_name),
+                 last_event_at = $7, last_event_type = $8, updated_at = $9
+             WHERE session_id = $1")
+            .bind(&ev.session_id).bind(new_status.as_str()).bind(&details.risk_tier).bind(&reason_codes)
+            .bind(&details.evidence_pack_url).bind(&details.policy_name).bind(ev.event_created_at).bind(event_type.as_str()).bind(now)
+            .execute(&mut *tx).await?;
+        // Only the candidate's newest session drives the badge; a newer one supersedes older ones.
+        let newest: Option<String> = sqlx::query_scalar(
+            "SELECT session_id FROM verification_sessions WHERE candidate_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1")
+            .bind(candidate_id).fetch_optional(&mut *tx).await?;
+        if newest.as_deref() == Some(ev.session_id.as_str()) {
+            let verified_at = (new_status == VerificationStatus::Verified).then_some(ev.event_created_at);
+            sqlx::query(
+                "UPDATE candidates SET verification_status = $2, verification_updated_at = $3, verification_session_id = $4,
+                     verification_risk_tier = COALESCE($5, verification_risk_tier), verification_verified_at = $6
+                 WHERE id = $1")
+                .bind(candidate_id).bind(new_status.as_str()).bind(now).bind(&ev.session_id)
+                .bind(&details.risk_tier).bind(verified_at)
+                .execute(&mut *tx).await?;
+        }
+        let audit_type = if event_type == VerificationEventType::Started { AuditEventType::VerificationStarted } else { AuditEventType::VerificationCompleted };
+        let audit = NewAuditEvent::new(
+            Actor::Partner("identity verification provider".into()),
+            "candidate",
+            candidate_id,
+            audit_type,
+            serde_json::json!({
+                "session_id": ev.session_id,
+                "event": event_type.as_str(),
+                "status": new_status.as_str(),
+                "risk_tier": details.risk_tier,
+                "reason_codes": details.reason_codes,
+                "evidence_pack_url": details.evidence_pack_url,
+                "webhook_id": ev.webhook_id,
+                "event_created_at": ev.event_created_at,
+            }),
+        );
+        tx.append_audit(&audit).await?;
+        sqlx::query("UPDATE webhook_events SET state = 'applied', processed_at = $2 WHERE id = $1").bind(event_id).bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Applied::Applied)
+    })
+}
+
+/// Puts events kept for unknown candidates back in line (after an import, say).
+pub async fn retry_unknown(db: &Db) -> sqlx::Result<u64> {
+    let sql = "UPDATE webhook_events SET state = 'pending', note = NULL WHERE source = 'verification' AND state = 'unknown_candidate'";
+    on_db!(db, p => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()))
+}
+
+pub async fn event_body(db: &Db, event_id: i64) -> sqlx::Result<Option<(String, String)>> {
+    on_db!(db, p => sqlx::query_as::<_, (String, String)>("SELECT candidate_ref, body FROM webhook_events WHERE id = $1").bind(event_id).fetch_optional(p).await)
+}

@@ -1,0 +1,142 @@
+//! The delivery worker: claims due jobs with a lease, calls partners outside any transaction,
+//! records every attempt, retries with exponential backoff and jitter, dead-letters at the end.
+use crate::server::db::{self, jobs::Attempt};
+use crate::server::partners::CallError;
+use crate::server::services;
+use crate::server::state::AppState;
+use chrono::{Duration as ChronoDuration, Utc};
+use rand::Rng;
+use std::time::Duration;
+
+/// How long a claimed job is ours before another worker may take it over.
+pub const LEASE: ChronoDuration = ChronoDuration::seconds(60);
+
+/// Delay before attempt `attempt + 1`: base · 2^(attempt-1), at most ten minutes, ±20 % jitter;
+/// a partner's Retry-After wins when it asks for longer.
+pub fn backoff(
+    base: Duration,
+    attempt: i64,
+    retry_after: Option<Duration>,
+    jitter: f64,
+) -> Duration {
+    let exp = base.saturating_mul(2u32.saturating_pow((attempt.max(1) - 1).min(20) as u32));
+    let capped = exp.min(Duration::from_secs(600));
+    let jittered = capped.mul_f64((1.0 + jitter.clamp(-0.2, 0.2)).max(0.0));
+    match retry_after {
+        Some(ra) if ra > jittered => ra,
+        _ => jittered,
+    }
+}
+
+/// Runs one due job if there is one; returns whether it did.
+pub async fn run_once(state: &AppState) -> anyhow::Result<bool> {
+    let now = Utc::now();
+    let Some(job) = db::jobs::claim(&state.db, now, LEASE).await? else {
+        return Ok(false);
+    };
+    let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
+    let _enter = span.enter();
+    let started = std::time::Instant::now();
+    let result = match job.kind.as_str() {
+        "verification.create_session" => {
+            services::verification::create_session_job(state, &job).await
+        }
+        other => Err(CallError::Final {
+            status: None,
+            detail: format!("unknown job kind '{other}'"),
+        }),
+    };
+    let latency_ms = started.elapsed().as_millis() as i64;
+    let done_at = Utc::now();
+    let retry =
+        matches!(result, Err(CallError::Retryable { .. })) && job.attempts < job.max_attempts;
+    let (outcome, detail, status) = match &result {
+        Ok(detail) => ("delivered", detail.clone(), None),
+        Err(e) => (
+            if retry { "will retry" } else { "gave up" },
+            e.detail().to_string(),
+            e.status(),
+        ),
+    };
+    db::jobs::record_attempt(
+        &state.db,
+        job.id,
+        &Attempt {
+            attempt: job.attempts,
+            started_at: now,
+            latency_ms,
+            http_status: status.map(i64::from),
+            outcome: outcome.into(),
+            detail: detail.clone(),
+        },
+    )
+    .await?;
+    match result {
+        Ok(_) => db::jobs::mark_done(&state.db, job.id, done_at).await?,
+        Err(CallError::Retryable { retry_after, .. }) if retry => {
+            let jitter = rand::thread_rng().gen_range(-0.2..=0.2);
+            let delay = backoff(state.config.retry_base, job.attempts, retry_after, jitter);
+            let run_at =
+                done_at + ChronoDuration::from_std(delay).unwrap_or(ChronoDuration::seconds(600));
+            tracing::warn!(delay_ms = delay.as_millis() as u64, %detail, "delivery failed, will retry");
+            db::jobs::reschedule(&state.db, job.id, run_at, &detail, done_at).await?;
+        }
+        Err(_) => {
+            tracing::error!(%detail, "delivery dead-lettered");
+            db::jobs::mark_dead(&state.db, job.id, &detail, done_at).await?;
+            services::verification::job_dead(state, &job, &detail).await?;
+        }
+    }
+    Ok(true)
+}
+
+/// Runs every job that is due now (and webhook events left pending); for tests and the CLI.
+pub async fn run_until_empty(state: &AppState) -> anyhow::Result<usize> {
+    let mut n = 0;
+    services::verification::apply_pending(&state.db).await?;
+    while run_once(state).await? {
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// The background worker for the life of the process.
+pub fn spawn_worker(state: AppState) {
+    tokio::spawn(async move {
+        loop {
+            match run_until_empty(&state).await {
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "job worker error"),
+            }
+            tokio::time::sleep(state.config.worker_poll).await;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_caps_and_honours_retry_after() {
+        let base = Duration::from_secs(2);
+        assert_eq!(backoff(base, 1, None, 0.0), Duration::from_secs(2));
+        assert_eq!(backoff(base, 2, None, 0.0), Duration::from_secs(4));
+        assert_eq!(backoff(base, 4, None, 0.0), Duration::from_secs(16));
+        assert_eq!(backoff(base, 30, None, 0.0), Duration::from_secs(600));
+        assert_eq!(backoff(base, 1, None, 0.2), Duration::from_millis(2400));
+        assert_eq!(
+            backoff(base, 1, None, 5.0),
+            Duration::from_millis(2400),
+            "jitter is clamped"
+        );
+        assert_eq!(
+            backoff(base, 1, Some(Duration::from_secs(30)), 0.0),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            backoff(base, 3, Some(Duration::from_secs(1)), 0.0),
+            Duration::from_secs(8)
+        );
+    }
+}

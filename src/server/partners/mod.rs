@@ -1,0 +1,136 @@
+//! Outbound partner clients and how their answers are classified for retries.
+pub mod verification;
+
+use std::time::Duration;
+
+/// The result of one outbound call, as the job worker needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallError {
+    /// Worth trying again: network error, timeout, 408, 429, 5xx.
+    Retryable {
+        status: Option<u16>,
+        detail: String,
+        retry_after: Option<Duration>,
+    },
+    /// Trying again cannot help: other 4xx, or an answer we cannot understand.
+    Final { status: Option<u16>, detail: String },
+}
+
+impl CallError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            CallError::Retryable { status, .. } | CallError::Final { status, .. } => *status,
+        }
+    }
+    pub fn detail(&self) -> &str {
+        match self {
+            CallError::Retryable { detail, .. } | CallError::Final { detail, .. } => detail,
+        }
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date, relative to `now`.
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v)
+        .ok()?
+        .with_timezone(&chrono::Utc);
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// Cuts a partner's body to something safe to store and show.
+pub fn excerpt(body: &str) -> String {
+    const MAX: usize = 500;
+    let clean: String = body
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect();
+    if clean.chars().count() > MAX {
+        format!("{}…", clean.chars().take(MAX).collect::<String>())
+    } else {
+        clean
+    }
+}
+
+/// Sorts an HTTP status into done, retry or give up.
+pub fn classify(status: u16, body: &str, retry_after: Option<Duration>) -> Result<(), CallError> {
+    match status {
+        200..=299 => Ok(()),
+        408 | 429 | 500..=599 => Err(CallError::Retryable {
+            status: Some(status),
+            detail: excerpt(body),
+            retry_after,
+        }),
+        _ => Err(CallError::Final {
+            status: Some(status),
+            detail: excerpt(body),
+        }),
+    }
+}
+
+pub fn network_error(e: &reqwest::Error) -> CallError {
+    let what = if e.is_timeout() {
+        "the partner did not answer in time"
+    } else if e.is_connect() {
+        "could not connect to the partner"
+    } else {
+        "the request to the partner failed"
+    };
+    CallError::Retryable {
+        status: None,
+        detail: what.to_string(),
+        retry_after: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 21, 10, 0, 0)
+            .unwrap();
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Sat, 21 Nov 2026 10:00:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Sat, 21 Nov 2026 09:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        assert!(classify(201, "", None).is_ok());
+        for s in [408, 429, 500, 502, 503] {
+            assert!(
+                matches!(classify(s, "", None), Err(CallError::Retryable { .. })),
+                "{s}"
+            );
+        }
+        for s in [400, 401, 404, 422] {
+            assert!(
+                matches!(classify(s, "", None), Err(CallError::Final { .. })),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn excerpts_are_bounded() {
+        assert_eq!(excerpt(&"x".repeat(600)).chars().count(), 501);
+        assert_eq!(excerpt("a\u{0}b"), "ab");
+    }
+}

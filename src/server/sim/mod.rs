@@ -1,0 +1,2 @@
+//! Partner simulators (`clearance sim …`): faithful local stand-ins for the demo and the tests.
+pub mod verification;

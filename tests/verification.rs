@@ -1,0 +1,495 @@
+//! Identity verification end to end over real HTTP: our requests to the provider simulator, its
+//! signed webhooks to us, idempotency, ordering, unknown candidates and durability.
+mod common;
+
+use clearance::model::{
+    AuditEventType, CandidatePage, RiskTier, VerificationPanel, VerificationStatus,
+};
+use clearance::server::db;
+use clearance::server::webhooks::signature;
+use common::{Backend, TestApp, WEBHOOK_SECRET};
+
+const RECRUITER: &str = "recruiter@clearance.test";
+
+macro_rules! on_both_with_provider {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (app, sim, url) = $crate::common::spawn_app_with_provider($crate::common::Backend::Sqlite).await;
+                    super::$name(app, sim, url).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::common::postgres_base_url().is_none() {
+                        eprintln!("SKIPPED {}: TEST_DATABASE_URL is not set, PostgreSQL not tested", stringify!($name));
+                        return;
+                    }
+                    let (app, sim, url) = $crate::common::spawn_app_with_provider($crate::common::Backend::Postgres).await;
+                    super::$name(app, sim, url).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_with_provider!(
+    send_complete_and_see_it_on_the_panel_and_in_the_list,
+    signature_and_body_errors_get_clear_4xx,
+    the_same_webhook_a_thousand_times_changes_state_once,
+    older_events_never_overwrite_newer_ones,
+    unknown_candidates_are_kept_and_reported,
+    a_stored_event_is_applied_after_a_restart,
+    provider_outages_are_retried_then_dead_lettered,
+);
+
+type Sim = clearance::server::sim::verification::Sim;
+
+fn event(kind: &str, candidate: &str, session: &str, at: &str, risk: Option<&str>) -> String {
+    serde_json::json!({
+        "type": kind,
+        "timestamp": at,
+        "data": {
+            "candidate_id": candidate, "session_id": session, "event_created_at": at,
+            "risk_tier": risk, "reason_codes": ["document_mismatch"],
+            "evidence_pack_url": format!("https://provider.example/evidence/{session}"), "policy_name": "p"
+        }
+    })
+    .to_string()
+}
+
+async fn post_signed(app: &TestApp, id: &str, body: &str) -> reqwest::Response {
+    try_post_signed(app, id, body).await.unwrap()
+}
+
+async fn try_post_signed(
+    app: &TestApp,
+    id: &str,
+    body: &str,
+) -> reqwest::Result<reqwest::Response> {
+    let ts = chrono::Utc::now().timestamp();
+    let sig = signature::sign(WEBHOOK_SECRET, id, ts, body.as_bytes()).unwrap();
+    reqwest::Client::new()
+        .post(format!("{}/webhooks/verification", app.address))
+        .header("webhook-id", id)
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", sig)
+        .body(body.to_string())
+        .send()
+        .await
+}
+
+async fn panel(app: &TestApp, email: &str, candidate: i64) -> VerificationPanel {
+    let c = app.signed_in(email).await;
+    let res = app
+        .call(
+            &c,
+            "verification_panel",
+            &[("candidate_id", candidate.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn audit_types(app: &TestApp, candidate: i64) -> Vec<AuditEventType> {
+    db::audit::for_subject(&app.db, "candidate", &candidate.to_string())
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.to_entry())
+        .map(|e| e.event_type)
+        .collect()
+}
+
+async fn send_complete_and_see_it_on_the_panel_and_in_the_list(
+    app: TestApp,
+    sim: Sim,
+    _url: String,
+) {
+    let r = app.signed_in(RECRUITER).await;
+    // Hiring managers may not request verification.
+    let hm = app.signed_in("manager@clearance.test").await;
+    assert_eq!(
+        app.call(&hm, "send_verification", &[("candidate_id", "1".into())])
+            .await
+            .status(),
+        403
+    );
+
+    assert_eq!(
+        app.call(&r, "send_verification", &[("candidate_id", "1".into())])
+            .await
+            .status(),
+        200
+    );
+    let again = app
+        .call(&r, "send_verification", &[("candidate_id", "1".into())])
+        .await;
+    assert_eq!(
+        again.status(),
+        409,
+        "a second request while one is on its way is refused"
+    );
+    assert_eq!(
+        panel(&app, RECRUITER, 1).await.next_action,
+        "Verification requested — waiting for the provider"
+    );
+    assert_eq!(app.run_jobs().await, 1);
+    let p = panel(&app, RECRUITER, 1).await;
+    assert_eq!(p.next_action, "Waiting for candidate");
+    assert_eq!(p.session_id.as_deref(), Some("vs_1"));
+    assert_eq!(p.policy_name.as_deref(), Some("Remote SWE High Assurance"));
+
+    sim.complete(
+        "vs_1",
+        "needs_review",
+        Some("high".into()),
+        vec!["liveness_failed".into()],
+    )
+    .await
+    .unwrap();
+    let p = panel(&app, RECRUITER, 1).await;
+    assert_eq!(p.status, VerificationStatus::NeedsReview);
+    assert_eq!(p.risk_tier.as_deref(), Some("High"));
+    assert_eq!(
+        p.reason_codes,
+        Some(vec!["Could not complete the liveness check".to_string()])
+    );
+    assert!(p.evidence_pack_url.unwrap().ends_with("/evidence/vs_1"));
+    assert_eq!(p.next_action, "Awaiting security review");
+    assert!(p.last_updated.is_some());
+    assert!(!p.can_send);
+
+    // Hiring managers see the badge and nothing more.
+    let hm_panel = panel(&app, "manager@clearance.test", 1).await;
+    assert_eq!(hm_panel.status, VerificationStatus::NeedsReview);
+    assert_eq!(
+        (
+            hm_panel.risk_tier,
+            hm_panel.reason_codes,
+            hm_panel.evidence_pack_url,
+            hm_panel.session_id
+        ),
+        (None, None, None, None)
+    );
+
+    let page: CandidatePage = app
+        .call(
+            &r,
+            "list_candidates",
+            &[("status", "needs_review".into()), ("risk", "high".into())],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.rows[0].candidate_id, 1);
+    assert_eq!(page.rows[0].risk_tier, Some(RiskTier::High));
+
+    let types = audit_types(&app, 1).await;
+    for t in [
+        AuditEventType::VerificationRequested,
+        AuditEventType::VerificationStarted,
+        AuditEventType::VerificationCompleted,
+    ] {
+        assert_eq!(
+            types.iter().filter(|x| **x == t).count(),
+            1,
+            "{t:?} in {types:?}"
+        );
+    }
+}
+
+async fn signature_and_body_errors_get_clear_4xx(app: TestApp, _sim: Sim, _url: String) {
+    let body = event(
+        "verification.completed",
+        "1",
+        "vs_x",
+        "2026-11-21T10:00:04Z",
+        Some("low"),
+    );
+    let unsigned = reqwest::Client::new()
+        .post(format!("{}/webhooks/verification", app.address))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 401);
+    assert!(unsigned
+        .text()
+        .await
+        .unwrap()
+        .contains("missing webhook-id"));
+    let ts = chrono::Utc::now().timestamp() - 301;
+    let stale = reqwest::Client::new()
+        .post(format!("{}/webhooks/verification", app.address))
+        .header("webhook-id", "msg_old")
+        .header("webhook-timestamp", ts.to_string())
+        .header(
+            "webhook-signature",
+            signature::sign(WEBHOOK_SECRET, "msg_old", ts, body.as_bytes()).unwrap(),
+        )
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 401);
+    let garbage = post_signed(&app, "msg_g", "{not json").await;
+    assert_eq!(garbage.status(), 400);
+    assert!(garbage
+        .text()
+        .await
+        .unwrap()
+        .contains("not a verification event"));
+    let unknown_type = post_signed(
+        &app,
+        "msg_t",
+        &body.replace("verification.completed", "verification.exploded"),
+    )
+    .await;
+    assert_eq!(unknown_type.status(), 400);
+    assert!(unknown_type
+        .text()
+        .await
+        .unwrap()
+        .contains("unknown event type"));
+    // Over the size limit: 413, or the connection is cut before the whole body is even sent.
+    match try_post_signed(&app, "msg_h", &"x".repeat(2 * 1024 * 1024)).await {
+        Ok(res) => assert_eq!(res.status(), 413),
+        Err(e) => assert!(e.is_request(), "{e}"),
+    }
+    assert_eq!(
+        audit_types(&app, 1).await,
+        vec![AuditEventType::CandidateCreated],
+        "nothing was applied"
+    );
+}
+
+async fn the_same_webhook_a_thousand_times_changes_state_once(
+    app: TestApp,
+    _sim: Sim,
+    _url: String,
+) {
+    let body = event(
+        "verification.completed",
+        "2",
+        "vs_dup",
+        "2026-11-21T10:00:04Z",
+        Some("low"),
+    );
+    for _ in 0..900 {
+        let res = post_signed(&app, "msg_same", &body).await;
+        assert!(res.status() == 200, "{}", res.status());
+    }
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let (address, body) = (app.address.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let ts = chrono::Utc::now().timestamp();
+            let sig = signature::sign(WEBHOOK_SECRET, "msg_same", ts, body.as_bytes()).unwrap();
+            reqwest::Client::new()
+                .post(format!("{address}/webhooks/verification"))
+                .header("webhook-id", "msg_same")
+                .header("webhook-timestamp", ts.to_string())
+                .header("webhook-signature", sig)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    // The same event under a new webhook id is a duplicate too.
+    assert_eq!(
+        post_signed(&app, "msg_other_id", &body)
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()["status"],
+        "duplicate"
+    );
+    let completed = audit_types(&app, 2)
+        .await
+        .into_iter()
+        .filter(|t| *t == AuditEventType::VerificationCompleted)
+        .count();
+    assert_eq!(completed, 1);
+    assert_eq!(
+        panel(&app, RECRUITER, 2).await.status,
+        VerificationStatus::Verified
+    );
+}
+
+async fn older_events_never_overwrite_newer_ones(app: TestApp, _sim: Sim, _url: String) {
+    let done = event(
+        "verification.failed",
+        "3",
+        "vs_o",
+        "2026-11-21T10:00:09Z",
+        Some("medium"),
+    );
+    let started = event(
+        "verification.started",
+        "3",
+        "vs_o",
+        "2026-11-21T10:00:01Z",
+        None,
+    );
+    assert_eq!(
+        post_signed(&app, "m1", &done)
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()["status"],
+        "applied"
+    );
+    assert_eq!(
+        post_signed(&app, "m2", &started)
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()["status"],
+        "stale"
+    );
+    let p = panel(&app, RECRUITER, 3).await;
+    assert_eq!(p.status, VerificationStatus::Failed);
+    assert_eq!(p.next_action, "Re-verify");
+    // A newer session supersedes the old one on the badge; the old one's late news does not.
+    let newer = event(
+        "verification.started",
+        "3",
+        "vs_new",
+        "2026-11-21T11:00:00Z",
+        None,
+    );
+    post_signed(&app, "m3", &newer).await;
+    assert_eq!(
+        panel(&app, RECRUITER, 3).await.status,
+        VerificationStatus::InProgress
+    );
+    let late_old = event(
+        "verification.expired",
+        "3",
+        "vs_o",
+        "2026-11-21T12:00:00Z",
+        None,
+    );
+    assert_eq!(post_signed(&app, "m4", &late_old).await.status(), 200);
+    assert_eq!(
+        panel(&app, RECRUITER, 3).await.status,
+        VerificationStatus::InProgress
+    );
+}
+
+async fn unknown_candidates_are_kept_and_reported(app: TestApp, _sim: Sim, _url: String) {
+    let body = event(
+        "verification.completed",
+        "c_99999",
+        "vs_u",
+        "2026-11-21T10:00:04Z",
+        Some("low"),
+    );
+    let res = post_signed(&app, "m_unknown", &body).await;
+    assert_eq!(res.status(), 202);
+    let kept = db::verification::unknown_candidate_events(&app.db, 10)
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].candidate_ref, "c_99999");
+    assert_eq!(kept[0].body, body, "kept verbatim");
+}
+
+async fn a_stored_event_is_applied_after_a_restart(app: TestApp, _sim: Sim, _url: String) {
+    // As if the process died right after storing: the event is in the table, nothing applied.
+    let body = event(
+        "verification.completed",
+        "4",
+        "vs_r",
+        "2026-11-21T10:00:04Z",
+        Some("low"),
+    );
+    let (inbound, _) =
+        clearance::server::services::verification::parse_webhook("m_restart", body.as_bytes())
+            .unwrap();
+    db::verification::store_event(&app.db, &inbound, chrono::Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        panel(&app, RECRUITER, 4).await.status,
+        VerificationStatus::NotStarted
+    );
+    // The worker's first pass after start-up applies it.
+    app.run_jobs().await;
+    assert_eq!(
+        panel(&app, RECRUITER, 4).await.status,
+        VerificationStatus::Verified
+    );
+    assert_eq!(
+        post_signed(&app, "m_restart", &body)
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()["status"],
+        "duplicate"
+    );
+}
+
+async fn provider_outages_are_retried_then_dead_lettered(app: TestApp, sim: Sim, url: String) {
+    let set = |failure_rate: f64| {
+        let url = url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{url}/control/settings"))
+                .json(&serde_json::json!({ "failure_rate": failure_rate }))
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    set(1.0).await;
+    let r = app.signed_in(RECRUITER).await;
+    assert_eq!(
+        app.call(&r, "send_verification", &[("candidate_id", "5".into())])
+            .await
+            .status(),
+        200
+    );
+    app.run_jobs().await;
+    let jobs = db::jobs::for_subject(&app.db, "candidate:5").await.unwrap();
+    assert_eq!(jobs[0].state, "dead");
+    assert_eq!(jobs[0].attempts, app.state.config.delivery_max_attempts);
+    assert!(jobs[0]
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("simulated outage"));
+    assert!(audit_types(&app, 5)
+        .await
+        .contains(&AuditEventType::DeliveryDeadLettered));
+    // Once the provider is back, asking again works and creates exactly one session.
+    set(0.0).await;
+    assert_eq!(
+        app.call(&r, "send_verification", &[("candidate_id", "5".into())])
+            .await
+            .status(),
+        200
+    );
+    app.run_jobs().await;
+    let _ = sim;
+    assert_eq!(
+        panel(&app, RECRUITER, 5).await.next_action,
+        "Waiting for candidate"
+    );
+}
