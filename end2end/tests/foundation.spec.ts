@@ -43,7 +43,8 @@ test('recruiter filters the list and opens a profile', async ({ page }) => {
   const panel = page.getByRole('region', { name: 'Verification' });
   await expect(panel).toBeVisible();
   await expect(panel.getByText('Not started')).toBeVisible();
-  await expect(panel.getByText('Send verification')).toBeVisible();
+  await expect(panel.locator('.next-action')).toHaveText('Send verification');
+  await expect(panel.getByRole('button', { name: 'Send verification' })).toBeVisible();
 });
 
 test('the page is hydrated: moving a stage updates it without a full reload', async ({ page }) => {

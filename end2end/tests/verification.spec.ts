@@ -1,0 +1,64 @@
+import { test, expect } from '@playwright/test';
+import { users, signIn, hydrated } from './helpers';
+
+const port = Number(process.env.E2E_PORT ?? 3100);
+const sim = `http://127.0.0.1:${port + 1}`;
+
+test('recruiter sends verification; the provider flags it; the open profile updates by itself', async ({ page, request }) => {
+  await signIn(page, users.recruiter);
+  await page.getByLabel('Search').fill('Grace Hopper');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/q=Grace/);
+  await page.getByRole('link', { name: 'Grace Hopper' }).first().click();
+  const panel = page.getByRole('region', { name: 'Verification' });
+  await expect(panel).toBeVisible();
+  await hydrated(page);
+  const profileUrl = page.url();
+  const candidateId = profileUrl.split('/').pop();
+
+  await panel.getByRole('button', { name: 'Send verification' }).click();
+  await expect(panel.locator('.next-action')).toHaveText('Waiting for candidate');
+
+  // The candidate finishes at the provider, which flags the result for review.
+  const sessions = await (await request.get(`${sim}/control/sessions`)).json();
+  const session = sessions.sessions.find((s: any) => s.candidate_id === candidateId);
+  expect(session).toBeTruthy();
+  const done = await request.post(`${sim}/control/sessions/${session.session_id}/complete`, {
+    data: { outcome: 'needs_review', risk_tier: 'high', reason_codes: ['liveness_failed', 'document_mismatch'] },
+  });
+  expect(done.ok()).toBeTruthy();
+
+  // No reload: the panel polls.
+  await page.evaluate(() => ((window as any).__noReload = true));
+  await expect(panel.getByText('Needs review')).toBeVisible();
+  await expect(panel.getByText('High', { exact: true })).toBeVisible();
+  await expect(panel.getByText('Could not complete the liveness check')).toBeVisible();
+  await expect(panel.locator('.next-action')).toHaveText('Awaiting security review');
+  await expect(panel.getByRole('link', { name: 'Open evidence pack' })).toBeVisible();
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+
+  // The list finds the candidate by status and risk tier, and the filters stay in the URL.
+  await page.goto('/candidates');
+  await page.getByLabel('Verification').selectOption({ label: 'Needs review' });
+  await page.getByLabel('Risk tier').selectOption({ label: 'High' });
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/status=needs_review/);
+  await expect(page).toHaveURL(/risk=high/);
+  await expect(page.getByRole('link', { name: 'Grace Hopper' })).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel('Verification')).toHaveValue('needs_review');
+
+  // Grace Hopper applied to Site Reliability Engineer, managed by Jordan Lead, who sees the badge
+  // and the go/no-go line only.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, users.manager2);
+  const res = await page.goto(profileUrl);
+  expect(res?.status()).toBe(200);
+  const hmPanel = page.getByRole('region', { name: 'Verification' });
+  await expect(hmPanel.getByText('Needs review')).toBeVisible();
+  await expect(hmPanel.getByText('No-go: identity not verified yet')).toBeVisible();
+  await expect(hmPanel.getByText('High', { exact: true })).toHaveCount(0);
+  await expect(hmPanel.getByText('Could not complete the liveness check')).toHaveCount(0);
+  await expect(hmPanel.getByRole('link', { name: 'Open evidence pack' })).toHaveCount(0);
+  await expect(hmPanel.getByRole('button', { name: /Send verification|Re-verify/ })).toHaveCount(0);
+});
