@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds Clearance (release) and starts it on http://127.0.0.1:3000 with demo data on SQLite.
+# Builds Clearance (release) and starts it on http://127.0.0.1:3000 with demo data on SQLite,
+# plus the identity-verification provider simulator on http://127.0.0.1:4100.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -8,4 +9,13 @@ cargo leptos build --release
 export DATABASE_URL="${DATABASE_URL:-sqlite://data/clearance.db}"
 export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
-exec target/release/clearance serve --demo
+if [ -z "${CLEARANCE_VERIFICATION_URL:-}" ]; then
+  # Development-only credentials shared by the app and its local simulator.
+  export CLEARANCE_VERIFICATION_URL="http://127.0.0.1:4100"
+  export CLEARANCE_VERIFICATION_API_KEY="demo-provider-key"
+  export CLEARANCE_VERIFICATION_WEBHOOK_SECRET="whsec_ZGVtby13ZWJob29rLXNlY3JldC1rZXk="
+  target/release/clearance sim verification --listen 127.0.0.1:4100 \
+    --webhook-url "http://$LEPTOS_SITE_ADDR/webhooks/verification" &
+  trap 'kill $! 2>/dev/null || true' EXIT
+fi
+target/release/clearance serve --demo

@@ -408,6 +408,15 @@ async fn unknown_candidates_are_kept_and_reported(app: TestApp, _sim: Sim, _url:
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].candidate_ref, "c_99999");
     assert_eq!(kept[0].body, body, "kept verbatim");
+    let admin = app.signed_in("admin@clearance.test").await;
+    let view: clearance::model::DeliveriesView = app
+        .call(&admin, "list_deliveries", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view.unmatched.len(), 1);
+    assert_eq!(view.unmatched[0].candidate_ref, "c_99999");
 }
 
 async fn a_stored_event_is_applied_after_a_restart(app: TestApp, _sim: Sim, _url: String) {
@@ -478,18 +487,72 @@ async fn provider_outages_are_retried_then_dead_lettered(app: TestApp, sim: Sim,
     assert!(audit_types(&app, 5)
         .await
         .contains(&AuditEventType::DeliveryDeadLettered));
-    // Once the provider is back, asking again works and creates exactly one session.
-    set(0.0).await;
+    // Admins see it with every attempt on the Deliveries page; others may not look.
+    for email in [RECRUITER, "security@clearance.test"] {
+        let c = app.signed_in(email).await;
+        assert_eq!(app.call(&c, "list_deliveries", &[]).await.status(), 403);
+    }
+    let admin = app.signed_in("admin@clearance.test").await;
+    let view: clearance::model::DeliveriesView = app
+        .call(&admin, "list_deliveries", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let d = &view.deliveries[0];
     assert_eq!(
-        app.call(&r, "send_verification", &[("candidate_id", "5".into())])
+        (d.state.as_str(), d.subject.as_str()),
+        ("dead", "candidate:5")
+    );
+    assert_eq!(
+        d.history.len() as i64,
+        app.state.config.delivery_max_attempts
+    );
+    assert!(d.history.iter().all(|a| a.http_status == Some(503)));
+    assert_eq!(d.history.last().unwrap().outcome, "gave up");
+    // Once the provider is back, a replay delivers it, once.
+    set(0.0).await;
+    let job = d.id.to_string();
+    assert_eq!(
+        app.call(&admin, "replay_delivery", &[("job_id", job.clone())])
             .await
             .status(),
         200
     );
     app.run_jobs().await;
+    assert_eq!(
+        app.call(&admin, "replay_delivery", &[("job_id", job)])
+            .await
+            .status(),
+        409,
+        "only dead deliveries replay"
+    );
+    let sessions: serde_json::Value = reqwest::get(format!("{url}/control/sessions"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let for_five = sessions["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["candidate_id"] == "5")
+        .count();
+    assert_eq!(for_five, 1);
     let _ = sim;
     assert_eq!(
         panel(&app, RECRUITER, 5).await.next_action,
         "Waiting for candidate"
     );
+    let view: clearance::model::DeliveriesView = app
+        .call(&admin, "list_deliveries", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(view.deliveries.is_empty());
+    assert!(audit_types(&app, 5)
+        .await
+        .contains(&AuditEventType::DeliveryDeadLettered));
 }

@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/candidates") view=pages::candidates::CandidatesPage ssr=SsrMode::Async/>
                     <Route path=path!("/candidates/:id") view=pages::profile::CandidateProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/deliveries") view=pages::deliveries::DeliveriesPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -96,6 +97,7 @@ fn TopBar() -> impl IntoView {
                             view! {
                                 <nav aria-label="Main">
                                     <A href="/candidates">"Candidates"</A>
+                                    {u.role.can(Permission::ManageSettings).then(|| view! { <A href="/deliveries">"Deliveries"</A> })}
                                     {u.role.can(Permission::ViewAudit).then(|| view! { <A href="/audit">"Audit"</A> })}
                                 </nav>
                                 <div class="who">

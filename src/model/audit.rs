@@ -26,10 +26,11 @@ pub enum AuditEventType {
     AuditVerified,
     CheckpointCreated,
     DeliveryDeadLettered,
+    DeliveryReplayed,
 }
 
 impl AuditEventType {
-    pub const ALL: [AuditEventType; 19] = [
+    pub const ALL: [AuditEventType; 20] = [
         AuditEventType::StageChanged,
         AuditEventType::VerificationRequested,
         AuditEventType::VerificationStarted,
@@ -49,6 +50,7 @@ impl AuditEventType {
         AuditEventType::AuditVerified,
         AuditEventType::CheckpointCreated,
         AuditEventType::DeliveryDeadLettered,
+        AuditEventType::DeliveryReplayed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +75,7 @@ impl AuditEventType {
             AuditVerified => "audit_verified",
             CheckpointCreated => "checkpoint_created",
             DeliveryDeadLettered => "delivery_dead_lettered",
+            DeliveryReplayed => "delivery_replayed",
         }
     }
 
@@ -99,6 +102,7 @@ impl AuditEventType {
             AuditVerified => "Audit chain verified",
             CheckpointCreated => "Audit checkpoint signed",
             DeliveryDeadLettered => "Delivery dead-lettered",
+            DeliveryReplayed => "Delivery replayed",
         }
     }
 }

@@ -78,6 +78,8 @@ pub struct VerificationPanel {
     pub next_action: String,
     /// The provider's session id (support view; hidden from hiring managers).
     pub session_id: Option<String>,
+    /// Where the candidate completes the provider's flow (hidden from hiring managers).
+    pub candidate_url: Option<String>,
     /// Whether this user may send (or re-send) verification now.
     pub can_send: bool,
     /// "Send verification" or "Re-verify".
@@ -96,4 +98,46 @@ pub struct CandidateProfile {
     pub applications: Vec<Application>,
     pub verification: VerificationPanel,
     pub can_move_stage: bool,
+}
+
+/// One try at delivering to a partner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    pub attempt: i64,
+    pub at: DateTime<Utc>,
+    pub latency_ms: i64,
+    pub http_status: Option<i64>,
+    pub outcome: String,
+    pub detail: String,
+}
+
+/// An outbound delivery that is not done: waiting, retrying, or dead-lettered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub what: String,
+    pub subject: String,
+    pub state: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub last_error: Option<String>,
+    pub next_try: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub history: Vec<DeliveryAttempt>,
+}
+
+/// A partner event we kept because it names a candidate we do not have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnmatchedEvent {
+    pub id: i64,
+    pub received_at: DateTime<Utc>,
+    pub event_type: String,
+    pub candidate_ref: String,
+    pub session_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveriesView {
+    pub deliveries: Vec<Delivery>,
+    pub unmatched: Vec<UnmatchedEvent>,
 }

@@ -18,7 +18,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 fn register_server_fns() {
-    use crate::api::{audit::*, auth::*, candidates::*};
+    use crate::api::{audit::*, auth::*, candidates::*, deliveries::*};
     use leptos::server_fn::axum::register_explicit;
     register_explicit::<Login>();
     register_explicit::<Logout>();
@@ -33,6 +33,8 @@ fn register_server_fns() {
     register_explicit::<CandidateTimeline>();
     register_explicit::<SendVerification>();
     register_explicit::<GetVerificationPanel>();
+    register_explicit::<ListDeliveries>();
+    register_explicit::<ReplayDelivery>();
 }
 
 async fn healthz() -> &'static str {

@@ -1,6 +1,7 @@
 //! One file per page.
 pub mod audit;
 pub mod candidates;
+pub mod deliveries;
 pub mod login;
 pub mod not_found;
 pub mod profile;

@@ -175,6 +175,13 @@ fn PanelBody(
                     None => view! { "None yet" }.into_any(),
                 }}</dd>
             })}
+            {panel.session_id.clone().map(|sid| view! {
+                <dt>"Session"</dt>
+                <dd>
+                    {sid}
+                    {panel.candidate_url.clone().map(|u| view! { " · " <a href=u rel="noopener noreferrer" target="_blank">"Candidate link"</a> })}
+                </dd>
+            })}
             <dt>"Next action"</dt>
             <dd class="next-action">{panel.next_action.clone()}</dd>
         </dl>

@@ -111,3 +111,30 @@ pub async fn for_subject(db: &Db, subject: &str) -> sqlx::Result<Vec<JobRow>> {
     let sql = format!("SELECT {COLUMNS} FROM delivery_jobs WHERE subject = $1 ORDER BY id DESC");
     on_db!(db, p => sqlx::query_as::<_, JobRow>(&sql).bind(subject).fetch_all(p).await)
 }
+
+/// Deliveries that are not done, newest first.
+pub async fn unfinished(db: &Db, limit: i64) -> sqlx::Result<Vec<JobRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM delivery_jobs WHERE state <> 'done' ORDER BY id DESC LIMIT $1"
+    );
+    on_db!(db, p => sqlx::query_as::<_, JobRow>(&sql).bind(limit).fetch_all(p).await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub job_id: i64,
+    pub attempt: i64,
+    pub started_at: DateTime<Utc>,
+    pub latency_ms: i64,
+    pub http_status: Option<i64>,
+    pub outcome: String,
+    pub detail: String,
+}
+
+/// The attempts of the `limit` newest unfinished deliveries, in one query.
+pub async fn attempts_of_unfinished(db: &Db, limit: i64) -> sqlx::Result<Vec<AttemptRow>> {
+    let sql = "SELECT job_id, attempt, started_at, latency_ms, http_status, outcome, detail FROM delivery_attempts
+               WHERE job_id IN (SELECT id FROM delivery_jobs WHERE state <> 'done' ORDER BY id DESC LIMIT $1)
+               ORDER BY job_id, id";
+    on_db!(db, p => sqlx::query_as::<_, AttemptRow>(sql).bind(limit).fetch_all(p).await)
+}

@@ -1,6 +1,7 @@
 //! Business operations: permission-checked callers in, plain DTOs out; SQL stays in `db`.
 pub mod audit;
 pub mod candidates;
+pub mod deliveries;
 pub mod demo;
 pub mod import;
 pub mod verification;

@@ -323,6 +323,11 @@ pub async fn panel(
         } else {
             None
         },
+        candidate_url: if details {
+            current.and_then(|s| s.candidate_url.clone())
+        } else {
+            None
+        },
         can_send,
         send_label: if status == VerificationStatus::NotStarted {
             "Send verification".into()

@@ -1,0 +1,81 @@
+//! The admins' view of outbound deliveries and unmatched inbound events, and replay.
+use crate::error::AppError;
+use crate::model::{
+    AuditEventType, CurrentUser, DeliveriesView, Delivery, DeliveryAttempt, UnmatchedEvent,
+};
+use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::db::{self, Db};
+use chrono::Utc;
+
+const SHOWN: i64 = 100;
+
+pub fn kind_label(kind: &str) -> String {
+    match kind {
+        "verification.create_session" => "Create verification session".into(),
+        other => other.to_string(),
+    }
+}
+
+pub async fn view(db: &Db) -> Result<DeliveriesView, AppError> {
+    let jobs = db::jobs::unfinished(db, SHOWN).await?;
+    let attempts = db::jobs::attempts_of_unfinished(db, SHOWN).await?;
+    let deliveries = jobs
+        .into_iter()
+        .map(|j| Delivery {
+            id: j.id,
+            what: kind_label(&j.kind),
+            subject: j.subject.clone().unwrap_or_default(),
+            next_try: (j.state == "pending").then_some(j.run_at),
+            state: j.state,
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            last_error: j.last_error,
+            created_at: j.created_at,
+            history: attempts
+                .iter()
+                .filter(|a| a.job_id == j.id)
+                .map(|a| DeliveryAttempt {
+                    attempt: a.attempt,
+                    at: a.started_at,
+                    latency_ms: a.latency_ms,
+                    http_status: a.http_status,
+                    outcome: a.outcome.clone(),
+                    detail: a.detail.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let unmatched = db::verification::unknown_candidate_events(db, SHOWN)
+        .await?
+        .into_iter()
+        .map(|e| UnmatchedEvent {
+            id: e.id,
+            received_at: e.received_at,
+            event_type: e.event_type,
+            candidate_ref: e.candidate_ref,
+            session_id: e.session_id,
+        })
+        .collect();
+    Ok(DeliveriesView {
+        deliveries,
+        unmatched,
+    })
+}
+
+/// Puts a dead-lettered delivery back in the queue; the same job (same ids) is sent again.
+pub async fn replay(db: &Db, user: &CurrentUser, job_id: i64) -> Result<(), AppError> {
+    if !db::jobs::replay(db, job_id, Utc::now()).await? {
+        return Err(AppError::Conflict(
+            "Only a dead-lettered delivery can be replayed.".into(),
+        ));
+    }
+    let event = NewAuditEvent::new(
+        Actor::from(user),
+        "job",
+        job_id,
+        AuditEventType::DeliveryReplayed,
+        serde_json::json!({ "job_id": job_id }),
+    );
+    db::audit::append(db, &event).await?;
+    Ok(())
+}
