@@ -46,6 +46,7 @@ on_both_with_provider!(
     unknown_candidates_are_kept_and_reported,
     a_stored_event_is_applied_after_a_restart,
     provider_outages_are_retried_then_dead_lettered,
+    evidence_packs_are_stable_hashed_audited_and_role_gated,
 );
 
 type Sim = clearance::server::sim::verification::Sim;
@@ -555,4 +556,104 @@ async fn provider_outages_are_retried_then_dead_lettered(app: TestApp, sim: Sim,
     assert!(audit_types(&app, 5)
         .await
         .contains(&AuditEventType::DeliveryDeadLettered));
+}
+
+async fn evidence_packs_are_stable_hashed_audited_and_role_gated(
+    app: TestApp,
+    sim: Sim,
+    _url: String,
+) {
+    let r = app.signed_in(RECRUITER).await;
+    assert_eq!(
+        app.call(&r, "send_verification", &[("candidate_id", "6".into())])
+            .await
+            .status(),
+        200
+    );
+    app.run_jobs().await;
+    sim.complete("vs_1", "completed", Some("low".into()), vec![])
+        .await
+        .unwrap();
+
+    let res = app
+        .call(&r, "evidence_pack", &[("session_id", "vs_1".into())])
+        .await;
+    assert_eq!(res.status(), 200);
+    let pack: clearance::model::EvidencePack = res.json().await.unwrap();
+    assert_eq!((pack.candidate_id, pack.status.as_str()), (6, "verified"));
+    let events: Vec<&str> = pack.events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(
+        events,
+        vec![
+            "Verification requested",
+            "Verification started",
+            "Verification completed"
+        ]
+    );
+    assert_eq!(
+        pack.sha256,
+        clearance::server::services::evidence::pack_digest(&pack)
+    );
+    assert_eq!(pack.sha256.len(), 64);
+
+    // The JSON download is the same pack; opening it again does not change it.
+    let sec = app.signed_in("security@clearance.test").await;
+    let dl = sec
+        .get(format!("{}/evidence/vs_1/pack.json", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dl.status(), 200);
+    assert!(dl.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    let downloaded: clearance::model::EvidencePack = dl.json().await.unwrap();
+    assert_eq!(downloaded, pack);
+
+    // Hiring managers, strangers and unknown sessions get 404.
+    let hm = app.signed_in("manager2@clearance.test").await;
+    assert_eq!(
+        app.call(&hm, "evidence_pack", &[("session_id", "vs_1".into())])
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        hm.get(format!("{}/evidence/vs_1/pack.json", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        hm.get(format!("{}/evidence/vs_1", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        reqwest::get(format!("{}/evidence/vs_1/pack.json", app.address))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.call(&r, "evidence_pack", &[("session_id", "vs_404".into())])
+            .await
+            .status(),
+        404
+    );
+
+    // Every opening is in the audit log.
+    let opened = audit_types(&app, 6)
+        .await
+        .into_iter()
+        .filter(|t| *t == AuditEventType::EvidencePackViewed)
+        .count();
+    assert_eq!(opened, 2);
 }

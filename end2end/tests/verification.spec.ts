@@ -62,3 +62,33 @@ test('recruiter sends verification; the provider flags it; the open profile upda
   await expect(hmPanel.getByRole('link', { name: 'Open evidence pack' })).toHaveCount(0);
   await expect(hmPanel.getByRole('button', { name: /Send verification|Re-verify/ })).toHaveCount(0);
 });
+
+test('security opens the evidence pack from the profile and downloads its JSON; a hiring manager cannot', async ({ page }) => {
+  await signIn(page, users.security);
+  await page.getByLabel('Verification').selectOption({ label: 'Needs review' });
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/status=needs_review/);
+  await page.getByRole('link', { name: 'Grace Hopper' }).click();
+  await page.getByRole('region', { name: 'Verification' }).getByRole('link', { name: 'Open evidence pack' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Evidence pack' })).toBeVisible();
+  const digest = (await page.locator('code.digest').textContent())!.trim();
+  expect(digest).toMatch(/^[0-9a-f]{64}$/);
+  await expect(page.getByRole('table').getByText('Verification requested')).toBeVisible();
+  await expect(page.getByRole('table').getByText('Verification completed')).toBeVisible();
+  const evidenceUrl = page.url();
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download JSON' }).click()]);
+  expect(download.suggestedFilename()).toMatch(/^evidence-vs_\d+\.json$/);
+  const fs = require('fs');
+  const pack = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  expect(pack.sha256).toBe(digest);
+  expect(pack.events.map((e: any) => e.event)).toContain('Verification completed');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, users.manager2);
+  const res = await page.goto(evidenceUrl);
+  expect(res?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Evidence pack' })).toHaveCount(0);
+  const json = await page.request.get(`${evidenceUrl}/pack.json`);
+  expect(json.status()).toBe(404);
+});

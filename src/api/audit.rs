@@ -38,3 +38,13 @@ pub async fn candidate_timeline(candidate_id: i64) -> Result<Vec<AuditEntry>, Ap
     let user = auth::require(Permission::ViewVerificationDetails).await?;
     services::audit::candidate_timeline(&auth::state()?.db, &user, candidate_id).await
 }
+
+/// An evidence pack (roles with verification details; everyone else gets 404). Opening it is audited.
+#[server(prefix = "/api", endpoint = "evidence_pack")]
+pub async fn get_evidence_pack(session_id: String) -> Result<crate::model::EvidencePack, AppError> {
+    use crate::server::{auth, services};
+    let user = auth::current_user()
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    services::evidence::open(&auth::state()?.db, &user, &session_id, "page").await
+}

@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/candidates") view=pages::candidates::CandidatesPage ssr=SsrMode::Async/>
                     <Route path=path!("/candidates/:id") view=pages::profile::CandidateProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/evidence/:session_id") view=pages::evidence::EvidencePage ssr=SsrMode::Async/>
                     <Route path=path!("/deliveries") view=pages::deliveries::DeliveriesPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -27,10 +27,12 @@ pub enum AuditEventType {
     CheckpointCreated,
     DeliveryDeadLettered,
     DeliveryReplayed,
+    EvidencePackViewed,
+    AuditExported,
 }
 
 impl AuditEventType {
-    pub const ALL: [AuditEventType; 20] = [
+    pub const ALL: [AuditEventType; 22] = [
         AuditEventType::StageChanged,
         AuditEventType::VerificationRequested,
         AuditEventType::VerificationStarted,
@@ -51,6 +53,8 @@ impl AuditEventType {
         AuditEventType::CheckpointCreated,
         AuditEventType::DeliveryDeadLettered,
         AuditEventType::DeliveryReplayed,
+        AuditEventType::EvidencePackViewed,
+        AuditEventType::AuditExported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +80,8 @@ impl AuditEventType {
             CheckpointCreated => "checkpoint_created",
             DeliveryDeadLettered => "delivery_dead_lettered",
             DeliveryReplayed => "delivery_replayed",
+            EvidencePackViewed => "evidence_pack_viewed",
+            AuditExported => "audit_exported",
         }
     }
 
@@ -103,6 +109,8 @@ impl AuditEventType {
             CheckpointCreated => "Audit checkpoint signed",
             DeliveryDeadLettered => "Delivery dead-lettered",
             DeliveryReplayed => "Delivery replayed",
+            EvidencePackViewed => "Evidence pack opened",
+            AuditExported => "Audit exported",
         }
     }
 }
@@ -169,4 +177,32 @@ impl fmt::Display for ChainReport {
             }
         }
     }
+}
+
+/// One time-stamped step in an evidence pack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceEvent {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub event: String,
+    pub summary: String,
+    pub entry_hash: String,
+}
+
+/// Everything that backs one verification decision, with a SHA-256 over its canonical JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidencePack {
+    pub session_id: String,
+    pub candidate_id: i64,
+    pub candidate_name: String,
+    pub status: String,
+    pub risk_tier: Option<String>,
+    pub reason_codes: Vec<String>,
+    pub policy_name: Option<String>,
+    pub provider_evidence_url: Option<String>,
+    pub session_created_at: DateTime<Utc>,
+    pub events: Vec<EvidenceEvent>,
+    /// SHA-256 (hex) of the canonical JSON of every field above.
+    pub sha256: String,
 }

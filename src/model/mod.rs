@@ -6,7 +6,7 @@ mod role;
 mod stage;
 mod verification;
 
-pub use audit::{AuditEntry, AuditEventType, ChainReport};
+pub use audit::{AuditEntry, AuditEventType, ChainReport, EvidenceEvent, EvidencePack};
 pub use candidate::*;
 pub use email::Email;
 pub use role::{Permission, Role};

@@ -34,6 +34,7 @@ fn register_server_fns() {
     register_explicit::<SendVerification>();
     register_explicit::<GetVerificationPanel>();
     register_explicit::<ListDeliveries>();
+    register_explicit::<GetEvidencePack>();
     register_explicit::<ReplayDelivery>();
 }
 
@@ -69,6 +70,10 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
         .route(
             "/webhooks/verification",
             post(crate::server::webhooks::verification::receive),
+        )
+        .route(
+            "/evidence/{session_id}/pack.json",
+            get(crate::server::webhooks::evidence::download),
         )
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

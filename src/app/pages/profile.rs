@@ -170,10 +170,15 @@ fn PanelBody(
             <dd>{panel.policy_name.clone().unwrap_or_else(|| "Default policy".into())}</dd>
             {details.then(|| view! {
                 <dt>"Evidence pack"</dt>
-                <dd>{match panel.evidence_pack_url.clone() {
-                    Some(url) => view! { <a href=url rel="noopener noreferrer" target="_blank">"Open evidence pack"</a> }.into_any(),
-                    None => view! { "None yet" }.into_any(),
-                }}</dd>
+                <dd>
+                    {match panel.session_id.clone() {
+                        Some(sid) => view! { <a href=format!("/evidence/{sid}")>"Open evidence pack"</a> }.into_any(),
+                        None => view! { "None yet" }.into_any(),
+                    }}
+                    {panel.evidence_pack_url.clone().map(|url| view! {
+                        " · " <a href=url rel="noopener noreferrer" target="_blank">"Provider evidence"</a>
+                    })}
+                </dd>
             })}
             {panel.session_id.clone().map(|sid| view! {
                 <dt>"Session"</dt>

@@ -256,3 +256,8 @@ pub async fn retry_unknown(db: &Db) -> sqlx::Result<u64> {
 pub async fn event_body(db: &Db, event_id: i64) -> sqlx::Result<Option<(String, String)>> {
     on_db!(db, p => sqlx::query_as::<_, (String, String)>("SELECT candidate_ref, body FROM webhook_events WHERE id = $1").bind(event_id).fetch_optional(p).await)
 }
+
+pub async fn find_session(db: &Db, session_id: &str) -> sqlx::Result<Option<SessionRow>> {
+    let sql = format!("SELECT {SESSION_COLUMNS} FROM verification_sessions WHERE session_id = $1");
+    on_db!(db, p => sqlx::query_as::<_, SessionRow>(&sql).bind(session_id).fetch_optional(p).await)
+}

@@ -3,5 +3,6 @@ pub mod audit;
 pub mod candidates;
 pub mod deliveries;
 pub mod demo;
+pub mod evidence;
 pub mod import;
 pub mod verification;

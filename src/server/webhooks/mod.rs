@@ -1,3 +1,4 @@
-//! Inbound machine-to-machine endpoints: signature checks, durable storage before 2xx.
+//! Plain axum routes: inbound partner webhooks (signature checks, durable storage before 2xx) and downloads.
+pub mod evidence;
 pub mod signature;
 pub mod verification;

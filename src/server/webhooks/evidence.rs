@@ -1,0 +1,63 @@
+//! `GET /evidence/{session_id}/pack.json`: the evidence pack as a download (same rules as the page).
+use crate::error::AppError;
+use crate::model::CurrentUser;
+use crate::model::Role;
+use crate::server::auth::SESSION_USER_KEY;
+use crate::server::{db, services, state::AppState};
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+pub async fn download(
+    State(state): State<AppState>,
+    session: Session,
+    Path(session_id): Path<String>,
+) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, "Not found.").into_response();
+    let Ok(Some(user_id)) = session.get::<i64>(SESSION_USER_KEY).await else {
+        return not_found();
+    };
+    let Ok(Some(row)) = db::users::find_by_id(&state.db, user_id).await else {
+        return not_found();
+    };
+    let Ok(role) = row.role.parse::<Role>() else {
+        return not_found();
+    };
+    let user = CurrentUser {
+        id: row.id,
+        email: row.email,
+        name: row.name,
+        role,
+    };
+    match services::evidence::open(&state.db, &user, &session_id, "json").await {
+        Ok(pack) => {
+            let body = serde_json::to_string_pretty(&pack).unwrap_or_default();
+            let filename = format!(
+                "evidence-{}.json",
+                session_id.replace(
+                    |c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-',
+                    ""
+                )
+            );
+            (
+                [
+                    (header::CONTENT_TYPE, "application/json".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{filename}\""),
+                    ),
+                    (header::CACHE_CONTROL, "no-store".to_string()),
+                ],
+                body,
+            )
+                .into_response()
+        }
+        Err(AppError::NotFound) => not_found(),
+        Err(e) => (
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            e.to_string(),
+        )
+            .into_response(),
+    }
+}
