@@ -48,3 +48,14 @@ pub async fn get_evidence_pack(session_id: String) -> Result<crate::model::Evide
         .ok_or(AppError::Unauthenticated)?;
     services::evidence::open(&auth::state()?.db, &user, &session_id, "page").await
 }
+
+/// How many applications an export with these filters would hold (shown before downloading).
+#[server(prefix = "/api", endpoint = "export_count")]
+pub async fn export_count(from: String, to: String, job: Option<String>) -> Result<i64, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, db, services::export::parse_request};
+    auth::require(Permission::ViewAudit).await?;
+    let req = parse_request(Some(&from), Some(&to), job.as_deref(), None)
+        .map_err(AppError::BadRequest)?;
+    Ok(db::export::count(&auth::state()?.db, req.from, req.to, req.job_id).await?)
+}

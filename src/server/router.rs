@@ -35,6 +35,7 @@ fn register_server_fns() {
     register_explicit::<GetVerificationPanel>();
     register_explicit::<ListDeliveries>();
     register_explicit::<GetEvidencePack>();
+    register_explicit::<ExportCount>();
     register_explicit::<ReplayDelivery>();
 }
 
@@ -70,6 +71,10 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
         .route(
             "/webhooks/verification",
             post(crate::server::webhooks::verification::receive),
+        )
+        .route(
+            "/audit/export",
+            get(crate::server::webhooks::export::download),
         )
         .route(
             "/evidence/{session_id}/pack.json",

@@ -1,5 +1,6 @@
 //! The audit page: verify the chain, see the latest signed checkpoint and the newest entries.
-use crate::api::audit::{latest_checkpoint, recent_audit, VerifyAuditChain};
+use crate::api::audit::{latest_checkpoint, recent_audit, ExportCount, VerifyAuditChain};
+use crate::api::candidates::list_jobs;
 use crate::app::components::{ErrorNotice, LocalTime};
 use crate::model::{AuditEntry, ChainReport};
 use leptos::prelude::*;
@@ -44,6 +45,7 @@ pub fn AuditPage() -> impl IntoView {
                 }}
             </p>
         </section>
+        <ExportSection/>
         <section class="card" aria-labelledby="checkpoint-heading">
             <h2 id="checkpoint-heading">"Latest signed checkpoint"</h2>
             <Transition fallback=|| ()>
@@ -97,5 +99,63 @@ pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// Export for a date range and optional job; the count first, then a streamed CSV or JSON download.
+#[component]
+fn ExportSection() -> impl IntoView {
+    let count = ServerAction::<ExportCount>::new();
+    let jobs = Resource::new(|| (), |_| list_jobs());
+    let today = chrono::Utc::now().date_naive();
+    let month_ago = today - chrono::Duration::days(90);
+    view! {
+        <section class="card" aria-labelledby="export-heading">
+            <h2 id="export-heading">"Audit export"</h2>
+            <p>"Every application active in the range, with its stage timeline, who approved it, verification status, risk tier and evidence-pack links."</p>
+            <form method="get" action="/audit/export" class="filters export-form">
+                <div class="field">
+                    <label for="export-from">"From"</label>
+                    <input id="export-from" type="date" name="from" value=month_ago.to_string() required/>
+                </div>
+                <div class="field">
+                    <label for="export-to">"To"</label>
+                    <input id="export-to" type="date" name="to" value=today.to_string() required/>
+                </div>
+                <div class="field">
+                    <label for="export-job">"Job"</label>
+                    <select id="export-job" name="job">
+                        <option value="">"All jobs"</option>
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                jobs.await.unwrap_or_default().into_iter()
+                                    .map(|j| view! { <option value=j.id.to_string()>{j.title}</option> })
+                                    .collect_view()
+                            })}
+                        </Transition>
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="export-format">"Format"</label>
+                    <select id="export-format" name="format">
+                        <option value="csv">"CSV"</option>
+                        <option value="json">"JSON"</option>
+                    </select>
+                </div>
+                <button type="submit">"Download export"</button>
+            </form>
+            <ActionForm action=count attr:class="filters">
+                <input type="hidden" name="from" value=month_ago.to_string()/>
+                <input type="hidden" name="to" value=today.to_string()/>
+                <button type="submit">"Count applications in the last 90 days"</button>
+            </ActionForm>
+            <p role="status">
+                {move || match count.value().get() {
+                    None => String::new(),
+                    Some(Ok(n)) => format!("{n} application(s) in the last 90 days; the download streams them in batches."),
+                    Some(Err(e)) => e.to_string(),
+                }}
+            </p>
+        </section>
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 pub mod audit;
 pub mod candidates;
+pub mod export;
 pub mod jobs;
 pub mod login;
 pub mod users;

@@ -4,5 +4,6 @@ pub mod candidates;
 pub mod deliveries;
 pub mod demo;
 pub mod evidence;
+pub mod export;
 pub mod import;
 pub mod verification;

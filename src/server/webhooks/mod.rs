@@ -1,4 +1,5 @@
 //! Plain axum routes: inbound partner webhooks (signature checks, durable storage before 2xx) and downloads.
 pub mod evidence;
+pub mod export;
 pub mod signature;
 pub mod verification;
