@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh --test
 
+# A one-off build gains nothing from incremental caches; they would take tens of GB on disk.
+[ "${CI:-}" = "true" ] && export CARGO_INCREMENTAL=0
+
 warn() { printf '\n\033[1;33m%s\033[0m\n\n' "$*" >&2; }
 
 # PostgreSQL: TEST_DATABASE_URL if given, else the local server if one answers.

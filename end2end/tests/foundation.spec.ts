@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { users, signIn, hydrated } from './helpers';
+import { test, expect, users, signIn, hydrated } from './helpers';
 
 test('every role signs in and sees who they are', async ({ page }) => {
   for (const user of Object.values(users)) {

@@ -1,4 +1,15 @@
-import { expect, Page } from '@playwright/test';
+import { test as base, expect, Page } from '@playwright/test';
+
+/** Every test fails if the page throws (a panic in the WebAssembly app shows up as one). */
+export const test = base.extend({
+  page: async ({ page }, use) => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await use(page);
+    expect(errors, 'uncaught errors in the page').toEqual([]);
+  },
+});
+export { expect };
 
 export const users = {
   admin: { email: 'admin@clearance.test', password: 'demo-admin-password', name: 'Avery Admin' },

@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { users, signIn, hydrated } from './helpers';
+import { test, expect, users, signIn, hydrated } from './helpers';
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const sim = `http://127.0.0.1:${port + 1}`;

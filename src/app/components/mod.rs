@@ -4,9 +4,21 @@ use crate::model::{Stage, VerificationStatus};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-/// A UTC instant: rendered in UTC on the server, then in the viewer's own zone once hydrated.
+/// "just now", "5 minutes ago", "3 hours ago", "2 days ago" for an age in seconds.
+pub fn relative_age(seconds: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    match seconds {
+        s if s < 45 => "just now".to_string(),
+        s if s < 3600 => plural((s + 30) / 60, "minute"),
+        s if s < 86_400 => plural(s / 3600, "hour"),
+        s => plural(s / 86_400, "day"),
+    }
+}
+
+/// A UTC instant: rendered in UTC on the server, then in the viewer's own zone once hydrated
+/// (with `relative`, also how long ago).
 #[component]
-pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
+pub fn LocalTime(at: DateTime<Utc>, #[prop(optional)] relative: bool) -> impl IntoView {
     let (text, set_text) = signal(at.format("%Y-%m-%d %H:%M UTC").to_string());
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
@@ -26,10 +38,17 @@ pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
             ] {
                 let _ = js_sys::Reflect::set(&opts, &k.into(), &v.into());
             }
-            set_text.set(String::from(date.to_locale_string("default", &opts)));
+            let exact = String::from(date.to_locale_string("default", &opts));
+            if relative {
+                let age =
+                    ((js_sys::Date::now() - at.timestamp_millis() as f64) / 1000.0).max(0.0) as i64;
+                set_text.set(format!("{} · {exact}", relative_age(age)));
+            } else {
+                set_text.set(exact);
+            }
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = set_text;
+        let _ = (set_text, relative);
     });
     view! { <time datetime=at.to_rfc3339()>{text}</time> }
 }
@@ -67,5 +86,19 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         }
             .into_any(),
         other => view! { <p role="alert" class="error">{other.to_string()}</p> }.into_any(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_age;
+
+    #[test]
+    fn ages_in_words() {
+        assert_eq!(relative_age(10), "just now");
+        assert_eq!(relative_age(60), "1 minute ago");
+        assert_eq!(relative_age(5 * 60 + 10), "5 minutes ago");
+        assert_eq!(relative_age(3 * 3600), "3 hours ago");
+        assert_eq!(relative_age(2 * 86_400 + 5), "2 days ago");
     }
 }

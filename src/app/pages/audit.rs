@@ -1,5 +1,5 @@
 //! The audit page: verify the chain, see the latest signed checkpoint and the newest entries.
-use crate::api::audit::{latest_checkpoint, recent_audit, ExportCount, VerifyAuditChain};
+use crate::api::audit::{export_count, latest_checkpoint, recent_audit, VerifyAuditChain};
 use crate::api::candidates::list_jobs;
 use crate::app::components::{ErrorNotice, LocalTime};
 use crate::model::{AuditEntry, ChainReport};
@@ -102,29 +102,75 @@ pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
     }
 }
 
-/// Export for a date range and optional job; the count first, then a streamed CSV or JSON download.
+/// Export for a date range and optional job. Without JavaScript the form downloads directly;
+/// once hydrated it streams the export itself and shows how many rows have arrived.
 #[component]
 fn ExportSection() -> impl IntoView {
-    let count = ServerAction::<ExportCount>::new();
     let jobs = Resource::new(|| (), |_| list_jobs());
     let today = chrono::Utc::now().date_naive();
-    let month_ago = today - chrono::Duration::days(90);
+    let quarter_ago = today - chrono::Duration::days(90);
+    let from_ref = NodeRef::<leptos::html::Input>::new();
+    let to_ref = NodeRef::<leptos::html::Input>::new();
+    let job_ref = NodeRef::<leptos::html::Select>::new();
+    let format_ref = NodeRef::<leptos::html::Select>::new();
+    // (rows received, rows expected, finished)
+    let (progress, set_progress) = signal(None::<(i64, i64, bool)>);
+    let (failure, set_failure) = signal(None::<String>);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let value = |r: Option<String>| r.unwrap_or_default();
+        let from = value(from_ref.get().map(|e| e.value()));
+        let to = value(to_ref.get().map(|e| e.value()));
+        let job = value(job_ref.get().map(|e| e.value()));
+        let format = value(format_ref.get().map(|e| e.value()));
+        set_failure.set(None);
+        set_progress.set(Some((0, 0, false)));
+        leptos::task::spawn_local(async move {
+            let total = match export_count(
+                from.clone(),
+                to.clone(),
+                Some(job.clone()).filter(|j| !j.is_empty()),
+            )
+            .await
+            {
+                Ok(n) => n,
+                Err(e) => {
+                    set_progress.set(None);
+                    set_failure.set(Some(e.to_string()));
+                    return;
+                }
+            };
+            set_progress.set(Some((0, total, false)));
+            let url = format!("/audit/export?from={from}&to={to}&job={job}&format={format}");
+            let filename = format!("clearance-audit-{from}-{to}.{format}");
+            #[cfg(feature = "hydrate")]
+            match stream_download(&url, &filename, &format, total, set_progress).await {
+                Ok(()) => {}
+                Err(e) => {
+                    set_progress.set(None);
+                    set_failure.set(Some(e));
+                }
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (url, filename);
+        });
+    };
     view! {
         <section class="card" aria-labelledby="export-heading">
             <h2 id="export-heading">"Audit export"</h2>
             <p>"Every application active in the range, with its stage timeline, who approved it, verification status, risk tier and evidence-pack links."</p>
-            <form method="get" action="/audit/export" class="filters export-form">
+            <form method="get" action="/audit/export" class="filters export-form" on:submit=on_submit>
                 <div class="field">
                     <label for="export-from">"From"</label>
-                    <input id="export-from" type="date" name="from" value=month_ago.to_string() required/>
+                    <input id="export-from" type="date" name="from" value=quarter_ago.to_string() required node_ref=from_ref/>
                 </div>
                 <div class="field">
                     <label for="export-to">"To"</label>
-                    <input id="export-to" type="date" name="to" value=today.to_string() required/>
+                    <input id="export-to" type="date" name="to" value=today.to_string() required node_ref=to_ref/>
                 </div>
                 <div class="field">
                     <label for="export-job">"Job"</label>
-                    <select id="export-job" name="job">
+                    <select id="export-job" name="job" node_ref=job_ref>
                         <option value="">"All jobs"</option>
                         <Transition fallback=|| ()>
                             {move || Suspend::new(async move {
@@ -137,25 +183,98 @@ fn ExportSection() -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="export-format">"Format"</label>
-                    <select id="export-format" name="format">
+                    <select id="export-format" name="format" node_ref=format_ref>
                         <option value="csv">"CSV"</option>
                         <option value="json">"JSON"</option>
                     </select>
                 </div>
                 <button type="submit">"Download export"</button>
             </form>
-            <ActionForm action=count attr:class="filters">
-                <input type="hidden" name="from" value=month_ago.to_string()/>
-                <input type="hidden" name="to" value=today.to_string()/>
-                <button type="submit">"Count applications in the last 90 days"</button>
-            </ActionForm>
-            <p role="status">
-                {move || match count.value().get() {
-                    None => String::new(),
-                    Some(Ok(n)) => format!("{n} application(s) in the last 90 days; the download streams them in batches."),
-                    Some(Err(e)) => e.to_string(),
+            {move || progress.get().map(|(rows, total, _)| view! {
+                <progress max=total.max(1).to_string() value=rows.min(total).to_string() aria-label="Export progress"></progress>
+            })}
+            <p role="status" class="export-status">
+                {move || match (progress.get(), failure.get()) {
+                    (_, Some(e)) => e,
+                    (Some((_, total, true)), None) => format!("Export complete: {total} application(s)."),
+                    (Some((rows, total, false)), None) => format!("Exporting… {} of {total} application(s)", rows.min(total)),
+                    (None, None) => String::new(),
                 }}
             </p>
         </section>
     }
+}
+
+/// Fetches the export as a stream, counting rows as they arrive, then saves it as a file.
+#[cfg(feature = "hydrate")]
+async fn stream_download(
+    url: &str,
+    filename: &str,
+    format: &str,
+    total: i64,
+    set_progress: WriteSignal<Option<(i64, i64, bool)>>,
+) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let fail = |what: &str| format!("The export failed: {what}.");
+    let window = web_sys::window().ok_or_else(|| fail("no window"))?;
+    let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|_| fail("the server could not be reached"))?
+        .unchecked_into();
+    if !resp.ok() {
+        let text = match resp.text() {
+            Ok(p) => JsFuture::from(p)
+                .await
+                .ok()
+                .and_then(|t| t.as_string())
+                .unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        return Err(fail(&text));
+    }
+    let body = resp.body().ok_or_else(|| fail("empty answer"))?;
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let parts = js_sys::Array::new();
+    // A CSV export starts with a header line; JSON puts one record per line after "[".
+    let mut newlines: i64 = 0;
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| fail("the download was interrupted"))?;
+        let done = js_sys::Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let value: js_sys::Uint8Array = js_sys::Reflect::get(&chunk, &"value".into())
+            .map_err(|_| fail("unreadable data"))?
+            .unchecked_into();
+        newlines += value.to_vec().iter().filter(|b| **b == b'\n').count() as i64;
+        parts.push(&value);
+        set_progress.set(Some(((newlines - 1).max(0), total, false)));
+    }
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(if format == "json" {
+        "application/json"
+    } else {
+        "text/csv"
+    });
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
+        .map_err(|_| fail("could not assemble the file"))?;
+    let href = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|_| fail("could not save the file"))?;
+    let document = window.document().ok_or_else(|| fail("no document"))?;
+    let a: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|_| fail("could not save the file"))?
+        .unchecked_into();
+    a.set_href(&href);
+    a.set_download(filename);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&href);
+    set_progress.set(Some((total, total, true)));
+    Ok(())
 }

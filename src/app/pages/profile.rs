@@ -163,7 +163,7 @@ fn PanelBody(
             })}
             <dt>"Last updated"</dt>
             <dd>{match panel.last_updated {
-                Some(at) => view! { <LocalTime at=at/> }.into_any(),
+                Some(at) => view! { <LocalTime at=at relative=true/> }.into_any(),
                 None => view! { "Never" }.into_any(),
             }}</dd>
             <dt>"Policy"</dt>
