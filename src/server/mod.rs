@@ -1,6 +1,7 @@
 //! Everything that runs only on the server: config, database, auth, services, router and the CLI.
 pub mod audit;
 pub mod auth;
+pub mod business_hours;
 pub mod cli;
 pub mod config;
 pub mod db;
