@@ -32,7 +32,7 @@ test('recruiter sends verification; the provider flags it; the open profile upda
   await expect(panel.getByText('Needs review')).toBeVisible();
   await expect(panel.getByText('High', { exact: true })).toBeVisible();
   await expect(panel.getByText('Could not complete the liveness check')).toBeVisible();
-  await expect(panel.locator('.next-action')).toHaveText('Awaiting security review');
+  await expect(panel.locator('.next-action')).toHaveText(/^Awaiting security review — \d+h \d+m left$/);
   await expect(panel.getByRole('link', { name: 'Open evidence pack' })).toBeVisible();
   expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
 

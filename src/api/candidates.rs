@@ -39,7 +39,8 @@ pub async fn get_candidate(id: i64) -> Result<CandidateProfile, AppError> {
     use crate::model::Permission;
     use crate::server::{auth, services};
     let user = auth::require(Permission::ViewCandidates).await?;
-    services::candidates::profile(&auth::state()?.db, &user, id).await
+    let state = auth::state()?;
+    services::candidates::profile(&state.db, &user, id, &state.config.business_calendar).await
 }
 
 #[server(prefix = "/api", endpoint = "move_stage")]
@@ -64,9 +65,12 @@ pub async fn get_verification_panel(candidate_id: i64) -> Result<VerificationPan
     use crate::model::Permission;
     use crate::server::{auth, services};
     let user = auth::require(Permission::ViewCandidates).await?;
-    Ok(
-        services::candidates::profile(&auth::state()?.db, &user, candidate_id)
-            .await?
-            .verification,
+    Ok(services::candidates::profile(
+        &auth::state()?.db,
+        &user,
+        candidate_id,
+        &auth::state()?.config.business_calendar,
     )
+    .await?
+    .verification)
 }

@@ -3,3 +3,4 @@ pub mod audit;
 pub mod auth;
 pub mod candidates;
 pub mod deliveries;
+pub mod review;

@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/candidates/:id") view=pages::profile::CandidateProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/evidence/:session_id") view=pages::evidence::EvidencePage ssr=SsrMode::Async/>
+                    <Route path=path!("/review-queue") view=pages::review_queue::ReviewQueuePage ssr=SsrMode::Async/>
                     <Route path=path!("/deliveries") view=pages::deliveries::DeliveriesPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
@@ -98,6 +99,7 @@ fn TopBar() -> impl IntoView {
                             view! {
                                 <nav aria-label="Main">
                                     <A href="/candidates">"Candidates"</A>
+                                    {u.role.can(Permission::Adjudicate).then(|| view! { <A href="/review-queue">"Review queue"</A> })}
                                     {u.role.can(Permission::ManageSettings).then(|| view! { <A href="/deliveries">"Deliveries"</A> })}
                                     {u.role.can(Permission::ViewAudit).then(|| view! { <A href="/audit">"Audit"</A> })}
                                 </nav>

@@ -29,10 +29,15 @@ pub enum AuditEventType {
     DeliveryReplayed,
     EvidencePackViewed,
     AuditExported,
+    ReviewStarted,
+    ReviewCompleted,
+    OverrideRequested,
+    OverrideApproved,
+    SlaBreached,
 }
 
 impl AuditEventType {
-    pub const ALL: [AuditEventType; 22] = [
+    pub const ALL: [AuditEventType; 27] = [
         AuditEventType::StageChanged,
         AuditEventType::VerificationRequested,
         AuditEventType::VerificationStarted,
@@ -55,6 +60,11 @@ impl AuditEventType {
         AuditEventType::DeliveryReplayed,
         AuditEventType::EvidencePackViewed,
         AuditEventType::AuditExported,
+        AuditEventType::ReviewStarted,
+        AuditEventType::ReviewCompleted,
+        AuditEventType::OverrideRequested,
+        AuditEventType::OverrideApproved,
+        AuditEventType::SlaBreached,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +92,11 @@ impl AuditEventType {
             DeliveryReplayed => "delivery_replayed",
             EvidencePackViewed => "evidence_pack_viewed",
             AuditExported => "audit_exported",
+            ReviewStarted => "review_started",
+            ReviewCompleted => "review_completed",
+            OverrideRequested => "override_requested",
+            OverrideApproved => "override_approved",
+            SlaBreached => "sla_breached",
         }
     }
 
@@ -111,6 +126,11 @@ impl AuditEventType {
             DeliveryReplayed => "Delivery replayed",
             EvidencePackViewed => "Evidence pack opened",
             AuditExported => "Audit exported",
+            ReviewStarted => "Review started",
+            ReviewCompleted => "Review completed",
+            OverrideRequested => "Override requested",
+            OverrideApproved => "Override approved",
+            SlaBreached => "Review SLA breached",
         }
     }
 }

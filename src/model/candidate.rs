@@ -84,6 +84,9 @@ pub struct VerificationPanel {
     pub can_send: bool,
     /// "Send verification" or "Re-verify".
     pub send_label: String,
+    /// Who decided a manual review, and why (hidden from hiring managers).
+    pub reviewer: Option<String>,
+    pub review_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 mod audit;
 mod candidate;
 mod email;
+mod review;
 mod role;
 mod stage;
 mod verification;
@@ -9,6 +10,7 @@ mod verification;
 pub use audit::{AuditEntry, AuditEventType, ChainReport, EvidenceEvent, EvidencePack};
 pub use candidate::*;
 pub use email::Email;
+pub use review::*;
 pub use role::{Permission, Role};
 pub use stage::Stage;
 pub use verification::{

@@ -184,7 +184,7 @@ async fn open_db(config: &Config) -> anyhow::Result<Db> {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     let options = leptos_options()?;
-    let config = Config::from_env(options.site_addr);
+    let config = Config::from_env(options.site_addr)?;
     match command {
         Command::Serve { demo } => serve(options, config, demo).await,
         Command::Migrate => {

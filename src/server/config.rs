@@ -43,6 +43,8 @@ pub struct Config {
     pub retry_base: std::time::Duration,
     /// How often the background worker looks for due jobs.
     pub worker_poll: std::time::Duration,
+    /// Business hours and time zone that review SLAs count in.
+    pub business_calendar: crate::server::business_hours::BusinessCalendar,
 }
 
 impl Config {
@@ -59,10 +61,11 @@ impl Config {
             delivery_max_attempts: 6,
             retry_base: std::time::Duration::from_secs(2),
             worker_poll: std::time::Duration::from_millis(500),
+            business_calendar: crate::server::business_hours::BusinessCalendar::default(),
         }
     }
 
-    pub fn from_env(site_addr: std::net::SocketAddr) -> Config {
+    pub fn from_env(site_addr: std::net::SocketAddr) -> anyhow::Result<Config> {
         let database_url =
             non_empty_env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
         let public_url = non_empty_env("CLEARANCE_PUBLIC_URL")
@@ -90,7 +93,14 @@ impl Config {
         if let Some(ms) = non_empty_env("CLEARANCE_RETRY_BASE_MS").and_then(|n| n.parse().ok()) {
             c.retry_base = std::time::Duration::from_millis(ms);
         }
-        c
+        let hours = non_empty_env("CLEARANCE_BUSINESS_HOURS")
+            .unwrap_or_else(|| "Mon-Fri 09:00-17:00".into());
+        let tz = non_empty_env("CLEARANCE_TIMEZONE").unwrap_or_else(|| "UTC".into());
+        c.business_calendar = crate::server::business_hours::BusinessCalendar::parse(&hours, &tz)
+            .map_err(|e| {
+            anyhow::anyhow!("CLEARANCE_BUSINESS_HOURS / CLEARANCE_TIMEZONE: {e}")
+        })?;
+        Ok(c)
     }
 
     /// The checkpoint signing key, if configured; a malformed one is an error, not silence.

@@ -93,7 +93,8 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<bool> {
 /// Runs every job that is due now (and webhook events left pending); for tests and the CLI.
 pub async fn run_until_empty(state: &AppState) -> anyhow::Result<usize> {
     let mut n = 0;
-    services::verification::apply_pending(&state.db).await?;
+    services::verification::apply_pending(&state.db, &state.config.business_calendar).await?;
+    services::review::log_breaches(&state.db, &state.config.business_calendar, Utc::now()).await?;
     while run_once(state).await? {
         n += 1;
     }

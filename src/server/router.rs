@@ -18,7 +18,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 fn register_server_fns() {
-    use crate::api::{audit::*, auth::*, candidates::*, deliveries::*};
+    use crate::api::{audit::*, auth::*, candidates::*, deliveries::*, review::*};
     use leptos::server_fn::axum::register_explicit;
     register_explicit::<Login>();
     register_explicit::<Logout>();
@@ -36,6 +36,11 @@ fn register_server_fns() {
     register_explicit::<ListDeliveries>();
     register_explicit::<GetEvidencePack>();
     register_explicit::<ExportCount>();
+    register_explicit::<GetReviewQueue>();
+    register_explicit::<ClaimReview>();
+    register_explicit::<ReleaseReview>();
+    register_explicit::<DecideReview>();
+    register_explicit::<ApproveOverride>();
     register_explicit::<ReplayDelivery>();
 }
 

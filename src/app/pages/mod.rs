@@ -6,3 +6,4 @@ pub mod evidence;
 pub mod login;
 pub mod not_found;
 pub mod profile;
+pub mod review_queue;

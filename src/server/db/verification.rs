@@ -71,8 +71,12 @@ pub async fn session_created(
              ON CONFLICT (session_id) DO UPDATE SET candidate_url = excluded.candidate_url")
             .bind(session_id).bind(candidate_id).bind(candidate_url).bind(policy_name).bind(now)
             .execute(&mut *tx).await?;
-        sqlx::query("UPDATE candidates SET verification_session_id = $1 WHERE id = $2")
-            .bind(session_id).bind(candidate_id).execute(&mut *tx).await?;
+        // The new session supersedes the old one: the badge starts over (the history stays in the log).
+        sqlx::query(
+            "UPDATE candidates SET verification_session_id = $1, verification_status = 'not_started', verification_risk_tier = NULL,
+                 verification_updated_at = $3, verification_reviewer = NULL, verification_review_reason = NULL
+             WHERE id = $2")
+            .bind(session_id).bind(candidate_id).bind(now).execute(&mut *tx).await?;
         tx.commit().await
     })
 }
@@ -164,6 +168,7 @@ pub async fn apply_event(
     candidate_id: Option<i64>,
     details: &EventDetails,
     now: DateTime<Utc>,
+    review_deadline: Option<DateTime<Utc>>,
 ) -> sqlx::Result<Applied> {
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
@@ -222,6 +227,14 @@ pub async fn apply_event(
                 .bind(candidate_id).bind(new_status.as_str()).bind(now).bind(&ev.session_id)
                 .bind(&details.risk_tier).bind(verified_at)
                 .execute(&mut *tx).await?;
+            // A result a person must look at opens one review item per session, however often it arrives.
+            if matches!(new_status, VerificationStatus::NeedsReview | VerificationStatus::Failed) {
+                sqlx::query(
+                    "INSERT INTO review_items (candidate_id, session_id, risk_tier, provider_status, state, opened_at, deadline_at)
+                     VALUES ($1, $2, $3, $4, 'open', $5, $6) ON CONFLICT (session_id) DO NOTHING")
+                    .bind(candidate_id).bind(&ev.session_id).bind(&details.risk_tier).bind(new_status.as_str()).bind(now).bind(review_deadline)
+                    .execute(&mut *tx).await?;
+            }
         }
         let audit_type = if event_type == VerificationEventType::Started { AuditEventType::VerificationStarted } else { AuditEventType::VerificationCompleted };
         let audit = NewAuditEvent::new(

@@ -96,6 +96,7 @@ pub async fn profile(
     db: &Db,
     user: &CurrentUser,
     candidate_id: i64,
+    calendar: &crate::server::business_hours::BusinessCalendar,
 ) -> Result<CandidateProfile, AppError> {
     let c = db::candidates::find_candidate(db, candidate_id)
         .await?
@@ -139,7 +140,7 @@ pub async fn profile(
     }
     let details = user.role.can(Permission::ViewVerificationDetails);
     let job_policy = apps.iter().find_map(|a| a.policy_name.clone());
-    let verification = super::verification::panel(db, user, &c, job_policy).await?;
+    let verification = super::verification::panel(db, user, &c, job_policy, calendar).await?;
     let location = [c.city.as_str(), c.state.as_str()]
         .iter()
         .filter(|s| !s.is_empty())

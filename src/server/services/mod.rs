@@ -6,4 +6,5 @@ pub mod demo;
 pub mod evidence;
 pub mod export;
 pub mod import;
+pub mod review;
 pub mod verification;

@@ -5,6 +5,7 @@ use crate::model::{
     VerificationPanel, VerificationStatus,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::business_hours::BusinessCalendar;
 use crate::server::db::{
     self,
     jobs::JobRow,
@@ -45,6 +46,16 @@ pub async fn request(
     user: &CurrentUser,
     candidate_id: i64,
 ) -> Result<(), AppError> {
+    request_with(state, user, candidate_id, false).await
+}
+
+/// Like `request`; a reviewer's re-verification may go out while the result is under review.
+pub async fn request_with(
+    state: &AppState,
+    user: &CurrentUser,
+    candidate_id: i64,
+    from_review: bool,
+) -> Result<(), AppError> {
     let db = &state.db;
     let candidate = db::candidates::find_candidate(db, candidate_id)
         .await?
@@ -62,10 +73,12 @@ pub async fn request(
         .verification_status
         .parse()
         .unwrap_or(VerificationStatus::NotStarted);
-    if matches!(
-        status,
-        VerificationStatus::InProgress | VerificationStatus::NeedsReview
-    ) {
+    if !from_review
+        && matches!(
+            status,
+            VerificationStatus::InProgress | VerificationStatus::NeedsReview
+        )
+    {
         return Err(AppError::Conflict(format!(
             "Verification is already {}; wait for its outcome.",
             status.label().to_lowercase()
@@ -232,8 +245,27 @@ pub fn parse_webhook(
     Ok((inbound, details))
 }
 
+/// When a review of a result with this risk tier is due: high 4 business hours, medium one
+/// business day, low (and unknown) three business days.
+pub fn review_deadline(
+    calendar: &BusinessCalendar,
+    risk: Option<RiskTier>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let sla = match risk {
+        Some(RiskTier::High) => chrono::Duration::hours(4),
+        Some(RiskTier::Medium) => calendar.day_length(),
+        Some(RiskTier::Low) | None => calendar.day_length() * 3,
+    };
+    calendar.add(now, sla)
+}
+
 /// Applies one stored event (re-reading it, so it works after a restart too).
-pub async fn apply_stored(db: &Db, event_id: i64) -> anyhow::Result<Applied> {
+pub async fn apply_stored(
+    db: &Db,
+    calendar: &BusinessCalendar,
+    event_id: i64,
+) -> anyhow::Result<Applied> {
     let Some((candidate_ref, body)) = db::verification::event_body(db, event_id).await? else {
         return Ok(Applied::AlreadyProcessed);
     };
@@ -241,18 +273,25 @@ pub async fn apply_stored(db: &Db, event_id: i64) -> anyhow::Result<Applied> {
         Ok((_, d)) => d,
         Err(_) => EventDetails::default(),
     };
+    let now = Utc::now();
+    let risk = details
+        .risk_tier
+        .as_deref()
+        .and_then(|r| r.parse::<RiskTier>().ok());
+    let deadline = review_deadline(calendar, risk, now);
     Ok(db::verification::apply_event(
         db,
         event_id,
         parse_candidate_ref(&candidate_ref),
         &details,
-        Utc::now(),
+        now,
+        Some(deadline),
     )
     .await?)
 }
 
 /// Applies every stored event that was not applied yet.
-pub async fn apply_pending(db: &Db) -> anyhow::Result<usize> {
+pub async fn apply_pending(db: &Db, calendar: &BusinessCalendar) -> anyhow::Result<usize> {
     let mut n = 0;
     loop {
         let ids = db::verification::pending_events(db, 100).await?;
@@ -260,7 +299,7 @@ pub async fn apply_pending(db: &Db) -> anyhow::Result<usize> {
             return Ok(n);
         }
         for id in ids {
-            apply_stored(db, id).await?;
+            apply_stored(db, calendar, id).await?;
             n += 1;
         }
     }
@@ -272,6 +311,7 @@ pub async fn panel(
     user: &CurrentUser,
     candidate: &db::candidates::CandidateRow,
     job_policy: Option<String>,
+    calendar: &BusinessCalendar,
 ) -> Result<VerificationPanel, AppError> {
     use crate::model::Permission;
     let status: VerificationStatus = candidate
@@ -283,7 +323,27 @@ pub async fn panel(
     let requested = db::verification::pending_request(db, candidate.id).await?;
     let details = user.role.can(Permission::ViewVerificationDetails);
     let can_request = user.role.can(Permission::RequestVerification);
-    let next_action = next_action(status, current.is_some(), requested, can_request);
+    let mut next_action = next_action(status, current.is_some(), requested, can_request);
+    // A pending review says how long it has left (business time).
+    let review = db::review::latest_for_candidate(db, candidate.id).await?;
+    if let Some(item) = review.as_ref().filter(|i| i.state != "closed") {
+        next_action = if item.state == "awaiting_second_approval" {
+            "Awaiting second approval".to_string()
+        } else {
+            match item.deadline_at {
+                Some(d) => format!(
+                    "Awaiting security review — {}",
+                    crate::server::business_hours::describe_remaining(
+                        calendar.remaining(Utc::now(), d)
+                    )
+                ),
+                None => "Awaiting security review".to_string(),
+            }
+        };
+    }
+    let (reviewer, review_reason) = db::review::reviewer_of(db, candidate.id)
+        .await?
+        .unwrap_or((None, None));
     let risk = candidate
         .verification_risk_tier
         .as_deref()
@@ -329,6 +389,8 @@ pub async fn panel(
             None
         },
         can_send,
+        reviewer: if details { reviewer } else { None },
+        review_reason: if details { review_reason } else { None },
         send_label: if status == VerificationStatus::NotStarted {
             "Send verification".into()
         } else {

@@ -53,7 +53,7 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
         }
     };
     // Stored: from here on the event is ours; applying it now is an optimisation the worker repeats.
-    match apply_stored(&state.db, stored).await {
+    match apply_stored(&state.db, &state.config.business_calendar, stored).await {
         Ok(Applied::UnknownCandidate) => {
             answer(StatusCode::ACCEPTED, "status", "unknown_candidate")
         }

@@ -1,0 +1,76 @@
+//! The security review queue (security reviewers only, checked here on the server).
+use crate::error::AppError;
+use crate::model::{ReviewOutcome, ReviewQueue, RiskTier};
+use leptos::prelude::*;
+
+#[server(prefix = "/api", endpoint = "review_queue")]
+pub async fn get_review_queue(
+    risk: Option<RiskTier>,
+    assignee: Option<String>,
+    breached: Option<bool>,
+) -> Result<ReviewQueue, AppError> {
+    use crate::model::Permission;
+    use crate::server::auth;
+    use crate::server::services::review::{queue, AssigneeFilter};
+    let user = auth::require(Permission::Adjudicate).await?;
+    let state = auth::state()?;
+    let filter = match assignee.as_deref() {
+        Some("me") => AssigneeFilter::Me,
+        Some("unassigned") => AssigneeFilter::Unassigned,
+        _ => AssigneeFilter::Anyone,
+    };
+    queue(
+        &state.db,
+        &user,
+        &state.config.business_calendar,
+        risk,
+        filter,
+        breached.unwrap_or(false),
+    )
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "claim_review")]
+pub async fn claim_review(item_id: i64) -> Result<(), AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::Adjudicate).await?;
+    services::review::claim(&auth::state()?.db, &user, item_id).await
+}
+
+#[server(prefix = "/api", endpoint = "release_review")]
+pub async fn release_review(item_id: i64) -> Result<(), AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::Adjudicate).await?;
+    services::review::release(&auth::state()?.db, &user, item_id).await
+}
+
+#[server(prefix = "/api", endpoint = "decide_review")]
+pub async fn decide_review(
+    item_id: i64,
+    outcome: ReviewOutcome,
+    reason_code: String,
+    rationale: String,
+) -> Result<String, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::Adjudicate).await?;
+    services::review::decide(
+        &auth::state()?,
+        &user,
+        item_id,
+        outcome,
+        &reason_code,
+        &rationale,
+    )
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "approve_override")]
+pub async fn approve_override(item_id: i64) -> Result<(), AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::Adjudicate).await?;
+    services::review::approve(&auth::state()?.db, &user, item_id).await
+}

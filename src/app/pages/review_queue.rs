@@ -1,0 +1,194 @@
+//! The security review queue: items by deadline with business time left, filters in the URL,
+//! claim / release, the decision form, and four-eyes approval.
+use crate::api::review::{
+    get_review_queue, ApproveOverride, ClaimReview, DecideReview, ReleaseReview,
+};
+use crate::app::components::{ErrorNotice, LocalTime};
+use crate::model::{ReviewItem, ReviewOutcome, ReviewState, RiskTier, REASON_CODES};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+#[derive(Clone, Copy)]
+struct Actions {
+    claim: ServerAction<ClaimReview>,
+    release: ServerAction<ReleaseReview>,
+    decide: ServerAction<DecideReview>,
+    approve: ServerAction<ApproveOverride>,
+}
+
+#[component]
+pub fn ReviewQueuePage() -> impl IntoView {
+    let q = use_query_map();
+    let risk = move || {
+        q.read()
+            .get("risk")
+            .and_then(|r| r.parse::<RiskTier>().ok())
+    };
+    let assignee = move || {
+        q.read()
+            .get("assignee")
+            .filter(|a| a == "me" || a == "unassigned")
+    };
+    let breached = move || q.read().get("breached").is_some_and(|b| b == "yes");
+    let actions = Actions {
+        claim: ServerAction::new(),
+        release: ServerAction::new(),
+        decide: ServerAction::new(),
+        approve: ServerAction::new(),
+    };
+    let versions = move || {
+        (
+            actions.claim.version().get(),
+            actions.release.version().get(),
+            actions.decide.version().get(),
+            actions.approve.version().get(),
+        )
+    };
+    let queue = Resource::new(
+        move || (risk(), assignee(), breached(), versions()),
+        |(r, a, b, _)| get_review_queue(r, a, Some(b)),
+    );
+    let error = move || {
+        let e1 = actions.claim.value().get().and_then(|r| r.err());
+        let e2 = actions.release.value().get().and_then(|r| r.err());
+        let e3 = actions.decide.value().get().and_then(|r| r.err());
+        let e4 = actions.approve.value().get().and_then(|r| r.err());
+        e1.or(e2).or(e3).or(e4)
+    };
+    let decided = move || actions.decide.value().get().and_then(|r| r.ok());
+    view! {
+        <Title text="Review queue · Clearance"/>
+        <h1>"Review queue"</h1>
+        <Form method="GET" action="/review-queue" attr:class="filters" attr:role="search" attr:aria-label="Filter the queue">
+            <div class="field">
+                <label for="rq-risk">"Risk tier"</label>
+                <select id="rq-risk" name="risk">
+                    <option value="">"Any risk"</option>
+                    {move || RiskTier::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=risk() == Some(r)>{r.label()}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="rq-assignee">"Assignee"</label>
+                <select id="rq-assignee" name="assignee">
+                    <option value="">"Anyone"</option>
+                    <option value="me" selected=move || assignee().as_deref() == Some("me")>"Me"</option>
+                    <option value="unassigned" selected=move || assignee().as_deref() == Some("unassigned")>"Unassigned"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for="rq-breached">"SLA"</label>
+                <select id="rq-breached" name="breached">
+                    <option value="">"All"</option>
+                    <option value="yes" selected=breached>"Breached only"</option>
+                </select>
+            </div>
+            <button type="submit">"Apply filters"</button>
+        </Form>
+        {move || error().map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
+        {move || decided().map(|m| view! { <p role="status">{m}</p> })}
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match queue.await {
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(qd) => view! {
+                        <p class="counts" aria-label="Open items by risk tier">
+                            {format!("High: {} · Medium: {} · Low: {} · Breached: {}", qd.high, qd.medium, qd.low, qd.breached)}
+                        </p>
+                        {if qd.items.is_empty() {
+                            view! { <p>"Nothing waits for review."</p> }.into_any()
+                        } else {
+                            qd.items.into_iter().map(|i| view! { <ReviewCard item=i actions=actions/> }).collect_view().into_any()
+                        }}
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ReviewCard(item: ReviewItem, actions: Actions) -> impl IntoView {
+    let i = item;
+    let id = i.id;
+    let heading = format!("Review of {}", i.candidate_name);
+    let awaiting = i.state == ReviewState::AwaitingSecondApproval;
+    view! {
+        <article class=if i.breached { "card review breached" } else { "card review" } aria-label=heading.clone()>
+            <h2><a href=format!("/candidates/{}", i.candidate_id)>{i.candidate_name.clone()}</a></h2>
+            <p>
+                {format!("Risk: {} · Provider result: {}", i.risk_tier.map(|r| r.label()).unwrap_or("not given"), i.provider_status.label())}
+                " · opened " <LocalTime at=i.opened_at/>
+            </p>
+            <p class="sla">
+                {if i.breached { "SLA breached — " } else { "" }}
+                {i.time_left.clone().unwrap_or_else(|| "No deadline".into())}
+            </p>
+            <p>
+                {match i.assignee.clone() {
+                    Some(a) if i.assigned_to_me => format!("Claimed by you ({a})"),
+                    Some(a) => format!("Claimed by {a}"),
+                    None => "Unassigned".to_string(),
+                }}
+            </p>
+            <p><a href=format!("/evidence/{}", i.session_id)>"Evidence pack"</a></p>
+            {(!awaiting).then(|| view! {
+                <div class="claim">
+                    {if i.assigned_to_me {
+                        view! {
+                            <ActionForm action=actions.release>
+                                <input type="hidden" name="item_id" value=id.to_string()/>
+                                <button type="submit">"Release"</button>
+                            </ActionForm>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <ActionForm action=actions.claim>
+                                <input type="hidden" name="item_id" value=id.to_string()/>
+                                <button type="submit">"Claim"</button>
+                            </ActionForm>
+                        }.into_any()
+                    }}
+                </div>
+                <ActionForm action=actions.decide attr:class="decide">
+                    <input type="hidden" name="item_id" value=id.to_string()/>
+                    <div class="field">
+                        <label for=format!("outcome-{id}")>"Outcome"</label>
+                        <select id=format!("outcome-{id}") name="outcome">
+                            {ReviewOutcome::ALL.into_iter().map(|o| view! { <option value=o.as_str()>{o.label()}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for=format!("reason-{id}")>"Reason code"</label>
+                        <select id=format!("reason-{id}") name="reason_code">
+                            {REASON_CODES.iter().map(|(c, l)| view! { <option value=*c>{*l}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for=format!("rationale-{id}")>"Rationale"</label>
+                        <textarea id=format!("rationale-{id}") name="rationale" rows="3" required></textarea>
+                    </div>
+                    <button type="submit" class="primary">"Record decision"</button>
+                </ActionForm>
+            })}
+            {awaiting.then(|| view! {
+                <div class="override">
+                    <p><strong>"Awaiting second approval"</strong>
+                        {format!(" — {} asked to clear this as Verified ({}): {}", i.decided_by.clone().unwrap_or_default(), i.reason.clone().unwrap_or_default(), i.rationale.clone().unwrap_or_default())}
+                    </p>
+                    {if i.can_approve {
+                        view! {
+                            <ActionForm action=actions.approve>
+                                <input type="hidden" name="item_id" value=id.to_string()/>
+                                <button type="submit" class="primary">"Approve override"</button>
+                            </ActionForm>
+                        }.into_any()
+                    } else {
+                        view! { <p>"A different security reviewer must approve it."</p> }.into_any()
+                    }}
+                </div>
+            })}
+        </article>
+    }
+}

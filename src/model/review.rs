@@ -1,0 +1,178 @@
+//! The security review queue: outcomes, reason codes, and the four-eyes rule.
+use super::{RiskTier, VerificationStatus};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewOutcome {
+    Verified,
+    Failed,
+    Reverify,
+}
+
+impl ReviewOutcome {
+    pub const ALL: [ReviewOutcome; 3] = [
+        ReviewOutcome::Verified,
+        ReviewOutcome::Failed,
+        ReviewOutcome::Reverify,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewOutcome::Verified => "verified",
+            ReviewOutcome::Failed => "failed",
+            ReviewOutcome::Reverify => "reverify",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            ReviewOutcome::Verified => "Verified",
+            ReviewOutcome::Failed => "Failed",
+            ReviewOutcome::Reverify => "Request re-verification",
+        }
+    }
+}
+
+impl FromStr for ReviewOutcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ReviewOutcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| format!("unknown outcome '{s}'"))
+    }
+}
+
+/// The fixed reason codes a reviewer chooses from: (code, label).
+pub const REASON_CODES: [(&str, &str); 5] = [
+    ("could_not_complete_liveness", "Could not complete liveness"),
+    (
+        "document_mismatch_recapture",
+        "Document mismatch, re-capture",
+    ),
+    (
+        "voice_or_face_mismatch_escalate",
+        "Voice or face mismatch, escalate",
+    ),
+    ("verified_after_retry", "Verified after retry"),
+    (
+        "override_with_second_approver",
+        "Override approved with second approver",
+    ),
+];
+
+pub fn review_reason_label(code: &str) -> Option<&'static str> {
+    REASON_CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+}
+
+/// Clearing a failed or high-risk result to Verified is an override: it needs a second reviewer.
+pub fn needs_second_approval(
+    provider_status: VerificationStatus,
+    risk: Option<RiskTier>,
+    outcome: ReviewOutcome,
+) -> bool {
+    outcome == ReviewOutcome::Verified
+        && (provider_status == VerificationStatus::Failed || risk == Some(RiskTier::High))
+}
+
+/// The second approver must be a different person from the reviewer who decided.
+pub fn may_approve(decided_by: i64, approver: i64) -> Result<(), String> {
+    if decided_by == approver {
+        Err("The reviewer who requested the override cannot also approve it; a different security reviewer must.".into())
+    } else {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewState {
+    Open,
+    AwaitingSecondApproval,
+    Closed,
+}
+
+/// One queue item as the queue page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    pub id: i64,
+    pub candidate_id: i64,
+    pub candidate_name: String,
+    pub session_id: String,
+    pub risk_tier: Option<RiskTier>,
+    pub provider_status: VerificationStatus,
+    pub state: ReviewState,
+    pub opened_at: DateTime<Utc>,
+    pub deadline_at: Option<DateTime<Utc>>,
+    /// Business time left in words ("3h 10m left", "overdue by 20m").
+    pub time_left: Option<String>,
+    pub breached: bool,
+    pub assignee: Option<String>,
+    pub assigned_to_me: bool,
+    pub decided_by: Option<String>,
+    pub decision: Option<ReviewOutcome>,
+    pub reason: Option<String>,
+    pub rationale: Option<String>,
+    /// The viewer may approve: an override awaits and they did not request it.
+    pub can_approve: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewQueue {
+    pub items: Vec<ReviewItem>,
+    pub high: i64,
+    pub medium: i64,
+    pub low: i64,
+    pub breached: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn four_eyes_rules() {
+        use ReviewOutcome::*;
+        use VerificationStatus as S;
+        assert!(needs_second_approval(
+            S::Failed,
+            Some(RiskTier::Low),
+            Verified
+        ));
+        assert!(needs_second_approval(
+            S::NeedsReview,
+            Some(RiskTier::High),
+            Verified
+        ));
+        assert!(!needs_second_approval(
+            S::NeedsReview,
+            Some(RiskTier::Medium),
+            Verified
+        ));
+        assert!(!needs_second_approval(
+            S::Failed,
+            Some(RiskTier::High),
+            Failed
+        ));
+        assert!(!needs_second_approval(
+            S::NeedsReview,
+            Some(RiskTier::High),
+            Reverify
+        ));
+        assert!(may_approve(3, 3).is_err());
+        assert!(may_approve(3, 4).is_ok());
+    }
+
+    #[test]
+    fn reason_codes_have_labels() {
+        assert_eq!(
+            review_reason_label("verified_after_retry"),
+            Some("Verified after retry")
+        );
+        assert_eq!(review_reason_label("because"), None);
+    }
+}

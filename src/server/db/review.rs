@@ -1,0 +1,182 @@
+//! Review queue items: opened with verification results, claimed, decided, approved.
+use super::{audit::AuditAppend, on_db, BeginWrite, Db};
+use crate::server::audit::NewAuditEvent;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ItemRow {
+    pub id: i64,
+    pub candidate_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub session_id: String,
+    pub risk_tier: Option<String>,
+    pub provider_status: String,
+    pub state: String,
+    pub opened_at: DateTime<Utc>,
+    pub deadline_at: Option<DateTime<Utc>>,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    pub decided_by: Option<i64>,
+    pub decided_by_name: Option<String>,
+    pub decision: Option<String>,
+    pub reason_code: Option<String>,
+    pub rationale: Option<String>,
+    pub breach_logged_at: Option<DateTime<Utc>>,
+}
+
+const ITEM_SELECT: &str = "SELECT r.id, r.candidate_id, c.first_name, c.last_name, r.session_id, r.risk_tier, r.provider_status,
+        r.state, r.opened_at, r.deadline_at, r.assignee_id, ua.name AS assignee_name, r.decided_by, ud.name AS decided_by_name,
+        r.decision, r.reason_code, r.rationale, r.breach_logged_at
+    FROM review_items r JOIN candidates c ON c.id = r.candidate_id
+    LEFT JOIN users ua ON ua.id = r.assignee_id LEFT JOIN users ud ON ud.id = r.decided_by";
+
+/// Items still waiting for a person, soonest deadline first.
+pub async fn open_items(db: &Db) -> sqlx::Result<Vec<ItemRow>> {
+    let sql = format!("{ITEM_SELECT} WHERE r.state <> 'closed' ORDER BY r.deadline_at, r.id");
+    on_db!(db, p => sqlx::query_as::<_, ItemRow>(&sql).fetch_all(p).await)
+}
+
+pub async fn find(db: &Db, id: i64) -> sqlx::Result<Option<ItemRow>> {
+    let sql = format!("{ITEM_SELECT} WHERE r.id = $1");
+    on_db!(db, p => sqlx::query_as::<_, ItemRow>(&sql).bind(id).fetch_optional(p).await)
+}
+
+/// The candidate's newest item, closed or not.
+pub async fn latest_for_candidate(db: &Db, candidate_id: i64) -> sqlx::Result<Option<ItemRow>> {
+    let sql = format!("{ITEM_SELECT} WHERE r.candidate_id = $1 ORDER BY r.id DESC LIMIT 1");
+    on_db!(db, p => sqlx::query_as::<_, ItemRow>(&sql).bind(candidate_id).fetch_optional(p).await)
+}
+
+/// Sets or clears the assignee of an item that is not closed, with its audit entry.
+pub async fn set_assignee(
+    db: &Db,
+    id: i64,
+    assignee: Option<i64>,
+    now: DateTime<Utc>,
+    audit: Option<&NewAuditEvent>,
+) -> sqlx::Result<bool> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let n = sqlx::query("UPDATE review_items SET assignee_id = $2, claimed_at = $3 WHERE id = $1 AND state <> 'closed'")
+            .bind(id).bind(assignee).bind(now).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        if let Some(a) = audit {
+            tx.append_audit(a).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// Records an override decision that now waits for a second reviewer.
+pub async fn request_override(
+    db: &Db,
+    id: i64,
+    reviewer: i64,
+    reason_code: &str,
+    rationale: &str,
+    now: DateTime<Utc>,
+    audit: &NewAuditEvent,
+) -> sqlx::Result<bool> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE review_items SET state = 'awaiting_second_approval', decision = 'verified', reason_code = $2, rationale = $3,
+                 decided_by = $4, decided_at = $5
+             WHERE id = $1 AND state = 'open'")
+            .bind(id).bind(reason_code).bind(rationale).bind(reviewer).bind(now).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.append_audit(audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// What closing an item writes back.
+pub struct Closing<'a> {
+    pub item_id: i64,
+    pub candidate_id: i64,
+    /// The state the item must still be in (someone else may have acted first).
+    pub expected_state: &'a str,
+    pub decision: &'a str,
+    pub reason_code: &'a str,
+    pub rationale: &'a str,
+    pub decided_by: i64,
+    pub second_approver: Option<i64>,
+    /// The candidate's new badge, when the decision sets one; with the reviewer and reason shown.
+    pub new_status: Option<&'a str>,
+    pub reviewer_name: &'a str,
+    pub reason_label: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// Closes an item, writes the decision back to the candidate and appends the audit entries, atomically.
+pub async fn close(db: &Db, c: &Closing<'_>, audits: &[NewAuditEvent]) -> sqlx::Result<bool> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE review_items SET state = 'closed', decision = $3, reason_code = $4, rationale = $5,
+                 decided_by = $6, decided_at = COALESCE(decided_at, $8), second_approver_id = $7,
+                 approved_at = CASE WHEN $7 IS NULL THEN NULL ELSE $8 END
+             WHERE id = $1 AND state = $2")
+            .bind(c.item_id).bind(c.expected_state).bind(c.decision).bind(c.reason_code).bind(c.rationale)
+            .bind(c.decided_by).bind(c.second_approver).bind(c.now)
+            .execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        if let Some(status) = c.new_status {
+            let verified_at = (status == "verified").then_some(c.now);
+            sqlx::query(
+                "UPDATE candidates SET verification_status = $2, verification_updated_at = $3, verification_reviewer = $4,
+                     verification_review_reason = $5, verification_verified_at = COALESCE($6, verification_verified_at)
+                 WHERE id = $1")
+                .bind(c.candidate_id).bind(status).bind(c.now).bind(c.reviewer_name).bind(c.reason_label).bind(verified_at)
+                .execute(&mut *tx).await?;
+        }
+        for a in audits {
+            tx.append_audit(a).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// Open items past their deadline whose breach was not logged yet.
+pub async fn unlogged_breaches(db: &Db, now: DateTime<Utc>) -> sqlx::Result<Vec<ItemRow>> {
+    let sql = format!("{ITEM_SELECT} WHERE r.state <> 'closed' AND r.deadline_at < $1 AND r.breach_logged_at IS NULL ORDER BY r.id");
+    on_db!(db, p => sqlx::query_as::<_, ItemRow>(&sql).bind(now).fetch_all(p).await)
+}
+
+/// Marks a breach as logged, once, together with its audit entry.
+pub async fn log_breach(
+    db: &Db,
+    id: i64,
+    now: DateTime<Utc>,
+    audit: &NewAuditEvent,
+) -> sqlx::Result<bool> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let n = sqlx::query("UPDATE review_items SET breach_logged_at = $2 WHERE id = $1 AND breach_logged_at IS NULL")
+            .bind(id).bind(now).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.append_audit(audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+pub async fn reviewer_of(
+    db: &Db,
+    candidate_id: i64,
+) -> sqlx::Result<Option<(Option<String>, Option<String>)>> {
+    on_db!(db, p => sqlx::query_as::<_, (Option<String>, Option<String>)>(
+        "SELECT verification_reviewer, verification_review_reason FROM candidates WHERE id = $1").bind(candidate_id).fetch_optional(p).await)
+}

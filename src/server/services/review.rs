@@ -1,0 +1,308 @@
+//! The security review queue: claim, decide with a reason code and rationale, four-eyes overrides,
+//! SLA clocks in business hours, breaches logged once.
+use crate::error::AppError;
+use crate::model::{
+    may_approve, needs_second_approval, review_reason_label, AuditEventType, CurrentUser,
+    ReviewItem, ReviewOutcome, ReviewQueue, ReviewState, RiskTier, VerificationStatus,
+};
+use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::business_hours::{describe_remaining, BusinessCalendar};
+use crate::server::db::{
+    self,
+    review::{Closing, ItemRow},
+    Db,
+};
+use crate::server::state::AppState;
+use chrono::{DateTime, Utc};
+
+/// Who the queue shows: everyone's items, only mine, or only unassigned ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Anyone,
+    Me,
+    Unassigned,
+}
+
+pub fn to_item(
+    r: &ItemRow,
+    user: &CurrentUser,
+    cal: &BusinessCalendar,
+    now: DateTime<Utc>,
+) -> ReviewItem {
+    let state = match r.state.as_str() {
+        "awaiting_second_approval" => ReviewState::AwaitingSecondApproval,
+        "closed" => ReviewState::Closed,
+        _ => ReviewState::Open,
+    };
+    let remaining = r.deadline_at.map(|d| cal.remaining(now, d));
+    ReviewItem {
+        id: r.id,
+        candidate_id: r.candidate_id,
+        candidate_name: format!("{} {}", r.first_name, r.last_name),
+        session_id: r.session_id.clone(),
+        risk_tier: r.risk_tier.as_deref().and_then(|t| t.parse().ok()),
+        provider_status: r
+            .provider_status
+            .parse()
+            .unwrap_or(VerificationStatus::NeedsReview),
+        state,
+        opened_at: r.opened_at,
+        deadline_at: r.deadline_at,
+        time_left: remaining.map(describe_remaining),
+        breached: r.deadline_at.is_some_and(|d| d < now) && state != ReviewState::Closed,
+        assignee: r.assignee_name.clone(),
+        assigned_to_me: r.assignee_id == Some(user.id),
+        decided_by: r.decided_by_name.clone(),
+        decision: r.decision.as_deref().and_then(|d| d.parse().ok()),
+        reason: r
+            .reason_code
+            .as_deref()
+            .map(|c| review_reason_label(c).unwrap_or(c).to_string()),
+        rationale: r.rationale.clone(),
+        can_approve: state == ReviewState::AwaitingSecondApproval
+            && r.decided_by.is_some_and(|d| d != user.id),
+    }
+}
+
+pub async fn queue(
+    db: &Db,
+    user: &CurrentUser,
+    cal: &BusinessCalendar,
+    risk: Option<RiskTier>,
+    assignee: AssigneeFilter,
+    breached_only: bool,
+) -> Result<ReviewQueue, AppError> {
+    let now = Utc::now();
+    let all: Vec<ReviewItem> = db::review::open_items(db)
+        .await?
+        .iter()
+        .map(|r| to_item(r, user, cal, now))
+        .collect();
+    let count = |t: RiskTier| all.iter().filter(|i| i.risk_tier == Some(t)).count() as i64;
+    let (high, medium, low) = (
+        count(RiskTier::High),
+        count(RiskTier::Medium),
+        count(RiskTier::Low),
+    );
+    let breached = all.iter().filter(|i| i.breached).count() as i64;
+    let items = all
+        .into_iter()
+        .filter(|i| risk.is_none_or(|r| i.risk_tier == Some(r)))
+        .filter(|i| match assignee {
+            AssigneeFilter::Anyone => true,
+            AssigneeFilter::Me => i.assigned_to_me,
+            AssigneeFilter::Unassigned => i.assignee.is_none(),
+        })
+        .filter(|i| !breached_only || i.breached)
+        .collect();
+    Ok(ReviewQueue {
+        items,
+        high,
+        medium,
+        low,
+        breached,
+    })
+}
+
+fn event(
+    user: &CurrentUser,
+    item: &ItemRow,
+    kind: AuditEventType,
+    extra: serde_json::Value,
+) -> NewAuditEvent {
+    let mut payload = serde_json::json!({ "review_item": item.id, "session_id": item.session_id });
+    if let (Some(p), Some(e)) = (payload.as_object_mut(), extra.as_object()) {
+        p.extend(e.clone());
+    }
+    NewAuditEvent::new(
+        Actor::from(user),
+        "candidate",
+        item.candidate_id,
+        kind,
+        payload,
+    )
+}
+
+pub async fn claim(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), AppError> {
+    let item = db::review::find(db, item_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let audit = event(
+        user,
+        &item,
+        AuditEventType::ReviewStarted,
+        serde_json::json!({ "claimed_by": user.name }),
+    );
+    if !db::review::set_assignee(db, item_id, Some(user.id), Utc::now(), Some(&audit)).await? {
+        return Err(AppError::Conflict("This review is already closed.".into()));
+    }
+    Ok(())
+}
+
+pub async fn release(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), AppError> {
+    let item = db::review::find(db, item_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if item.assignee_id != Some(user.id) {
+        return Err(AppError::Conflict(
+            "Only the reviewer who claimed this item can release it.".into(),
+        ));
+    }
+    db::review::set_assignee(db, item_id, None, Utc::now(), None).await?;
+    Ok(())
+}
+
+/// Decides an item. Verified on a failed or high-risk result becomes an override awaiting a second
+/// reviewer; re-verification closes the item and sends the candidate a new session.
+pub async fn decide(
+    state: &AppState,
+    user: &CurrentUser,
+    item_id: i64,
+    outcome: ReviewOutcome,
+    reason_code: &str,
+    rationale: &str,
+) -> Result<String, AppError> {
+    let db = &state.db;
+    let reason_label = review_reason_label(reason_code).ok_or_else(|| {
+        AppError::BadRequest(format!(
+            "'{reason_code}' is not a reason code from the list"
+        ))
+    })?;
+    let rationale = rationale.trim();
+    if rationale.len() < 10 {
+        return Err(AppError::BadRequest(
+            "Write a rationale of at least a sentence: it goes into the evidence pack.".into(),
+        ));
+    }
+    let item = db::review::find(db, item_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if item.state != "open" {
+        return Err(AppError::Conflict("This review is no longer open.".into()));
+    }
+    let provider_status: VerificationStatus = item
+        .provider_status
+        .parse()
+        .unwrap_or(VerificationStatus::NeedsReview);
+    let risk = item
+        .risk_tier
+        .as_deref()
+        .and_then(|r| r.parse::<RiskTier>().ok());
+    let now = Utc::now();
+    let details = serde_json::json!({ "outcome": outcome.as_str(), "reason_code": reason_code, "reason": reason_label, "rationale": rationale });
+    if needs_second_approval(provider_status, risk, outcome) {
+        let audit = event(user, &item, AuditEventType::OverrideRequested, details);
+        if !db::review::request_override(db, item_id, user.id, reason_code, rationale, now, &audit)
+            .await?
+        {
+            return Err(AppError::Conflict("This review is no longer open.".into()));
+        }
+        return Ok("Awaiting second approval".into());
+    }
+    let new_status = match outcome {
+        ReviewOutcome::Verified => Some("verified"),
+        ReviewOutcome::Failed => Some("failed"),
+        ReviewOutcome::Reverify => None,
+    };
+    let closing = Closing {
+        item_id,
+        candidate_id: item.candidate_id,
+        expected_state: "open",
+        decision: outcome.as_str(),
+        reason_code,
+        rationale,
+        decided_by: user.id,
+        second_approver: None,
+        new_status,
+        reviewer_name: &user.name,
+        reason_label,
+        now,
+    };
+    let audits = [event(user, &item, AuditEventType::ReviewCompleted, details)];
+    if !db::review::close(db, &closing, &audits).await? {
+        return Err(AppError::Conflict("This review is no longer open.".into()));
+    }
+    if outcome == ReviewOutcome::Reverify {
+        super::verification::request_with(state, user, item.candidate_id, true).await?;
+        return Ok("Re-verification sent".into());
+    }
+    Ok(format!("Decided: {}", outcome.label()))
+}
+
+/// The second reviewer's approval of an override: then, and only then, the candidate is verified.
+pub async fn approve(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), AppError> {
+    let item = db::review::find(db, item_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if item.state != "awaiting_second_approval" {
+        return Err(AppError::Conflict(
+            "There is no override waiting for approval on this item.".into(),
+        ));
+    }
+    let requested_by = item.decided_by.ok_or(AppError::Internal)?;
+    may_approve(requested_by, user.id).map_err(AppError::Conflict)?;
+    let reason_code = item.reason_code.clone().unwrap_or_default();
+    let reason_label =
+        review_reason_label(&reason_code).unwrap_or("Override approved with second approver");
+    let reviewer_name = format!(
+        "{} (approved by {})",
+        item.decided_by_name.clone().unwrap_or_default(),
+        user.name
+    );
+    let closing = Closing {
+        item_id,
+        candidate_id: item.candidate_id,
+        expected_state: "awaiting_second_approval",
+        decision: "verified",
+        reason_code: &reason_code,
+        rationale: item.rationale.as_deref().unwrap_or(""),
+        decided_by: requested_by,
+        second_approver: Some(user.id),
+        new_status: Some("verified"),
+        reviewer_name: &reviewer_name,
+        reason_label,
+        now: Utc::now(),
+    };
+    let details = serde_json::json!({ "requested_by": item.decided_by_name, "approved_by": user.name, "reason_code": reason_code });
+    let audits = [
+        event(
+            user,
+            &item,
+            AuditEventType::OverrideApproved,
+            details.clone(),
+        ),
+        event(user, &item, AuditEventType::ReviewCompleted, details),
+    ];
+    if !db::review::close(db, &closing, &audits).await? {
+        return Err(AppError::Conflict(
+            "Someone else acted on this item just now.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Logs `sla_breached` once for every open item past its deadline.
+pub async fn log_breaches(
+    db: &Db,
+    cal: &BusinessCalendar,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for item in db::review::unlogged_breaches(db, now).await? {
+        let overdue = item
+            .deadline_at
+            .map(|d| describe_remaining(cal.remaining(now, d)))
+            .unwrap_or_default();
+        let audit = NewAuditEvent::new(
+            Actor::System("review SLA clock".into()),
+            "candidate",
+            item.candidate_id,
+            AuditEventType::SlaBreached,
+            serde_json::json!({ "review_item": item.id, "session_id": item.session_id, "deadline_at": item.deadline_at, "risk_tier": item.risk_tier, "status": overdue }),
+        );
+        if db::review::log_breach(db, item.id, now, &audit).await? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}

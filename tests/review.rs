@@ -1,0 +1,376 @@
+//! The security review queue on both databases, fed by real provider webhooks from the simulator.
+mod common;
+
+use clearance::model::{
+    AuditEventType, ReviewQueue, ReviewState, VerificationPanel, VerificationStatus,
+};
+use clearance::server::db;
+use common::TestApp;
+
+type Sim = clearance::server::sim::verification::Sim;
+
+macro_rules! on_both_with_provider {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (app, sim, _) = $crate::common::spawn_app_with_provider($crate::common::Backend::Sqlite).await;
+                    super::$name(app, sim).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::common::postgres_base_url().is_none() {
+                        eprintln!("SKIPPED {}: TEST_DATABASE_URL is not set, PostgreSQL not tested", stringify!($name));
+                        return;
+                    }
+                    let (app, sim, _) = $crate::common::spawn_app_with_provider($crate::common::Backend::Postgres).await;
+                    super::$name(app, sim).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_with_provider!(
+    one_item_per_session_and_only_reviewers_decide,
+    a_decision_writes_back_to_the_panel_and_the_log,
+    overrides_need_a_different_second_reviewer,
+    reverification_sends_a_new_session,
+    sla_breaches_are_logged_once,
+);
+
+const SECURITY: &str = "security@clearance.test";
+
+/// Sends candidate `id` to the provider and has the simulator finish it with this outcome.
+async fn provider_result(
+    app: &TestApp,
+    sim: &Sim,
+    candidate: i64,
+    outcome: &str,
+    risk: &str,
+) -> String {
+    let r = app.signed_in("recruiter@clearance.test").await;
+    assert_eq!(
+        app.call(
+            &r,
+            "send_verification",
+            &[("candidate_id", candidate.to_string())]
+        )
+        .await
+        .status(),
+        200
+    );
+    app.run_jobs().await;
+    let session = db::verification::sessions_of(&app.db, candidate)
+        .await
+        .unwrap()[0]
+        .session_id
+        .clone();
+    sim.complete(
+        &session,
+        outcome,
+        Some(risk.into()),
+        vec!["liveness_failed".into()],
+    )
+    .await
+    .unwrap();
+    session
+}
+
+async fn queue(app: &TestApp, client: &reqwest::Client) -> ReviewQueue {
+    let res = app.call(client, "review_queue", &[]).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn panel(app: &TestApp, candidate: i64) -> VerificationPanel {
+    let c = app.signed_in("recruiter@clearance.test").await;
+    app.call(
+        &c,
+        "verification_panel",
+        &[("candidate_id", candidate.to_string())],
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
+async fn audit_types(app: &TestApp, candidate: i64) -> Vec<AuditEventType> {
+    db::audit::for_subject(&app.db, "candidate", &candidate.to_string())
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.to_entry())
+        .map(|e| e.event_type)
+        .collect()
+}
+
+fn decide_form(
+    item: i64,
+    outcome: &str,
+    reason: &str,
+    rationale: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("item_id", item.to_string()),
+        ("outcome", outcome.into()),
+        ("reason_code", reason.into()),
+        ("rationale", rationale.into()),
+    ]
+}
+
+async fn second_reviewer(app: &TestApp) -> reqwest::Client {
+    let hash = clearance::server::auth::password::hash("second-reviewer-password".into())
+        .await
+        .unwrap();
+    db::users::insert(
+        &app.db,
+        "security2@clearance.test",
+        "Quinn Second",
+        "security_reviewer",
+        &hash,
+        chrono::Utc::now(),
+        |id| {
+            clearance::server::audit::user_created(
+                clearance::server::audit::Actor::System("test".into()),
+                id,
+                "security2@clearance.test",
+                "security_reviewer",
+            )
+        },
+    )
+    .await
+    .unwrap();
+    let c = app.client();
+    assert_eq!(
+        app.login(&c, "security2@clearance.test", "second-reviewer-password")
+            .await
+            .status(),
+        200
+    );
+    c
+}
+
+async fn one_item_per_session_and_only_reviewers_decide(app: TestApp, sim: Sim) {
+    let session = provider_result(&app, &sim, 2, "needs_review", "medium").await;
+    // The provider repeats itself: still one item.
+    sim.complete(&session, "needs_review", Some("medium".into()), vec![])
+        .await
+        .unwrap();
+    let sec = app.signed_in(SECURITY).await;
+    let q = queue(&app, &sec).await;
+    assert_eq!(q.items.len(), 1);
+    assert_eq!((q.medium, q.high), (1, 0));
+    let item = &q.items[0];
+    assert!(item.deadline_at.is_some() && item.time_left.is_some());
+    for email in [
+        "recruiter@clearance.test",
+        "manager@clearance.test",
+        "admin@clearance.test",
+    ] {
+        let c = app.signed_in(email).await;
+        assert_eq!(
+            app.call(&c, "review_queue", &[]).await.status(),
+            403,
+            "{email}"
+        );
+        let res = app
+            .call(
+                &c,
+                "decide_review",
+                &decide_form(
+                    item.id,
+                    "verified",
+                    "verified_after_retry",
+                    "Looked fine to me.",
+                ),
+            )
+            .await;
+        assert_eq!(res.status(), 403, "{email}");
+    }
+    let p = panel(&app, 2).await;
+    assert!(
+        p.next_action.starts_with("Awaiting security review — "),
+        "{}",
+        p.next_action
+    );
+}
+
+async fn a_decision_writes_back_to_the_panel_and_the_log(app: TestApp, sim: Sim) {
+    provider_result(&app, &sim, 3, "needs_review", "medium").await;
+    let sec = app.signed_in(SECURITY).await;
+    let item = queue(&app, &sec).await.items[0].id;
+    assert_eq!(
+        app.call(&sec, "claim_review", &[("item_id", item.to_string())])
+            .await
+            .status(),
+        200
+    );
+    assert!(queue(&app, &sec).await.items[0].assigned_to_me);
+    let no_rationale = app
+        .call(
+            &sec,
+            "decide_review",
+            &decide_form(item, "verified", "verified_after_retry", " "),
+        )
+        .await;
+    assert_eq!(no_rationale.status(), 400);
+    let bad_code = app
+        .call(
+            &sec,
+            "decide_review",
+            &decide_form(item, "verified", "because", "A full sentence of rationale."),
+        )
+        .await;
+    assert_eq!(bad_code.status(), 400);
+    let ok = app
+        .call(
+            &sec,
+            "decide_review",
+            &decide_form(
+                item,
+                "verified",
+                "verified_after_retry",
+                "Second capture matched the document.",
+            ),
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+    let p = panel(&app, 3).await;
+    assert_eq!(p.status, VerificationStatus::Verified);
+    assert_eq!(p.reviewer.as_deref(), Some("Sam Security"));
+    assert_eq!(p.review_reason.as_deref(), Some("Verified after retry"));
+    assert_eq!(p.next_action, "Cleared");
+    assert!(queue(&app, &sec).await.items.is_empty());
+    let types = audit_types(&app, 3).await;
+    assert!(
+        types.contains(&AuditEventType::ReviewStarted)
+            && types.contains(&AuditEventType::ReviewCompleted)
+    );
+    // The evidence pack carries the decision and its rationale.
+    let pack: clearance::model::EvidencePack = app
+        .call(
+            &sec,
+            "evidence_pack",
+            &[("session_id", p.session_id.unwrap())],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(pack.events.iter().any(|e| e.event == "Review completed"
+        && e.summary.contains("Second capture matched the document.")));
+}
+
+async fn overrides_need_a_different_second_reviewer(app: TestApp, sim: Sim) {
+    provider_result(&app, &sim, 4, "needs_review", "high").await;
+    let sec = app.signed_in(SECURITY).await;
+    let item = queue(&app, &sec).await.items[0].id;
+    let res = app
+        .call(
+            &sec,
+            "decide_review",
+            &decide_form(
+                item,
+                "verified",
+                "override_with_second_approver",
+                "Live call confirmed identity.",
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let q = queue(&app, &sec).await;
+    assert_eq!(q.items[0].state, ReviewState::AwaitingSecondApproval);
+    assert!(!q.items[0].can_approve);
+    let p = panel(&app, 4).await;
+    assert_eq!(p.status, VerificationStatus::NeedsReview, "still gated");
+    assert_eq!(p.next_action, "Awaiting second approval");
+    let same = app
+        .call(&sec, "approve_override", &[("item_id", item.to_string())])
+        .await;
+    assert_eq!(same.status(), 409);
+    assert!(same
+        .text()
+        .await
+        .unwrap()
+        .contains("different security reviewer"));
+    let other = second_reviewer(&app).await;
+    assert!(queue(&app, &other).await.items[0].can_approve);
+    assert_eq!(
+        app.call(&other, "approve_override", &[("item_id", item.to_string())])
+            .await
+            .status(),
+        200
+    );
+    let p = panel(&app, 4).await;
+    assert_eq!(p.status, VerificationStatus::Verified);
+    assert_eq!(
+        p.reviewer.as_deref(),
+        Some("Sam Security (approved by Quinn Second)")
+    );
+    let types = audit_types(&app, 4).await;
+    assert!(
+        types.contains(&AuditEventType::OverrideRequested)
+            && types.contains(&AuditEventType::OverrideApproved)
+    );
+}
+
+async fn reverification_sends_a_new_session(app: TestApp, sim: Sim) {
+    provider_result(&app, &sim, 5, "failed", "medium").await;
+    let sec = app.signed_in(SECURITY).await;
+    let item = queue(&app, &sec).await.items[0].id;
+    let res = app
+        .call(
+            &sec,
+            "decide_review",
+            &decide_form(
+                item,
+                "reverify",
+                "document_mismatch_recapture",
+                "Blurry document photo, ask again.",
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    app.run_jobs().await;
+    assert_eq!(
+        db::verification::sessions_of(&app.db, 5)
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "a new session at the provider"
+    );
+    assert_eq!(panel(&app, 5).await.next_action, "Waiting for candidate");
+    assert!(queue(&app, &sec).await.items.is_empty());
+}
+
+async fn sla_breaches_are_logged_once(app: TestApp, sim: Sim) {
+    provider_result(&app, &sim, 6, "needs_review", "high").await;
+    let cal = &app.state.config.business_calendar;
+    let later = chrono::Utc::now() + chrono::Duration::days(10);
+    assert_eq!(
+        clearance::server::services::review::log_breaches(&app.db, cal, later)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        clearance::server::services::review::log_breaches(&app.db, cal, later)
+            .await
+            .unwrap(),
+        0
+    );
+    let breached = audit_types(&app, 6)
+        .await
+        .into_iter()
+        .filter(|t| *t == AuditEventType::SlaBreached)
+        .count();
+    assert_eq!(breached, 1);
+}
