@@ -315,8 +315,9 @@ async fn hiring_manager_sees_only_their_jobs(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(page.status(), 404);
+    let status = page.status();
     let html = page.text().await.unwrap();
+    assert_eq!(status, 404, "{}", &html[..html.len().min(300)]);
     assert!(
         !html.contains("candidates.example"),
         "no candidate data in the 404 page"

@@ -126,35 +126,7 @@ fn decide_form(
 }
 
 async fn second_reviewer(app: &TestApp) -> reqwest::Client {
-    let hash = clearance::server::auth::password::hash("second-reviewer-password".into())
-        .await
-        .unwrap();
-    db::users::insert(
-        &app.db,
-        "security2@clearance.test",
-        "Quinn Second",
-        "security_reviewer",
-        &hash,
-        chrono::Utc::now(),
-        |id| {
-            clearance::server::audit::user_created(
-                clearance::server::audit::Actor::System("test".into()),
-                id,
-                "security2@clearance.test",
-                "security_reviewer",
-            )
-        },
-    )
-    .await
-    .unwrap();
-    let c = app.client();
-    assert_eq!(
-        app.login(&c, "security2@clearance.test", "second-reviewer-password")
-            .await
-            .status(),
-        200
-    );
-    c
+    app.signed_in("security2@clearance.test").await
 }
 
 async fn one_item_per_session_and_only_reviewers_decide(app: TestApp, sim: Sim) {

@@ -17,6 +17,7 @@ export const users = {
   security: { email: 'security@clearance.test', password: 'demo-security-password', name: 'Sam Security' },
   manager: { email: 'manager@clearance.test', password: 'demo-manager-password', name: 'Morgan Manager' },
   manager2: { email: 'manager2@clearance.test', password: 'demo-manager2-password', name: 'Jordan Lead' },
+  security2: { email: 'security2@clearance.test', password: 'demo-security2-password', name: 'Quinn Second' },
 };
 
 export type User = (typeof users)[keyof typeof users];

@@ -161,6 +161,10 @@ fn PanelBody(
                     view! { <ul class="reasons">{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul> }.into_any()
                 }}</dd>
             })}
+            {panel.reviewer.clone().map(|r| view! {
+                <dt>"Reviewed by"</dt>
+                <dd>{r} {panel.review_reason.clone().map(|why| format!(" — {why}"))}</dd>
+            })}
             <dt>"Last updated"</dt>
             <dd>{match panel.last_updated {
                 Some(at) => view! { <LocalTime at=at relative=true/> }.into_any(),

@@ -13,7 +13,7 @@ pub struct DemoUser {
     pub password: &'static str,
 }
 
-pub const DEMO_USERS: [DemoUser; 5] = [
+pub const DEMO_USERS: [DemoUser; 6] = [
     DemoUser {
         email: "admin@clearance.test",
         name: "Avery Admin",
@@ -43,6 +43,13 @@ pub const DEMO_USERS: [DemoUser; 5] = [
         name: "Jordan Lead",
         role: Role::HiringManager,
         password: "demo-manager2-password",
+    },
+    // A second reviewer, so four-eyes overrides can be tried in the demo.
+    DemoUser {
+        email: "security2@clearance.test",
+        name: "Quinn Second",
+        role: Role::SecurityReviewer,
+        password: "demo-security2-password",
     },
 ];
 
