@@ -5,36 +5,9 @@ use clearance::model::{
     AuditEventType, ReviewQueue, ReviewState, VerificationPanel, VerificationStatus,
 };
 use clearance::server::db;
-use common::TestApp;
+use common::{audit_types, TestApp};
 
 type Sim = clearance::server::sim::verification::Sim;
-
-macro_rules! on_both_with_provider {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (app, sim, _) = $crate::common::spawn_app_with_provider($crate::common::Backend::Sqlite).await;
-                    super::$name(app, sim).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if $crate::common::postgres_base_url().is_none() {
-                        eprintln!("SKIPPED {}: TEST_DATABASE_URL is not set, PostgreSQL not tested", stringify!($name));
-                        return;
-                    }
-                    let (app, sim, _) = $crate::common::spawn_app_with_provider($crate::common::Backend::Postgres).await;
-                    super::$name(app, sim).await;
-                }
-            )*
-        }
-    };
-}
 
 on_both_with_provider!(
     one_item_per_session_and_only_reviewers_decide,
@@ -101,16 +74,6 @@ async fn panel(app: &TestApp, candidate: i64) -> VerificationPanel {
     .unwrap()
 }
 
-async fn audit_types(app: &TestApp, candidate: i64) -> Vec<AuditEventType> {
-    db::audit::for_subject(&app.db, "candidate", &candidate.to_string())
-        .await
-        .unwrap()
-        .iter()
-        .filter_map(|e| e.to_entry())
-        .map(|e| e.event_type)
-        .collect()
-}
-
 fn decide_form(
     item: i64,
     outcome: &str,
@@ -129,7 +92,7 @@ async fn second_reviewer(app: &TestApp) -> reqwest::Client {
     app.signed_in("security2@clearance.test").await
 }
 
-async fn one_item_per_session_and_only_reviewers_decide(app: TestApp, sim: Sim) {
+async fn one_item_per_session_and_only_reviewers_decide(app: TestApp, sim: Sim, _url: String) {
     let session = provider_result(&app, &sim, 2, "needs_review", "medium").await;
     // The provider repeats itself: still one item.
     sim.complete(&session, "needs_review", Some("medium".into()), vec![])
@@ -174,7 +137,7 @@ async fn one_item_per_session_and_only_reviewers_decide(app: TestApp, sim: Sim) 
     );
 }
 
-async fn a_decision_writes_back_to_the_panel_and_the_log(app: TestApp, sim: Sim) {
+async fn a_decision_writes_back_to_the_panel_and_the_log(app: TestApp, sim: Sim, _url: String) {
     provider_result(&app, &sim, 3, "needs_review", "medium").await;
     let sec = app.signed_in(SECURITY).await;
     let item = queue(&app, &sec).await.items[0].id;
@@ -240,7 +203,7 @@ async fn a_decision_writes_back_to_the_panel_and_the_log(app: TestApp, sim: Sim)
         && e.summary.contains("Second capture matched the document.")));
 }
 
-async fn overrides_need_a_different_second_reviewer(app: TestApp, sim: Sim) {
+async fn overrides_need_a_different_second_reviewer(app: TestApp, sim: Sim, _url: String) {
     provider_result(&app, &sim, 4, "needs_review", "high").await;
     let sec = app.signed_in(SECURITY).await;
     let item = queue(&app, &sec).await.items[0].id;
@@ -293,7 +256,7 @@ async fn overrides_need_a_different_second_reviewer(app: TestApp, sim: Sim) {
     );
 }
 
-async fn reverification_sends_a_new_session(app: TestApp, sim: Sim) {
+async fn reverification_sends_a_new_session(app: TestApp, sim: Sim, _url: String) {
     provider_result(&app, &sim, 5, "failed", "medium").await;
     let sec = app.signed_in(SECURITY).await;
     let item = queue(&app, &sec).await.items[0].id;
@@ -323,7 +286,7 @@ async fn reverification_sends_a_new_session(app: TestApp, sim: Sim) {
     assert!(queue(&app, &sec).await.items.is_empty());
 }
 
-async fn sla_breaches_are_logged_once(app: TestApp, sim: Sim) {
+async fn sla_breaches_are_logged_once(app: TestApp, sim: Sim, _url: String) {
     provider_result(&app, &sim, 6, "needs_review", "high").await;
     let cal = &app.state.config.business_calendar;
     let later = chrono::Utc::now() + chrono::Duration::days(10);

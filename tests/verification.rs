@@ -7,36 +7,9 @@ use clearance::model::{
 };
 use clearance::server::db;
 use clearance::server::webhooks::signature;
-use common::{TestApp, WEBHOOK_SECRET};
+use common::{audit_types, TestApp, WEBHOOK_SECRET};
 
 const RECRUITER: &str = "recruiter@clearance.test";
-
-macro_rules! on_both_with_provider {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (app, sim, url) = $crate::common::spawn_app_with_provider($crate::common::Backend::Sqlite).await;
-                    super::$name(app, sim, url).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if $crate::common::postgres_base_url().is_none() {
-                        eprintln!("SKIPPED {}: TEST_DATABASE_URL is not set, PostgreSQL not tested", stringify!($name));
-                        return;
-                    }
-                    let (app, sim, url) = $crate::common::spawn_app_with_provider($crate::common::Backend::Postgres).await;
-                    super::$name(app, sim, url).await;
-                }
-            )*
-        }
-    };
-}
 
 on_both_with_provider!(
     send_complete_and_see_it_on_the_panel_and_in_the_list,
@@ -96,16 +69,6 @@ async fn panel(app: &TestApp, email: &str, candidate: i64) -> VerificationPanel 
         .await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
-}
-
-async fn audit_types(app: &TestApp, candidate: i64) -> Vec<AuditEventType> {
-    db::audit::for_subject(&app.db, "candidate", &candidate.to_string())
-        .await
-        .unwrap()
-        .iter()
-        .filter_map(|e| e.to_entry())
-        .map(|e| e.event_type)
-        .collect()
 }
 
 async fn send_complete_and_see_it_on_the_panel_and_in_the_list(

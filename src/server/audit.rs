@@ -181,7 +181,7 @@ impl LinkFields<'_> {
 }
 
 /// A stored entry, as read back for verification and display.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct StoredEntry {
     pub seq: i64,
     pub occurred_at: DateTime<Utc>,

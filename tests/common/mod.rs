@@ -220,3 +220,43 @@ pub async fn spawn_app_with_provider(
     tokio::spawn(async move { axum::serve(sim_listener, router).await.unwrap() });
     (app, sim, sim_url)
 }
+
+/// Runs a scenario `(app, simulator, simulator_url)` on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_with_provider {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (app, sim, url) = $crate::common::spawn_app_with_provider($crate::common::Backend::Sqlite).await;
+                    super::$name(app, sim, url).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::common::postgres_base_url().is_none() {
+                        eprintln!("SKIPPED {}: TEST_DATABASE_URL is not set, PostgreSQL not tested", stringify!($name));
+                        return;
+                    }
+                    let (app, sim, url) = $crate::common::spawn_app_with_provider($crate::common::Backend::Postgres).await;
+                    super::$name(app, sim, url).await;
+                }
+            )*
+        }
+    };
+}
+
+/// The audit event types recorded about one candidate, oldest first.
+pub async fn audit_types(app: &TestApp, candidate: i64) -> Vec<clearance::model::AuditEventType> {
+    clearance::server::db::audit::for_subject(&app.db, "candidate", &candidate.to_string())
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.to_entry())
+        .map(|e| e.event_type)
+        .collect()
+}

@@ -5,41 +5,6 @@ use crate::server::audit::{
 };
 use chrono::{DateTime, Utc};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct AuditRow {
-    pub seq: i64,
-    pub occurred_at: DateTime<Utc>,
-    pub actor_type: String,
-    pub actor_id: Option<String>,
-    pub actor_label: String,
-    pub subject_type: String,
-    pub subject_id: String,
-    pub event_type: String,
-    pub payload: Option<String>,
-    pub payload_sha256: String,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-impl From<AuditRow> for StoredEntry {
-    fn from(r: AuditRow) -> Self {
-        StoredEntry {
-            seq: r.seq,
-            occurred_at: r.occurred_at,
-            actor_type: r.actor_type,
-            actor_id: r.actor_id,
-            actor_label: r.actor_label,
-            subject_type: r.subject_type,
-            subject_id: r.subject_id,
-            event_type: r.event_type,
-            payload: r.payload,
-            payload_sha256: r.payload_sha256,
-            prev_hash: r.prev_hash,
-            hash: r.hash,
-        }
-    }
-}
-
 const COLUMNS: &str = "seq, occurred_at, actor_type, actor_id, actor_label, subject_type, subject_id, event_type, payload, payload_sha256, prev_hash, hash";
 
 /// Appending to the chain on an open connection or transaction of either backend.
@@ -130,8 +95,8 @@ pub async fn append(db: &Db, event: &NewAuditEvent) -> sqlx::Result<StoredEntry>
 /// Entries with `seq` greater than `after`, in order, at most `limit` (for paging through the chain).
 pub async fn entries_after(db: &Db, after: i64, limit: i64) -> sqlx::Result<Vec<StoredEntry>> {
     let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
-    let rows = on_db!(db, p => sqlx::query_as::<_, AuditRow>(&sql).bind(after).bind(limit).fetch_all(p).await)?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    let rows = on_db!(db, p => sqlx::query_as::<_, StoredEntry>(&sql).bind(after).bind(limit).fetch_all(p).await)?;
+    Ok(rows)
 }
 
 /// The newest entries first, older than `before` when given.
@@ -139,8 +104,8 @@ pub async fn recent(db: &Db, before: Option<i64>, limit: i64) -> sqlx::Result<Ve
     let sql = format!(
         "SELECT {COLUMNS} FROM audit_log WHERE ($1 IS NULL OR seq < $1) ORDER BY seq DESC LIMIT $2"
     );
-    let rows = on_db!(db, p => sqlx::query_as::<_, AuditRow>(&sql).bind(before).bind(limit).fetch_all(p).await)?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    let rows = on_db!(db, p => sqlx::query_as::<_, StoredEntry>(&sql).bind(before).bind(limit).fetch_all(p).await)?;
+    Ok(rows)
 }
 
 pub async fn for_subject(
@@ -151,8 +116,8 @@ pub async fn for_subject(
     let sql = format!(
         "SELECT {COLUMNS} FROM audit_log WHERE subject_type = $1 AND subject_id = $2 ORDER BY seq"
     );
-    let rows = on_db!(db, p => sqlx::query_as::<_, AuditRow>(&sql).bind(subject_type).bind(subject_id).fetch_all(p).await)?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    let rows = on_db!(db, p => sqlx::query_as::<_, StoredEntry>(&sql).bind(subject_type).bind(subject_id).fetch_all(p).await)?;
+    Ok(rows)
 }
 
 pub async fn hash_at(db: &Db, seq: i64) -> sqlx::Result<Option<String>> {

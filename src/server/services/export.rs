@@ -334,14 +334,14 @@ mod tests {
             r.evidence_pack_url,
             "https://clearance.example/evidence/vs_1"
         );
-        let csv = String::from_utf8(csv_chunk(&[r.clone()], true).to_vec()).unwrap();
+        let csv = String::from_utf8(csv_chunk(std::slice::from_ref(&r), true).to_vec()).unwrap();
         assert!(
             csv.starts_with("candidate_id,candidate,email,job,stage,stage_timeline,approved_by")
         );
         assert_eq!(csv.lines().count(), 2);
         let json = format!(
             "{}{}",
-            String::from_utf8(json_chunk(&[r.clone()], true, false).to_vec()).unwrap(),
+            String::from_utf8(json_chunk(std::slice::from_ref(&r), true, false).to_vec()).unwrap(),
             String::from_utf8(json_chunk(&[r], false, true).to_vec()).unwrap()
         );
         let parsed: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
