@@ -148,6 +148,40 @@ async fn a_decision_writes_back_to_the_panel_and_the_log(app: TestApp, sim: Sim,
         200
     );
     assert!(queue(&app, &sec).await.items[0].assigned_to_me);
+    assert!(queue(&app, &sec).await.items[0].claimed_at.is_some());
+    // Reassign to the second reviewer and back; only security reviewers can be assignees.
+    let q = queue(&app, &sec).await;
+    let quinn = q
+        .reviewers
+        .iter()
+        .find(|(_, n)| n == "Quinn Second")
+        .unwrap()
+        .0;
+    let to = |id: i64| {
+        vec![
+            ("item_id", item.to_string()),
+            ("reviewer_id", id.to_string()),
+        ]
+    };
+    assert_eq!(
+        app.call(&sec, "reassign_review", &to(quinn)).await.status(),
+        200
+    );
+    assert_eq!(
+        queue(&app, &sec).await.items[0].assignee.as_deref(),
+        Some("Quinn Second")
+    );
+    assert_eq!(
+        app.call(&sec, "reassign_review", &to(2)).await.status(),
+        400,
+        "the recruiter is no reviewer"
+    );
+    assert_eq!(
+        app.call(&sec, "claim_review", &[("item_id", item.to_string())])
+            .await
+            .status(),
+        200
+    );
     let no_rationale = app
         .call(
             &sec,

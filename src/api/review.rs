@@ -74,3 +74,11 @@ pub async fn approve_override(item_id: i64) -> Result<(), AppError> {
     let user = auth::require(Permission::Adjudicate).await?;
     services::review::approve(&auth::state()?.db, &user, item_id).await
 }
+
+#[server(prefix = "/api", endpoint = "reassign_review")]
+pub async fn reassign_review(item_id: i64, reviewer_id: i64) -> Result<(), AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::Adjudicate).await?;
+    services::review::reassign(&auth::state()?.db, &user, item_id, reviewer_id).await
+}

@@ -113,6 +113,7 @@ pub struct ReviewItem {
     pub breached: bool,
     pub assignee: Option<String>,
     pub assigned_to_me: bool,
+    pub claimed_at: Option<DateTime<Utc>>,
     pub decided_by: Option<String>,
     pub decision: Option<ReviewOutcome>,
     pub reason: Option<String>,
@@ -124,6 +125,8 @@ pub struct ReviewItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewQueue {
     pub items: Vec<ReviewItem>,
+    /// Security reviewers an item can be (re)assigned to: (id, name).
+    pub reviewers: Vec<(i64, String)>,
     pub high: i64,
     pub medium: i64,
     pub low: i64,

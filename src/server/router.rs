@@ -41,6 +41,7 @@ fn register_server_fns() {
     register_explicit::<ReleaseReview>();
     register_explicit::<DecideReview>();
     register_explicit::<ApproveOverride>();
+    register_explicit::<ReassignReview>();
     register_explicit::<ReplayDelivery>();
 }
 

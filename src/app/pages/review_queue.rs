@@ -1,7 +1,7 @@
 //! The security review queue: items by deadline with business time left, filters in the URL,
 //! claim / release, the decision form, and four-eyes approval.
 use crate::api::review::{
-    get_review_queue, ApproveOverride, ClaimReview, DecideReview, ReleaseReview,
+    get_review_queue, ApproveOverride, ClaimReview, DecideReview, ReassignReview, ReleaseReview,
 };
 use crate::app::components::{ErrorNotice, LocalTime};
 use crate::model::{ReviewItem, ReviewOutcome, ReviewState, RiskTier, REASON_CODES};
@@ -16,6 +16,7 @@ struct Actions {
     release: ServerAction<ReleaseReview>,
     decide: ServerAction<DecideReview>,
     approve: ServerAction<ApproveOverride>,
+    reassign: ServerAction<ReassignReview>,
 }
 
 #[component]
@@ -37,6 +38,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
         release: ServerAction::new(),
         decide: ServerAction::new(),
         approve: ServerAction::new(),
+        reassign: ServerAction::new(),
     };
     let versions = move || {
         (
@@ -44,6 +46,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
             actions.release.version().get(),
             actions.decide.version().get(),
             actions.approve.version().get(),
+            actions.reassign.version().get(),
         )
     };
     let queue = Resource::new(
@@ -55,7 +58,8 @@ pub fn ReviewQueuePage() -> impl IntoView {
         let e2 = actions.release.value().get().and_then(|r| r.err());
         let e3 = actions.decide.value().get().and_then(|r| r.err());
         let e4 = actions.approve.value().get().and_then(|r| r.err());
-        e1.or(e2).or(e3).or(e4)
+        let e5 = actions.reassign.value().get().and_then(|r| r.err());
+        e1.or(e2).or(e3).or(e4).or(e5)
     };
     let decided = move || actions.decide.value().get().and_then(|r| r.ok());
     view! {
@@ -99,7 +103,10 @@ pub fn ReviewQueuePage() -> impl IntoView {
                         {if qd.items.is_empty() {
                             view! { <p>"Nothing waits for review."</p> }.into_any()
                         } else {
-                            qd.items.into_iter().map(|i| view! { <ReviewCard item=i actions=actions/> }).collect_view().into_any()
+                            {
+                                let reviewers = qd.reviewers.clone();
+                                qd.items.into_iter().map(|i| view! { <ReviewCard item=i actions=actions reviewers=reviewers.clone()/> }).collect_view().into_any()
+                            }
                         }}
                     }.into_any(),
                 }
@@ -109,7 +116,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
 }
 
 #[component]
-fn ReviewCard(item: ReviewItem, actions: Actions) -> impl IntoView {
+fn ReviewCard(item: ReviewItem, actions: Actions, reviewers: Vec<(i64, String)>) -> impl IntoView {
     let i = item;
     let id = i.id;
     let heading = format!("Review of {}", i.candidate_name);
@@ -131,6 +138,7 @@ fn ReviewCard(item: ReviewItem, actions: Actions) -> impl IntoView {
                     Some(a) => format!("Claimed by {a}"),
                     None => "Unassigned".to_string(),
                 }}
+                {i.claimed_at.filter(|_| i.assignee.is_some()).map(|t| view! { " · " <LocalTime at=t/> })}
             </p>
             <p><a href=format!("/evidence/{}", i.session_id)>"Evidence pack"</a></p>
             {(!awaiting).then(|| view! {
@@ -151,6 +159,16 @@ fn ReviewCard(item: ReviewItem, actions: Actions) -> impl IntoView {
                         }.into_any()
                     }}
                 </div>
+                <ActionForm action=actions.reassign attr:class="filters reassign">
+                    <input type="hidden" name="item_id" value=id.to_string()/>
+                    <div class="field">
+                        <label for=format!("assign-{id}")>"Assign to"</label>
+                        <select id=format!("assign-{id}") name="reviewer_id">
+                            {reviewers.iter().map(|(rid, name)| view! { <option value=rid.to_string()>{name.clone()}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <button type="submit">"Reassign"</button>
+                </ActionForm>
                 <ActionForm action=actions.decide attr:class="decide">
                     <input type="hidden" name="item_id" value=id.to_string()/>
                     <div class="field">

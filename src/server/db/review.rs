@@ -17,6 +17,7 @@ pub struct ItemRow {
     pub deadline_at: Option<DateTime<Utc>>,
     pub assignee_id: Option<i64>,
     pub assignee_name: Option<String>,
+    pub claimed_at: Option<DateTime<Utc>>,
     pub decided_by: Option<i64>,
     pub decided_by_name: Option<String>,
     pub decision: Option<String>,
@@ -26,7 +27,7 @@ pub struct ItemRow {
 }
 
 const ITEM_SELECT: &str = "SELECT r.id, r.candidate_id, c.first_name, c.last_name, r.session_id, r.risk_tier, r.provider_status,
-        r.state, r.opened_at, r.deadline_at, r.assignee_id, ua.name AS assignee_name, r.decided_by, ud.name AS decided_by_name,
+        r.state, r.opened_at, r.deadline_at, r.assignee_id, ua.name AS assignee_name, r.claimed_at, r.decided_by, ud.name AS decided_by_name,
         r.decision, r.reason_code, r.rationale, r.breach_logged_at
     FROM review_items r JOIN candidates c ON c.id = r.candidate_id
     LEFT JOIN users ua ON ua.id = r.assignee_id LEFT JOIN users ud ON ud.id = r.decided_by";
@@ -179,4 +180,9 @@ pub async fn reviewer_of(
 ) -> sqlx::Result<Option<(Option<String>, Option<String>)>> {
     on_db!(db, p => sqlx::query_as::<_, (Option<String>, Option<String>)>(
         "SELECT verification_reviewer, verification_review_reason FROM candidates WHERE id = $1").bind(candidate_id).fetch_optional(p).await)
+}
+
+/// Security reviewers an item can be assigned to: (id, name).
+pub async fn reviewers(db: &Db) -> sqlx::Result<Vec<(i64, String)>> {
+    on_db!(db, p => sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM users WHERE role = 'security_reviewer' ORDER BY name").fetch_all(p).await)
 }

@@ -52,6 +52,7 @@ pub fn to_item(
         breached: r.deadline_at.is_some_and(|d| d < now) && state != ReviewState::Closed,
         assignee: r.assignee_name.clone(),
         assigned_to_me: r.assignee_id == Some(user.id),
+        claimed_at: r.claimed_at,
         decided_by: r.decided_by_name.clone(),
         decision: r.decision.as_deref().and_then(|d| d.parse().ok()),
         reason: r
@@ -95,8 +96,10 @@ pub async fn queue(
         })
         .filter(|i| !breached_only || i.breached)
         .collect();
+    let reviewers = db::review::reviewers(db).await?;
     Ok(ReviewQueue {
         items,
+        reviewers,
         high,
         medium,
         low,
@@ -134,6 +137,37 @@ pub async fn claim(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), AppE
         serde_json::json!({ "claimed_by": user.name }),
     );
     if !db::review::set_assignee(db, item_id, Some(user.id), Utc::now(), Some(&audit)).await? {
+        return Err(AppError::Conflict("This review is already closed.".into()));
+    }
+    Ok(())
+}
+
+/// Hands an item to another security reviewer (recorded with who did it and when).
+pub async fn reassign(
+    db: &Db,
+    user: &CurrentUser,
+    item_id: i64,
+    reviewer_id: i64,
+) -> Result<(), AppError> {
+    let item = db::review::find(db, item_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let target = db::users::find_by_id(db, reviewer_id)
+        .await?
+        .ok_or_else(|| AppError::BadRequest("No such reviewer.".into()))?;
+    if target.role != "security_reviewer" {
+        return Err(AppError::BadRequest(format!(
+            "{} is not a security reviewer.",
+            target.name
+        )));
+    }
+    let audit = event(
+        user,
+        &item,
+        AuditEventType::ReviewStarted,
+        serde_json::json!({ "assigned_to": target.name, "assigned_by": user.name }),
+    );
+    if !db::review::set_assignee(db, item_id, Some(target.id), Utc::now(), Some(&audit)).await? {
         return Err(AppError::Conflict("This review is already closed.".into()));
     }
     Ok(())
