@@ -15,6 +15,7 @@ on_both_with_provider!(
     overrides_need_a_different_second_reviewer,
     reverification_sends_a_new_session,
     sla_breaches_are_logged_once,
+    admins_extend_the_reason_codes,
 );
 
 const SECURITY: &str = "security@clearance.test";
@@ -342,4 +343,64 @@ async fn sla_breaches_are_logged_once(app: TestApp, sim: Sim, _url: String) {
         .filter(|t| *t == AuditEventType::SlaBreached)
         .count();
     assert_eq!(breached, 1);
+}
+
+async fn admins_extend_the_reason_codes(app: TestApp, sim: Sim, _url: String) {
+    let add =
+        |code: &str, label: &str| vec![("code", code.to_string()), ("label", label.to_string())];
+    let sec = app.signed_in(SECURITY).await;
+    assert_eq!(
+        app.call(
+            &sec,
+            "add_reason_code",
+            &add("proxy_confirmed", "Proxy interview confirmed")
+        )
+        .await
+        .status(),
+        403
+    );
+    let admin = app.signed_in("admin@clearance.test").await;
+    assert_eq!(
+        app.call(&admin, "add_reason_code", &add("Bad Code!", "x"))
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        app.call(
+            &admin,
+            "add_reason_code",
+            &add("proxy_confirmed", "Proxy interview confirmed")
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        app.call(&admin, "add_reason_code", &add("proxy_confirmed", "Again"))
+            .await
+            .status(),
+        409
+    );
+    // Reviewers can now decide with it, and its label shows on the panel.
+    provider_result(&app, &sim, 7, "failed", "medium").await;
+    let q = queue(&app, &sec).await;
+    assert!(q.reason_codes.iter().any(|(c, _)| c == "proxy_confirmed"));
+    let res = app
+        .call(
+            &sec,
+            "decide_review",
+            &decide_form(
+                q.items[0].id,
+                "failed",
+                "proxy_confirmed",
+                "Someone else answered the call.",
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        panel(&app, 7).await.review_reason.as_deref(),
+        Some("Proxy interview confirmed")
+    );
 }

@@ -82,3 +82,35 @@ pub async fn reassign_review(item_id: i64, reviewer_id: i64) -> Result<(), AppEr
     let user = auth::require(Permission::Adjudicate).await?;
     services::review::reassign(&auth::state()?.db, &user, item_id, reviewer_id).await
 }
+
+/// The review reason codes (admins manage them; reviewers choose from them).
+#[server(prefix = "/api", endpoint = "reason_codes")]
+pub async fn list_reason_codes() -> Result<Vec<(String, String)>, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, db};
+    auth::require(Permission::ManageSettings).await?;
+    Ok(db::review::reason_codes(&auth::state()?.db).await?)
+}
+
+#[server(prefix = "/api", endpoint = "add_reason_code")]
+pub async fn add_reason_code(code: String, label: String) -> Result<(), AppError> {
+    use crate::model::{check_reason_code, AuditEventType, Permission};
+    use crate::server::audit::{Actor, NewAuditEvent};
+    use crate::server::{auth, db};
+    let user = auth::require(Permission::ManageSettings).await?;
+    let (code, label) = (code.trim().to_string(), label.trim().to_string());
+    check_reason_code(&code, &label).map_err(AppError::BadRequest)?;
+    let audit = NewAuditEvent::new(
+        Actor::from(&user),
+        "reason_code",
+        &code,
+        AuditEventType::ReasonCodeAdded,
+        serde_json::json!({ "code": code, "label": label }),
+    );
+    if !db::review::add_reason_code(&auth::state()?.db, &code, &label, &user.name, &audit).await? {
+        return Err(AppError::Conflict(format!(
+            "The reason code '{code}' exists already."
+        )));
+    }
+    Ok(())
+}

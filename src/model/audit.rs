@@ -34,10 +34,11 @@ pub enum AuditEventType {
     OverrideRequested,
     OverrideApproved,
     SlaBreached,
+    ReasonCodeAdded,
 }
 
 impl AuditEventType {
-    pub const ALL: [AuditEventType; 27] = [
+    pub const ALL: [AuditEventType; 28] = [
         AuditEventType::StageChanged,
         AuditEventType::VerificationRequested,
         AuditEventType::VerificationStarted,
@@ -65,6 +66,7 @@ impl AuditEventType {
         AuditEventType::OverrideRequested,
         AuditEventType::OverrideApproved,
         AuditEventType::SlaBreached,
+        AuditEventType::ReasonCodeAdded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +99,7 @@ impl AuditEventType {
             OverrideRequested => "override_requested",
             OverrideApproved => "override_approved",
             SlaBreached => "sla_breached",
+            ReasonCodeAdded => "reason_code_added",
         }
     }
 
@@ -131,6 +134,7 @@ impl AuditEventType {
             OverrideRequested => "Override requested",
             OverrideApproved => "Override approved",
             SlaBreached => "Review SLA breached",
+            ReasonCodeAdded => "Review reason code added",
         }
     }
 }

@@ -44,7 +44,7 @@ impl FromStr for ReviewOutcome {
     }
 }
 
-/// The fixed reason codes a reviewer chooses from: (code, label).
+/// The built-in reason codes (admins may add more): (code, label).
 pub const REASON_CODES: [(&str, &str); 5] = [
     ("could_not_complete_liveness", "Could not complete liveness"),
     (
@@ -77,6 +77,23 @@ pub fn needs_second_approval(
 ) -> bool {
     outcome == ReviewOutcome::Verified
         && (provider_status == VerificationStatus::Failed || risk == Some(RiskTier::High))
+}
+
+/// A new reason code: lower-case letters, digits and underscores, 3 to 60 characters.
+pub fn check_reason_code(code: &str, label: &str) -> Result<(), String> {
+    let ok = (3..=60).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !ok {
+        return Err(format!(
+            "'{code}' is not a code: use 3–60 lower-case letters, digits and underscores"
+        ));
+    }
+    if label.trim().is_empty() || label.chars().count() > 120 {
+        return Err("The label must be 1–120 characters.".into());
+    }
+    Ok(())
 }
 
 /// The second approver must be a different person from the reviewer who decided.
@@ -127,6 +144,8 @@ pub struct ReviewQueue {
     pub items: Vec<ReviewItem>,
     /// Security reviewers an item can be (re)assigned to: (id, name).
     pub reviewers: Vec<(i64, String)>,
+    /// Reason codes to choose from: (code, label).
+    pub reason_codes: Vec<(String, String)>,
     pub high: i64,
     pub medium: i64,
     pub low: i64,
@@ -168,6 +187,14 @@ mod tests {
         ));
         assert!(may_approve(3, 3).is_err());
         assert!(may_approve(3, 4).is_ok());
+    }
+
+    #[test]
+    fn new_reason_codes_are_checked() {
+        assert!(check_reason_code("proxy_confirmed", "Proxy interview confirmed").is_ok());
+        assert!(check_reason_code("Proxy Confirmed", "x").is_err());
+        assert!(check_reason_code("ab", "x").is_err());
+        assert!(check_reason_code("fine_code", "  ").is_err());
     }
 
     #[test]

@@ -42,6 +42,8 @@ fn register_server_fns() {
     register_explicit::<DecideReview>();
     register_explicit::<ApproveOverride>();
     register_explicit::<ReassignReview>();
+    register_explicit::<ListReasonCodes>();
+    register_explicit::<AddReasonCode>();
     register_explicit::<ReplayDelivery>();
 }
 

@@ -5,5 +5,6 @@ pub mod deliveries;
 pub mod evidence;
 pub mod login;
 pub mod not_found;
+pub mod policy;
 pub mod profile;
 pub mod review_queue;

@@ -4,7 +4,7 @@ use crate::api::review::{
     get_review_queue, ApproveOverride, ClaimReview, DecideReview, ReassignReview, ReleaseReview,
 };
 use crate::app::components::{ErrorNotice, LocalTime};
-use crate::model::{ReviewItem, ReviewOutcome, ReviewState, RiskTier, REASON_CODES};
+use crate::model::{ReviewItem, ReviewOutcome, ReviewState, RiskTier};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -49,8 +49,21 @@ pub fn ReviewQueuePage() -> impl IntoView {
             actions.reassign.version().get(),
         )
     };
+    // The countdowns refresh every 30 seconds while the page is open.
+    let (tick, set_tick) = signal(0u32);
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(handle) = set_interval_with_handle(
+            move || set_tick.update(|t| *t += 1),
+            std::time::Duration::from_secs(30),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = set_tick;
     let queue = Resource::new(
-        move || (risk(), assignee(), breached(), versions()),
+        move || (risk(), assignee(), breached(), (versions(), tick.get())),
         |(r, a, b, _)| get_review_queue(r, a, Some(b)),
     );
     let error = move || {
@@ -105,7 +118,8 @@ pub fn ReviewQueuePage() -> impl IntoView {
                         } else {
                             {
                                 let reviewers = qd.reviewers.clone();
-                                qd.items.into_iter().map(|i| view! { <ReviewCard item=i actions=actions reviewers=reviewers.clone()/> }).collect_view().into_any()
+                                let codes = qd.reason_codes.clone();
+                                qd.items.into_iter().map(|i| view! { <ReviewCard item=i actions=actions reviewers=reviewers.clone() codes=codes.clone()/> }).collect_view().into_any()
                             }
                         }}
                     }.into_any(),
@@ -116,7 +130,12 @@ pub fn ReviewQueuePage() -> impl IntoView {
 }
 
 #[component]
-fn ReviewCard(item: ReviewItem, actions: Actions, reviewers: Vec<(i64, String)>) -> impl IntoView {
+fn ReviewCard(
+    item: ReviewItem,
+    actions: Actions,
+    reviewers: Vec<(i64, String)>,
+    codes: Vec<(String, String)>,
+) -> impl IntoView {
     let i = item;
     let id = i.id;
     let heading = format!("Review of {}", i.candidate_name);
@@ -180,7 +199,7 @@ fn ReviewCard(item: ReviewItem, actions: Actions, reviewers: Vec<(i64, String)>)
                     <div class="field">
                         <label for=format!("reason-{id}")>"Reason code"</label>
                         <select id=format!("reason-{id}") name="reason_code">
-                            {REASON_CODES.iter().map(|(c, l)| view! { <option value=*c>{*l}</option> }).collect_view()}
+                            {codes.iter().map(|(c, l)| view! { <option value=c.clone()>{l.clone()}</option> }).collect_view()}
                         </select>
                     </div>
                     <div class="field">

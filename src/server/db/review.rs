@@ -22,14 +22,16 @@ pub struct ItemRow {
     pub decided_by_name: Option<String>,
     pub decision: Option<String>,
     pub reason_code: Option<String>,
+    pub reason_label: Option<String>,
     pub rationale: Option<String>,
     pub breach_logged_at: Option<DateTime<Utc>>,
 }
 
 const ITEM_SELECT: &str = "SELECT r.id, r.candidate_id, c.first_name, c.last_name, r.session_id, r.risk_tier, r.provider_status,
         r.state, r.opened_at, r.deadline_at, r.assignee_id, ua.name AS assignee_name, r.claimed_at, r.decided_by, ud.name AS decided_by_name,
-        r.decision, r.reason_code, r.rationale, r.breach_logged_at
+        r.decision, r.reason_code, rc.label AS reason_label, r.rationale, r.breach_logged_at
     FROM review_items r JOIN candidates c ON c.id = r.candidate_id
+    LEFT JOIN review_reason_codes rc ON rc.code = r.reason_code
     LEFT JOIN users ua ON ua.id = r.assignee_id LEFT JOIN users ud ON ud.id = r.decided_by";
 
 /// Items still waiting for a person, soonest deadline first.
@@ -185,4 +187,35 @@ pub async fn reviewer_of(
 /// Security reviewers an item can be assigned to: (id, name).
 pub async fn reviewers(db: &Db) -> sqlx::Result<Vec<(i64, String)>> {
     on_db!(db, p => sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM users WHERE role = 'security_reviewer' ORDER BY name").fetch_all(p).await)
+}
+
+/// The reason codes reviewers choose from: (code, label), built-in ones first.
+pub async fn reason_codes(db: &Db) -> sqlx::Result<Vec<(String, String)>> {
+    on_db!(db, p => sqlx::query_as::<_, (String, String)>(
+        "SELECT code, label FROM review_reason_codes ORDER BY built_in DESC, label").fetch_all(p).await)
+}
+
+pub async fn reason_label(db: &Db, code: &str) -> sqlx::Result<Option<String>> {
+    on_db!(db, p => sqlx::query_scalar::<_, String>("SELECT label FROM review_reason_codes WHERE code = $1").bind(code).fetch_optional(p).await)
+}
+
+/// Adds a reason code with its audit entry; false when the code exists already.
+pub async fn add_reason_code(
+    db: &Db,
+    code: &str,
+    label: &str,
+    created_by: &str,
+    audit: &NewAuditEvent,
+) -> sqlx::Result<bool> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let n = sqlx::query("INSERT INTO review_reason_codes (code, label, built_in, created_by) VALUES ($1, $2, FALSE, $3) ON CONFLICT (code) DO NOTHING")
+            .bind(code).bind(label).bind(created_by).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.append_audit(audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    })
 }

@@ -2,8 +2,8 @@
 //! SLA clocks in business hours, breaches logged once.
 use crate::error::AppError;
 use crate::model::{
-    may_approve, needs_second_approval, review_reason_label, AuditEventType, CurrentUser,
-    ReviewItem, ReviewOutcome, ReviewQueue, ReviewState, RiskTier, VerificationStatus,
+    may_approve, needs_second_approval, AuditEventType, CurrentUser, ReviewItem, ReviewOutcome,
+    ReviewQueue, ReviewState, RiskTier, VerificationStatus,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::business_hours::{describe_remaining, BusinessCalendar};
@@ -58,7 +58,7 @@ pub fn to_item(
         reason: r
             .reason_code
             .as_deref()
-            .map(|c| review_reason_label(c).unwrap_or(c).to_string()),
+            .map(|c| r.reason_label.clone().unwrap_or_else(|| c.to_string())),
         rationale: r.rationale.clone(),
         can_approve: state == ReviewState::AwaitingSecondApproval
             && r.decided_by.is_some_and(|d| d != user.id),
@@ -97,9 +97,11 @@ pub async fn queue(
         .filter(|i| !breached_only || i.breached)
         .collect();
     let reviewers = db::review::reviewers(db).await?;
+    let reason_codes = db::review::reason_codes(db).await?;
     Ok(ReviewQueue {
         items,
         reviewers,
+        reason_codes,
         high,
         medium,
         low,
@@ -197,11 +199,14 @@ pub async fn decide(
     rationale: &str,
 ) -> Result<String, AppError> {
     let db = &state.db;
-    let reason_label = review_reason_label(reason_code).ok_or_else(|| {
-        AppError::BadRequest(format!(
-            "'{reason_code}' is not a reason code from the list"
-        ))
-    })?;
+    let reason_label = db::review::reason_label(db, reason_code)
+        .await?
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "'{reason_code}' is not a reason code from the list"
+            ))
+        })?;
+    let reason_label = reason_label.as_str();
     let rationale = rationale.trim();
     if rationale.len() < 10 {
         return Err(AppError::BadRequest(
@@ -276,8 +281,11 @@ pub async fn approve(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), Ap
     let requested_by = item.decided_by.ok_or(AppError::Internal)?;
     may_approve(requested_by, user.id).map_err(AppError::Conflict)?;
     let reason_code = item.reason_code.clone().unwrap_or_default();
-    let reason_label =
-        review_reason_label(&reason_code).unwrap_or("Override approved with second approver");
+    let reason_label = item
+        .reason_label
+        .clone()
+        .unwrap_or_else(|| reason_code.clone());
+    let reason_label = reason_label.as_str();
     let reviewer_name = format!(
         "{} (approved by {})",
         item.decided_by_name.clone().unwrap_or_default(),
