@@ -3,4 +3,5 @@ pub mod audit;
 pub mod auth;
 pub mod candidates;
 pub mod deliveries;
+pub mod reconciliation;
 pub mod review;

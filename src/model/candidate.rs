@@ -87,6 +87,8 @@ pub struct VerificationPanel {
     /// Who decided a manual review, and why (hidden from hiring managers).
     pub reviewer: Option<String>,
     pub review_reason: Option<String>,
+    /// Admins and security reviewers may reconcile this candidate with the provider.
+    pub can_reconcile: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -206,3 +206,48 @@ mod tests {
         assert_eq!(review_reason_label("because"), None);
     }
 }
+
+/// One reconciliation run as the Drift page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReconciliationRunView {
+    pub id: i64,
+    pub trigger: String,
+    pub state: String,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: Option<i64>,
+    pub checked: i64,
+    pub drifted: i64,
+    pub fixed: i64,
+    pub failed: i64,
+    pub error: Option<String>,
+}
+
+/// One field that differed from the provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftView {
+    pub candidate_id: i64,
+    pub candidate: String,
+    pub session_id: String,
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub detected_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftReport {
+    pub runs: Vec<ReconciliationRunView>,
+    pub drift: Vec<DriftView>,
+}
+
+/// What a reconciliation did, for the button that started it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReconcileOutcome {
+    pub ran: bool,
+    pub checked: i64,
+    pub drifted: i64,
+    pub fixed: i64,
+    pub failed: i64,
+    pub error: Option<String>,
+}

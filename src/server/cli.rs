@@ -50,6 +50,8 @@ enum Command {
         #[command(subcommand)]
         partner: SimCommand,
     },
+    /// Reconcile with the identity-verification provider now and print the counts.
+    Reconcile,
     /// The tamper-evident audit log.
     Audit {
         #[command(subcommand)]
@@ -229,6 +231,28 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Audit { command } => audit_command(&config, command).await,
+        Command::Reconcile => {
+            let db = open_db(&config).await?;
+            let lookback = config.reconcile_lookback;
+            let state = AppState {
+                leptos_options: options,
+                db,
+                config: Arc::new(config),
+                http: crate::server::state::http_client(),
+            };
+            let s = services::reconciliation::run(&state, "cli", lookback, None).await?;
+            if !s.ran {
+                anyhow::bail!("another reconciliation is running; try again when it has finished");
+            }
+            println!(
+                "checked {} · drifted {} · fixed {} · failed {}",
+                s.checked, s.drifted, s.fixed, s.failed
+            );
+            match s.error {
+                Some(e) => anyhow::bail!("reconciliation incomplete: {e}"),
+                None => Ok(()),
+            }
+        }
         Command::Sim {
             partner:
                 SimCommand::Verification {
@@ -376,6 +400,8 @@ async fn serve(options: LeptosOptions, config: Config, demo: bool) -> anyhow::Re
         http: crate::server::state::http_client(),
     };
     crate::server::jobs::spawn_worker(state.clone());
+    let (at, lookback) = (state.config.reconcile_at, state.config.reconcile_lookback);
+    services::reconciliation::spawn_nightly(state.clone(), at, lookback);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;

@@ -45,6 +45,9 @@ pub struct Config {
     pub worker_poll: std::time::Duration,
     /// Business hours and time zone that review SLAs count in.
     pub business_calendar: crate::server::business_hours::BusinessCalendar,
+    /// When the nightly reconciliation runs (organisation time) and how far back it looks.
+    pub reconcile_at: chrono::NaiveTime,
+    pub reconcile_lookback: chrono::Duration,
 }
 
 impl Config {
@@ -62,6 +65,8 @@ impl Config {
             retry_base: std::time::Duration::from_secs(2),
             worker_poll: std::time::Duration::from_millis(500),
             business_calendar: crate::server::business_hours::BusinessCalendar::default(),
+            reconcile_at: chrono::NaiveTime::from_hms_opt(2, 0, 0).unwrap_or_default(),
+            reconcile_lookback: chrono::Duration::hours(48),
         }
     }
 
@@ -100,6 +105,19 @@ impl Config {
             .map_err(|e| {
             anyhow::anyhow!("CLEARANCE_BUSINESS_HOURS / CLEARANCE_TIMEZONE: {e}")
         })?;
+        if let Some(at) = non_empty_env("CLEARANCE_RECONCILE_AT") {
+            c.reconcile_at = chrono::NaiveTime::parse_from_str(&at, "%H:%M").map_err(|_| {
+                anyhow::anyhow!("CLEARANCE_RECONCILE_AT: '{at}' is not a time (HH:MM)")
+            })?;
+        }
+        if let Some(h) = non_empty_env("CLEARANCE_RECONCILE_LOOKBACK_HOURS") {
+            let hours: i64 = h.parse().ok().filter(|h| *h > 0).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "CLEARANCE_RECONCILE_LOOKBACK_HOURS: '{h}' is not a positive number"
+                )
+            })?;
+            c.reconcile_lookback = chrono::Duration::hours(hours);
+        }
         Ok(c)
     }
 

@@ -18,7 +18,9 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 fn register_server_fns() {
-    use crate::api::{audit::*, auth::*, candidates::*, deliveries::*, review::*};
+    use crate::api::{
+        audit::*, auth::*, candidates::*, deliveries::*, reconciliation::*, review::*,
+    };
     use leptos::server_fn::axum::register_explicit;
     register_explicit::<Login>();
     register_explicit::<Logout>();
@@ -44,6 +46,9 @@ fn register_server_fns() {
     register_explicit::<ReassignReview>();
     register_explicit::<ListReasonCodes>();
     register_explicit::<AddReasonCode>();
+    register_explicit::<RunReconciliation>();
+    register_explicit::<ReconcileCandidate>();
+    register_explicit::<GetDriftReport>();
     register_explicit::<ReplayDelivery>();
 }
 

@@ -2,6 +2,7 @@
 pub mod audit;
 pub mod candidates;
 pub mod deliveries;
+pub mod drift;
 pub mod evidence;
 pub mod login;
 pub mod not_found;

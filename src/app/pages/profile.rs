@@ -1,6 +1,7 @@
 //! The candidate profile: header with the verification panel, applications, stage moves and history.
 use crate::api::audit::candidate_timeline;
 use crate::api::candidates::{get_candidate, get_verification_panel, MoveStage, SendVerification};
+use crate::api::reconciliation::ReconcileCandidate;
 use crate::app::components::{ErrorNotice, LocalTime, StageLabel, StatusBadge};
 use crate::app::pages::audit::AuditTable;
 use crate::error::AppError;
@@ -96,6 +97,7 @@ pub fn go_no_go(status: VerificationStatus) -> &'static str {
 #[component]
 fn VerificationSection(candidate_id: i64, initial: VerificationPanel) -> impl IntoView {
     let send = ServerAction::<SendVerification>::new();
+    let reconcile = ServerAction::<ReconcileCandidate>::new();
     let (tick, set_tick) = signal(0u32);
     #[cfg(feature = "hydrate")]
     {
@@ -109,7 +111,7 @@ fn VerificationSection(candidate_id: i64, initial: VerificationPanel) -> impl In
     #[cfg(not(feature = "hydrate"))]
     let _ = set_tick;
     let panel = Resource::new(
-        move || (tick.get(), send.version().get()),
+        move || (tick.get(), send.version().get() + reconcile.version().get()),
         move |(t, v)| {
             let initial = initial.clone();
             async move {
@@ -128,12 +130,18 @@ fn VerificationSection(candidate_id: i64, initial: VerificationPanel) -> impl In
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match panel.await {
-                        Ok(p) => view! { <PanelBody panel=p candidate_id=candidate_id send=send/> }.into_any(),
+                        Ok(p) => view! { <PanelBody panel=p candidate_id=candidate_id send=send reconcile=reconcile/> }.into_any(),
                         Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
                     }
                 })}
             </Transition>
             {move || send_error().map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
+            {move || reconcile.value().get().map(|r| view! {
+                <p role="status" class="reconcile-status">{match r {
+                    Ok(o) => crate::app::pages::drift::outcome_text(&o),
+                    Err(e) => e.to_string(),
+                }}</p>
+            })}
         </section>
     }
 }
@@ -143,6 +151,7 @@ fn PanelBody(
     panel: VerificationPanel,
     candidate_id: i64,
     send: ServerAction<SendVerification>,
+    reconcile: ServerAction<ReconcileCandidate>,
 ) -> impl IntoView {
     let details = panel.reason_codes.is_some();
     let reasons = panel.reason_codes.clone().unwrap_or_default();
@@ -194,6 +203,12 @@ fn PanelBody(
             <dt>"Next action"</dt>
             <dd class="next-action">{panel.next_action.clone()}</dd>
         </dl>
+        {panel.can_reconcile.then(|| view! {
+            <ActionForm action=reconcile attr:class="reconcile">
+                <input type="hidden" name="candidate_id" value=candidate_id.to_string()/>
+                <button type="submit" disabled=move || reconcile.pending().get()>"Reconcile this candidate"</button>
+            </ActionForm>
+        })}
         {panel.can_send.then(|| view! {
             <ActionForm action=send attr:class="send-verification">
                 <input type="hidden" name="candidate_id" value=candidate_id.to_string()/>

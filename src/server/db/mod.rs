@@ -11,6 +11,7 @@ pub mod candidates;
 pub mod export;
 pub mod jobs;
 pub mod login;
+pub mod reconciliation;
 pub mod review;
 pub mod users;
 pub mod verification;

@@ -52,3 +52,56 @@ pub async fn create_session(
         ),
     })
 }
+
+/// One session as the provider's reconciliation listing reports it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ListedSession {
+    pub session_id: String,
+    pub candidate_id: String,
+    pub status: String,
+    pub risk_tier: Option<String>,
+    #[serde(default)]
+    pub reason_codes: Vec<String>,
+    pub evidence_pack_url: Option<String>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct SessionPage {
+    pub sessions: Vec<ListedSession>,
+    pub next_cursor: Option<String>,
+}
+
+/// One page of `GET {url}/sessions?updated_since=…&cursor=…`.
+pub async fn list_sessions(
+    http: &reqwest::Client,
+    base_url: &str,
+    api_key: &str,
+    updated_since: chrono::DateTime<chrono::Utc>,
+    cursor: Option<&str>,
+) -> Result<SessionPage, CallError> {
+    let since = updated_since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut req = http
+        .get(format!("{base_url}/sessions"))
+        .bearer_auth(api_key)
+        .query(&[("updated_since", since.as_str())]);
+    if let Some(c) = cursor {
+        req = req.query(&[("cursor", c)]);
+    }
+    let res = req.send().await.map_err(|e| network_error(&e))?;
+    let status = res.status().as_u16();
+    let retry_after = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+    let text = res.text().await.unwrap_or_default();
+    classify(status, &text, retry_after)?;
+    serde_json::from_str::<SessionPage>(&text).map_err(|e| CallError::Final {
+        status: Some(status),
+        detail: format!(
+            "the provider's listing is not readable ({e}): {}",
+            excerpt(&text)
+        ),
+    })
+}

@@ -6,5 +6,6 @@ pub mod demo;
 pub mod evidence;
 pub mod export;
 pub mod import;
+pub mod reconciliation;
 pub mod review;
 pub mod verification;

@@ -389,6 +389,7 @@ pub async fn panel(
             None
         },
         can_send,
+        can_reconcile: user.role.can(Permission::ViewAudit),
         reviewer: if details { reviewer } else { None },
         review_reason: if details { review_reason } else { None },
         send_label: if status == VerificationStatus::NotStarted {

@@ -1,0 +1,92 @@
+//! The Drift page: reconciliation runs with their counts, the drift they found, and "run now".
+use crate::api::reconciliation::{get_drift_report, RunReconciliation};
+use crate::app::components::{ErrorNotice, LocalTime};
+use crate::model::ReconcileOutcome;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+pub fn outcome_text(o: &ReconcileOutcome) -> String {
+    if !o.ran {
+        return o
+            .error
+            .clone()
+            .unwrap_or_else(|| "A reconciliation is already running.".into());
+    }
+    let counts = format!(
+        "Checked {}, drifted {}, fixed {}, failed {}.",
+        o.checked, o.drifted, o.fixed, o.failed
+    );
+    match &o.error {
+        Some(e) => format!("{counts} Incomplete: {e}"),
+        None => counts,
+    }
+}
+
+#[component]
+pub fn DriftPage() -> impl IntoView {
+    let run = ServerAction::<RunReconciliation>::new();
+    let report = Resource::new(move || run.version().get(), |_| get_drift_report());
+    view! {
+        <Title text="Drift · Clearance"/>
+        <h1>"Drift"</h1>
+        <section class="card">
+            <p>"Reconciliation compares every recent session at the identity provider with Clearance and corrects Clearance where they differ. It runs nightly; run it now here."</p>
+            <ActionForm action=run>
+                <button type="submit" class="primary" disabled=move || run.pending().get()>"Run reconciliation now"</button>
+            </ActionForm>
+            <p role="status" class="reconcile-status">
+                {move || if run.pending().get() {
+                    "Reconciling… paging through the provider's sessions.".to_string()
+                } else {
+                    match run.value().get() {
+                        Some(Ok(o)) => outcome_text(&o),
+                        Some(Err(e)) => e.to_string(),
+                        None => String::new(),
+                    }
+                }}
+            </p>
+        </section>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match report.await {
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(r) => view! {
+                        <section aria-labelledby="runs-heading">
+                            <h2 id="runs-heading">"Recent runs"</h2>
+                            <table class="audit">
+                                <thead><tr><th scope="col">"Started"</th><th scope="col">"Trigger"</th><th scope="col">"State"</th><th scope="col">"Checked"</th><th scope="col">"Drifted"</th><th scope="col">"Fixed"</th><th scope="col">"Failed"</th><th scope="col">"Duration"</th></tr></thead>
+                                <tbody>
+                                    {r.runs.into_iter().map(|run| view! {
+                                        <tr>
+                                            <td><LocalTime at=run.started_at/></td><td>{run.trigger}</td>
+                                            <td>{run.state}{run.error.map(|e| format!(" — {e}"))}</td>
+                                            <td>{run.checked}</td><td>{run.drifted}</td><td>{run.fixed}</td><td>{run.failed}</td>
+                                            <td>{run.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                        <section aria-labelledby="drift-heading">
+                            <h2 id="drift-heading">"Drifted candidates"</h2>
+                            <table class="audit">
+                                <thead><tr><th scope="col">"Candidate"</th><th scope="col">"Session"</th><th scope="col">"Field"</th><th scope="col">"Before"</th><th scope="col">"After"</th><th scope="col">"Detected"</th><th scope="col">"Resolved"</th></tr></thead>
+                                <tbody>
+                                    {r.drift.into_iter().map(|d| view! {
+                                        <tr>
+                                            <td><a href=format!("/candidates/{}", d.candidate_id)>{d.candidate}</a></td>
+                                            <td>{d.session_id}</td><td>{d.field}</td>
+                                            <td>{d.before.unwrap_or_else(|| "(missing)".into())}</td><td>{d.after.unwrap_or_default()}</td>
+                                            <td><LocalTime at=d.detected_at/></td>
+                                            <td>{match d.resolved_at { Some(t) => view! { <LocalTime at=t/> }.into_any(), None => view! { "Not yet" }.into_any() }}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

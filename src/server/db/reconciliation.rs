@@ -1,0 +1,96 @@
+//! Reconciliation runs (one at a time, across instances) and drift records.
+use super::{on_db, Db};
+use chrono::{DateTime, Utc};
+
+/// Starts a run unless one is running; a run left "running" for an hour (its process died) is
+/// closed as failed first, so a new one can start cleanly.
+pub async fn start(db: &Db, trigger: &str, now: DateTime<Utc>) -> sqlx::Result<Option<i64>> {
+    let stale = now - chrono::Duration::hours(1);
+    on_db!(db, p => sqlx::query("UPDATE reconciliation_runs SET state = 'failed', finished_at = $1, error = 'abandoned: the process running it stopped' WHERE state = 'running' AND started_at < $2")
+        .bind(now).bind(stale).execute(p).await.map(|_| ()))?;
+    let sql = "INSERT INTO reconciliation_runs (trigger, state, started_at) VALUES ($1, 'running', $2) ON CONFLICT DO NOTHING RETURNING id";
+    on_db!(db, p => sqlx::query_scalar::<_, i64>(sql).bind(trigger).bind(now).fetch_optional(p).await)
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub checked: i64,
+    pub drifted: i64,
+    pub fixed: i64,
+    pub failed: i64,
+}
+
+pub async fn finish(
+    db: &Db,
+    id: i64,
+    c: Counts,
+    duration_ms: i64,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let sql = "UPDATE reconciliation_runs SET state = $2, finished_at = $3, checked = $4, drifted = $5, fixed = $6, failed = $7, duration_ms = $8, error = $9 WHERE id = $1";
+    let state = if error.is_some() {
+        "failed"
+    } else {
+        "finished"
+    };
+    on_db!(db, p => sqlx::query(sql).bind(id).bind(state).bind(now).bind(c.checked).bind(c.drifted).bind(c.fixed).bind(c.failed).bind(duration_ms).bind(error)
+        .execute(p).await.map(|_| ()))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RunRow {
+    pub id: i64,
+    pub trigger: String,
+    pub state: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub checked: i64,
+    pub drifted: i64,
+    pub fixed: i64,
+    pub failed: i64,
+    pub duration_ms: Option<i64>,
+    pub error: Option<String>,
+}
+
+pub async fn recent_runs(db: &Db, limit: i64) -> sqlx::Result<Vec<RunRow>> {
+    let sql = "SELECT id, trigger, state, started_at, finished_at, checked, drifted, fixed, failed, duration_ms, error FROM reconciliation_runs ORDER BY id DESC LIMIT $1";
+    on_db!(db, p => sqlx::query_as::<_, RunRow>(sql).bind(limit).fetch_all(p).await)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn record_drift(
+    db: &Db,
+    run_id: Option<i64>,
+    candidate_id: i64,
+    session_id: &str,
+    field: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+    detected_at: DateTime<Utc>,
+    resolved_at: Option<DateTime<Utc>>,
+) -> sqlx::Result<()> {
+    let sql = "INSERT INTO drift_records (run_id, candidate_id, session_id, field, before_value, after_value, detected_at, resolved_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    on_db!(db, p => sqlx::query(sql).bind(run_id).bind(candidate_id).bind(session_id).bind(field).bind(before).bind(after).bind(detected_at).bind(resolved_at)
+        .execute(p).await.map(|_| ()))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DriftRow {
+    pub candidate_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub session_id: String,
+    pub field: String,
+    pub before_value: Option<String>,
+    pub after_value: Option<String>,
+    pub detected_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+pub async fn recent_drift(db: &Db, limit: i64) -> sqlx::Result<Vec<DriftRow>> {
+    let sql = "SELECT d.candidate_id, c.first_name, c.last_name, d.session_id, d.field, d.before_value, d.after_value, d.detected_at, d.resolved_at
+               FROM drift_records d JOIN candidates c ON c.id = d.candidate_id ORDER BY d.id DESC LIMIT $1";
+    on_db!(db, p => sqlx::query_as::<_, DriftRow>(sql).bind(limit).fetch_all(p).await)
+}

@@ -1,0 +1,307 @@
+//! Reconciliation with the identity-verification provider (the source of truth for identity
+//! evidence): page through its listing, make Clearance match, log the drift it fixed.
+use crate::model::{AuditEventType, VerificationEventType, VerificationStatus};
+use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::db::{
+    self,
+    reconciliation::Counts,
+    verification::{Applied, InboundEvent},
+};
+use crate::server::partners::{self, CallError};
+use crate::server::services::verification::{apply_stored, parse_candidate_ref};
+use crate::server::state::AppState;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// False when another run was already in progress (runs never overlap).
+    pub ran: bool,
+    pub checked: i64,
+    pub drifted: i64,
+    pub fixed: i64,
+    pub failed: i64,
+    pub error: Option<String>,
+}
+
+/// The webhook event that says what the listing says, so fixes go through the one apply path.
+fn event_type_for(status: VerificationStatus) -> Option<VerificationEventType> {
+    match status {
+        VerificationStatus::InProgress => Some(VerificationEventType::Started),
+        VerificationStatus::Verified => Some(VerificationEventType::Completed),
+        VerificationStatus::NeedsReview => Some(VerificationEventType::NeedsReview),
+        VerificationStatus::Failed => Some(VerificationEventType::Failed),
+        VerificationStatus::Expired => Some(VerificationEventType::Expired),
+        VerificationStatus::NotStarted => None,
+    }
+}
+
+async fn page_with_retries(
+    state: &AppState,
+    url: &str,
+    key: &str,
+    since: DateTime<Utc>,
+    cursor: Option<&str>,
+) -> Result<partners::verification::SessionPage, CallError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match partners::verification::list_sessions(&state.http, url, key, since, cursor).await {
+            Err(CallError::Retryable { retry_after, .. }) if attempt < 5 => {
+                let delay = crate::server::jobs::backoff(
+                    state.config.retry_base,
+                    attempt,
+                    retry_after,
+                    0.0,
+                );
+                tokio::time::sleep(delay).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Runs one reconciliation: all sessions updated in the look-back window, or one candidate's.
+pub async fn run(
+    state: &AppState,
+    trigger: &str,
+    lookback: Duration,
+    only_candidate: Option<i64>,
+) -> anyhow::Result<RunSummary> {
+    let db = &state.db;
+    let started = std::time::Instant::now();
+    let now = Utc::now();
+    let Some(run_id) = db::reconciliation::start(db, trigger, now).await? else {
+        return Ok(RunSummary {
+            ran: false,
+            checked: 0,
+            drifted: 0,
+            fixed: 0,
+            failed: 0,
+            error: Some("A reconciliation is already running.".into()),
+        });
+    };
+    // Events kept for candidates we did not have may match now (after an import, say).
+    db::verification::retry_unknown(db).await?;
+    crate::server::services::verification::apply_pending(db, &state.config.business_calendar)
+        .await?;
+
+    let mut counts = Counts::default();
+    let mut error = None;
+    match (
+        &state.config.verification_url,
+        &state.config.verification_api_key,
+    ) {
+        (Some(url), Some(key)) => {
+            let since = match only_candidate {
+                Some(id) => db::verification::sessions_of(db, id)
+                    .await?
+                    .iter()
+                    .map(|s| s.created_at)
+                    .min()
+                    .map(|t| t - Duration::minutes(5))
+                    .unwrap_or(now - lookback),
+                None => now - lookback,
+            };
+            let mut cursor: Option<String> = None;
+            loop {
+                let page =
+                    match page_with_retries(state, url, key.expose(), since, cursor.as_deref())
+                        .await
+                    {
+                        Ok(p) => p,
+                        Err(e) => {
+                            error = Some(format!("the provider's listing failed: {}", e.detail()));
+                            break;
+                        }
+                    };
+                for s in &page.sessions {
+                    let Some(candidate_id) = parse_candidate_ref(&s.candidate_id) else {
+                        continue;
+                    };
+                    if only_candidate.is_some_and(|c| c != candidate_id) {
+                        continue;
+                    }
+                    counts.checked += 1;
+                    if let Err(e) =
+                        reconcile_session(state, run_id, candidate_id, s, &mut counts).await
+                    {
+                        counts.failed += 1;
+                        tracing::warn!(error = %e, session = %s.session_id, "could not reconcile a session");
+                    }
+                }
+                match page.next_cursor {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+        }
+        _ => error = Some("no identity-verification provider is configured".into()),
+    }
+    let duration_ms = started.elapsed().as_millis() as i64;
+    db::reconciliation::finish(
+        db,
+        run_id,
+        counts,
+        duration_ms,
+        error.as_deref(),
+        Utc::now(),
+    )
+    .await?;
+    let event = NewAuditEvent::new(
+        Actor::System("reconciliation".into()),
+        "reconciliation",
+        run_id,
+        AuditEventType::ReconciliationRun,
+        serde_json::json!({ "trigger": trigger, "checked": counts.checked, "drifted": counts.drifted, "fixed": counts.fixed,
+                            "failed": counts.failed, "duration_ms": duration_ms, "candidate": only_candidate, "error": error }),
+    );
+    db::audit::append(db, &event).await?;
+    Ok(RunSummary {
+        ran: true,
+        checked: counts.checked,
+        drifted: counts.drifted,
+        fixed: counts.fixed,
+        failed: counts.failed,
+        error,
+    })
+}
+
+async fn reconcile_session(
+    state: &AppState,
+    run_id: i64,
+    candidate_id: i64,
+    s: &partners::verification::ListedSession,
+    counts: &mut Counts,
+) -> anyhow::Result<()> {
+    let db = &state.db;
+    let Ok(provider_status) = s.status.parse::<VerificationStatus>() else {
+        anyhow::bail!("the provider reports an unknown status '{}'", s.status);
+    };
+    let Some(event_type) = event_type_for(provider_status) else {
+        return Ok(());
+    };
+    if db::candidates::find_candidate(db, candidate_id)
+        .await?
+        .is_none()
+    {
+        return Ok(());
+    }
+    let local = db::verification::find_session(db, &s.session_id).await?;
+    let local_status = local.as_ref().map(|l| l.status.clone());
+    let local_risk = local.as_ref().and_then(|l| l.risk_tier.clone());
+    let status_drift = local_status.as_deref() != Some(provider_status.as_str());
+    let risk_drift = s.risk_tier.is_some() && local_risk != s.risk_tier;
+    if !status_drift && !risk_drift {
+        return Ok(());
+    }
+    counts.drifted += 1;
+    let (field, before, after) = if status_drift {
+        (
+            "status",
+            local_status.clone(),
+            Some(provider_status.as_str().to_string()),
+        )
+    } else {
+        ("risk_tier", local_risk.clone(), s.risk_tier.clone())
+    };
+    let now = Utc::now();
+    let detected = NewAuditEvent::new(
+        Actor::System("reconciliation".into()),
+        "candidate",
+        candidate_id,
+        AuditEventType::DriftDetected,
+        serde_json::json!({ "session_id": s.session_id, "field": field, "before": before, "after": after, "run": run_id }),
+    );
+    db::audit::append(db, &detected).await?;
+    let body = serde_json::json!({
+        "type": event_type.as_str(),
+        "timestamp": now,
+        "data": {
+            "candidate_id": s.candidate_id, "session_id": s.session_id, "event_created_at": s.updated_at,
+            "risk_tier": s.risk_tier, "reason_codes": s.reason_codes, "evidence_pack_url": s.evidence_pack_url,
+        }
+    })
+    .to_string();
+    let inbound = InboundEvent {
+        webhook_id: format!(
+            "reconcile:{}:{}",
+            s.session_id,
+            s.updated_at.timestamp_micros()
+        ),
+        event_type,
+        candidate_ref: s.candidate_id.clone(),
+        session_id: s.session_id.clone(),
+        event_created_at: crate::server::audit::audit_time(s.updated_at),
+        body,
+    };
+    let fixed = match db::verification::store_event(db, &inbound, now).await? {
+        Some(id) => matches!(
+            apply_stored(db, &state.config.business_calendar, id).await?,
+            Applied::Applied
+        ),
+        None => false,
+    };
+    let resolved_at = fixed.then(Utc::now);
+    db::reconciliation::record_drift(
+        db,
+        Some(run_id),
+        candidate_id,
+        &s.session_id,
+        field,
+        before.as_deref(),
+        after.as_deref(),
+        now,
+        resolved_at,
+    )
+    .await?;
+    if fixed {
+        counts.fixed += 1;
+        let resolved = NewAuditEvent::new(
+            Actor::System("reconciliation".into()),
+            "candidate",
+            candidate_id,
+            AuditEventType::DriftResolved,
+            serde_json::json!({ "session_id": s.session_id, "field": field, "before": before, "after": after, "run": run_id }),
+        );
+        db::audit::append(db, &resolved).await?;
+    } else {
+        counts.failed += 1;
+    }
+    Ok(())
+}
+
+/// Runs the reconciliation every day at `at` (organisation time) for the life of the process.
+pub fn spawn_nightly(state: AppState, at: chrono::NaiveTime, lookback: Duration) {
+    tokio::spawn(async move {
+        loop {
+            let cal = &state.config.business_calendar;
+            let now = Utc::now();
+            let today = now.with_timezone(&cal.tz).date_naive();
+            let next = [today, today.succ_opt().unwrap_or(today)]
+                .into_iter()
+                .filter_map(|d| {
+                    chrono::TimeZone::from_local_datetime(&cal.tz, &d.and_time(at)).earliest()
+                })
+                .map(|t| t.with_timezone(&Utc))
+                .find(|t| *t > now)
+                .unwrap_or(now + Duration::days(1));
+            tokio::time::sleep(
+                (next - now)
+                    .to_std()
+                    .unwrap_or(std::time::Duration::from_secs(3600)),
+            )
+            .await;
+            match run(&state, "schedule", lookback, None).await {
+                Ok(s) => tracing::info!(
+                    checked = s.checked,
+                    drifted = s.drifted,
+                    fixed = s.fixed,
+                    failed = s.failed,
+                    "nightly reconciliation"
+                ),
+                Err(e) => tracing::error!(error = %e, "nightly reconciliation failed"),
+            }
+        }
+    });
+}

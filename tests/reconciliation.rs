@@ -1,0 +1,232 @@
+//! Reconciliation against the provider simulator over HTTP, on both databases.
+mod common;
+
+use clearance::model::{
+    AuditEventType, DriftReport, ReconcileOutcome, VerificationPanel, VerificationStatus,
+};
+use clearance::server::db;
+use common::{audit_types, TestApp};
+
+type Sim = clearance::server::sim::verification::Sim;
+
+on_both_with_provider!(
+    a_run_fixes_every_drifted_candidate_and_a_second_finds_none,
+    runs_never_overlap_and_a_dead_run_is_closed,
+    events_for_unknown_candidates_apply_once_they_exist,
+);
+
+async fn settings(url: &str, json: serde_json::Value) {
+    reqwest::Client::new()
+        .post(format!("{url}/control/settings"))
+        .json(&json)
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn send(app: &TestApp, candidate: i64) -> String {
+    let r = app.signed_in("recruiter@clearance.test").await;
+    assert_eq!(
+        app.call(
+            &r,
+            "send_verification",
+            &[("candidate_id", candidate.to_string())]
+        )
+        .await
+        .status(),
+        200
+    );
+    app.run_jobs().await;
+    db::verification::sessions_of(&app.db, candidate)
+        .await
+        .unwrap()[0]
+        .session_id
+        .clone()
+}
+
+async fn panel(app: &TestApp, candidate: i64) -> VerificationPanel {
+    let c = app.signed_in("recruiter@clearance.test").await;
+    app.call(
+        &c,
+        "verification_panel",
+        &[("candidate_id", candidate.to_string())],
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
+async fn a_run_fixes_every_drifted_candidate_and_a_second_finds_none(
+    app: TestApp,
+    sim: Sim,
+    url: String,
+) {
+    let (a, b) = (send(&app, 8).await, send(&app, 9).await);
+    settings(&url, serde_json::json!({ "drop_rate": 1.0 })).await;
+    sim.complete(&a, "completed", Some("low".into()), vec![])
+        .await
+        .unwrap();
+    sim.complete(
+        &b,
+        "needs_review",
+        Some("high".into()),
+        vec!["face_mismatch".into()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        panel(&app, 8).await.status,
+        VerificationStatus::NotStarted,
+        "the webhooks never arrived"
+    );
+
+    let recruiter = app.signed_in("recruiter@clearance.test").await;
+    assert_eq!(
+        app.call(&recruiter, "run_reconciliation", &[])
+            .await
+            .status(),
+        403
+    );
+    let sec = app.signed_in("security@clearance.test").await;
+    let first: ReconcileOutcome = app
+        .call(&sec, "run_reconciliation", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(first.ran && first.error.is_none(), "{first:?}");
+    assert_eq!(
+        (first.checked, first.drifted, first.fixed, first.failed),
+        (2, 2, 2, 0)
+    );
+    assert_eq!(panel(&app, 8).await.status, VerificationStatus::Verified);
+    let p9 = panel(&app, 9).await;
+    assert_eq!(p9.status, VerificationStatus::NeedsReview);
+    assert_eq!(p9.risk_tier.as_deref(), Some("High"));
+
+    let second: ReconcileOutcome = app
+        .call(&sec, "run_reconciliation", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((second.checked, second.drifted, second.fixed), (2, 0, 0));
+
+    let report: DriftReport = app
+        .call(&sec, "drift_report", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report.runs.len(), 2);
+    assert_eq!(report.drift.len(), 2);
+    assert!(report.drift.iter().all(|d| d.resolved_at.is_some()
+        && d.field == "status"
+        && d.before.as_deref() == Some("not_started")));
+    let types = audit_types(&app, 8).await;
+    assert!(
+        types.contains(&AuditEventType::DriftDetected)
+            && types.contains(&AuditEventType::DriftResolved)
+    );
+
+    // One candidate at a time from the profile, too.
+    settings(&url, serde_json::json!({})).await;
+    let c = send(&app, 10).await;
+    settings(&url, serde_json::json!({ "drop_rate": 1.0 })).await;
+    sim.complete(&c, "failed", Some("medium".into()), vec![])
+        .await
+        .unwrap();
+    let one: ReconcileOutcome = app
+        .call(
+            &sec,
+            "reconcile_candidate",
+            &[("candidate_id", "10".into())],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((one.checked, one.fixed), (1, 1));
+    assert_eq!(panel(&app, 10).await.status, VerificationStatus::Failed);
+}
+
+async fn runs_never_overlap_and_a_dead_run_is_closed(app: TestApp, _sim: Sim, _url: String) {
+    let now = chrono::Utc::now();
+    let first = db::reconciliation::start(&app.db, "test", now)
+        .await
+        .unwrap();
+    assert!(first.is_some());
+    assert_eq!(
+        db::reconciliation::start(&app.db, "test", now)
+            .await
+            .unwrap(),
+        None,
+        "a second run does not start"
+    );
+    let sec = app.signed_in("security@clearance.test").await;
+    let busy: ReconcileOutcome = app
+        .call(&sec, "run_reconciliation", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!busy.ran);
+    // An hour later the dead run is closed as failed and a new one starts.
+    let later = now + chrono::Duration::minutes(61);
+    assert!(db::reconciliation::start(&app.db, "test", later)
+        .await
+        .unwrap()
+        .is_some());
+    let runs = db::reconciliation::recent_runs(&app.db, 5).await.unwrap();
+    assert_eq!(runs.iter().filter(|r| r.state == "failed").count(), 1);
+}
+
+async fn events_for_unknown_candidates_apply_once_they_exist(
+    app: TestApp,
+    _sim: Sim,
+    _url: String,
+) {
+    let body = serde_json::json!({
+        "type": "verification.completed", "timestamp": "2026-11-21T10:00:05Z",
+        "data": { "candidate_id": "51", "session_id": "vs_late", "event_created_at": "2026-11-21T10:00:04Z", "risk_tier": "low", "reason_codes": [] }
+    })
+    .to_string();
+    let ts = chrono::Utc::now().timestamp();
+    let sig = clearance::server::webhooks::signature::sign(
+        common::WEBHOOK_SECRET,
+        "m_late",
+        ts,
+        body.as_bytes(),
+    )
+    .unwrap();
+    let res = reqwest::Client::new()
+        .post(format!("{}/webhooks/verification", app.address))
+        .header("webhook-id", "m_late")
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    // Candidate 51 arrives with an import; the next run applies the kept event.
+    let csv = "first_name,last_name,email,job\nLate,Arrival,late@example.com,Data Analyst\n";
+    let report = clearance::server::services::import::import_candidates(&app.db, csv.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(report.imported, 1);
+    let sec = app.signed_in("security@clearance.test").await;
+    let run: ReconcileOutcome = app
+        .call(&sec, "run_reconciliation", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(run.ran);
+    assert_eq!(panel(&app, 51).await.status, VerificationStatus::Verified);
+    assert!(db::verification::unknown_candidate_events(&app.db, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
