@@ -215,6 +215,7 @@ async fn a_decision_writes_back_to_the_panel_and_the_log(app: TestApp, sim: Sim,
     let p = panel(&app, 3).await;
     assert_eq!(p.status, VerificationStatus::Verified);
     assert_eq!(p.reviewer.as_deref(), Some("Sam Security"));
+    assert!(p.verified_at.is_some());
     assert_eq!(p.review_reason.as_deref(), Some("Verified after retry"));
     assert_eq!(p.next_action, "Cleared");
     assert!(queue(&app, &sec).await.items.is_empty());

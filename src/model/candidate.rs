@@ -89,6 +89,8 @@ pub struct VerificationPanel {
     pub review_reason: Option<String>,
     /// Admins and security reviewers may reconcile this candidate with the provider.
     pub can_reconcile: bool,
+    /// When the candidate was verified (by the provider or a reviewer).
+    pub verified_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -170,6 +170,10 @@ fn PanelBody(
                     view! { <ul class="reasons">{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul> }.into_any()
                 }}</dd>
             })}
+            {panel.verified_at.map(|t| view! {
+                <dt>"Verified at"</dt>
+                <dd><LocalTime at=t/></dd>
+            })}
             {panel.reviewer.clone().map(|r| view! {
                 <dt>"Reviewed by"</dt>
                 <dd>{r} {panel.review_reason.clone().map(|why| format!(" — {why}"))}</dd>

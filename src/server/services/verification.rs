@@ -390,6 +390,9 @@ pub async fn panel(
         },
         can_send,
         can_reconcile: user.role.can(Permission::ViewAudit),
+        verified_at: candidate
+            .verification_verified_at
+            .filter(|_| status == VerificationStatus::Verified),
         reviewer: if details { reviewer } else { None },
         review_reason: if details { review_reason } else { None },
         send_label: if status == VerificationStatus::NotStarted {
