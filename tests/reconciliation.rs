@@ -149,6 +149,25 @@ async fn a_run_fixes_every_drifted_candidate_and_a_second_finds_none(
         .unwrap();
     assert_eq!((one.checked, one.fixed), (1, 1));
     assert_eq!(panel(&app, 10).await.status, VerificationStatus::Failed);
+    // The support view shows the session, the last webhook and the delivery with its attempt.
+    let support: clearance::model::SupportView = app
+        .call(&sec, "support_view", &[("candidate_id", "10".into())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(support.sessions.len(), 1);
+    assert_eq!(
+        support.last_webhook.as_ref().map(|w| w.1.as_str()),
+        Some("verification.failed")
+    );
+    assert_eq!(support.deliveries[0].history.len(), 1);
+    assert_eq!(
+        app.call(&recruiter, "support_view", &[("candidate_id", "10".into())])
+            .await
+            .status(),
+        403
+    );
 }
 
 async fn runs_never_overlap_and_a_dead_run_is_closed(app: TestApp, _sim: Sim, _url: String) {

@@ -76,3 +76,12 @@ pub async fn get_drift_report() -> Result<DriftReport, AppError> {
         .collect();
     Ok(DriftReport { runs, drift })
 }
+
+/// Sessions, last webhook and deliveries of one candidate, for support.
+#[server(prefix = "/api", endpoint = "support_view")]
+pub async fn support_view(candidate_id: i64) -> Result<crate::model::SupportView, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    auth::require(Permission::ViewAudit).await?;
+    services::deliveries::support(&auth::state()?.db, candidate_id).await
+}

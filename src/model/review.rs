@@ -251,3 +251,12 @@ pub struct ReconcileOutcome {
     pub failed: i64,
     pub error: Option<String>,
 }
+
+/// The support runbook in one place: sessions, the last webhook, deliveries with attempts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupportView {
+    pub sessions: Vec<(String, String, DateTime<Utc>)>,
+    /// (received at, event type, webhook id, what happened to it)
+    pub last_webhook: Option<(DateTime<Utc>, String, String, String)>,
+    pub deliveries: Vec<super::Delivery>,
+}

@@ -49,6 +49,7 @@ fn register_server_fns() {
     register_explicit::<RunReconciliation>();
     register_explicit::<ReconcileCandidate>();
     register_explicit::<GetDriftReport>();
+    register_explicit::<SupportView>();
     register_explicit::<ReplayDelivery>();
 }
 

@@ -1,7 +1,7 @@
 //! The candidate profile: header with the verification panel, applications, stage moves and history.
 use crate::api::audit::candidate_timeline;
 use crate::api::candidates::{get_candidate, get_verification_panel, MoveStage, SendVerification};
-use crate::api::reconciliation::ReconcileCandidate;
+use crate::api::reconciliation::{support_view, ReconcileCandidate};
 use crate::app::components::{ErrorNotice, LocalTime, StageLabel, StatusBadge};
 use crate::app::pages::audit::AuditTable;
 use crate::error::AppError;
@@ -57,6 +57,7 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
     let can_move = profile.can_move_stage;
     // Roles that see verification details also see the audit trail.
     let show_timeline = profile.verification.reason_codes.is_some();
+    let show_support = profile.verification.can_reconcile;
     let candidate_id = profile.id;
     let move_error = move || move_stage.value().get().and_then(|r| r.err());
     view! {
@@ -79,6 +80,7 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
                     .map(|a| view! { <ApplicationCard application=a can_move=can_move move_stage=move_stage/> })
                     .collect_view()}
             </section>
+            {show_support.then(|| view! { <Support candidate_id=candidate_id/> })}
             {show_timeline.then(|| view! { <Timeline candidate_id=candidate_id move_stage=move_stage/> })}
         </article>
     }
@@ -276,6 +278,55 @@ fn Timeline(candidate_id: i64, move_stage: ServerAction<MoveStage>) -> impl Into
                     match entries.await {
                         Ok(list) => view! { <AuditTable entries=list/> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The support runbook in one place (admins and security reviewers).
+#[component]
+fn Support(candidate_id: i64) -> impl IntoView {
+    let data = Resource::new(|| (), move |_| support_view(candidate_id));
+    view! {
+        <section aria-labelledby="support-heading" class="card support">
+            <h2 id="support-heading">"Support"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(v) => view! {
+                            <p>"Verification sessions: "
+                                {if v.sessions.is_empty() { "none".to_string() } else {
+                                    v.sessions.iter().map(|(id, st, _)| format!("{id} ({})", st.replace('_', " "))).collect::<Vec<_>>().join(", ")
+                                }}
+                            </p>
+                            <p>"Last webhook: "
+                                {match v.last_webhook.clone() {
+                                    Some((at, kind, id, state)) => view! { {format!("{kind} · {id} · {state} · ")} <LocalTime at=at/> }.into_any(),
+                                    None => view! { "none received" }.into_any(),
+                                }}
+                            </p>
+                            <h3>"Deliveries"</h3>
+                            {if v.deliveries.is_empty() {
+                                view! { <p>"None."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="audit">
+                                        <thead><tr><th scope="col">"What"</th><th scope="col">"State"</th><th scope="col">"Attempts"</th><th scope="col">"Last answer"</th></tr></thead>
+                                        <tbody>
+                                            {v.deliveries.into_iter().map(|d| view! {
+                                                <tr>
+                                                    <td>{d.what}</td><td>{d.state}</td><td>{format!("{} of {}", d.attempts, d.max_attempts)}</td>
+                                                    <td>{d.history.last().map(|a| format!("{} {}", a.http_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into()), a.detail)).unwrap_or_default()}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                        }.into_any(),
                     }
                 })}
             </Transition>

@@ -138,3 +138,10 @@ pub async fn attempts_of_unfinished(db: &Db, limit: i64) -> sqlx::Result<Vec<Att
                ORDER BY job_id, id";
     on_db!(db, p => sqlx::query_as::<_, AttemptRow>(sql).bind(limit).fetch_all(p).await)
 }
+
+/// Every attempt of the deliveries about one subject, in one query.
+pub async fn attempts_for_subject(db: &Db, subject: &str) -> sqlx::Result<Vec<AttemptRow>> {
+    let sql = "SELECT a.job_id, a.attempt, a.started_at, a.latency_ms, a.http_status, a.outcome, a.detail
+               FROM delivery_attempts a JOIN delivery_jobs j ON j.id = a.job_id WHERE j.subject = $1 ORDER BY a.job_id, a.id";
+    on_db!(db, p => sqlx::query_as::<_, AttemptRow>(sql).bind(subject).fetch_all(p).await)
+}

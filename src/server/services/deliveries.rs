@@ -16,35 +16,63 @@ pub fn kind_label(kind: &str) -> String {
     }
 }
 
+fn delivery(j: db::jobs::JobRow, attempts: &[db::jobs::AttemptRow]) -> Delivery {
+    Delivery {
+        id: j.id,
+        what: kind_label(&j.kind),
+        subject: j.subject.clone().unwrap_or_default(),
+        next_try: (j.state == "pending").then_some(j.run_at),
+        state: j.state,
+        attempts: j.attempts,
+        max_attempts: j.max_attempts,
+        last_error: j.last_error,
+        created_at: j.created_at,
+        history: attempts
+            .iter()
+            .filter(|a| a.job_id == j.id)
+            .map(|a| DeliveryAttempt {
+                attempt: a.attempt,
+                at: a.started_at,
+                latency_ms: a.latency_ms,
+                http_status: a.http_status,
+                outcome: a.outcome.clone(),
+                detail: a.detail.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The support view of one candidate (admins and security reviewers).
+pub async fn support(db: &Db, candidate_id: i64) -> Result<crate::model::SupportView, AppError> {
+    db::candidates::find_candidate(db, candidate_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let subject = format!("candidate:{candidate_id}");
+    let attempts = db::jobs::attempts_for_subject(db, &subject).await?;
+    let deliveries = db::jobs::for_subject(db, &subject)
+        .await?
+        .into_iter()
+        .map(|j| delivery(j, &attempts))
+        .collect();
+    let sessions = db::verification::sessions_of(db, candidate_id)
+        .await?
+        .into_iter()
+        .map(|s| (s.session_id, s.status, s.created_at))
+        .collect();
+    let last_webhook = db::verification::last_event_for_candidate(db, &candidate_id.to_string())
+        .await?
+        .map(|e| (e.received_at, e.event_type, e.webhook_id, e.state));
+    Ok(crate::model::SupportView {
+        sessions,
+        last_webhook,
+        deliveries,
+    })
+}
+
 pub async fn view(db: &Db) -> Result<DeliveriesView, AppError> {
     let jobs = db::jobs::unfinished(db, SHOWN).await?;
     let attempts = db::jobs::attempts_of_unfinished(db, SHOWN).await?;
-    let deliveries = jobs
-        .into_iter()
-        .map(|j| Delivery {
-            id: j.id,
-            what: kind_label(&j.kind),
-            subject: j.subject.clone().unwrap_or_default(),
-            next_try: (j.state == "pending").then_some(j.run_at),
-            state: j.state,
-            attempts: j.attempts,
-            max_attempts: j.max_attempts,
-            last_error: j.last_error,
-            created_at: j.created_at,
-            history: attempts
-                .iter()
-                .filter(|a| a.job_id == j.id)
-                .map(|a| DeliveryAttempt {
-                    attempt: a.attempt,
-                    at: a.started_at,
-                    latency_ms: a.latency_ms,
-                    http_status: a.http_status,
-                    outcome: a.outcome.clone(),
-                    detail: a.detail.clone(),
-                })
-                .collect(),
-        })
-        .collect();
+    let deliveries = jobs.into_iter().map(|j| delivery(j, &attempts)).collect();
     let unmatched = db::verification::unknown_candidate_events(db, SHOWN)
         .await?
         .into_iter()
