@@ -4,9 +4,13 @@ import { test as base, expect, Page } from '@playwright/test';
 export const test = base.extend({
   page: async ({ page }, use) => {
     const errors: string[] = [];
+    const console_errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') console_errors.push(`${page.url()}: ${m.text().slice(0, 2000)}`);
+    });
     await use(page);
-    expect(errors, 'uncaught errors in the page').toEqual([]);
+    expect(errors, `uncaught errors in the page; console said: ${console_errors.join(' | ')}`).toEqual([]);
   },
 });
 export { expect };
