@@ -497,42 +497,18 @@ async fn malformed_requests_get_4xx_not_500(app: TestApp) {
 
 async fn health_and_readiness(app: TestApp) {
     let c = app.client();
-    assert_eq!(
-        c.get(format!("{}/healthz", app.address))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        c.get(format!("{}/readyz", app.address))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let status = |path: &'static str| {
+        let (c, url) = (c.clone(), format!("{}{path}", app.address));
+        async move { c.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status("/healthz").await, 200);
+    assert_eq!(status("/readyz").await, 200);
     match &app.db {
         clearance::server::db::Db::Sqlite(p) => p.close().await,
         clearance::server::db::Db::Postgres(p) => p.close().await,
     }
-    assert_eq!(
-        c.get(format!("{}/readyz", app.address))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        503
-    );
-    assert_eq!(
-        c.get(format!("{}/healthz", app.address))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(status("/readyz").await, 503);
+    assert_eq!(status("/healthz").await, 200);
 }
 
 async fn pages_carry_security_headers_and_require_sign_in(app: TestApp) {

@@ -25,36 +25,11 @@ async fn settings(url: &str, json: serde_json::Value) {
 }
 
 async fn send(app: &TestApp, candidate: i64) -> String {
-    let r = app.signed_in("recruiter@clearance.test").await;
-    assert_eq!(
-        app.call(
-            &r,
-            "send_verification",
-            &[("candidate_id", candidate.to_string())]
-        )
-        .await
-        .status(),
-        200
-    );
-    app.run_jobs().await;
-    db::verification::sessions_of(&app.db, candidate)
-        .await
-        .unwrap()[0]
-        .session_id
-        .clone()
+    common::send_verification(app, candidate).await
 }
 
 async fn panel(app: &TestApp, candidate: i64) -> VerificationPanel {
-    let c = app.signed_in("recruiter@clearance.test").await;
-    app.call(
-        &c,
-        "verification_panel",
-        &[("candidate_id", candidate.to_string())],
-    )
-    .await
-    .json()
-    .await
-    .unwrap()
+    common::verification_panel(app, "recruiter@clearance.test", candidate).await
 }
 
 async fn a_run_fixes_every_drifted_candidate_and_a_second_finds_none(
@@ -211,21 +186,7 @@ async fn events_for_unknown_candidates_apply_once_they_exist(
         "data": { "candidate_id": "51", "session_id": "vs_late", "event_created_at": "2026-11-21T10:00:04Z", "risk_tier": "low", "reason_codes": [] }
     })
     .to_string();
-    let ts = chrono::Utc::now().timestamp();
-    let sig = clearance::server::webhooks::signature::sign(
-        common::WEBHOOK_SECRET,
-        "m_late",
-        ts,
-        body.as_bytes(),
-    )
-    .unwrap();
-    let res = reqwest::Client::new()
-        .post(format!("{}/webhooks/verification", app.address))
-        .header("webhook-id", "m_late")
-        .header("webhook-timestamp", ts.to_string())
-        .header("webhook-signature", sig)
-        .body(body)
-        .send()
+    let res = common::post_signed_webhook(&app.address, "m_late", &body)
         .await
         .unwrap();
     assert_eq!(res.status(), 202);

@@ -28,23 +28,7 @@ async fn provider_result(
     outcome: &str,
     risk: &str,
 ) -> String {
-    let r = app.signed_in("recruiter@clearance.test").await;
-    assert_eq!(
-        app.call(
-            &r,
-            "send_verification",
-            &[("candidate_id", candidate.to_string())]
-        )
-        .await
-        .status(),
-        200
-    );
-    app.run_jobs().await;
-    let session = db::verification::sessions_of(&app.db, candidate)
-        .await
-        .unwrap()[0]
-        .session_id
-        .clone();
+    let session = common::send_verification(app, candidate).await;
     sim.complete(
         &session,
         outcome,
@@ -63,16 +47,7 @@ async fn queue(app: &TestApp, client: &reqwest::Client) -> ReviewQueue {
 }
 
 async fn panel(app: &TestApp, candidate: i64) -> VerificationPanel {
-    let c = app.signed_in("recruiter@clearance.test").await;
-    app.call(
-        &c,
-        "verification_panel",
-        &[("candidate_id", candidate.to_string())],
-    )
-    .await
-    .json()
-    .await
-    .unwrap()
+    common::verification_panel(app, "recruiter@clearance.test", candidate).await
 }
 
 fn decide_form(

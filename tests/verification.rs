@@ -46,29 +46,11 @@ async fn try_post_signed(
     id: &str,
     body: &str,
 ) -> reqwest::Result<reqwest::Response> {
-    let ts = chrono::Utc::now().timestamp();
-    let sig = signature::sign(WEBHOOK_SECRET, id, ts, body.as_bytes()).unwrap();
-    reqwest::Client::new()
-        .post(format!("{}/webhooks/verification", app.address))
-        .header("webhook-id", id)
-        .header("webhook-timestamp", ts.to_string())
-        .header("webhook-signature", sig)
-        .body(body.to_string())
-        .send()
-        .await
+    common::post_signed_webhook(&app.address, id, body).await
 }
 
 async fn panel(app: &TestApp, email: &str, candidate: i64) -> VerificationPanel {
-    let c = app.signed_in(email).await;
-    let res = app
-        .call(
-            &c,
-            "verification_panel",
-            &[("candidate_id", candidate.to_string())],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
+    common::verification_panel(app, email, candidate).await
 }
 
 async fn send_complete_and_see_it_on_the_panel_and_in_the_list(
@@ -260,15 +242,7 @@ async fn the_same_webhook_a_thousand_times_changes_state_once(
     for _ in 0..100 {
         let (address, body) = (app.address.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
-            let ts = chrono::Utc::now().timestamp();
-            let sig = signature::sign(WEBHOOK_SECRET, "msg_same", ts, body.as_bytes()).unwrap();
-            reqwest::Client::new()
-                .post(format!("{address}/webhooks/verification"))
-                .header("webhook-id", "msg_same")
-                .header("webhook-timestamp", ts.to_string())
-                .header("webhook-signature", sig)
-                .body(body)
-                .send()
+            common::post_signed_webhook(&address, "msg_same", &body)
                 .await
                 .unwrap()
                 .status()

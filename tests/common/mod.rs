@@ -260,3 +260,59 @@ pub async fn audit_types(app: &TestApp, candidate: i64) -> Vec<clearance::model:
         .map(|e| e.event_type)
         .collect()
 }
+
+/// POSTs `body` to `/webhooks/verification` signed as the provider does.
+pub async fn post_signed_webhook(
+    address: &str,
+    id: &str,
+    body: &str,
+) -> reqwest::Result<reqwest::Response> {
+    let ts = chrono::Utc::now().timestamp();
+    let sig = clearance::server::webhooks::signature::sign(WEBHOOK_SECRET, id, ts, body.as_bytes())
+        .unwrap();
+    reqwest::Client::new()
+        .post(format!("{address}/webhooks/verification"))
+        .header("webhook-id", id)
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", sig)
+        .body(body.to_string())
+        .send()
+        .await
+}
+
+/// The verification panel of a candidate as the user with this email sees it.
+pub async fn verification_panel(
+    app: &TestApp,
+    email: &str,
+    candidate: i64,
+) -> clearance::model::VerificationPanel {
+    let c = app.signed_in(email).await;
+    let res = app
+        .call(
+            &c,
+            "verification_panel",
+            &[("candidate_id", candidate.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+/// The recruiter sends verification; the worker creates the session; returns its id.
+pub async fn send_verification(app: &TestApp, candidate: i64) -> String {
+    let r = app.signed_in("recruiter@clearance.test").await;
+    let res = app
+        .call(
+            &r,
+            "send_verification",
+            &[("candidate_id", candidate.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    app.run_jobs().await;
+    clearance::server::db::verification::sessions_of(&app.db, candidate)
+        .await
+        .unwrap()[0]
+        .session_id
+        .clone()
+}
