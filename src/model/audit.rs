@@ -35,10 +35,16 @@ pub enum AuditEventType {
     OverrideApproved,
     SlaBreached,
     ReasonCodeAdded,
+    OrderPlaced,
+    OrderSubmitted,
+    OrderFailed,
+    OrderDeadLettered,
+    OrderResultReceived,
+    PartnerConnected,
 }
 
 impl AuditEventType {
-    pub const ALL: [AuditEventType; 28] = [
+    pub const ALL: [AuditEventType; 34] = [
         AuditEventType::StageChanged,
         AuditEventType::VerificationRequested,
         AuditEventType::VerificationStarted,
@@ -67,6 +73,12 @@ impl AuditEventType {
         AuditEventType::OverrideApproved,
         AuditEventType::SlaBreached,
         AuditEventType::ReasonCodeAdded,
+        AuditEventType::OrderPlaced,
+        AuditEventType::OrderSubmitted,
+        AuditEventType::OrderFailed,
+        AuditEventType::OrderDeadLettered,
+        AuditEventType::OrderResultReceived,
+        AuditEventType::PartnerConnected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,6 +112,12 @@ impl AuditEventType {
             OverrideApproved => "override_approved",
             SlaBreached => "sla_breached",
             ReasonCodeAdded => "reason_code_added",
+            OrderPlaced => "order_placed",
+            OrderSubmitted => "order_submitted",
+            OrderFailed => "order_failed",
+            OrderDeadLettered => "order_dead_lettered",
+            OrderResultReceived => "order_result_received",
+            PartnerConnected => "partner_connected",
         }
     }
 
@@ -135,6 +153,12 @@ impl AuditEventType {
             OverrideApproved => "Override approved",
             SlaBreached => "Review SLA breached",
             ReasonCodeAdded => "Review reason code added",
+            OrderPlaced => "Background check ordered",
+            OrderSubmitted => "Background check submitted",
+            OrderFailed => "Background check order failed",
+            OrderDeadLettered => "Background check order dead-lettered",
+            OrderResultReceived => "Background check update received",
+            PartnerConnected => "Partner connected",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Shared domain types (no sqlx, no tokio): parsed once at the edge, valid from then on.
 mod audit;
+mod background;
 mod candidate;
 mod email;
 mod review;
@@ -7,6 +8,7 @@ mod role;
 mod stage;
 mod verification;
 
+pub use background::*;
 pub use audit::{AuditEntry, AuditEventType, ChainReport, EvidenceEvent, EvidencePack};
 pub use candidate::*;
 pub use email::Email;

@@ -52,6 +52,11 @@ enum Command {
     },
     /// Reconcile with the identity-verification provider now and print the counts.
     Reconcile,
+    /// Background-check partners.
+    Partner {
+        #[command(subcommand)]
+        command: PartnerCommand,
+    },
     /// The tamper-evident audit log.
     Audit {
         #[command(subcommand)]
@@ -61,6 +66,42 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum SimCommand {
+    /// The background-check partner (seed 000): catalog, strict order intake, result webhooks.
+    Partner {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:4200")]
+        listen: std::net::SocketAddr,
+        /// Account ID Clearance must authenticate with.
+        #[arg(long, default_value = "ACCT123")]
+        account_id: String,
+        /// API secret Clearance must authenticate with.
+        #[arg(long, env = "CLEARANCE_PARTNER_SIM_SECRET", hide_env_values = true)]
+        secret: String,
+        /// Delay before answering any request (ms).
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Share of orders answered 500 (0–1).
+        #[arg(long, default_value_t = 0.0)]
+        failure_rate: f64,
+        /// Be down (503) for this many seconds after start.
+        #[arg(long, default_value_t = 0)]
+        down_for_secs: u64,
+        /// Refuse every order with 422 and an error_message.
+        #[arg(long)]
+        reject_all: bool,
+        /// Deliver every result webhook twice.
+        #[arg(long)]
+        duplicate: bool,
+        /// Complete accepted orders after this many milliseconds.
+        #[arg(long, default_value_t = 3000)]
+        complete_after_ms: u64,
+        /// The result completed orders report.
+        #[arg(long, default_value = "Pass")]
+        result: String,
+        /// Do not complete orders on their own (use POST /control/orders/{id}/complete).
+        #[arg(long)]
+        no_auto_complete: bool,
+    },
     /// The identity-verification provider (SPEC §4): sessions, signed webhooks, reconciliation listing.
     Verification {
         /// Address to listen on.
@@ -98,6 +139,29 @@ enum SimCommand {
         #[arg(long)]
         bad_signature: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum PartnerCommand {
+    /// Connect a background-check partner (seed 000); the API secret is read from standard input.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        catalog_url: String,
+        #[arg(long)]
+        orders_url: String,
+        #[arg(long)]
+        account_id: String,
+        /// The partner's logo, a PNG file.
+        #[arg(long)]
+        logo: Option<PathBuf>,
+        /// Update the partner of this name if it is already connected.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// List connected partners (never their secrets).
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -294,6 +358,50 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             serve(listener, config).await
         }
+        Command::Partner { command } => partner_command(&config, command).await,
+        Command::Sim {
+            partner:
+                SimCommand::Partner {
+                    listen,
+                    account_id,
+                    secret,
+                    latency_ms,
+                    failure_rate,
+                    down_for_secs,
+                    reject_all,
+                    duplicate,
+                    complete_after_ms,
+                    result,
+                    no_auto_complete,
+                },
+        } => {
+            use crate::server::sim::partner::{serve, SimConfig, Switches};
+            anyhow::ensure!(!secret.is_empty(), "--secret is empty");
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+            let down_until = (down_for_secs > 0)
+                .then(|| Utc::now() + chrono::Duration::seconds(down_for_secs as i64));
+            let config = SimConfig {
+                base_url: format!("http://{listen}"),
+                account_id,
+                secret,
+                switches: Switches {
+                    latency_ms,
+                    failure_rate,
+                    down_until,
+                    reject_all,
+                    duplicate,
+                    auto_complete: !no_auto_complete,
+                    complete_after_ms,
+                    result,
+                },
+            };
+            println!(
+                "background-check partner simulator on http://{listen} (catalog /catalog, orders /orders)"
+            );
+            serve(listener, config).await
+        }
         Command::DemoData => {
             let db = open_db(&config).await?;
             services::demo::load(&db).await?;
@@ -319,6 +427,56 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 report.errors.is_empty() || report.imported > 0,
                 "no row could be imported"
             );
+            Ok(())
+        }
+    }
+}
+
+async fn partner_command(config: &Config, command: PartnerCommand) -> anyhow::Result<()> {
+    let db = open_db(config).await?;
+    match command {
+        PartnerCommand::List => {
+            for p in services::background::partners(&db).await? {
+                println!(
+                    "{}\t{}\tcatalog {}\torders {}\taccount {}",
+                    p.id, p.name, p.catalog_url, p.orders_url, p.account_id
+                );
+            }
+            Ok(())
+        }
+        PartnerCommand::Add {
+            name,
+            catalog_url,
+            orders_url,
+            account_id,
+            logo,
+            replace,
+        } => {
+            let logo_png = logo
+                .map(|path| {
+                    std::fs::read(&path)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+                })
+                .transpose()?;
+            let mut secret = String::new();
+            std::io::stdin().read_to_string(&mut secret)?;
+            let input = services::background::PartnerInput {
+                name,
+                catalog_url,
+                orders_url,
+                account_id,
+                api_secret: secret.trim_end_matches(['\r', '\n']).to_string(),
+                logo_png,
+            };
+            let id = services::background::add_partner(
+                &db,
+                Actor::System("cli".into()),
+                &input,
+                replace,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("partner {id} connected: {}", input.name.trim());
             Ok(())
         }
     }

@@ -48,6 +48,8 @@ pub struct Config {
     /// When the nightly reconciliation runs (organisation time) and how far back it looks.
     pub reconcile_at: chrono::NaiveTime,
     pub reconcile_lookback: chrono::Duration,
+    /// A submitted background-check order with no result after this long is flagged stale.
+    pub order_stale_after: chrono::Duration,
 }
 
 impl Config {
@@ -67,6 +69,7 @@ impl Config {
             business_calendar: crate::server::business_hours::BusinessCalendar::default(),
             reconcile_at: chrono::NaiveTime::from_hms_opt(2, 0, 0).unwrap_or_default(),
             reconcile_lookback: chrono::Duration::hours(48),
+            order_stale_after: chrono::Duration::days(14),
         }
     }
 
@@ -117,6 +120,12 @@ impl Config {
                 )
             })?;
             c.reconcile_lookback = chrono::Duration::hours(hours);
+        }
+        if let Some(d) = non_empty_env("CLEARANCE_ORDER_STALE_DAYS") {
+            let days: i64 = d.parse().ok().filter(|d| *d > 0).ok_or_else(|| {
+                anyhow::anyhow!("CLEARANCE_ORDER_STALE_DAYS: '{d}' is not a positive number")
+            })?;
+            c.order_stale_after = chrono::Duration::days(days);
         }
         Ok(c)
     }

@@ -41,6 +41,7 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<bool> {
         "verification.create_session" => {
             services::verification::create_session_job(state, &job).await
         }
+        db::background::ORDER_JOB => services::background::order_job(state, &job).await,
         other => Err(CallError::Final {
             status: None,
             detail: format!("unknown job kind '{other}'"),
@@ -85,6 +86,10 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<bool> {
             tracing::error!(%detail, "delivery dead-lettered");
             db::jobs::mark_dead(&state.db, job.id, &detail, done_at).await?;
             services::verification::job_dead(state, &job, &detail).await?;
+            if job.kind == db::background::ORDER_JOB {
+                let exhausted = matches!(result, Err(CallError::Retryable { .. }));
+                services::background::order_job_ended(state, &job, &detail, exhausted).await?;
+            }
         }
     }
     Ok(true)

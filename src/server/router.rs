@@ -19,7 +19,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 fn register_server_fns() {
     use crate::api::{
-        audit::*, auth::*, candidates::*, deliveries::*, reconciliation::*, review::*,
+        audit::*, auth::*, background::*, candidates::*, deliveries::*, reconciliation::*, review::*,
     };
     use leptos::server_fn::axum::register_explicit;
     register_explicit::<Login>();
@@ -51,6 +51,12 @@ fn register_server_fns() {
     register_explicit::<GetDriftReport>();
     register_explicit::<SupportView>();
     register_explicit::<ReplayDelivery>();
+    register_explicit::<ListPartners>();
+    register_explicit::<AddPartner>();
+    register_explicit::<TestPartnerConnection>();
+    register_explicit::<GetCatalog>();
+    register_explicit::<PlaceBackgroundCheck>();
+    register_explicit::<BackgroundChecks>();
 }
 
 async fn healthz() -> &'static str {
@@ -85,6 +91,16 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
         .route(
             "/webhooks/verification",
             post(crate::server::webhooks::verification::receive),
+        )
+        .route(
+            "/webhooks/background-checks/{token}",
+            post(crate::server::webhooks::background::receive).layer(RequestBodyLimitLayer::new(
+                crate::server::services::background::WEBHOOK_BODY_LIMIT,
+            )),
+        )
+        .route(
+            "/partner-logos/{file}",
+            get(crate::server::webhooks::background::logo),
         )
         .route(
             "/audit/export",

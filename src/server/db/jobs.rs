@@ -107,6 +107,11 @@ pub async fn replay(db: &Db, job_id: i64, now: DateTime<Utc>) -> sqlx::Result<bo
     on_db!(db, p => sqlx::query(sql).bind(job_id).bind(now).execute(p).await.map(|r| r.rows_affected() == 1))
 }
 
+pub async fn find(db: &Db, job_id: i64) -> sqlx::Result<Option<JobRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM delivery_jobs WHERE id = $1");
+    on_db!(db, p => sqlx::query_as::<_, JobRow>(&sql).bind(job_id).fetch_optional(p).await)
+}
+
 pub async fn for_subject(db: &Db, subject: &str) -> sqlx::Result<Vec<JobRow>> {
     let sql = format!("SELECT {COLUMNS} FROM delivery_jobs WHERE subject = $1 ORDER BY id DESC");
     on_db!(db, p => sqlx::query_as::<_, JobRow>(&sql).bind(subject).fetch_all(p).await)

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub mod audit;
+pub mod background;
 pub mod candidates;
 pub mod export;
 pub mod jobs;

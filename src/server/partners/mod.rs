@@ -1,4 +1,5 @@
 //! Outbound partner clients and how their answers are classified for retries.
+pub mod background;
 pub mod verification;
 
 use std::time::Duration;

@@ -12,6 +12,7 @@ const SHOWN: i64 = 100;
 pub fn kind_label(kind: &str) -> String {
     match kind {
         "verification.create_session" => "Create verification session".into(),
+        "background_check.order" => "Background-check order".into(),
         other => other.to_string(),
     }
 }
@@ -105,5 +106,12 @@ pub async fn replay(db: &Db, user: &CurrentUser, job_id: i64) -> Result<(), AppE
         serde_json::json!({ "job_id": job_id }),
     );
     db::audit::append(db, &event).await?;
+    if let Some(job) = db::jobs::find(db, job_id).await? {
+        if job.kind == db::background::ORDER_JOB {
+            super::background::order_replayed(db, &job, user)
+                .await
+                .map_err(crate::server::auth::internal)?;
+        }
+    }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Business operations: permission-checked callers in, plain DTOs out; SQL stays in `db`.
 pub mod audit;
+pub mod background;
 pub mod candidates;
 pub mod deliveries;
 pub mod demo;

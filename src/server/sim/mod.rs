@@ -1,2 +1,3 @@
 //! Partner simulators (`clearance sim …`): faithful local stand-ins for the demo and the tests.
+pub mod partner;
 pub mod verification;

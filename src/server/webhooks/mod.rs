@@ -1,4 +1,5 @@
 //! Plain axum routes: inbound partner webhooks (signature checks, durable storage before 2xx) and downloads.
+pub mod background;
 pub mod evidence;
 pub mod export;
 pub mod signature;
