@@ -1,7 +1,7 @@
 //! Server functions: session → authorize → service → DTO. No SQL here.
 pub mod audit;
-pub mod background;
 pub mod auth;
+pub mod background;
 pub mod candidates;
 pub mod deliveries;
 pub mod reconciliation;

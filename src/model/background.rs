@@ -354,6 +354,9 @@ mod tests {
         assert!(order_status::is_final("Completed"));
         assert!(!order_status::is_final("in_progress"));
         assert!(!order_status::is_final("submitted"));
-        assert_eq!(order_status::label("awaiting_applicant"), "awaiting_applicant");
+        assert_eq!(
+            order_status::label("awaiting_applicant"),
+            "awaiting_applicant"
+        );
     }
 }

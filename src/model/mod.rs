@@ -8,8 +8,8 @@ mod role;
 mod stage;
 mod verification;
 
-pub use background::*;
 pub use audit::{AuditEntry, AuditEventType, ChainReport, EvidenceEvent, EvidencePack};
+pub use background::*;
 pub use candidate::*;
 pub use email::Email;
 pub use review::*;

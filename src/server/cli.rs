@@ -389,6 +389,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 switches: Switches {
                     latency_ms,
                     failure_rate,
+                    fail_next: 0,
                     down_until,
                     reject_all,
                     duplicate,

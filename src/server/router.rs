@@ -19,7 +19,8 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 fn register_server_fns() {
     use crate::api::{
-        audit::*, auth::*, background::*, candidates::*, deliveries::*, reconciliation::*, review::*,
+        audit::*, auth::*, background::*, candidates::*, deliveries::*, reconciliation::*,
+        review::*,
     };
     use leptos::server_fn::axum::register_explicit;
     register_explicit::<Login>();

@@ -21,7 +21,8 @@ pub struct PartnerRow {
     pub created_at: DateTime<Utc>,
 }
 
-const PARTNER_COLUMNS: &str = "id, name, catalog_url, orders_url, account_id, (logo_png IS NOT NULL) AS has_logo,
+const PARTNER_COLUMNS: &str =
+    "id, name, catalog_url, orders_url, account_id, (logo_png IS NOT NULL) AS has_logo,
     catalog_json, catalog_fetched_at, catalog_error, catalog_error_at, created_at";
 
 pub struct NewPartner<'a> {
@@ -225,7 +226,12 @@ pub async fn transition(
 }
 
 /// Records the last failed attempt's message while the order is still being retried.
-pub async fn note_error(db: &Db, order_id: i64, message: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn note_error(
+    db: &Db,
+    order_id: i64,
+    message: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
     let sql = "UPDATE background_check_orders SET error_message = $2, updated_at = $3 WHERE id = $1 AND status = 'queued'";
     on_db!(db, p => sqlx::query(sql).bind(order_id).bind(message).bind(now).execute(p).await.map(|_| ()))
 }

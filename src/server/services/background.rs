@@ -179,22 +179,27 @@ pub async fn partners(db: &Db) -> Result<Vec<PartnerSummary>, AppError> {
 }
 
 /// Fetches the catalog now, stores it (or the error), and says what happened.
-async fn fetch_and_store(state: &AppState, p: &PartnerRow) -> Result<Catalog, String> {
+async fn fetch_and_store(
+    state: &AppState,
+    p: &PartnerRow,
+) -> Result<(Catalog, DateTime<Utc>), String> {
     let secret = db::background::partner_secret(&state.db, p.id)
         .await
         .map_err(|_| "The database could not be read; try again.".to_string())?
         .unwrap_or_default();
-    let now = Utc::now();
+    // Microseconds, as both databases store it, so the age shown now and later agree.
+    let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
     match partner::fetch_catalog(&state.http, &p.catalog_url, &p.account_id, &secret).await {
         Ok((catalog, text)) => {
             if let Err(e) = db::background::store_catalog(&state.db, p.id, &text, now).await {
                 tracing::error!(error = %e, "could not cache a catalog");
             }
-            Ok(catalog)
+            Ok((catalog, now))
         }
         Err(message) => {
             tracing::warn!(partner = %p.name, %message, "catalog fetch failed");
-            if let Err(e) = db::background::store_catalog_error(&state.db, p.id, &message, now).await
+            if let Err(e) =
+                db::background::store_catalog_error(&state.db, p.id, &message, now).await
             {
                 tracing::error!(error = %e, "could not record a catalog error");
             }
@@ -212,7 +217,7 @@ pub async fn test_connection(
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(match fetch_and_store(state, &p).await {
-        Ok(c) => ConnectionTest {
+        Ok((c, _)) => ConnectionTest {
             ok: true,
             message: format!(
                 "Connected: the catalog lists {} package(s) and {} add-on(s).",
@@ -244,7 +249,7 @@ pub async fn catalog(
     let (catalog, fetched_at, error) = match (cached, fresh && !refresh) {
         (Some(c), true) => (Some(c), p.catalog_fetched_at, None),
         (cached, _) => match fetch_and_store(state, &p).await {
-            Ok(c) => (Some(c), Some(Utc::now()), None),
+            Ok((c, at)) => (Some(c), Some(at), None),
             Err(message) => (cached, p.catalog_fetched_at, Some(message)),
         },
     };
@@ -302,9 +307,7 @@ pub async fn place_order(
         Some(j) => apps.iter().find(|a| a.job_id == j),
         None => apps.first(),
     }
-    .ok_or_else(|| {
-        AppError::BadRequest("The candidate has no application for that job.".into())
-    })?;
+    .ok_or_else(|| AppError::BadRequest("The candidate has no application for that job.".into()))?;
     let hm = db::users::find_by_id(db, app.hiring_manager_id)
         .await?
         .ok_or(AppError::Internal)?;
@@ -433,7 +436,11 @@ fn db_retry(e: sqlx::Error) -> CallError {
     }
 }
 
-fn order_event(order: &OrderRow, event: AuditEventType, payload: serde_json::Value) -> NewAuditEvent {
+fn order_event(
+    order: &OrderRow,
+    event: AuditEventType,
+    payload: serde_json::Value,
+) -> NewAuditEvent {
     let mut p = serde_json::json!({ "order_id": order.id, "background_check_id": order.background_check_id });
     if let (Some(base), serde_json::Value::Object(extra)) = (p.as_object_mut(), payload) {
         base.extend(extra);
@@ -464,7 +471,14 @@ pub async fn order_job(state: &AppState, job: &JobRow) -> Result<String, CallErr
         .await
         .map_err(db_retry)?
         .unwrap_or_default();
-    let result = partner::post_order(&state.http, &p.orders_url, &p.account_id, &secret, &spec.body).await;
+    let result = partner::post_order(
+        &state.http,
+        &p.orders_url,
+        &p.account_id,
+        &secret,
+        &spec.body,
+    )
+    .await;
     let now = Utc::now();
     let order = db::background::find_order(&state.db, spec.order_id)
         .await
@@ -514,7 +528,10 @@ pub async fn order_job_ended(
         return Ok(());
     };
     let (to, event) = if exhausted {
-        (order_status::DEAD_LETTERED, AuditEventType::OrderDeadLettered)
+        (
+            order_status::DEAD_LETTERED,
+            AuditEventType::OrderDeadLettered,
+        )
     } else {
         (order_status::REJECTED, AuditEventType::OrderFailed)
     };
@@ -578,7 +595,11 @@ struct ResultBody {
     result_link_url: serde_json::Value,
 }
 
-fn text_field(v: &serde_json::Value, name: &str, required: bool) -> Result<Option<String>, Refusal> {
+fn text_field(
+    v: &serde_json::Value,
+    name: &str,
+    required: bool,
+) -> Result<Option<String>, Refusal> {
     match v {
         serde_json::Value::String(s) if s.chars().count() > 2000 => {
             Err((400, format!("'{name}' is longer than 2000 characters")))
@@ -595,11 +616,7 @@ fn text_field(v: &serde_json::Value, name: &str, required: bool) -> Result<Optio
 
 /// The partner's `POST /webhooks/background-checks/{token}`: 404 for a wrong token or id,
 /// 400 with a reason for a malformed body; duplicates and regressions change nothing.
-pub async fn receive_result(
-    db: &Db,
-    token: &str,
-    body: &[u8],
-) -> Result<UpdateOutcome, Refusal> {
+pub async fn receive_result(db: &Db, token: &str, body: &[u8]) -> Result<UpdateOutcome, Refusal> {
     let not_found = || (404, "no such background check".to_string());
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(not_found());
@@ -612,7 +629,8 @@ pub async fn receive_result(
         .await
         .map_err(internal)?
         .ok_or_else(not_found)?;
-    let text = std::str::from_utf8(body).map_err(|_| (400, "the body is not UTF-8 text".to_string()))?;
+    let text =
+        std::str::from_utf8(body).map_err(|_| (400, "the body is not UTF-8 text".to_string()))?;
     let parsed: ResultBody = serde_json::from_str(text).map_err(|e| {
         (
             400,

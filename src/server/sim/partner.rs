@@ -43,6 +43,8 @@ pub struct Switches {
     pub latency_ms: u64,
     /// Share (0–1) of orders answered 500.
     pub failure_rate: f64,
+    /// Answer the next this-many orders 500 (counts down).
+    pub fail_next: u32,
     /// Down (503 to everything) until this time.
     pub down_until: Option<DateTime<Utc>>,
     /// Refuse every order with 422 and an error_message.
@@ -61,6 +63,7 @@ impl Default for Switches {
         Switches {
             latency_ms: 0,
             failure_rate: 0.0,
+            fail_next: 0,
             down_until: None,
             reject_all: false,
             duplicate: false,
@@ -151,7 +154,11 @@ impl Sim {
         let (url, body, copies) = {
             let mut inner = self.lock();
             let base = inner.config.base_url.clone();
-            let copies = if inner.config.switches.duplicate { 2 } else { 1 };
+            let copies = if inner.config.switches.duplicate {
+                2
+            } else {
+                1
+            };
             let o = inner
                 .orders
                 .iter_mut()
@@ -196,10 +203,7 @@ fn error(status: StatusCode, message: &str) -> Response {
 fn authorized(sim: &Sim, headers: &HeaderMap) -> bool {
     let (account, secret) = {
         let inner = sim.lock();
-        (
-            inner.config.account_id.clone(),
-            inner.config.secret.clone(),
-        )
+        (inner.config.account_id.clone(), inner.config.secret.clone())
     };
     let expected = format!(
         "Basic {}",
@@ -249,10 +253,24 @@ async fn create_order(
         return error(StatusCode::UNAUTHORIZED, "invalid account id or API secret");
     }
     let switches = sim.switches();
+    {
+        let mut inner = sim.lock();
+        if inner.config.switches.fail_next > 0 {
+            inner.config.switches.fail_next -= 1;
+            drop(inner);
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "simulated partner failure",
+            );
+        }
+    }
     if switches.failure_rate > 0.0
         && rand::thread_rng().gen_bool(switches.failure_rate.clamp(0.0, 1.0))
     {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "simulated partner failure");
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "simulated partner failure",
+        );
     }
     let order: OrderPayload = match serde_json::from_slice(&body) {
         Ok(o) => o,
@@ -266,7 +284,10 @@ async fn create_order(
     };
     let account = sim.lock().config.account_id.clone();
     let problem = if order.account_id != account {
-        Some(format!("account_id '{}' does not match the credentials", order.account_id))
+        Some(format!(
+            "account_id '{}' does not match the credentials",
+            order.account_id
+        ))
     } else if !known("packages", &order.package_id) {
         Some(format!("unknown package_id '{}'", order.package_id))
     } else if let Some(a) = order

@@ -20,7 +20,11 @@ pub async fn receive(
                 UpdateOutcome::Duplicate => "duplicate",
                 UpdateOutcome::Stale => "stale",
             };
-            (StatusCode::OK, Json(serde_json::json!({ "status": status }))).into_response()
+            (
+                StatusCode::OK,
+                Json(serde_json::json!({ "status": status })),
+            )
+                .into_response()
         }
         Err((code, reason)) => {
             tracing::warn!(status = code, %reason, "refused a background-check update");
