@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/evidence/:session_id") view=pages::evidence::EvidencePage ssr=SsrMode::Async/>
                     <Route path=path!("/review-queue") view=pages::review_queue::ReviewQueuePage ssr=SsrMode::Async/>
+                    <Route path=path!("/partners") view=pages::partners::PartnersPage ssr=SsrMode::Async/>
                     <Route path=path!("/policy") view=pages::policy::PolicyPage ssr=SsrMode::Async/>
                     <Route path=path!("/drift") view=pages::drift::DriftPage ssr=SsrMode::Async/>
                     <Route path=path!("/deliveries") view=pages::deliveries::DeliveriesPage ssr=SsrMode::Async/>
@@ -102,6 +103,7 @@ fn TopBar() -> impl IntoView {
                                 <nav aria-label="Main">
                                     <A href="/candidates">"Candidates"</A>
                                     {u.role.can(Permission::Adjudicate).then(|| view! { <A href="/review-queue">"Review queue"</A> })}
+                                    {u.role.can(Permission::ManageSettings).then(|| view! { <A href="/partners">"Partners"</A> })}
                                     {u.role.can(Permission::ManageSettings).then(|| view! { <A href="/deliveries">"Deliveries"</A> })}
                                     {u.role.can(Permission::ManageSettings).then(|| view! { <A href="/policy">"Policy"</A> })}
                                     {u.role.can(Permission::ViewAudit).then(|| view! { <A href="/audit">"Audit"</A> })}

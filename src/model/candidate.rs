@@ -105,6 +105,7 @@ pub struct CandidateProfile {
     pub applications: Vec<Application>,
     pub verification: VerificationPanel,
     pub can_move_stage: bool,
+    pub can_order_check: bool,
 }
 
 /// One try at delivering to a partner.

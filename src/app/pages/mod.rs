@@ -1,11 +1,13 @@
 //! One file per page.
 pub mod audit;
+pub mod background;
 pub mod candidates;
 pub mod deliveries;
 pub mod drift;
 pub mod evidence;
 pub mod login;
 pub mod not_found;
+pub mod partners;
 pub mod policy;
 pub mod profile;
 pub mod review_queue;

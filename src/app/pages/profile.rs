@@ -4,6 +4,7 @@ use crate::api::candidates::{get_candidate, get_verification_panel, MoveStage, S
 use crate::api::reconciliation::{support_view, ReconcileCandidate};
 use crate::app::components::{ErrorNotice, LocalTime, StageLabel, StatusBadge};
 use crate::app::pages::audit::AuditTable;
+use crate::app::pages::background::BackgroundChecksSection;
 use crate::error::AppError;
 use crate::model::{Application, CandidateProfile, VerificationPanel, VerificationStatus};
 use leptos::prelude::*;
@@ -59,6 +60,12 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
     let show_timeline = profile.verification.reason_codes.is_some();
     let show_support = profile.verification.can_reconcile;
     let candidate_id = profile.id;
+    let can_order = profile.can_order_check;
+    let jobs = profile
+        .applications
+        .iter()
+        .map(|a| (a.job.id, a.job.title.clone()))
+        .collect::<Vec<_>>();
     let move_error = move || move_stage.value().get().and_then(|r| r.err());
     view! {
         <Title text=format!("{name} · Clearance")/>
@@ -80,6 +87,7 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
                     .map(|a| view! { <ApplicationCard application=a can_move=can_move move_stage=move_stage/> })
                     .collect_view()}
             </section>
+            <BackgroundChecksSection candidate_id=candidate_id can_order=can_order jobs=jobs/>
             {show_support.then(|| view! { <Support candidate_id=candidate_id/> })}
             {show_timeline.then(|| view! { <Timeline candidate_id=candidate_id move_stage=move_stage/> })}
         </article>

@@ -157,6 +157,7 @@ pub async fn profile(
         applications,
         verification,
         can_move_stage: user.role.can(Permission::MoveStage),
+        can_order_check: user.role.can(Permission::OrderBackgroundCheck),
     })
 }
 
