@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts Clearance for the end-to-end suite: a fresh SQLite file with demo data, the
-# identity-verification simulator on port+1, run from the repo root.
+# identity-verification simulator on port+1 and the background-check partner simulator on
+# port+2 (connected as a partner), run from the repo root.
 set -euo pipefail
 binary=${1:-target/debug/clearance}
 port=${2:-3100}
@@ -20,5 +21,12 @@ export CLEARANCE_VERIFICATION_WEBHOOK_SECRET="whsec_ZTJlLXdlYmhvb2stc2VjcmV0LWtl
 "$binary" sim verification --listen "127.0.0.1:$sim_port" \
   --webhook-url "http://127.0.0.1:$port/webhooks/verification" &
 sim=$!
-trap 'kill $sim 2>/dev/null || true' EXIT
+partner_port=$((port + 2))
+export CLEARANCE_PARTNER_SIM_SECRET="e2e-partner-secret"
+"$binary" sim partner --listen "127.0.0.1:$partner_port" --account-id ACCT123 --complete-after-ms 1500 &
+partner=$!
+trap 'kill $sim $partner 2>/dev/null || true' EXIT
+printf '%s' "$CLEARANCE_PARTNER_SIM_SECRET" | "$binary" partner add \
+  --name "Acme Screening (simulator)" --catalog-url "http://127.0.0.1:$partner_port/catalog" \
+  --orders-url "http://127.0.0.1:$partner_port/orders" --account-id ACCT123 --logo scripts/sim-partner-logo.png
 "$binary" serve --demo

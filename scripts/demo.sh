@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Clearance (release) and starts it on http://127.0.0.1:3000 with demo data on SQLite,
-# plus the identity-verification provider simulator on http://127.0.0.1:4100.
+# plus the identity-verification provider simulator on http://127.0.0.1:4100 and the
+# background-check partner simulator on http://127.0.0.1:4200 (connected as "Acme Screening (simulator)").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -16,6 +17,14 @@ if [ -z "${CLEARANCE_VERIFICATION_URL:-}" ]; then
   export CLEARANCE_VERIFICATION_WEBHOOK_SECRET="whsec_ZGVtby13ZWJob29rLXNlY3JldC1rZXk="
   target/release/clearance sim verification --listen 127.0.0.1:4100 \
     --webhook-url "http://$LEPTOS_SITE_ADDR/webhooks/verification" &
-  trap 'kill $! 2>/dev/null || true' EXIT
+  sims="$!"
 fi
+# The background-check partner simulator, connected once like an admin would (secret on stdin).
+export CLEARANCE_PARTNER_SIM_SECRET="${CLEARANCE_PARTNER_SIM_SECRET:-demo-partner-secret}"
+target/release/clearance sim partner --listen 127.0.0.1:4200 --account-id ACCT123 &
+sims="${sims:-} $!"
+trap 'kill $sims 2>/dev/null || true' EXIT
+printf '%s' "$CLEARANCE_PARTNER_SIM_SECRET" | target/release/clearance partner add --replace \
+  --name "Acme Screening (simulator)" --catalog-url http://127.0.0.1:4200/catalog \
+  --orders-url http://127.0.0.1:4200/orders --account-id ACCT123 --logo scripts/sim-partner-logo.png
 target/release/clearance serve --demo
