@@ -708,3 +708,46 @@ async fn the_picker_shows_the_last_good_catalog_when_the_partner_is_down(app: Te
     assert_eq!(down.catalog, first.catalog);
     assert_eq!(down.fetched_at, first.fetched_at);
 }
+
+/// Orders the partner accepted but never answered are flagged for admins (profile and Drift page).
+async fn silent_orders_are_flagged_stale(backend: common::Backend) {
+    let app = common::spawn_app_with(backend, |c| {
+        c.order_stale_after = chrono::Duration::milliseconds(1)
+    })
+    .await;
+    let (_sim, partner) = connected(&app).await;
+    place_standard_with_drugs(&app, partner).await;
+    let queued = &orders(&app, RECRUITER).await[0];
+    assert!(!queued.stale, "not stale before the partner accepted it");
+    app.run_jobs().await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let o = &orders(&app, RECRUITER).await[0];
+    assert_eq!(o.status, "submitted");
+    assert!(o.stale);
+    let admin = app.signed_in(ADMIN).await;
+    let report: clearance::model::DriftReport = app
+        .call(&admin, "drift_report", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report.stale_orders.len(), 1);
+    assert_eq!(
+        report.stale_orders[0].background_check_id,
+        o.background_check_id
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_orders_are_flagged_stale_on_sqlite() {
+    silent_orders_are_flagged_stale(common::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_orders_are_flagged_stale_on_postgres() {
+    if common::postgres_base_url().is_none() {
+        eprintln!("SKIPPED: TEST_DATABASE_URL is not set, PostgreSQL not tested");
+        return;
+    }
+    silent_orders_are_flagged_stale(common::Backend::Postgres).await;
+}

@@ -74,7 +74,23 @@ pub async fn get_drift_report() -> Result<DriftReport, AppError> {
             resolved_at: d.resolved_at,
         })
         .collect();
-    Ok(DriftReport { runs, drift })
+    let cutoff = chrono::Utc::now() - state.config.order_stale_after;
+    let stale_orders = db::background::stale_orders(&state.db, cutoff, 100)
+        .await?
+        .into_iter()
+        .map(|o| crate::model::StaleOrder {
+            candidate_id: o.candidate_id,
+            candidate: format!("{} {}", o.first_name, o.last_name),
+            background_check_id: o.background_check_id,
+            partner: o.partner_name,
+            submitted_at: o.submitted_at,
+        })
+        .collect();
+    Ok(DriftReport {
+        runs,
+        drift,
+        stale_orders,
+    })
 }
 
 /// Sessions, last webhook and deliveries of one candidate, for support.

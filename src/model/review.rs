@@ -239,6 +239,17 @@ pub struct DriftView {
 pub struct DriftReport {
     pub runs: Vec<ReconciliationRunView>,
     pub drift: Vec<DriftView>,
+    /// Background-check orders submitted long ago with no result (the partner has no status endpoint).
+    pub stale_orders: Vec<StaleOrder>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaleOrder {
+    pub candidate_id: i64,
+    pub candidate: String,
+    pub background_check_id: String,
+    pub partner: String,
+    pub submitted_at: DateTime<Utc>,
 }
 
 /// What a reconciliation did, for the button that started it.

@@ -84,6 +84,28 @@ pub fn DriftPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         </section>
+                        <section aria-labelledby="stale-heading">
+                            <h2 id="stale-heading">"Stale background checks"</h2>
+                            <p>"Orders the partner accepted but has not answered for a long time. The partner contract has no status endpoint: ask the partner about these."</p>
+                            {if r.stale_orders.is_empty() {
+                                view! { <p>"None."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="audit">
+                                        <thead><tr><th scope="col">"Candidate"</th><th scope="col">"Background check"</th><th scope="col">"Partner"</th><th scope="col">"Submitted"</th></tr></thead>
+                                        <tbody>
+                                            {r.stale_orders.into_iter().map(|o| view! {
+                                                <tr>
+                                                    <td><a href=format!("/candidates/{}", o.candidate_id)>{o.candidate}</a></td>
+                                                    <td class="mono">{o.background_check_id}</td><td>{o.partner}</td>
+                                                    <td><LocalTime at=o.submitted_at relative=true/></td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                        </section>
                     }.into_any(),
                 }
             })}

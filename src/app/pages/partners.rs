@@ -45,7 +45,8 @@ pub fn PartnersPage() -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         set_local_error.set(None);
-        let value = |r: NodeRef<leptos::html::Input>| r.get().map(|i| i.value()).unwrap_or_default();
+        let value =
+            |r: NodeRef<leptos::html::Input>| r.get().map(|i| i.value()).unwrap_or_default();
         let (n, c, o, a, s) = (
             value(name),
             value(catalog_url),
@@ -84,9 +85,12 @@ pub fn PartnersPage() -> impl IntoView {
         }
     });
     let add_error = move || {
-        local_error
-            .get()
-            .or_else(|| add.value().get().and_then(|r| r.err()).map(|e| e.to_string()))
+        local_error.get().or_else(|| {
+            add.value()
+                .get()
+                .and_then(|r| r.err())
+                .map(|e| e.to_string())
+        })
     };
     view! {
         <Title text="Partners · Clearance"/>

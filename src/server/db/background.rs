@@ -307,6 +307,30 @@ pub async fn apply_update(
     })
 }
 
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaleRow {
+    pub candidate_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub background_check_id: String,
+    pub partner_name: String,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// Orders the partner accepted before `cutoff` and never answered, oldest first.
+pub async fn stale_orders(
+    db: &Db,
+    cutoff: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<StaleRow>> {
+    let sql = "SELECT o.candidate_id, c.first_name, c.last_name, o.background_check_id, p.name AS partner_name,
+                      COALESCE(o.submitted_at, o.created_at) AS submitted_at
+               FROM background_check_orders o JOIN candidates c ON c.id = o.candidate_id JOIN partners p ON p.id = o.partner_id
+               WHERE o.status = 'submitted' AND o.result_at IS NULL AND COALESCE(o.submitted_at, o.created_at) < $1
+               ORDER BY COALESCE(o.submitted_at, o.created_at) LIMIT $2";
+    on_db!(db, p => sqlx::query_as::<_, StaleRow>(sql).bind(cutoff).bind(limit).fetch_all(p).await)
+}
+
 /// How many updates an order has received, by outcome (for the support trail and tests).
 pub async fn update_counts(db: &Db, order_id: i64) -> sqlx::Result<Vec<(String, i64)>> {
     let sql = "SELECT outcome, COUNT(*) FROM background_check_updates WHERE order_id = $1 GROUP BY outcome ORDER BY outcome";

@@ -83,9 +83,11 @@ pub async fn fetch_catalog(
     let text = res.text().await.unwrap_or_default();
     match status {
         200 => {}
-        401 | 403 => return Err(format!(
+        401 | 403 => {
+            return Err(format!(
             "The partner refused our credentials ({status}): check the account ID and API secret."
-        )),
+        ))
+        }
         404 => return Err(format!("The catalog URL was not found (404): {url}")),
         s => {
             return Err(format!(
