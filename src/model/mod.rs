@@ -3,6 +3,7 @@ mod audit;
 mod background;
 mod candidate;
 mod email;
+mod policy;
 mod review;
 mod role;
 mod stage;
@@ -12,6 +13,7 @@ pub use audit::{AuditEntry, AuditEventType, ChainReport, EvidenceEvent, Evidence
 pub use background::*;
 pub use candidate::*;
 pub use email::Email;
+pub use policy::*;
 pub use review::*;
 pub use role::{Permission, Role};
 pub use stage::Stage;

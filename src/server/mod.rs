@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod jobs;
 pub mod partners;
+pub mod policy;
 pub mod router;
 pub mod security;
 pub mod services;
