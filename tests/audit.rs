@@ -284,10 +284,7 @@ async fn audit_functions_follow_the_permission_table(app: TestApp) {
         .call(
             &r,
             "move_stage",
-            &[
-                ("application_id", "1".into()),
-                ("stage", "phone_screen".into()),
-            ],
+            &[("application_id", "1".into()), ("stage", "rejected".into())],
         )
         .await;
     assert_eq!(res.status(), 200);
@@ -300,10 +297,7 @@ async fn audit_functions_follow_the_permission_table(app: TestApp) {
     let last = timeline.last().unwrap();
     assert_eq!(last.event_type, AuditEventType::StageChanged);
     assert_eq!(last.actor, "Riley Recruiter");
-    assert_eq!(
-        last.summary,
-        "Applied → Phone screen (Senior Backend Engineer)"
-    );
+    assert_eq!(last.summary, "Applied → Rejected (Senior Backend Engineer)");
     let sec = app.signed_in("security@clearance.test").await;
     let report: ChainReport = app
         .call(&sec, "verify_audit_chain", &[])

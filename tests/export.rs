@@ -99,7 +99,22 @@ async fn ten_thousand_candidates_stream_out_completely(app: TestApp) {
 
 async fn export_answers_who_approved_and_checks_its_caller(app: TestApp) {
     let r = app.signed_in("recruiter@clearance.test").await;
-    // Candidate 1 (application 1) goes to offer, moved by the recruiter.
+    // Candidate 1 (application 1) is not verified: a security reviewer grants an exception for
+    // the offer stage, then the recruiter moves the candidate there.
+    let sec = app.signed_in("security@clearance.test").await;
+    let granted = app
+        .call(
+            &sec,
+            "grant_exception",
+            &[
+                ("candidate_id", "1".into()),
+                ("stage", "offer".into()),
+                ("reason_code", "exception_verification_scheduled".into()),
+                ("hours", "12".into()),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status(), 200);
     let res = app
         .call(
             &r,
@@ -125,7 +140,6 @@ async fn export_answers_who_approved_and_checks_its_caller(app: TestApp) {
         .unwrap();
     assert_eq!(anonymous.status(), 303);
     assert_eq!(anonymous.headers()["location"], "/login");
-    let sec = app.signed_in("security@clearance.test").await;
     let bad = sec
         .get(format!(
             "{}/audit/export?from=yesterday&to=today",

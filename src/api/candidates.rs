@@ -48,7 +48,7 @@ pub async fn move_stage(application_id: i64, stage: Stage) -> Result<Stage, AppE
     use crate::model::Permission;
     use crate::server::{auth, services};
     let user = auth::require(Permission::MoveStage).await?;
-    services::candidates::move_stage(&auth::state()?.db, &user, application_id, stage).await
+    services::candidates::move_stage(&auth::state()?, &user, application_id, stage).await
 }
 
 #[server(prefix = "/api", endpoint = "send_verification")]

@@ -4,5 +4,6 @@ pub mod auth;
 pub mod background;
 pub mod candidates;
 pub mod deliveries;
+pub mod policy;
 pub mod reconciliation;
 pub mod review;

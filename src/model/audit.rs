@@ -41,10 +41,11 @@ pub enum AuditEventType {
     OrderDeadLettered,
     OrderResultReceived,
     PartnerConnected,
+    PolicyChanged,
 }
 
 impl AuditEventType {
-    pub const ALL: [AuditEventType; 34] = [
+    pub const ALL: [AuditEventType; 35] = [
         AuditEventType::StageChanged,
         AuditEventType::VerificationRequested,
         AuditEventType::VerificationStarted,
@@ -79,6 +80,7 @@ impl AuditEventType {
         AuditEventType::OrderDeadLettered,
         AuditEventType::OrderResultReceived,
         AuditEventType::PartnerConnected,
+        AuditEventType::PolicyChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -118,6 +120,7 @@ impl AuditEventType {
             OrderDeadLettered => "order_dead_lettered",
             OrderResultReceived => "order_result_received",
             PartnerConnected => "partner_connected",
+            PolicyChanged => "policy_changed",
         }
     }
 
@@ -159,6 +162,7 @@ impl AuditEventType {
             OrderDeadLettered => "Background check order dead-lettered",
             OrderResultReceived => "Background check update received",
             PartnerConnected => "Partner connected",
+            PolicyChanged => "Policy changed",
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct Config {
     pub reconcile_lookback: chrono::Duration,
     /// A submitted background-check order with no result after this long is flagged stale.
     pub order_stale_after: chrono::Duration,
+    /// The policy from `CLEARANCE_POLICY_FILE` (validated at start-up), replacing the shipped default.
+    pub policy_yaml: Option<String>,
 }
 
 impl Config {
@@ -70,6 +72,7 @@ impl Config {
             reconcile_at: chrono::NaiveTime::from_hms_opt(2, 0, 0).unwrap_or_default(),
             reconcile_lookback: chrono::Duration::hours(48),
             order_stale_after: chrono::Duration::days(14),
+            policy_yaml: None,
         }
     }
 
@@ -120,6 +123,19 @@ impl Config {
                 )
             })?;
             c.reconcile_lookback = chrono::Duration::hours(hours);
+        }
+        if let Some(path) = non_empty_env("CLEARANCE_POLICY_FILE") {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| anyhow::anyhow!("CLEARANCE_POLICY_FILE: cannot read {path}: {e}"))?;
+            if let Err(problems) = crate::server::policy::parse(&text) {
+                let list = problems
+                    .iter()
+                    .map(|p| format!("  {p}"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                anyhow::bail!("CLEARANCE_POLICY_FILE {path} is not a valid policy:\n{list}");
+            }
+            c.policy_yaml = Some(text);
         }
         if let Some(d) = non_empty_env("CLEARANCE_ORDER_STALE_DAYS") {
             let days: i64 = d.parse().ok().filter(|d| *d > 0).ok_or_else(|| {

@@ -100,6 +100,7 @@ pub async fn run_until_empty(state: &AppState) -> anyhow::Result<usize> {
     let mut n = 0;
     services::verification::apply_pending(&state.db, &state.config.business_calendar).await?;
     services::review::log_breaches(&state.db, &state.config.business_calendar, Utc::now()).await?;
+    services::policy::log_lapsed_exceptions(&state.db, Utc::now()).await?;
     while run_once(state).await? {
         n += 1;
     }

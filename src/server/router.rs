@@ -19,8 +19,8 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 fn register_server_fns() {
     use crate::api::{
-        audit::*, auth::*, background::*, candidates::*, deliveries::*, reconciliation::*,
-        review::*,
+        audit::*, auth::*, background::*, candidates::*, deliveries::*, policy::*,
+        reconciliation::*, review::*,
     };
     use leptos::server_fn::axum::register_explicit;
     register_explicit::<Login>();
@@ -58,6 +58,12 @@ fn register_server_fns() {
     register_explicit::<GetCatalog>();
     register_explicit::<PlaceBackgroundCheck>();
     register_explicit::<BackgroundChecks>();
+    register_explicit::<ListPolicies>();
+    register_explicit::<PolicyVersions>();
+    register_explicit::<CheckPolicy>();
+    register_explicit::<SavePolicy>();
+    register_explicit::<GrantException>();
+    register_explicit::<StageExceptions>();
 }
 
 async fn healthz() -> &'static str {

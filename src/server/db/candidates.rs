@@ -167,33 +167,6 @@ pub async fn stage_history(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<Stage
     on_db!(db, p => sqlx::query_as::<_, StageChangeRow>(sql).bind(candidate_id).fetch_all(p).await)
 }
 
-/// Moves an application if it is still in `from`; returns false when someone else moved it first.
-pub async fn move_stage(
-    db: &Db,
-    application_id: i64,
-    from: &str,
-    to: &str,
-    actor_user_id: Option<i64>,
-    at: DateTime<Utc>,
-    audit: &NewAuditEvent,
-) -> sqlx::Result<bool> {
-    on_db!(db, p => {
-        let mut tx = p.begin_write().await?;
-        let updated = sqlx::query("UPDATE applications SET stage = $1, updated_at = $2 WHERE id = $3 AND stage = $4")
-            .bind(to).bind(at).bind(application_id).bind(from)
-            .execute(&mut *tx).await?.rows_affected();
-        if updated == 0 {
-            return Ok(false);
-        }
-        sqlx::query("INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(application_id).bind(from).bind(to).bind(actor_user_id).bind(at)
-            .execute(&mut *tx).await?;
-        tx.append_audit(audit).await?;
-        tx.commit().await?;
-        Ok(true)
-    })
-}
-
 /// A candidate as the partner order needs them.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewCandidate {

@@ -12,6 +12,7 @@ pub mod candidates;
 pub mod export;
 pub mod jobs;
 pub mod login;
+pub mod policy;
 pub mod reconciliation;
 pub mod review;
 pub mod users;

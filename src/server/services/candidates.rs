@@ -1,14 +1,11 @@
 //! The candidate list, profile and stage moves, as each role may see and do them.
 use crate::error::AppError;
-use crate::model::AuditEventType;
 use crate::model::{
     Application, CandidatePage, CandidateProfile, CandidateQuery, CandidateRow, CurrentUser,
     JobSummary, Permission, Stage, StageChange,
 };
-use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::auth::internal;
 use crate::server::db::{self, Db};
-use chrono::Utc;
 
 pub const PAGE_SIZE: i64 = 25;
 
@@ -161,46 +158,21 @@ pub async fn profile(
     })
 }
 
-/// Moves one application to `to`, recording who and when; refuses illegal moves and lost races.
+/// Moves one application to `to` through its policy's stage gate; refuses illegal moves and lost races.
 pub async fn move_stage(
-    db: &Db,
+    state: &crate::server::state::AppState,
     user: &CurrentUser,
     application_id: i64,
     to: Stage,
 ) -> Result<Stage, AppError> {
-    let app = db::candidates::find_application(db, application_id)
+    let app = db::candidates::find_application(&state.db, application_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let from: Stage = app.stage.parse().map_err(internal)?;
     from.can_move_to(to).map_err(AppError::BadRequest)?;
-    let audit = NewAuditEvent::new(
-        Actor::from(user),
-        "candidate",
-        app.candidate_id,
-        AuditEventType::StageChanged,
-        serde_json::json!({
-            "application_id": application_id,
-            "job": app.job_title,
-            "from": from.as_str(),
-            "to": to.as_str(),
-        }),
-    );
-    let moved = db::candidates::move_stage(
-        db,
-        application_id,
-        from.as_str(),
-        to.as_str(),
-        Some(user.id),
-        Utc::now(),
-        &audit,
-    )
-    .await?;
-    if !moved {
-        return Err(AppError::Conflict(
-            "Someone else moved this candidate just now. Reload to see the current stage.".into(),
-        ));
-    }
-    tracing::info!(application_id, user_id = user.id, from = %from, to = %to, "stage changed");
+    let outcome = super::policy::move_stage(state, user, &app, from, to).await?;
+    tracing::info!(application_id, user_id = user.id, from = %from, to = %to,
+        auto_verification = outcome.auto_started, "stage changed");
     Ok(to)
 }
 

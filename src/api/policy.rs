@@ -1,0 +1,94 @@
+//! Policies (admins), stage exceptions (security reviewers grant; everyone who sees the candidate reads).
+use crate::error::AppError;
+use crate::model::{PolicyProblem, PolicySaveResult, PolicyVersion, Stage, StageException};
+use leptos::prelude::*;
+
+#[server(prefix = "/api", endpoint = "list_policies")]
+pub async fn list_policies() -> Result<Vec<String>, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    auth::require(Permission::ManageSettings).await?;
+    let state = auth::state()?;
+    services::policy::names(&state.db, &state.config).await
+}
+
+/// Every version of one policy, newest first.
+#[server(prefix = "/api", endpoint = "policy_versions")]
+pub async fn policy_versions(name: String) -> Result<Vec<PolicyVersion>, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    auth::require(Permission::ManageSettings).await?;
+    let state = auth::state()?;
+    services::policy::versions(&state.db, &state.config, &name).await
+}
+
+/// Validates a policy text without saving it.
+#[server(prefix = "/api", endpoint = "check_policy")]
+pub async fn check_policy(name: String, yaml: String) -> Result<Vec<PolicyProblem>, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    auth::require(Permission::ManageSettings).await?;
+    Ok(services::policy::check(&name, &yaml))
+}
+
+/// Saves a new version; an invalid text is refused with its problems and nothing is saved.
+#[server(prefix = "/api", endpoint = "save_policy")]
+pub async fn save_policy(
+    name: String,
+    yaml: String,
+    #[server(default)] change_ticket: Option<String>,
+) -> Result<PolicySaveResult, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::ManageSettings).await?;
+    let state = auth::state()?;
+    Ok(
+        match services::policy::save(&state, &user, &name, &yaml, change_ticket).await? {
+            Ok(v) => PolicySaveResult {
+                version: Some(v),
+                problems: Vec::new(),
+            },
+            Err(problems) => PolicySaveResult {
+                version: None,
+                problems,
+            },
+        },
+    )
+}
+
+#[server(prefix = "/api", endpoint = "grant_exception")]
+pub async fn grant_exception(
+    candidate_id: i64,
+    stage: Stage,
+    reason_code: String,
+    hours: i64,
+) -> Result<i64, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::Adjudicate).await?;
+    services::policy::grant_exception(
+        &auth::state()?,
+        &user,
+        candidate_id,
+        stage,
+        &reason_code,
+        hours,
+    )
+    .await
+}
+
+/// The exceptions in force for a candidate (hiring managers: only their jobs' candidates).
+#[server(prefix = "/api", endpoint = "stage_exceptions")]
+pub async fn stage_exceptions(candidate_id: i64) -> Result<Vec<StageException>, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, db, services};
+    let user = auth::require(Permission::ViewCandidates).await?;
+    let state = auth::state()?;
+    let apps = db::candidates::applications_of(&state.db, candidate_id).await?;
+    if apps.is_empty()
+        || (user.role.sees_only_own_jobs() && !apps.iter().any(|a| a.hiring_manager_id == user.id))
+    {
+        return Err(AppError::NotFound);
+    }
+    services::policy::live_exceptions(&state.db, candidate_id).await
+}

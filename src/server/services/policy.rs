@@ -1,0 +1,449 @@
+//! Policies (versioned, edited by admins), stage gates on every move, time-bound exceptions,
+//! and verification started automatically at a gated stage.
+use crate::error::AppError;
+use crate::model::{
+    AuditEventType, CurrentUser, PolicyProblem, PolicyVersion, Stage, StageException,
+    VerificationStatus,
+};
+use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::config::Config;
+use crate::server::db::{self, candidates::ApplicationRow, policy::AutoStart, Db};
+use crate::server::policy::{
+    self as rules, ActiveException, GateDecision, Policy, DEFAULT_POLICY_YAML,
+    HIGH_ASSURANCE_POLICY_YAML,
+};
+use crate::server::services::verification::{CreateSessionJob, DEFAULT_POLICY};
+use crate::server::state::AppState;
+use chrono::{DateTime, Duration, Utc};
+
+/// The shipped text of a policy name, if we ship one (`CLEARANCE_POLICY_FILE` wins for its name).
+pub fn builtin(config: &Config, name: &str) -> Option<String> {
+    if let Some(text) = &config.policy_yaml {
+        if rules::parse(text).is_ok_and(|p| p.policy_name == name) {
+            return Some(text.clone());
+        }
+    }
+    [DEFAULT_POLICY_YAML, HIGH_ASSURANCE_POLICY_YAML]
+        .into_iter()
+        .find(|t| rules::parse(t).is_ok_and(|p| p.policy_name == name))
+        .map(str::to_string)
+}
+
+/// The name of the default policy: the file's when one is configured.
+pub fn default_name(config: &Config) -> String {
+    config
+        .policy_yaml
+        .as_deref()
+        .and_then(|t| rules::parse(t).ok())
+        .map(|p| p.policy_name)
+        .unwrap_or_else(|| DEFAULT_POLICY.to_string())
+}
+
+/// The policy in force for `name` and its version: the newest saved one, else the shipped text
+/// as version 1; an unknown name falls back to the default policy.
+pub async fn current(db: &Db, config: &Config, name: &str) -> Result<(Policy, i64), AppError> {
+    if let Some(row) = db::policy::latest(db, name).await? {
+        let p = rules::parse(&row.yaml).map_err(|e| {
+            crate::server::auth::internal(format!("stored policy {name} v{}: {e:?}", row.version))
+        })?;
+        return Ok((p, row.version));
+    }
+    if let Some(text) = builtin(config, name) {
+        let p = rules::parse(&text).map_err(|_| AppError::Internal)?;
+        return Ok((p, 1));
+    }
+    let fallback = default_name(config);
+    if fallback != name {
+        return Box::pin(current(db, config, &fallback)).await;
+    }
+    Err(AppError::Internal)
+}
+
+fn policy_name_of(config: &Config, app: &ApplicationRow) -> String {
+    app.policy_name
+        .clone()
+        .unwrap_or_else(|| default_name(config))
+}
+
+/// Every policy name with its versions (the shipped one appears as version 1 until edited).
+pub async fn versions(
+    db: &Db,
+    config: &Config,
+    name: &str,
+) -> Result<Vec<PolicyVersion>, AppError> {
+    let mut list: Vec<PolicyVersion> = db::policy::versions(db, name)
+        .await?
+        .into_iter()
+        .map(|r| PolicyVersion {
+            id: r.id,
+            policy_name: r.policy_name,
+            version: r.version,
+            yaml: r.yaml,
+            created_by: r.created_by_name,
+            created_at: r.created_at,
+            change_ticket: r.change_ticket,
+        })
+        .collect();
+    if list.is_empty() {
+        let text = builtin(config, name).ok_or(AppError::NotFound)?;
+        list.push(PolicyVersion {
+            id: 0,
+            policy_name: name.to_string(),
+            version: 1,
+            yaml: text,
+            created_by: None,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            change_ticket: None,
+        });
+    }
+    Ok(list)
+}
+
+pub async fn names(db: &Db, config: &Config) -> Result<Vec<String>, AppError> {
+    let mut names = db::policy::names(db).await?;
+    for text in [
+        config.policy_yaml.as_deref(),
+        Some(DEFAULT_POLICY_YAML),
+        Some(HIGH_ASSURANCE_POLICY_YAML),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if let Ok(p) = rules::parse(text) {
+            if !names.contains(&p.policy_name) {
+                names.push(p.policy_name);
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Checks a policy text for `name`; an empty list means it may be saved.
+pub fn check(name: &str, yaml: &str) -> Vec<PolicyProblem> {
+    match rules::parse(yaml) {
+        Err(problems) => problems,
+        Ok(p) if p.policy_name != name => vec![PolicyProblem {
+            line: yaml
+                .lines()
+                .position(|l| l.trim_start().starts_with("policy_name:"))
+                .map_or(0, |i| i + 1),
+            field: "policy_name".into(),
+            message: format!("must stay '{name}' (this edits that policy)"),
+        }],
+        Ok(_) => Vec::new(),
+    }
+}
+
+/// Saves a new version (admins); refused with the problems when the text is invalid.
+pub async fn save(
+    state: &AppState,
+    user: &CurrentUser,
+    name: &str,
+    yaml: &str,
+    change_ticket: Option<String>,
+) -> Result<Result<i64, Vec<PolicyProblem>>, AppError> {
+    if yaml.len() > 64 * 1024 {
+        return Err(AppError::BadRequest(
+            "The policy is longer than 64 KB.".into(),
+        ));
+    }
+    let problems = check(name, yaml);
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    let db = &state.db;
+    let now = Utc::now();
+    let latest = db::policy::latest(db, name).await?;
+    let previous = match &latest {
+        Some(r) => r.version,
+        None => {
+            // The shipped text becomes version 1 on record, so diffs and history start from it.
+            let text = builtin(&state.config, name).ok_or(AppError::NotFound)?;
+            match db::policy::insert(db, name, 1, &text, None, None, now, None).await {
+                Ok(_) => {}
+                Err(e) if db::is_unique_violation(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+            1
+        }
+    };
+    let version = previous + 1;
+    let ticket = change_ticket
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    let audit = NewAuditEvent::new(
+        Actor::from(user),
+        "policy",
+        name,
+        AuditEventType::PolicyChanged,
+        serde_json::json!({ "policy_name": name, "version": version, "previous_version": previous,
+                            "change_ticket": ticket }),
+    );
+    match db::policy::insert(
+        db,
+        name,
+        version,
+        yaml,
+        Some(user.id),
+        ticket.as_deref(),
+        now,
+        Some(&audit),
+    )
+    .await
+    {
+        Ok(_) => Ok(Ok(version)),
+        Err(e) if db::is_unique_violation(&e) => Err(AppError::Conflict(
+            "Someone saved this policy just now. Reload to see their version, then edit again."
+                .into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Logs `exception_expired` once for every exception that has lapsed by `now`.
+pub async fn log_lapsed_exceptions(db: &Db, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for e in db::policy::lapsed_unlogged(db, now).await? {
+        let audit = NewAuditEvent::new(
+            Actor::System("policy".into()),
+            "candidate",
+            e.candidate_id,
+            AuditEventType::ExceptionExpired,
+            serde_json::json!({ "exception_id": e.id, "stage": e.stage, "expiry_at": e.expiry_at,
+                                "policy_name": e.policy_name, "policy_version": e.policy_version }),
+        );
+        if db::policy::log_expiry(db, e.id, now, &audit).await? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+fn to_view(e: db::policy::ExceptionRow) -> Option<StageException> {
+    Some(StageException {
+        id: e.id,
+        stage: e.stage.parse().ok()?,
+        reason_code: e.reason_code,
+        approved_by: e.approved_by_name,
+        approved_at: e.approved_at,
+        expiry_at: e.expiry_at,
+        policy_name: e.policy_name,
+        policy_version: e.policy_version,
+    })
+}
+
+pub async fn live_exceptions(db: &Db, candidate_id: i64) -> Result<Vec<StageException>, AppError> {
+    Ok(db::policy::live_exceptions(db, candidate_id, Utc::now())
+        .await?
+        .into_iter()
+        .filter_map(to_view)
+        .collect())
+}
+
+/// A security reviewer grants a time-bound exception for one candidate and stage.
+pub async fn grant_exception(
+    state: &AppState,
+    user: &CurrentUser,
+    candidate_id: i64,
+    stage: Stage,
+    reason_code: &str,
+    hours: i64,
+) -> Result<i64, AppError> {
+    let db = &state.db;
+    let apps = db::candidates::applications_of(db, candidate_id).await?;
+    let app = apps.first().ok_or(AppError::NotFound)?;
+    let name = policy_name_of(&state.config, app);
+    let (policy, version) = current(db, &state.config, &name).await?;
+    if !policy.allow_time_bound_override {
+        return Err(AppError::Conflict(format!(
+            "The policy '{name}' does not allow exceptions."
+        )));
+    }
+    if !policy.override_roles_allowed.contains(&user.role) {
+        return Err(AppError::Forbidden);
+    }
+    if !policy.stage_gates.contains_key(&stage) {
+        return Err(AppError::BadRequest(format!(
+            "{} has no gate under '{name}'; no exception is needed.",
+            stage.label()
+        )));
+    }
+    if !(1..=policy.override_ttl_hours).contains(&hours) {
+        return Err(AppError::BadRequest(format!(
+            "An exception lasts between 1 and {} hours under '{name}'.",
+            policy.override_ttl_hours
+        )));
+    }
+    if db::review::reason_label(db, reason_code).await?.is_none() {
+        return Err(AppError::BadRequest(format!(
+            "'{reason_code}' is not a reason code; choose one from the list."
+        )));
+    }
+    let approved_at = Utc::now();
+    let expiry_at = approved_at + Duration::hours(hours);
+    let new = db::policy::NewException {
+        candidate_id,
+        stage: stage.as_str(),
+        reason_code,
+        approved_by: user.id,
+        approved_at,
+        expiry_at,
+        policy_name: &name,
+        policy_version: version,
+    };
+    let audit = |id: i64| {
+        NewAuditEvent::new(
+            Actor::from(user),
+            "candidate",
+            candidate_id,
+            AuditEventType::ExceptionGranted,
+            serde_json::json!({
+                "exception_id": id, "stage": stage.as_str(), "override_reason_code": reason_code,
+                "approved_by": user.name, "approved_at": approved_at, "expiry_at": expiry_at,
+                "policy_name": name, "policy_version": version,
+            }),
+        )
+    };
+    Ok(db::policy::insert_exception(db, &new, audit).await?)
+}
+
+/// What a move did besides moving.
+pub struct MoveOutcome {
+    pub auto_started: bool,
+}
+
+/// Moves one application through the gate of its job's policy: a blocked move is refused with
+/// the reason and logged; entering (or trying to enter) a gated stage without a usable
+/// verification starts one, once per application and stage.
+pub async fn move_stage(
+    state: &AppState,
+    user: &CurrentUser,
+    app: &ApplicationRow,
+    from: Stage,
+    to: Stage,
+) -> Result<MoveOutcome, AppError> {
+    let db = &state.db;
+    let now = Utc::now();
+    let candidate = db::candidates::find_candidate(db, app.candidate_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let status: VerificationStatus = candidate
+        .verification_status
+        .parse()
+        .unwrap_or(VerificationStatus::NotStarted);
+    let name = policy_name_of(&state.config, app);
+    let (policy, version) = current(db, &state.config, &name).await?;
+    // Expiry is enforced at the moment of the move, and logged once.
+    log_lapsed_exceptions(db, now)
+        .await
+        .map_err(crate::server::auth::internal)?;
+    let exceptions: Vec<ActiveException> = db::policy::live_exceptions(db, app.candidate_id, now)
+        .await?
+        .into_iter()
+        .filter_map(|e| {
+            Some(ActiveException {
+                id: e.id,
+                stage: e.stage.parse().ok()?,
+                expiry_at: e.expiry_at,
+            })
+        })
+        .collect();
+    let decision = rules::decide(&policy, to, status, &exceptions, now);
+    let gated = policy.stage_gates.contains_key(&to);
+    let needs_session = gated
+        && matches!(
+            status,
+            VerificationStatus::NotStarted | VerificationStatus::Expired
+        )
+        && !db::verification::pending_request(db, app.candidate_id).await?;
+    let payload = serde_json::to_string(&CreateSessionJob {
+        candidate_id: app.candidate_id,
+        requested_by: Some(user.id),
+        policy_name: name.clone(),
+    })
+    .map_err(crate::server::auth::internal)?;
+    let requested = NewAuditEvent::new(
+        Actor::System("policy".into()),
+        "candidate",
+        app.candidate_id,
+        AuditEventType::VerificationRequested,
+        serde_json::json!({ "trigger": "stage_gate", "stage": to.as_str(), "application_id": app.id,
+                            "policy_name": name, "policy_version": version, "previous_status": status.as_str() }),
+    );
+    let auto = needs_session.then(|| AutoStart {
+        application_id: app.id,
+        stage: to.as_str(),
+        candidate_id: app.candidate_id,
+        job_payload: &payload,
+        max_attempts: state.config.delivery_max_attempts,
+        audit: &requested,
+    });
+    let auto = auto.as_ref().filter(|_| {
+        state.config.verification_url.is_some() && state.config.verification_api_key.is_some()
+    });
+    if let GateDecision::Blocked { required } = decision {
+        let reason_codes = rules::blocked_reason_codes(status);
+        let blocked = NewAuditEvent::new(
+            Actor::from(user),
+            "candidate",
+            app.candidate_id,
+            AuditEventType::StageTransitionBlocked,
+            serde_json::json!({
+                "application_id": app.id, "job": app.job_title, "from": from.as_str(), "to": to.as_str(),
+                "status": status.as_str(), "required_status": required.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                "reason_codes": reason_codes, "policy_name": name, "policy_version": version,
+            }),
+        );
+        let started = db::policy::record_blocked(db, &blocked, auto, now).await?;
+        let needed = required
+            .iter()
+            .map(|s| s.label())
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let mut message = format!(
+            "Blocked by policy '{name}' (v{version}): {} needs verification {needed}, and this candidate's is {}. Reason code: {}.",
+            to.label(),
+            status.label(),
+            reason_codes.join(", ")
+        );
+        if started {
+            message.push_str(" Verification has been requested automatically; move the candidate once it passes.");
+        } else {
+            message.push_str(" A security reviewer can grant a time-bound exception.");
+        }
+        return Err(AppError::Conflict(message));
+    }
+    let exception = match decision {
+        GateDecision::AllowedByException(id) => Some(id),
+        _ => None,
+    };
+    let audit = NewAuditEvent::new(
+        Actor::from(user),
+        "candidate",
+        app.candidate_id,
+        AuditEventType::StageChanged,
+        serde_json::json!({
+            "application_id": app.id, "job": app.job_title, "from": from.as_str(), "to": to.as_str(),
+            "status": status.as_str(), "policy_name": name, "policy_version": version,
+            "exception_id": exception,
+        }),
+    );
+    match db::policy::move_stage(
+        db,
+        app.id,
+        from.as_str(),
+        to.as_str(),
+        Some(user.id),
+        now,
+        &audit,
+        auto,
+    )
+    .await?
+    {
+        Some(auto_started) => Ok(MoveOutcome { auto_started }),
+        None => Err(AppError::Conflict(
+            "Someone else moved this candidate just now. Reload to see the current stage.".into(),
+        )),
+    }
+}
