@@ -21,10 +21,10 @@ test('stage moves appear on the candidate audit timeline; hiring managers see ne
   await page.locator('table tbody tr').first().getByRole('link').click();
   await hydrated(page);
   const card = page.locator('.application').first();
-  await card.getByLabel('New stage').selectOption({ label: 'Onsite / panel interview' });
+  await card.getByLabel('New stage').selectOption({ label: 'Rejected' });
   await card.getByRole('button', { name: 'Move to stage' }).click();
   const timeline = page.getByRole('region', { name: 'Audit timeline' });
-  await expect(timeline.getByRole('row').last()).toContainText('Phone screen → Onsite / panel interview (Frontend Engineer)');
+  await expect(timeline.getByRole('row').last()).toContainText('Phone screen → Rejected (Frontend Engineer)');
   await expect(timeline.getByRole('row').last()).toContainText('Riley Recruiter');
   const url = page.url();
 

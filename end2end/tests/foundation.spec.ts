@@ -58,10 +58,11 @@ test('the page is hydrated: moving a stage updates it without a full reload', as
   await page.evaluate(() => ((window as any).__noReload = true));
   const card = page.locator('.application').first();
   await expect(card.getByText('Stage: Applied')).toBeVisible();
-  await card.getByLabel('New stage').selectOption({ label: 'Phone screen' });
+  // Rejected is never gated; gated moves have their own suite (policy.spec.ts).
+  await card.getByLabel('New stage').selectOption({ label: 'Rejected' });
   await card.getByRole('button', { name: 'Move to stage' }).click();
-  await expect(card.getByText('Stage: Phone screen')).toBeVisible();
-  await expect(card.getByText(/Applied → Phone screen by Riley Recruiter/)).toBeVisible();
+  await expect(card.getByText('Stage: Rejected')).toBeVisible();
+  await expect(card.getByText(/Applied → Rejected by Riley Recruiter/)).toBeVisible();
   expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
 });
 

@@ -88,7 +88,13 @@ pub async fn reassign_review(item_id: i64, reviewer_id: i64) -> Result<(), AppEr
 pub async fn list_reason_codes() -> Result<Vec<(String, String)>, AppError> {
     use crate::model::Permission;
     use crate::server::{auth, db};
-    auth::require(Permission::ManageSettings).await?;
+    let user = auth::current_user()
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    // Admins manage the codes; security reviewers choose from them (decisions, exceptions).
+    if !(user.role.can(Permission::ManageSettings) || user.role.can(Permission::Adjudicate)) {
+        return Err(AppError::Forbidden);
+    }
     Ok(db::review::reason_codes(&auth::state()?.db).await?)
 }
 

@@ -106,6 +106,7 @@ pub struct CandidateProfile {
     pub verification: VerificationPanel,
     pub can_move_stage: bool,
     pub can_order_check: bool,
+    pub can_grant_exception: bool,
 }
 
 /// One try at delivering to a partner.

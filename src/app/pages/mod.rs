@@ -5,6 +5,7 @@ pub mod candidates;
 pub mod deliveries;
 pub mod drift;
 pub mod evidence;
+pub mod exceptions;
 pub mod login;
 pub mod not_found;
 pub mod partners;

@@ -5,6 +5,7 @@ use crate::api::reconciliation::{support_view, ReconcileCandidate};
 use crate::app::components::{ErrorNotice, LocalTime, StageLabel, StatusBadge};
 use crate::app::pages::audit::AuditTable;
 use crate::app::pages::background::BackgroundChecksSection;
+use crate::app::pages::exceptions::ExceptionsSection;
 use crate::error::AppError;
 use crate::model::{Application, CandidateProfile, VerificationPanel, VerificationStatus};
 use leptos::prelude::*;
@@ -61,6 +62,7 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
     let show_support = profile.verification.can_reconcile;
     let candidate_id = profile.id;
     let can_order = profile.can_order_check;
+    let can_grant = profile.can_grant_exception;
     let jobs = profile
         .applications
         .iter()
@@ -79,6 +81,7 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
                 <VerificationSection candidate_id=profile.id initial=profile.verification.clone()/>
             </header>
             {move || move_error().map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
+            <ExceptionsSection candidate_id=candidate_id can_grant=can_grant move_stage=move_stage/>
             <section aria-labelledby="applications-heading">
                 <h2 id="applications-heading">"Applications"</h2>
                 {profile

@@ -155,6 +155,7 @@ pub async fn profile(
         verification,
         can_move_stage: user.role.can(Permission::MoveStage),
         can_order_check: user.role.can(Permission::OrderBackgroundCheck),
+        can_grant_exception: user.role.can(Permission::Adjudicate),
     })
 }
 
