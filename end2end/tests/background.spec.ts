@@ -35,9 +35,12 @@ test('recruiter orders Standard + Comprehensive Drug Screening; the result arriv
   await expect(checks.getByText(/\$89\.98 · ordered by Riley Recruiter/)).toBeVisible();
 
   // The partner received exactly the seed's payload and completes it by itself; the open page polls.
-  const orders = await (await request.get(`${partnerSim}/control/orders`)).json();
-  const mine = orders.orders.find((o: any) => o.order.applicant.first_name === 'Alan' && o.order.applicant.last_name === 'Hopper');
-  expect(mine).toBeTruthy();
+  const atPartner = async () => {
+    const orders = await (await request.get(`${partnerSim}/control/orders`)).json();
+    return orders.orders.find((o: any) => o.order.applicant.first_name === 'Alan' && o.order.applicant.last_name === 'Hopper');
+  };
+  await expect.poll(atPartner, { timeout: 15_000 }).toBeTruthy();
+  const mine = await atPartner();
   expect(mine.order.package_id).toBe('PKG002');
   expect(mine.order.add_on_package_ids).toEqual(['DRG02']);
   expect(mine.order.hiring_manager.email).toBe(users.manager.email);
@@ -80,7 +83,7 @@ test('admin connects a partner once and tests the connection in plain words', as
   await page.getByRole('button', { name: 'Connect partner' }).click();
   await expect(page.getByText('Partner connected. Use Test connection to check it.')).toBeVisible();
   await expect(page.getByLabel('API secret')).toHaveValue('');
-  await expect(page.getByRole('cell', { name: 'Wrong Secret Screening' })).toBeVisible();
+  await expect(page.getByRole('row', { name: /Wrong Secret Screening/ })).toBeVisible();
   expect(await page.content()).not.toContain('not-the-secret');
   await page.getByRole('button', { name: 'Test connection to Wrong Secret Screening' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'refused' })).toHaveText(

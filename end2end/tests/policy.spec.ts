@@ -63,7 +63,7 @@ test('an admin edits the policy and gets a line-numbered error for a bad stage n
   await expect(page.getByRole('status').filter({ hasText: 'Saved as version 2.' })).toBeVisible();
   await expect(page.getByRole('cell', { name: 'CHG-7' })).toBeVisible();
   await page.getByRole('button', { name: 'Show changes in version 2' }).click();
-  const diff = page.getByLabel('Changes in version 2');
-  await expect(diff).toContainText('- override_ttl_hours: 24');
-  await expect(diff).toContainText('+ override_ttl_hours: 48');
+  const diff = page.getByLabel('Changes in version 2', { exact: true });
+  await expect(diff).toContainText(/-\s+override_ttl_hours: 24/);
+  await expect(diff).toContainText(/\+\s+override_ttl_hours: 48/);
 });
