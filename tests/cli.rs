@@ -201,6 +201,80 @@ async fn operator_commands(backend: Backend) {
         text(&out.stdout)
     );
 
+    // Partners are connected once from the command line; the secret comes on stdin, never back.
+    let logo = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/sim-partner-logo.png");
+    let partner = |extra: &[&str], secret: &str| {
+        let mut args = vec![
+            "partner",
+            "add",
+            "--name",
+            "Acme",
+            "--catalog-url",
+            "https://acme.example/catalog",
+            "--orders-url",
+            "https://acme.example/orders",
+            "--account-id",
+            "ACCT1",
+            "--logo",
+            logo,
+        ];
+        args.extend_from_slice(extra);
+        clearance(&url, &args, secret)
+    };
+    let out = partner(&[], "s3cret-value\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("connected: Acme"));
+    let out = partner(&[], "s3cret-value\n");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("already exists"));
+    assert!(partner(&["--replace"], "other\n").status.success());
+    let out = clearance(
+        &url,
+        &[
+            "partner",
+            "add",
+            "--name",
+            "Bad",
+            "--catalog-url",
+            "https://x.example/c",
+            "--orders-url",
+            "https://x.example/o",
+            "--account-id",
+            "A",
+            "--logo",
+            "Cargo.toml",
+        ],
+        "s\n",
+    );
+    assert!(
+        text(&out.stderr).contains("Logo: the logo is not a PNG image"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = clearance(&url, &["partner", "list"], "");
+    assert!(text(&out.stdout).contains("Acme") && !text(&out.stdout).contains("s3cret"));
+
+    // An invalid CLEARANCE_POLICY_FILE stops start-up with the line and field that are wrong.
+    let dir = std::env::temp_dir().join(format!("clearance-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("policy.yaml");
+    let bad = clearance::server::policy::DEFAULT_POLICY_YAML.replace("  offer:", "  offre:");
+    std::fs::write(&file, &bad).unwrap();
+    let path = file.to_string_lossy().to_string();
+    let out = clearance_with(&url, &["migrate"], "", &[("CLEARANCE_POLICY_FILE", &path)]);
+    assert!(!out.status.success());
+    let line = bad.lines().position(|l| l.contains("offre")).unwrap() + 1;
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "Line {line}, stage_gates.offre: 'offre' is not a stage"
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(&file, clearance::server::policy::DEFAULT_POLICY_YAML).unwrap();
+    let out = clearance_with(&url, &["migrate"], "", &[("CLEARANCE_POLICY_FILE", &path)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
     let out = clearance("mysql://nope", &["migrate"], "");
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("DATABASE_URL must start with sqlite:// or postgres://"));
