@@ -66,4 +66,7 @@ test('an admin edits the policy and gets a line-numbered error for a bad stage n
   const diff = page.getByLabel('Changes in version 2', { exact: true });
   await expect(diff).toContainText(/-\s+override_ttl_hours: 24/);
   await expect(diff).toContainText(/\+\s+override_ttl_hours: 48/);
+  // Earlier versions stay readable in full.
+  await page.getByRole('button', { name: 'View version 1' }).click();
+  await expect(page.getByLabel('Version 1', { exact: true })).toContainText('override_ttl_hours: 24');
 });

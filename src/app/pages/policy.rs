@@ -82,6 +82,7 @@ pub fn PolicyEditor() -> impl IntoView {
     let text = NodeRef::<leptos::html::Textarea>::new();
     let ticket = NodeRef::<leptos::html::Input>::new();
     let (shown_diff, set_shown_diff) = signal(None::<i64>);
+    let (shown_text, set_shown_text) = signal(None::<i64>);
     let on_save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (Some(n), Some(t)) = (editing.get().map(|i| i.value()), text.get()) else {
@@ -158,7 +159,14 @@ pub fn PolicyEditor() -> impl IntoView {
                                                     <td>{v.created_by.clone().unwrap_or_else(|| "shipped with Clearance".into())}</td>
                                                     <td>{(v.id != 0).then(|| view! { <LocalTime at=v.created_at/> })}</td>
                                                     <td>{v.change_ticket.clone().unwrap_or_default()}</td>
-                                                    <td>{previous.map(|_| view! {
+                                                    <td>
+                                                    <button type="button" class="link-button"
+                                                        aria-label=format!("View version {version}")
+                                                        on:click=move |_| set_shown_text.update(|d| *d = if *d == Some(version) { None } else { Some(version) })>
+                                                        "View"
+                                                    </button>
+                                                    " "
+                                                    {previous.map(|_| view! {
                                                         <button type="button" class="link-button"
                                                             aria-label=format!("Show changes in version {version}")
                                                             on:click=move |_| set_shown_diff.update(|d| *d = if *d == Some(version) { None } else { Some(version) })>
@@ -166,6 +174,12 @@ pub fn PolicyEditor() -> impl IntoView {
                                                         </button>
                                                     })}</td>
                                                 </tr>
+                                                {
+                                                    let full = this_yaml.clone();
+                                                    move || (shown_text.get() == Some(version)).then(|| view! {
+                                                        <tr><td colspan="5"><pre class="diff" aria-label=format!("Version {version}")>{full.clone()}</pre></td></tr>
+                                                    })
+                                                }
                                                 {move || (shown_diff.get() == Some(version)).then(|| {
                                                     let old = history_prev.clone().map(|p| p.yaml).unwrap_or_default();
                                                     view! {
