@@ -12,6 +12,8 @@ type Sim = clearance::server::sim::verification::Sim;
 on_both_with_provider!(
     a_run_fixes_every_drifted_candidate_and_a_second_finds_none,
     runs_never_overlap_and_a_dead_run_is_closed,
+    a_run_killed_half_way_and_started_again_ends_in_the_same_state,
+    two_app_instances_start_one_run,
     events_for_unknown_candidates_apply_once_they_exist,
 );
 
@@ -147,12 +149,13 @@ async fn a_run_fixes_every_drifted_candidate_and_a_second_finds_none(
 
 async fn runs_never_overlap_and_a_dead_run_is_closed(app: TestApp, _sim: Sim, _url: String) {
     let now = chrono::Utc::now();
-    let first = db::reconciliation::start(&app.db, "test", now)
+    let window = app.state.config.reconcile_abandoned_after;
+    let first = db::reconciliation::start(&app.db, "test", now, window)
         .await
         .unwrap();
     assert!(first.is_some());
     assert_eq!(
-        db::reconciliation::start(&app.db, "test", now)
+        db::reconciliation::start(&app.db, "test", now, window)
             .await
             .unwrap(),
         None,
@@ -166,9 +169,9 @@ async fn runs_never_overlap_and_a_dead_run_is_closed(app: TestApp, _sim: Sim, _u
         .await
         .unwrap();
     assert!(!busy.ran);
-    // An hour later the dead run is closed as failed and a new one starts.
-    let later = now + chrono::Duration::minutes(61);
-    assert!(db::reconciliation::start(&app.db, "test", later)
+    // Silent past the window (no page finished), the dead run is closed as failed and a new one starts.
+    let later = now + window + chrono::Duration::seconds(1);
+    assert!(db::reconciliation::start(&app.db, "test", later, window)
         .await
         .unwrap()
         .is_some());
@@ -209,4 +212,134 @@ async fn events_for_unknown_candidates_apply_once_they_exist(
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Two completions whose webhooks were dropped: the drift a run must fix.
+async fn two_drifted(app: &TestApp, sim: &Sim, url: &str) {
+    let (a, b) = (send(app, 8).await, send(app, 9).await);
+    settings(url, serde_json::json!({ "drop_rate": 1.0 })).await;
+    sim.complete(&a, "completed", Some("low".into()), vec![])
+        .await
+        .unwrap();
+    sim.complete(&b, "needs_review", Some("high".into()), vec![])
+        .await
+        .unwrap();
+}
+
+async fn a_run_killed_half_way_and_started_again_ends_in_the_same_state(
+    app: TestApp,
+    sim: Sim,
+    url: String,
+) {
+    two_drifted(&app, &sim, &url).await;
+    // One session per page, each page slow: the run is killed after the first fix, mid-listing.
+    settings(
+        &url,
+        serde_json::json!({ "drop_rate": 1.0, "page_size": 1, "list_latency_ms": 400 }),
+    )
+    .await;
+    let state = app.state.clone();
+    let run = tokio::spawn(async move {
+        clearance::server::services::reconciliation::run(
+            &state,
+            "test",
+            chrono::Duration::hours(48),
+            None,
+        )
+        .await
+    });
+    let mut waited = 0;
+    while db::reconciliation::recent_drift(&app.db, 10)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        waited += 1;
+        assert!(waited < 500, "the first page never finished");
+    }
+    run.abort();
+    let _ = run.await;
+    let runs = db::reconciliation::recent_runs(&app.db, 5).await.unwrap();
+    assert_eq!(runs[0].state, "running", "killed, not finished");
+    let half: Vec<_> = [8, 9]
+        .into_iter()
+        .map(|c| db::candidates::find_candidate(&app.db, c))
+        .collect();
+    let mut statuses = Vec::new();
+    for f in half {
+        statuses.push(f.await.unwrap().unwrap().verification_status);
+    }
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| s.as_str() == "not_started")
+            .count(),
+        1,
+        "half-way: {statuses:?}"
+    );
+
+    // The restarted process finds the run silent, closes it and starts over: same end state.
+    let mut config = (*app.state.config).clone();
+    config.reconcile_abandoned_after = chrono::Duration::zero();
+    let restarted = clearance::server::state::AppState {
+        config: std::sync::Arc::new(config),
+        ..app.state.clone()
+    };
+    settings(&url, serde_json::json!({ "drop_rate": 1.0 })).await;
+    let s = clearance::server::services::reconciliation::run(
+        &restarted,
+        "test",
+        chrono::Duration::hours(48),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(s.ran && s.error.is_none(), "{s:?}");
+    assert_eq!((s.checked, s.drifted, s.fixed, s.failed), (2, 1, 1, 0));
+    assert_eq!(panel(&app, 8).await.status, VerificationStatus::Verified);
+    assert_eq!(panel(&app, 9).await.status, VerificationStatus::NeedsReview);
+    let runs = db::reconciliation::recent_runs(&app.db, 5).await.unwrap();
+    assert_eq!(runs[1].state, "failed");
+    assert!(runs[1].error.as_deref().unwrap().contains("abandoned"));
+    let again = clearance::server::services::reconciliation::run(
+        &restarted,
+        "test",
+        chrono::Duration::hours(48),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!((again.drifted, again.fixed), (0, 0));
+}
+
+async fn two_app_instances_start_one_run(app: TestApp, sim: Sim, url: String) {
+    two_drifted(&app, &sim, &url).await;
+    settings(
+        &url,
+        serde_json::json!({ "drop_rate": 1.0, "list_latency_ms": 300 }),
+    )
+    .await;
+    // A second instance: its own connection pool to the same database, same configuration.
+    let other = clearance::server::state::AppState {
+        db: db::Db::connect(&app.state.config.database_url)
+            .await
+            .unwrap(),
+        ..app.state.clone()
+    };
+    let lookback = chrono::Duration::hours(48);
+    let (a, b) = tokio::join!(
+        clearance::server::services::reconciliation::run(&app.state, "schedule", lookback, None),
+        clearance::server::services::reconciliation::run(&other, "schedule", lookback, None),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        [a.ran, b.ran].iter().filter(|r| **r).count(),
+        1,
+        "{a:?} {b:?}"
+    );
+    let winner = if a.ran { a } else { b };
+    assert_eq!((winner.checked, winner.fixed), (2, 2));
+    let runs = db::reconciliation::recent_runs(&app.db, 5).await.unwrap();
+    assert_eq!(runs.len(), 1);
 }

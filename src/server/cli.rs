@@ -350,6 +350,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     out_of_order,
                     drop_rate,
                     bad_signature,
+                    ..Switches::default()
                 },
             };
             println!(

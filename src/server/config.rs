@@ -48,6 +48,8 @@ pub struct Config {
     /// When the nightly reconciliation runs (organisation time) and how far back it looks.
     pub reconcile_at: chrono::NaiveTime,
     pub reconcile_lookback: chrono::Duration,
+    /// A running reconciliation silent this long (no page finished) is taken as dead.
+    pub reconcile_abandoned_after: chrono::Duration,
     /// A submitted background-check order with no result after this long is flagged stale.
     pub order_stale_after: chrono::Duration,
     /// The policy from `CLEARANCE_POLICY_FILE` (validated at start-up), replacing the shipped default.
@@ -71,6 +73,7 @@ impl Config {
             business_calendar: crate::server::business_hours::BusinessCalendar::default(),
             reconcile_at: chrono::NaiveTime::from_hms_opt(2, 0, 0).unwrap_or_default(),
             reconcile_lookback: chrono::Duration::hours(48),
+            reconcile_abandoned_after: chrono::Duration::minutes(5),
             order_stale_after: chrono::Duration::days(14),
             policy_yaml: None,
         }

@@ -25,7 +25,27 @@ pub fn outcome_text(o: &ReconcileOutcome) -> String {
 #[component]
 pub fn DriftPage() -> impl IntoView {
     let run = ServerAction::<RunReconciliation>::new();
-    let report = Resource::new(move || run.version().get(), |_| get_drift_report());
+    // While a run is going, the report is fetched every second: the running row shows its counts.
+    let (tick, set_tick) = signal(0u32);
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                if run.pending().get_untracked() {
+                    set_tick.update(|t| *t += 1)
+                }
+            },
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = set_tick;
+    let report = Resource::new(
+        move || (run.version().get(), tick.get()),
+        |_| get_drift_report(),
+    );
     view! {
         <Title text="Drift · Clearance"/>
         <h1>"Drift"</h1>
@@ -36,7 +56,7 @@ pub fn DriftPage() -> impl IntoView {
             </ActionForm>
             <p role="status" class="reconcile-status">
                 {move || if run.pending().get() {
-                    "Reconciling… paging through the provider's sessions.".to_string()
+                    "Reconciling… paging through the provider's sessions; the running row below shows the counts so far.".to_string()
                 } else {
                     match run.value().get() {
                         Some(Ok(o)) => outcome_text(&o),

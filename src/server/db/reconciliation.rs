@@ -2,13 +2,19 @@
 use super::{on_db, Db};
 use chrono::{DateTime, Utc};
 
-/// Starts a run unless one is running; a run left "running" for an hour (its process died) is
-/// closed as failed first, so a new one can start cleanly.
-pub async fn start(db: &Db, trigger: &str, now: DateTime<Utc>) -> sqlx::Result<Option<i64>> {
-    let stale = now - chrono::Duration::hours(1);
-    on_db!(db, p => sqlx::query("UPDATE reconciliation_runs SET state = 'failed', finished_at = $1, error = 'abandoned: the process running it stopped' WHERE state = 'running' AND started_at < $2")
+/// Starts a run unless one is running; a run whose last sign of life (start or page heartbeat)
+/// is older than `abandoned_after` (its process died) is closed as failed first, so a new one
+/// starts cleanly from the beginning of the window.
+pub async fn start(
+    db: &Db,
+    trigger: &str,
+    now: DateTime<Utc>,
+    abandoned_after: chrono::Duration,
+) -> sqlx::Result<Option<i64>> {
+    let stale = now - abandoned_after;
+    on_db!(db, p => sqlx::query("UPDATE reconciliation_runs SET state = 'failed', finished_at = $1, error = 'abandoned: the process running it stopped' WHERE state = 'running' AND COALESCE(heartbeat_at, started_at) <= $2")
         .bind(now).bind(stale).execute(p).await.map(|_| ()))?;
-    let sql = "INSERT INTO reconciliation_runs (trigger, state, started_at) VALUES ($1, 'running', $2) ON CONFLICT DO NOTHING RETURNING id";
+    let sql = "INSERT INTO reconciliation_runs (trigger, state, started_at, heartbeat_at) VALUES ($1, 'running', $2, $2) ON CONFLICT DO NOTHING RETURNING id";
     on_db!(db, p => sqlx::query_scalar::<_, i64>(sql).bind(trigger).bind(now).fetch_optional(p).await)
 }
 
@@ -18,6 +24,13 @@ pub struct Counts {
     pub drifted: i64,
     pub fixed: i64,
     pub failed: i64,
+}
+
+/// The counts so far and a heartbeat, after every page (the Drift page shows them while it runs).
+pub async fn progress(db: &Db, id: i64, c: Counts, now: DateTime<Utc>) -> sqlx::Result<()> {
+    let sql = "UPDATE reconciliation_runs SET heartbeat_at = $2, checked = $3, drifted = $4, fixed = $5, failed = $6 WHERE id = $1 AND state = 'running'";
+    on_db!(db, p => sqlx::query(sql).bind(id).bind(now).bind(c.checked).bind(c.drifted).bind(c.fixed).bind(c.failed)
+        .execute(p).await.map(|_| ()))
 }
 
 pub async fn finish(

@@ -71,7 +71,9 @@ pub async fn run(
     let db = &state.db;
     let started = std::time::Instant::now();
     let now = Utc::now();
-    let Some(run_id) = db::reconciliation::start(db, trigger, now).await? else {
+    let Some(run_id) =
+        db::reconciliation::start(db, trigger, now, state.config.reconcile_abandoned_after).await?
+    else {
         return Ok(RunSummary {
             ran: false,
             checked: 0,
@@ -130,6 +132,7 @@ pub async fn run(
                         tracing::warn!(error = %e, session = %s.session_id, "could not reconcile a session");
                     }
                 }
+                db::reconciliation::progress(db, run_id, counts, Utc::now()).await?;
                 match page.next_cursor {
                     Some(c) => cursor = Some(c),
                     None => break,

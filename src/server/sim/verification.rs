@@ -28,6 +28,10 @@ pub struct Switches {
     pub drop_rate: f64,
     /// Sign webhooks with the wrong key.
     pub bad_signature: bool,
+    /// Delay before answering each `GET /sessions` page, in milliseconds.
+    pub list_latency_ms: u64,
+    /// Sessions per listing page (0 = the default of 50).
+    pub page_size: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -309,6 +313,14 @@ async fn list_sessions(
         Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "unknown cursor"),
         None => 0,
     };
+    let (delay, size) = {
+        let s = &sim.lock().config.switches;
+        (s.list_latency_ms, s.page_size)
+    };
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    let page_size = if size == 0 { LIST_PAGE } else { size };
     let inner = sim.lock();
     let matching: Vec<&SimSession> = inner
         .sessions
@@ -318,7 +330,7 @@ async fn list_sessions(
     let page: Vec<serde_json::Value> = matching
         .iter()
         .skip(start)
-        .take(LIST_PAGE)
+        .take(page_size)
         .map(|s| {
             serde_json::json!({
                 "session_id": s.session_id, "candidate_id": s.candidate_id, "status": s.status,
@@ -327,7 +339,7 @@ async fn list_sessions(
             })
         })
         .collect();
-    let next = (start + LIST_PAGE < matching.len()).then(|| (start + LIST_PAGE).to_string());
+    let next = (start + page_size < matching.len()).then(|| (start + page_size).to_string());
     Json(serde_json::json!({ "sessions": page, "next_cursor": next })).into_response()
 }
 
