@@ -102,6 +102,11 @@ impl Sim {
             .with_state(self)
     }
 
+    /// Adds sessions as they stand at the provider (benchmarks and large reconciliation tests).
+    pub fn insert_sessions(&self, sessions: impl IntoIterator<Item = SimSession>) {
+        self.lock().sessions.extend(sessions);
+    }
+
     /// Moves a session to an outcome and tells Clearance: `verification.started`, then the outcome.
     pub async fn complete(
         &self,
