@@ -12,10 +12,8 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   forbidOnly: !!process.env.CI,
-  // Known issue under investigation: about one full run in four, one page reports a Leptos
-  // hydration error (src/app/components/mod.rs ErrorNotice) and the page-error check fails the test.
-  // CI retries a failed test once; the failure is still printed. Remove when the cause is fixed.
-  retries: process.env.CI ? 1 : 0,
+  // No retries: the tests change shared demo data, and a flaky test is a bug to fix, not to retry.
+  retries: 0,
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${port}`,

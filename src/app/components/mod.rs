@@ -4,6 +4,32 @@ use crate::model::{Stage, VerificationStatus};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+/// Data for a part of a page that loads in the browser only: `None` on the server and while the
+/// page hydrates (so both render the same "loading" markup), then the fetched value, fetched
+/// again whenever a signal read by `fetcher` (before its future starts) changes. Answers that
+/// arrive out of order are dropped. Used for the profile's secondary sections, whose data the
+/// first paint does not need.
+pub fn client_data<T, Fut>(fetcher: impl Fn() -> Fut + 'static) -> ReadSignal<Option<T>>
+where
+    T: Send + Sync + 'static,
+    Fut: std::future::Future<Output = T> + 'static,
+{
+    let (data, set_data) = signal(None::<T>);
+    let latest = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let fut = fetcher();
+        latest.update_value(|n| *n += 1);
+        let mine = latest.get_value();
+        leptos::task::spawn_local(async move {
+            let value = fut.await;
+            if latest.try_get_value() == Some(mine) {
+                set_data.try_set(Some(value));
+            }
+        });
+    });
+    data
+}
+
 /// "just now", "5 minutes ago", "3 hours ago", "2 days ago" for an age in seconds.
 pub fn relative_age(seconds: i64) -> String {
     let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });

@@ -1,6 +1,6 @@
 //! The profile's background checks: the orders (newest first) and the order picker.
 use crate::api::background::{background_checks, get_catalog, list_partners, PlaceBackgroundCheck};
-use crate::app::components::{ErrorNotice, LocalTime};
+use crate::app::components::{client_data, ErrorNotice, LocalTime};
 use crate::model::{format_money, total_of, BackgroundCheck, CatalogView, PartnerSummary};
 use leptos::prelude::*;
 
@@ -24,10 +24,11 @@ pub fn BackgroundChecksSection(
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = set_tick;
-    let orders = Resource::new(
-        move || (tick.get(), place.version().get()),
-        move |_| background_checks(candidate_id),
-    );
+    let orders = client_data(move || {
+        tick.get();
+        place.version().get();
+        background_checks(candidate_id)
+    });
     // A placed order closes the picker.
     Effect::new(move |_| {
         if let Some(Ok(_)) = place.value().get() {
@@ -37,15 +38,14 @@ pub fn BackgroundChecksSection(
     view! {
         <section class="card background-checks" aria-labelledby="checks-heading">
             <h2 id="checks-heading">"Background checks"</h2>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match orders.await {
+            {move || match orders.get() {
+                None => view! { <p>"Loading…"</p> }.into_any(),
+                Some(loaded) => match loaded {
                         Ok(list) if list.is_empty() => view! { <p>"No background check ordered yet."</p> }.into_any(),
                         Ok(list) => view! { <OrderList orders=list/> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                     }
-                })}
-            </Transition>
+            }}
             {move || matches!(place.value().get(), Some(Ok(_))).then(|| view! {
                 <p role="status">"Order placed; it is on its way to the partner."</p>
             })}

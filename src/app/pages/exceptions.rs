@@ -3,7 +3,7 @@
 use crate::api::candidates::MoveStage;
 use crate::api::policy::{stage_exceptions, GrantException};
 use crate::api::review::list_reason_codes;
-use crate::app::components::{ErrorNotice, LocalTime};
+use crate::app::components::{client_data, ErrorNotice, LocalTime};
 use crate::model::Stage;
 use leptos::prelude::*;
 
@@ -20,16 +20,17 @@ pub fn ExceptionsSection(
     move_stage: ServerAction<MoveStage>,
 ) -> impl IntoView {
     let grant = ServerAction::<GrantException>::new();
-    let list = Resource::new(
-        move || (grant.version().get(), move_stage.version().get()),
-        move |_| stage_exceptions(candidate_id),
-    );
+    let list = client_data(move || {
+        grant.version().get();
+        move_stage.version().get();
+        stage_exceptions(candidate_id)
+    });
     view! {
         <section class="card exceptions" aria-labelledby="exceptions-heading">
             <h2 id="exceptions-heading">"Stage exceptions"</h2>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match list.await {
+            {move || match list.get() {
+                None => view! { <p>"Loading…"</p> }.into_any(),
+                Some(loaded) => match loaded {
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                         Ok(l) if l.is_empty() => view! { <p>"None in force. Gated stages follow the verification status."</p> }.into_any(),
                         Ok(l) => view! {
@@ -45,8 +46,7 @@ pub fn ExceptionsSection(
                             </ul>
                         }.into_any(),
                     }
-                })}
-            </Transition>
+            }}
             {can_grant.then(|| view! { <GrantForm candidate_id=candidate_id grant=grant/> })}
         </section>
     }
@@ -54,7 +54,7 @@ pub fn ExceptionsSection(
 
 #[component]
 fn GrantForm(candidate_id: i64, grant: ServerAction<GrantException>) -> impl IntoView {
-    let codes = Resource::new(|| (), |_| list_reason_codes());
+    let codes = client_data(list_reason_codes);
     let gated = [
         Stage::PhoneScreen,
         Stage::OnsiteOrPanelInterview,
@@ -73,16 +73,10 @@ fn GrantForm(candidate_id: i64, grant: ServerAction<GrantException>) -> impl Int
             </div>
             <div class="field">
                 <label for="exception-reason">"Exception reason code"</label>
-                <Transition fallback=|| view! { <select id="exception-reason" name="reason_code" disabled=true></select> }>
-                    {move || Suspend::new(async move {
-                        let options = codes.await.unwrap_or_default();
-                        view! {
-                            <select id="exception-reason" name="reason_code">
-                                {options.into_iter().map(|(c, l)| view! { <option value=c>{l}</option> }).collect_view()}
-                            </select>
-                        }
-                    })}
-                </Transition>
+                <select id="exception-reason" name="reason_code">
+                    {move || codes.get().and_then(Result::ok).unwrap_or_default().into_iter()
+                        .map(|(c, l)| view! { <option value=c>{l}</option> }).collect_view()}
+                </select>
             </div>
             <div class="field">
                 <label for="exception-hours">"Hours"</label>

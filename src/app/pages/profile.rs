@@ -2,7 +2,7 @@
 use crate::api::audit::candidate_timeline;
 use crate::api::candidates::{get_candidate, get_verification_panel, MoveStage, SendVerification};
 use crate::api::reconciliation::{support_view, ReconcileCandidate};
-use crate::app::components::{ErrorNotice, LocalTime, StageLabel, StatusBadge};
+use crate::app::components::{client_data, ErrorNotice, LocalTime, StageLabel, StatusBadge};
 use crate::app::pages::audit::AuditTable;
 use crate::app::pages::background::BackgroundChecksSection;
 use crate::app::pages::exceptions::ExceptionsSection;
@@ -277,21 +277,20 @@ fn ApplicationCard(
 
 #[component]
 fn Timeline(candidate_id: i64, move_stage: ServerAction<MoveStage>) -> impl IntoView {
-    let entries = Resource::new(
-        move || move_stage.version().get(),
-        move |_| candidate_timeline(candidate_id),
-    );
+    let entries = client_data(move || {
+        move_stage.version().get();
+        candidate_timeline(candidate_id)
+    });
     view! {
         <section aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">"Audit timeline"</h2>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match entries.await {
+            {move || match entries.get() {
+                None => view! { <p>"Loading…"</p> }.into_any(),
+                Some(loaded) => match loaded {
                         Ok(list) => view! { <AuditTable entries=list/> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                     }
-                })}
-            </Transition>
+            }}
         </section>
     }
 }
@@ -299,19 +298,19 @@ fn Timeline(candidate_id: i64, move_stage: ServerAction<MoveStage>) -> impl Into
 /// The support runbook in one place (admins and security reviewers).
 #[component]
 fn Support(candidate_id: i64) -> impl IntoView {
-    let data = Resource::new(|| (), move |_| support_view(candidate_id));
+    let data = client_data(move || support_view(candidate_id));
     view! {
         <section aria-labelledby="support-heading" class="card support">
             <h2 id="support-heading">"Support"</h2>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
+            {move || match data.get() {
+                None => view! { <p>"Loading…"</p> }.into_any(),
+                Some(loaded) => match loaded {
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                         Ok(v) => view! {
                             <p>"Verification sessions: "
                                 {if v.sessions.is_empty() { "none".to_string() } else {
                                     v.sessions.iter().map(|(id, st, _)| format!("{id} ({})", st.replace('_', " "))).collect::<Vec<_>>().join(", ")
-                                }}
+            }}
                             </p>
                             <p>"Last webhook: "
                                 {match v.last_webhook.clone() {
@@ -339,8 +338,7 @@ fn Support(candidate_id: i64) -> impl IntoView {
                             }}
                         }.into_any(),
                     }
-                })}
-            </Transition>
+                            }}
         </section>
     }
 }
