@@ -4,6 +4,7 @@ pub mod auth;
 pub mod background;
 pub mod candidates;
 pub mod deliveries;
+pub mod integrity;
 pub mod policy;
 pub mod reconciliation;
 pub mod review;

@@ -42,10 +42,15 @@ pub enum AuditEventType {
     OrderResultReceived,
     PartnerConnected,
     PolicyChanged,
+    InterviewScheduled,
+    InterviewCancelled,
+    MonitoringRequested,
+    IntegrityReportAttached,
+    ConsentRecorded,
 }
 
 impl AuditEventType {
-    pub const ALL: [AuditEventType; 35] = [
+    pub const ALL: [AuditEventType; 40] = [
         AuditEventType::StageChanged,
         AuditEventType::VerificationRequested,
         AuditEventType::VerificationStarted,
@@ -81,6 +86,11 @@ impl AuditEventType {
         AuditEventType::OrderResultReceived,
         AuditEventType::PartnerConnected,
         AuditEventType::PolicyChanged,
+        AuditEventType::InterviewScheduled,
+        AuditEventType::InterviewCancelled,
+        AuditEventType::MonitoringRequested,
+        AuditEventType::IntegrityReportAttached,
+        AuditEventType::ConsentRecorded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +131,11 @@ impl AuditEventType {
             OrderResultReceived => "order_result_received",
             PartnerConnected => "partner_connected",
             PolicyChanged => "policy_changed",
+            InterviewScheduled => "interview_scheduled",
+            InterviewCancelled => "interview_cancelled",
+            MonitoringRequested => "monitoring_requested",
+            IntegrityReportAttached => "integrity_report_attached",
+            ConsentRecorded => "consent_recorded",
         }
     }
 
@@ -163,6 +178,11 @@ impl AuditEventType {
             OrderResultReceived => "Background check update received",
             PartnerConnected => "Partner connected",
             PolicyChanged => "Policy changed",
+            InterviewScheduled => "Interview scheduled",
+            InterviewCancelled => "Interview cancelled",
+            MonitoringRequested => "Interview monitoring requested",
+            IntegrityReportAttached => "Integrity report attached",
+            ConsentRecorded => "Monitoring consent recorded",
         }
     }
 }

@@ -3,6 +3,7 @@ mod audit;
 mod background;
 mod candidate;
 mod email;
+mod integrity;
 mod policy;
 mod review;
 mod role;
@@ -13,6 +14,7 @@ pub use audit::{AuditEntry, AuditEventType, ChainReport, EvidenceEvent, Evidence
 pub use background::*;
 pub use candidate::*;
 pub use email::Email;
+pub use integrity::*;
 pub use policy::*;
 pub use review::*;
 pub use role::{Permission, Role};

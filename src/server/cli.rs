@@ -52,6 +52,11 @@ enum Command {
     },
     /// Reconcile with the identity-verification provider now and print the counts.
     Reconcile,
+    /// The interview-integrity monitor (connect once).
+    Monitor {
+        #[command(subcommand)]
+        command: MonitorCommand,
+    },
     /// Background-check partners.
     Partner {
         #[command(subcommand)]
@@ -66,6 +71,36 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum SimCommand {
+    /// The interview-integrity monitor (SPEC §7): interviews in, signed reports out.
+    Monitor {
+        #[arg(long, default_value = "127.0.0.1:4300")]
+        listen: std::net::SocketAddr,
+        /// Clearance's /webhooks/integrity endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:3000/webhooks/integrity")]
+        webhook_url: String,
+        #[arg(
+            long,
+            env = "CLEARANCE_MONITOR_SIM_WEBHOOK_SECRET",
+            hide_env_values = true
+        )]
+        webhook_secret: String,
+        #[arg(long, env = "CLEARANCE_MONITOR_SIM_API_KEY", hide_env_values = true)]
+        api_key: String,
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Share of announcements answered 503 (0–1).
+        #[arg(long, default_value_t = 0.0)]
+        failure_rate: f64,
+        /// Post every report twice.
+        #[arg(long)]
+        duplicate: bool,
+        /// Candidates decline monitoring.
+        #[arg(long)]
+        declined_consent: bool,
+        /// Score of automatic reports.
+        #[arg(long, default_value_t = 87)]
+        score: i64,
+    },
     /// The background-check partner (seed 000): catalog, strict order intake, result webhooks.
     Partner {
         /// Address to listen on.
@@ -138,6 +173,16 @@ enum SimCommand {
         /// Sign webhooks with the wrong key.
         #[arg(long)]
         bad_signature: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum MonitorCommand {
+    /// Connect the monitor; standard input gives the API key on the first line and the
+    /// whsec_ webhook secret on the second.
+    Connect {
+        #[arg(long)]
+        url: String,
     },
 }
 
@@ -360,6 +405,63 @@ async fn run(command: Command) -> anyhow::Result<()> {
             serve(listener, config).await
         }
         Command::Partner { command } => partner_command(&config, command).await,
+        Command::Monitor {
+            command: MonitorCommand::Connect { url },
+        } => {
+            let db = open_db(&config).await?;
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input)?;
+            let mut lines = input.lines().map(str::trim);
+            let (Some(key), Some(secret)) = (lines.next(), lines.next()) else {
+                anyhow::bail!(
+                    "give the API key and the webhook secret on two lines of standard input"
+                );
+            };
+            services::integrity::connect(&db, Actor::System("cli".into()), None, &url, key, secret)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("interview-integrity monitor connected: {url}");
+            Ok(())
+        }
+        Command::Sim {
+            partner:
+                SimCommand::Monitor {
+                    listen,
+                    webhook_url,
+                    webhook_secret,
+                    api_key,
+                    latency_ms,
+                    failure_rate,
+                    duplicate,
+                    declined_consent,
+                    score,
+                },
+        } => {
+            use crate::server::sim::monitor::{serve, SimConfig, Switches};
+            crate::server::webhooks::signature::secret_key(&webhook_secret)
+                .map_err(|e| anyhow::anyhow!("--webhook-secret: {e}"))?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+            println!("interview-integrity monitor simulator on http://{listen} (reports to {webhook_url})");
+            serve(
+                listener,
+                SimConfig {
+                    webhook_url,
+                    webhook_secret,
+                    api_key,
+                    switches: Switches {
+                        latency_ms,
+                        failure_rate,
+                        duplicate,
+                        declined_consent,
+                        score,
+                        ..Switches::default()
+                    },
+                },
+            )
+            .await
+        }
         Command::Sim {
             partner:
                 SimCommand::Partner {

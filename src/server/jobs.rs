@@ -42,6 +42,9 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<bool> {
             services::verification::create_session_job(state, &job).await
         }
         db::background::ORDER_JOB => services::background::order_job(state, &job).await,
+        db::integrity::ANNOUNCE_JOB | db::integrity::CANCEL_JOB => {
+            services::integrity::job(state, &job).await
+        }
         other => Err(CallError::Final {
             status: None,
             detail: format!("unknown job kind '{other}'"),

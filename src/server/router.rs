@@ -17,9 +17,43 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 /// Largest request body outside the webhook routes.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// The body limit for a path: integrity reports may be large (10 MB files in base64), the rest not.
+fn body_limit_for(path: &str) -> usize {
+    if path == "/webhooks/integrity" {
+        crate::server::services::integrity::WEBHOOK_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
+
+/// Refuses a declared oversize body with 413 at once and caps every body as it streams in.
+async fn limit_body(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = body_limit_for(req.uri().path());
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is too large",
+        )
+            .into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
+}
+
 fn register_server_fns() {
     use crate::api::{
-        audit::*, auth::*, background::*, candidates::*, deliveries::*, policy::*,
+        audit::*, auth::*, background::*, candidates::*, deliveries::*, integrity::*, policy::*,
         reconciliation::*, review::*,
     };
     use leptos::server_fn::axum::register_explicit;
@@ -64,6 +98,12 @@ fn register_server_fns() {
     register_explicit::<SavePolicy>();
     register_explicit::<GrantException>();
     register_explicit::<StageExceptions>();
+    register_explicit::<GetMonitorStatus>();
+    register_explicit::<ConnectMonitor>();
+    register_explicit::<TestMonitor>();
+    register_explicit::<ScheduleInterview>();
+    register_explicit::<CancelInterview>();
+    register_explicit::<CandidateInterviews>();
 }
 
 async fn healthz() -> &'static str {
@@ -106,6 +146,18 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
             )),
         )
         .route(
+            "/webhooks/integrity",
+            post(crate::server::webhooks::integrity::receive).layer(
+                axum::extract::DefaultBodyLimit::max(
+                    crate::server::services::integrity::WEBHOOK_BODY_LIMIT,
+                ),
+            ),
+        )
+        .route(
+            "/integrity-reports/{id}/file",
+            get(crate::server::webhooks::integrity::download),
+        )
+        .route(
             "/partner-logos/{file}",
             get(crate::server::webhooks::background::logo),
         )
@@ -126,7 +178,7 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
             state.clone(),
             security::refuse_cross_origin,
         ))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn(limit_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

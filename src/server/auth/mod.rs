@@ -62,6 +62,20 @@ pub async fn require(permission: Permission) -> Result<CurrentUser, AppError> {
     }
 }
 
+/// The signed-in user of a plain axum route's session, if any.
+pub async fn user_of_session(db: &crate::server::db::Db, session: &Session) -> Option<CurrentUser> {
+    let user_id = session.get::<i64>(SESSION_USER_KEY).await.ok()??;
+    let row = crate::server::db::users::find_by_id(db, user_id)
+        .await
+        .ok()??;
+    Some(CurrentUser {
+        id: row.id,
+        email: row.email,
+        name: row.name,
+        role: row.role.parse().ok()?,
+    })
+}
+
 pub fn internal(e: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "internal error");
     AppError::Internal

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod background;
 pub mod candidates;
 pub mod export;
+pub mod integrity;
 pub mod jobs;
 pub mod login;
 pub mod policy;

@@ -1,5 +1,6 @@
 //! Outbound partner clients and how their answers are classified for retries.
 pub mod background;
+pub mod monitor;
 pub mod verification;
 
 use std::time::Duration;

@@ -13,6 +13,8 @@ pub fn kind_label(kind: &str) -> String {
     match kind {
         "verification.create_session" => "Create verification session".into(),
         "background_check.order" => "Background-check order".into(),
+        "integrity.announce" => "Announce interview to the integrity monitor".into(),
+        "integrity.cancel" => "Cancel interview at the integrity monitor".into(),
         other => other.to_string(),
     }
 }

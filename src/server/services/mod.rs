@@ -7,6 +7,7 @@ pub mod demo;
 pub mod evidence;
 pub mod export;
 pub mod import;
+pub mod integrity;
 pub mod policy;
 pub mod reconciliation;
 pub mod review;

@@ -1,9 +1,6 @@
 //! `GET /evidence/{session_id}/pack.json`: the evidence pack as a download (same rules as the page).
 use crate::error::AppError;
-use crate::model::CurrentUser;
-use crate::model::Role;
-use crate::server::auth::SESSION_USER_KEY;
-use crate::server::{db, services, state::AppState};
+use crate::server::{services, state::AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,20 +12,8 @@ pub async fn download(
     Path(session_id): Path<String>,
 ) -> Response {
     let not_found = || (StatusCode::NOT_FOUND, "Not found.").into_response();
-    let Ok(Some(user_id)) = session.get::<i64>(SESSION_USER_KEY).await else {
+    let Some(user) = crate::server::auth::user_of_session(&state.db, &session).await else {
         return not_found();
-    };
-    let Ok(Some(row)) = db::users::find_by_id(&state.db, user_id).await else {
-        return not_found();
-    };
-    let Ok(role) = row.role.parse::<Role>() else {
-        return not_found();
-    };
-    let user = CurrentUser {
-        id: row.id,
-        email: row.email,
-        name: row.name,
-        role,
     };
     match services::evidence::open(&state.db, &user, &session_id, "json").await {
         Ok(pack) => {

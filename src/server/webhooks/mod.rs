@@ -2,5 +2,6 @@
 pub mod background;
 pub mod evidence;
 pub mod export;
+pub mod integrity;
 pub mod signature;
 pub mod verification;

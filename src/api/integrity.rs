@@ -1,0 +1,80 @@
+//! Interview integrity: the monitor connection (admins), interviews (recruiters, admins schedule;
+//! everyone who sees the candidate reads; hiring managers get scores, never files).
+use crate::error::AppError;
+use crate::model::{ConnectionTest, InterviewView, MonitorStatus, Stage};
+use leptos::prelude::*;
+
+#[server(prefix = "/api", endpoint = "monitor_status")]
+pub async fn get_monitor_status() -> Result<MonitorStatus, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    auth::require(Permission::ManageSettings).await?;
+    services::integrity::status(&auth::state()?.db).await
+}
+
+/// Connects the monitor once; the key and secret are write-only.
+#[server(prefix = "/api", endpoint = "connect_monitor")]
+pub async fn connect_monitor(
+    url: String,
+    api_key: String,
+    webhook_secret: String,
+) -> Result<(), AppError> {
+    use crate::model::Permission;
+    use crate::server::audit::Actor;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::ManageSettings).await?;
+    services::integrity::connect(
+        &auth::state()?.db,
+        Actor::from(&user),
+        Some(user.id),
+        &url,
+        &api_key,
+        &webhook_secret,
+    )
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "test_monitor")]
+pub async fn test_monitor() -> Result<ConnectionTest, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    auth::require(Permission::ManageSettings).await?;
+    services::integrity::test(&auth::state()?).await
+}
+
+#[server(prefix = "/api", endpoint = "schedule_interview")]
+pub async fn schedule_interview(
+    candidate_id: i64,
+    stage: Stage,
+    local_time: String,
+    time_zone: String,
+    interviewers: String,
+) -> Result<i64, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::MoveStage).await?;
+    let req = services::integrity::ScheduleRequest {
+        candidate_id,
+        stage,
+        local_time,
+        time_zone,
+        interviewers,
+    };
+    services::integrity::schedule(&auth::state()?, &user, req).await
+}
+
+#[server(prefix = "/api", endpoint = "cancel_interview")]
+pub async fn cancel_interview(interview_id: i64) -> Result<(), AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::MoveStage).await?;
+    services::integrity::cancel(&auth::state()?, &user, interview_id).await
+}
+
+#[server(prefix = "/api", endpoint = "candidate_interviews")]
+pub async fn candidate_interviews(candidate_id: i64) -> Result<Vec<InterviewView>, AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::ViewCandidates).await?;
+    services::integrity::interviews_for(&auth::state()?.db, &user, candidate_id).await
+}

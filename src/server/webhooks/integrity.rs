@@ -1,0 +1,73 @@
+//! `POST /webhooks/integrity`: signed monitor reports, stored before we answer; report downloads.
+use crate::model::Permission;
+use crate::server::services::integrity::{receive as receive_report, Received};
+use crate::server::{db, state::AppState};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match receive_report(
+        &state.db,
+        h("webhook-id"),
+        h("webhook-timestamp"),
+        h("webhook-signature"),
+        &body,
+    )
+    .await
+    {
+        Ok(r) => {
+            let (code, status) = match r {
+                Received::Attached => (StatusCode::OK, "attached"),
+                Received::Duplicate => (StatusCode::OK, "duplicate"),
+                Received::Unmatched => (StatusCode::ACCEPTED, "unmatched_interview"),
+            };
+            (code, Json(serde_json::json!({ "status": status }))).into_response()
+        }
+        Err((code, reason)) => {
+            tracing::warn!(status = code, %reason, "refused an integrity report");
+            let code = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
+            (code, Json(serde_json::json!({ "error": reason }))).into_response()
+        }
+    }
+}
+
+/// The attached report file, for roles that may see check results (never hiring managers).
+pub async fn download(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    Path(id): Path<i64>,
+) -> Response {
+    let user = match crate::server::auth::user_of_session(&state.db, &session).await {
+        Some(u) => u,
+        None => return StatusCode::UNAUTHORIZED.into_response(),
+    };
+    if !user.role.can(Permission::ViewVerificationDetails) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match db::integrity::report_file(&state.db, id).await {
+        Ok(Some((_, filename, content_type, bytes))) => {
+            let ct = if content_type == "application/pdf" {
+                "application/pdf"
+            } else {
+                "application/octet-stream"
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, ct.to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{filename}\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
