@@ -201,6 +201,27 @@ async fn an_interview_is_announced_once_and_its_report_attached(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(denied.status(), 404);
+    // The list shows the score and filters by it; the filter stays in the query.
+    let list = |filter: &'static str| {
+        let r = r.clone();
+        let app = &app;
+        async move {
+            let page: clearance::model::CandidatePage = app
+                .call(&r, "list_candidates", &[("integrity", filter.to_string())])
+                .await
+                .json()
+                .await
+                .unwrap();
+            page
+        }
+    };
+    let below = list("below_60").await;
+    assert_eq!(below.total, 1);
+    assert_eq!(below.rows[0].candidate_id, CANDIDATE);
+    assert_eq!(below.rows[0].integrity_score, Some(42));
+    assert_eq!(list("flagged").await.total, 1);
+    let none = list("no_report").await;
+    assert!(none.total > 0 && none.rows.iter().all(|row| row.candidate_id != CANDIDATE));
     let types = audit_types(&app, CANDIDATE).await;
     for t in [
         AuditEventType::InterviewScheduled,

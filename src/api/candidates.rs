@@ -10,6 +10,7 @@ pub async fn list_candidates(
     stage: Option<Stage>,
     status: Option<crate::model::VerificationStatus>,
     risk: Option<crate::model::RiskTier>,
+    #[server(default)] integrity: Option<crate::model::IntegrityFilter>,
     before: Option<i64>,
 ) -> Result<CandidatePage, AppError> {
     use crate::model::Permission;
@@ -21,6 +22,7 @@ pub async fn list_candidates(
         stage,
         status,
         risk,
+        integrity,
         before,
     };
     services::candidates::list(&auth::state()?.db, &user, &query).await

@@ -25,6 +25,7 @@ pub struct CandidateQuery {
     pub stage: Option<Stage>,
     pub status: Option<VerificationStatus>,
     pub risk: Option<RiskTier>,
+    pub integrity: Option<IntegrityFilter>,
     /// Keyset cursor: show applications older than this one.
     pub before: Option<i64>,
 }
@@ -39,6 +40,69 @@ pub struct CandidateRow {
     pub stage: Stage,
     pub verification_status: VerificationStatus,
     pub risk_tier: Option<RiskTier>,
+    /// The latest interview-integrity score, if any report arrived.
+    pub integrity_score: Option<i64>,
+}
+
+/// The list's interview-integrity filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IntegrityFilter {
+    #[serde(rename = "below_60")]
+    Below60,
+    #[serde(rename = "below_80")]
+    Below80,
+    #[serde(rename = "flagged")]
+    Flagged,
+    #[serde(rename = "no_report")]
+    NoReport,
+}
+
+impl IntegrityFilter {
+    pub const ALL: [IntegrityFilter; 4] = [
+        IntegrityFilter::Below60,
+        IntegrityFilter::Below80,
+        IntegrityFilter::Flagged,
+        IntegrityFilter::NoReport,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntegrityFilter::Below60 => "below_60",
+            IntegrityFilter::Below80 => "below_80",
+            IntegrityFilter::Flagged => "flagged",
+            IntegrityFilter::NoReport => "no_report",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            IntegrityFilter::Below60 => "Score below 60",
+            IntegrityFilter::Below80 => "Score below 80",
+            IntegrityFilter::Flagged => "Flagged",
+            IntegrityFilter::NoReport => "No report yet",
+        }
+    }
+}
+
+#[cfg(test)]
+mod integrity_filter_tests {
+    use super::IntegrityFilter;
+
+    #[test]
+    fn wire_names_match_the_url_names() {
+        for f in IntegrityFilter::ALL {
+            assert_eq!(serde_json::to_value(f).unwrap(), f.as_str());
+            assert_eq!(f.as_str().parse::<IntegrityFilter>(), Ok(f));
+        }
+    }
+}
+
+impl std::str::FromStr for IntegrityFilter {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        IntegrityFilter::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| format!("unknown integrity filter '{s}'"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

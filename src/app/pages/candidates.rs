@@ -1,7 +1,7 @@
 //! The candidate list: search, job and stage filters kept in the URL, keyset pages.
 use crate::api::candidates::{list_candidates, list_jobs};
 use crate::app::components::{ErrorNotice, StageLabel, StatusBadge};
-use crate::model::{CandidateQuery, RiskTier, Stage, VerificationStatus};
+use crate::model::{CandidateQuery, IntegrityFilter, RiskTier, Stage, VerificationStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -24,6 +24,9 @@ pub fn list_href(q: &CandidateQuery) -> String {
     }
     if let Some(r) = q.risk {
         parts.push(format!("risk={}", r.as_str()));
+    }
+    if let Some(i) = q.integrity {
+        parts.push(format!("integrity={}", i.as_str()));
     }
     if let Some(b) = q.before {
         parts.push(format!("before={b}"));
@@ -58,11 +61,20 @@ pub fn CandidatesPage() -> impl IntoView {
             stage: q.get("stage").and_then(|s| s.parse().ok()),
             status: q.get("status").and_then(|s| s.parse().ok()),
             risk: q.get("risk").and_then(|s| s.parse().ok()),
+            integrity: q.get("integrity").and_then(|s| s.parse().ok()),
             before: q.get("before").and_then(|s| s.parse().ok()),
         }
     };
     let page = Resource::new(query, |q| {
-        list_candidates(q.search, q.job_id, q.stage, q.status, q.risk, q.before)
+        list_candidates(
+            q.search,
+            q.job_id,
+            q.stage,
+            q.status,
+            q.risk,
+            q.integrity,
+            q.before,
+        )
     });
     let jobs = Resource::new(|| (), |_| list_jobs());
 
@@ -129,6 +141,19 @@ pub fn CandidatesPage() -> impl IntoView {
                     }}
                 </select>
             </div>
+            <div class="field">
+                <label for="filter-integrity">"Interview integrity"</label>
+                <select id="filter-integrity" name="integrity">
+                    <option value="">"Any integrity"</option>
+                    {move || {
+                        let selected = query().integrity;
+                        IntegrityFilter::ALL
+                            .into_iter()
+                            .map(|f| view! { <option value=f.as_str() selected=Some(f) == selected>{f.label()}</option> })
+                            .collect_view()
+                    }}
+                </select>
+            </div>
             <button type="submit">"Apply filters"</button>
             <A href="/candidates" attr:class="clear-filters">"Clear"</A>
         </Form>
@@ -151,6 +176,7 @@ pub fn CandidatesPage() -> impl IntoView {
                                         <th scope="col">"Job"</th>
                                         <th scope="col">"Stage"</th>
                                         <th scope="col">"Verification"</th>
+                                        <th scope="col">"Integrity score"</th>
                                     </tr>
                                 </thead>
                                 <tbody>
@@ -164,6 +190,7 @@ pub fn CandidatesPage() -> impl IntoView {
                                                 <StatusBadge status=r.verification_status/>
                                                 {r.risk_tier.map(|t| view! { <span class="risk">{format!(" {} risk", t.label())}</span> })}
                                             </td>
+                                            <td class="integrity">{r.integrity_score.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -194,11 +221,12 @@ mod tests {
             stage: Some(Stage::Offer),
             status: Some(VerificationStatus::NeedsReview),
             risk: Some(RiskTier::High),
+            integrity: Some(IntegrityFilter::Below60),
             before: Some(40),
         };
         assert_eq!(
             list_href(&q),
-            "/candidates?q=Ada+L%26x&job=3&stage=offer&status=needs_review&risk=high&before=40"
+            "/candidates?q=Ada+L%26x&job=3&stage=offer&status=needs_review&risk=high&integrity=below_60&before=40"
         );
     }
 }

@@ -6,6 +6,7 @@ pub mod deliveries;
 pub mod drift;
 pub mod evidence;
 pub mod exceptions;
+pub mod interviews;
 pub mod login;
 pub mod not_found;
 pub mod partners;

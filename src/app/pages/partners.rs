@@ -148,6 +148,7 @@ pub fn PartnersPage() -> impl IntoView {
                 })}
             </p>
         </section>
+        <MonitorSection/>
         <section class="card" aria-labelledby="connect-heading">
             <h2 id="connect-heading">"Connect a partner"</h2>
             <p>"Enter what the partner gave you once; recruiters then order from the candidate profile. The API secret is stored for the partner calls and never shown again."</p>
@@ -162,6 +163,52 @@ pub fn PartnersPage() -> impl IntoView {
             </form>
             {move || add_error().map(|e| view! { <p role="alert" class="error">{e}</p> })}
             {move || matches!(add.value().get(), Some(Ok(_))).then(|| view! { <p role="status">"Partner connected. Use Test connection to check it."</p> })}
+        </section>
+    }
+}
+
+/// The interview-integrity monitor: connect once, test, see what is connected (never the secrets).
+#[component]
+pub fn MonitorSection() -> impl IntoView {
+    use crate::api::integrity::{get_monitor_status, ConnectMonitor, TestMonitor};
+    let connect = ServerAction::<ConnectMonitor>::new();
+    let test = ServerAction::<TestMonitor>::new();
+    let status = Resource::new(move || connect.version().get(), |_| get_monitor_status());
+    view! {
+        <section class="card" aria-labelledby="monitor-heading">
+            <h2 id="monitor-heading">"Interview-integrity monitor"</h2>
+            <p>"Connect once: every interview scheduled on a profile is then announced to the monitor, and its signed report is attached to the candidate automatically."</p>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(s) => match (s.url, s.updated_at) {
+                            (Some(url), Some(at)) => view! { <p>"Connected to " <code>{url}</code> " since " <LocalTime at=at/> "."</p> }.into_any(),
+                            _ => view! { <p>"Not connected."</p> }.into_any(),
+                        },
+                    }
+                })}
+            </Transition>
+            <ActionForm action=connect attr:class="stacked">
+                <div class="field"><label for="monitor-url">"Monitor URL"</label><input id="monitor-url" name="url" type="url" required placeholder="https://monitor.example"/></div>
+                <div class="field"><label for="monitor-key">"Monitor API key"</label><input id="monitor-key" name="api_key" type="password" required autocomplete="new-password"/></div>
+                <div class="field"><label for="monitor-secret">"Monitor webhook secret"</label><input id="monitor-secret" name="webhook_secret" type="password" required autocomplete="new-password" placeholder="whsec_…"/></div>
+                <button type="submit" class="primary" disabled=move || connect.pending().get()>"Connect monitor"</button>
+            </ActionForm>
+            {move || connect.value().get().map(|r| match r {
+                Ok(()) => view! { <p role="status">"Monitor connected."</p> }.into_any(),
+                Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+            })}
+            <ActionForm action=test>
+                <button type="submit" disabled=move || test.pending().get()>"Test monitor connection"</button>
+            </ActionForm>
+            <p role="status" class="connection-test">
+                {move || test.value().get().map(|r| match r {
+                    Ok(t) if t.ok => view! { <span class="ok">{t.message}</span> }.into_any(),
+                    Ok(t) => view! { <span class="error">{t.message}</span> }.into_any(),
+                    Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
+                })}
+            </p>
         </section>
     }
 }

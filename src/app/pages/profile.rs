@@ -6,6 +6,7 @@ use crate::app::components::{client_data, ErrorNotice, LocalTime, StageLabel, St
 use crate::app::pages::audit::AuditTable;
 use crate::app::pages::background::BackgroundChecksSection;
 use crate::app::pages::exceptions::ExceptionsSection;
+use crate::app::pages::interviews::InterviewsSection;
 use crate::error::AppError;
 use crate::model::{Application, CandidateProfile, VerificationPanel, VerificationStatus};
 use leptos::prelude::*;
@@ -91,6 +92,7 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
                     .collect_view()}
             </section>
             <BackgroundChecksSection candidate_id=candidate_id can_order=can_order jobs=jobs/>
+            <InterviewsSection candidate_id=candidate_id can_schedule=can_move/>
             {show_support.then(|| view! { <Support candidate_id=candidate_id/> })}
             {show_timeline.then(|| view! { <Timeline candidate_id=candidate_id move_stage=move_stage/> })}
         </article>

@@ -14,6 +14,7 @@ pub struct ListRow {
     pub stage: String,
     pub verification_status: String,
     pub verification_risk_tier: Option<String>,
+    pub integrity_score: Option<i64>,
 }
 
 /// Filters for the list; `None` means "any".
@@ -27,6 +28,12 @@ pub struct ListFilter {
     pub risk: Option<String>,
     /// A LIKE pattern, already lower-cased and escaped with `\`.
     pub search_pattern: Option<String>,
+    /// Latest integrity score below this.
+    pub integrity_below: Option<i64>,
+    /// Only candidates whose latest integrity report is flagged.
+    pub integrity_flagged: Option<bool>,
+    /// Only candidates without an integrity report yet.
+    pub integrity_missing: Option<bool>,
 }
 
 const LIST_FROM: &str = "FROM applications a
@@ -37,7 +44,10 @@ const LIST_FROM: &str = "FROM applications a
       AND ($3 IS NULL OR a.stage = $3)
       AND ($4 IS NULL OR LOWER(c.first_name || ' ' || c.last_name) LIKE $4 ESCAPE '\\' OR LOWER(c.email) LIKE $4 ESCAPE '\\')
       AND ($5 IS NULL OR c.verification_status = $5)
-      AND ($6 IS NULL OR c.verification_risk_tier = $6)";
+      AND ($6 IS NULL OR c.verification_risk_tier = $6)
+      AND ($7 IS NULL OR c.integrity_score < $7)
+      AND ($8 IS NULL OR c.integrity_flagged = $8)
+      AND ($9 IS NULL OR ($9 = TRUE AND c.integrity_score IS NULL))";
 
 /// One page of applications, newest first, older than `before` when given (keyset).
 pub async fn list(
@@ -48,13 +58,15 @@ pub async fn list(
 ) -> sqlx::Result<Vec<ListRow>> {
     let sql = format!(
         "SELECT a.id AS application_id, c.id AS candidate_id, c.first_name, c.last_name, c.email,
-                j.title AS job_title, a.stage, c.verification_status, c.verification_risk_tier
-         {LIST_FROM} AND ($7 IS NULL OR a.id < $7)
-         ORDER BY a.id DESC LIMIT $8"
+                j.title AS job_title, a.stage, c.verification_status, c.verification_risk_tier, c.integrity_score
+         {LIST_FROM} AND ($10 IS NULL OR a.id < $10)
+         ORDER BY a.id DESC LIMIT $11"
     );
     on_db!(db, p => sqlx::query_as::<_, ListRow>(&sql)
         .bind(f.hiring_manager_id).bind(f.job_id).bind(&f.stage).bind(&f.search_pattern)
-        .bind(&f.status).bind(&f.risk).bind(before).bind(limit)
+        .bind(&f.status).bind(&f.risk)
+        .bind(f.integrity_below).bind(f.integrity_flagged).bind(f.integrity_missing)
+        .bind(before).bind(limit)
         .fetch_all(p).await)
 }
 
@@ -63,6 +75,7 @@ pub async fn count(db: &Db, f: &ListFilter) -> sqlx::Result<i64> {
     on_db!(db, p => sqlx::query_scalar::<_, i64>(&sql)
         .bind(f.hiring_manager_id).bind(f.job_id).bind(&f.stage).bind(&f.search_pattern)
         .bind(&f.status).bind(&f.risk)
+        .bind(f.integrity_below).bind(f.integrity_flagged).bind(f.integrity_missing)
         .fetch_one(p).await)
 }
 

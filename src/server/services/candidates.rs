@@ -43,6 +43,15 @@ pub async fn list(
         status: q.status.map(|s| s.as_str().to_string()),
         risk: q.risk.map(|r| r.as_str().to_string()),
         search_pattern: q.search.as_deref().and_then(like_pattern),
+        integrity_below: match q.integrity {
+            Some(crate::model::IntegrityFilter::Below60) => Some(60),
+            Some(crate::model::IntegrityFilter::Below80) => Some(80),
+            _ => None,
+        },
+        integrity_flagged: (q.integrity == Some(crate::model::IntegrityFilter::Flagged))
+            .then_some(true),
+        integrity_missing: (q.integrity == Some(crate::model::IntegrityFilter::NoReport))
+            .then_some(true),
     };
     let mut rows = db::candidates::list(db, &filter, q.before, PAGE_SIZE + 1).await?;
     let next_before = if rows.len() as i64 > PAGE_SIZE {
@@ -67,6 +76,7 @@ pub async fn list(
                     .verification_risk_tier
                     .as_deref()
                     .and_then(|t| t.parse().ok()),
+                integrity_score: r.integrity_score,
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
