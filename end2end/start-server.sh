@@ -25,7 +25,15 @@ partner_port=$((port + 2))
 export CLEARANCE_PARTNER_SIM_SECRET="e2e-partner-secret"
 "$binary" sim partner --listen "127.0.0.1:$partner_port" --account-id ACCT123 --complete-after-ms 1500 &
 partner=$!
-trap 'kill $sim $partner 2>/dev/null || true' EXIT
+monitor_port=$((port + 3))
+export CLEARANCE_MONITOR_SIM_API_KEY="e2e-monitor-key"
+export CLEARANCE_MONITOR_SIM_WEBHOOK_SECRET="whsec_ZTJlLW1vbml0b3Itc2VjcmV0LWtleQ=="
+"$binary" sim monitor --listen "127.0.0.1:$monitor_port" \
+  --webhook-url "http://127.0.0.1:$port/webhooks/integrity" &
+monitor=$!
+trap 'kill $sim $partner $monitor 2>/dev/null || true' EXIT
+printf '%s\n%s\n' "$CLEARANCE_MONITOR_SIM_API_KEY" "$CLEARANCE_MONITOR_SIM_WEBHOOK_SECRET" \
+  | "$binary" monitor connect --url "http://127.0.0.1:$monitor_port"
 printf '%s' "$CLEARANCE_PARTNER_SIM_SECRET" | "$binary" partner add \
   --name "Acme Screening (simulator)" --catalog-url "http://127.0.0.1:$partner_port/catalog" \
   --orders-url "http://127.0.0.1:$partner_port/orders" --account-id ACCT123 --logo scripts/sim-partner-logo.png

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds Clearance (release) and starts it on http://127.0.0.1:3000 with demo data on SQLite,
 # plus the identity-verification provider simulator on http://127.0.0.1:4100 and the
-# background-check partner simulator on http://127.0.0.1:4200 (connected as "Acme Screening (simulator)").
+# background-check partner simulator on http://127.0.0.1:4200 (connected as "Acme Screening (simulator)")
+# and the interview-integrity monitor simulator on http://127.0.0.1:4300 (connected).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -27,4 +28,12 @@ trap 'kill $sims 2>/dev/null || true' EXIT
 printf '%s' "$CLEARANCE_PARTNER_SIM_SECRET" | target/release/clearance partner add --replace \
   --name "Acme Screening (simulator)" --catalog-url http://127.0.0.1:4200/catalog \
   --orders-url http://127.0.0.1:4200/orders --account-id ACCT123 --logo scripts/sim-partner-logo.png
+# The interview-integrity monitor simulator, connected once (key and secret on stdin).
+export CLEARANCE_MONITOR_SIM_API_KEY="${CLEARANCE_MONITOR_SIM_API_KEY:-demo-monitor-key}"
+export CLEARANCE_MONITOR_SIM_WEBHOOK_SECRET="${CLEARANCE_MONITOR_SIM_WEBHOOK_SECRET:-whsec_ZGVtby1tb25pdG9yLXNlY3JldC1rZXk=}"
+target/release/clearance sim monitor --listen 127.0.0.1:4300 \
+  --webhook-url "http://$LEPTOS_SITE_ADDR/webhooks/integrity" &
+sims="$sims $!"
+printf '%s\n%s\n' "$CLEARANCE_MONITOR_SIM_API_KEY" "$CLEARANCE_MONITOR_SIM_WEBHOOK_SECRET" \
+  | target/release/clearance monitor connect --url http://127.0.0.1:4300
 target/release/clearance serve --demo
