@@ -335,3 +335,139 @@ async fn cancelling_tells_the_monitor(app: TestApp) {
         .await;
     assert_eq!(res.status(), 403);
 }
+
+mod retention {
+    use super::*;
+
+    on_both_backends!(export_holds_everything_about_one_candidate_and_deletion_leaves_nothing);
+
+    async fn export_holds_everything_about_one_candidate_and_deletion_leaves_nothing(app: TestApp) {
+        let sim = connected(&app).await;
+        let id = schedule(&app).await;
+        app.run_jobs().await;
+        sim.report(&id.to_string(), 55, vec![], "Quiet.")
+            .await
+            .unwrap();
+        let pdf = clearance::server::sim::monitor::report_pdf(&id.to_string(), 55);
+        let me = db::candidates::find_candidate(&app.db, CANDIDATE)
+            .await
+            .unwrap()
+            .unwrap();
+        let other = db::candidates::find_candidate(&app.db, 1)
+            .await
+            .unwrap()
+            .unwrap();
+
+        // Export: admins only; one archive with the JSON and the report file.
+        let url = format!("{}/candidates/{CANDIDATE}/export.zip", app.address);
+        for email in [
+            RECRUITER,
+            "manager@clearance.test",
+            "security@clearance.test",
+        ] {
+            let c = app.signed_in(email).await;
+            assert_eq!(c.get(&url).send().await.unwrap().status(), 404, "{email}");
+        }
+        let admin = app.signed_in("admin@clearance.test").await;
+        let res = admin.get(&url).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "application/zip");
+        let files = clearance::server::zip::unzip(&res.bytes().await.unwrap()).unwrap();
+        let json = String::from_utf8(files[0].1.clone()).unwrap();
+        assert_eq!(files[0].0, "candidate.json");
+        assert!(json.contains(&me.email) && json.contains(&me.zip));
+        assert!(json.contains("\"integrity_score\": 55"));
+        assert!(json.contains("interview_scheduled"));
+        assert!(
+            !json.contains(&other.email),
+            "nothing about other candidates"
+        );
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[1].1, pdf);
+        assert!(audit_types(&app, CANDIDATE)
+            .await
+            .contains(&AuditEventType::CandidateDataExported));
+
+        // Delete: a wrong confirmation changes nothing; the right one removes everything.
+        let res = app
+            .call(
+                &admin,
+                "delete_candidate",
+                &[
+                    ("candidate_id", CANDIDATE.to_string()),
+                    ("confirm_email", "nope@x.example".into()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 400);
+        let r = app.signed_in(RECRUITER).await;
+        let res = app
+            .call(
+                &r,
+                "delete_candidate",
+                &[
+                    ("candidate_id", CANDIDATE.to_string()),
+                    ("confirm_email", me.email.clone()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 403);
+        let res = app
+            .call(
+                &admin,
+                "delete_candidate",
+                &[
+                    ("candidate_id", CANDIDATE.to_string()),
+                    ("confirm_email", me.email.to_uppercase()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        assert!(db::candidates::find_candidate(&app.db, CANDIDATE)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(db::integrity::interviews_of(&app.db, CANDIDATE)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(db::integrity::reports_of(&app.db, CANDIDATE)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(
+            db::jobs::for_subject(&app.db, &format!("candidate:{CANDIDATE}"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(db::candidates::applications_of(&app.db, CANDIDATE)
+            .await
+            .unwrap()
+            .is_empty());
+        // The audit trail keeps its entries, without personal details, and still verifies.
+        let entries = db::audit::for_subject(&app.db, "candidate", &CANDIDATE.to_string())
+            .await
+            .unwrap();
+        assert!(entries.len() > 3);
+        let (last, rest) = entries.split_last().unwrap();
+        assert_eq!(last.event_type, "candidate_deleted");
+        assert!(rest.iter().all(|e| e.payload.is_none()));
+        let raw = entries
+            .iter()
+            .filter_map(|e| e.payload.clone())
+            .collect::<String>();
+        assert!(!raw.contains(&me.email));
+        let report = clearance::server::services::audit::verify_and_record(
+            &app.db,
+            Actor::System("test".into()),
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(report, clearance::model::ChainReport::Intact { .. }),
+            "{report:?}"
+        );
+        assert_eq!(admin.get(&url).send().await.unwrap().status(), 404);
+    }
+}

@@ -78,3 +78,13 @@ pub async fn candidate_interviews(candidate_id: i64) -> Result<Vec<InterviewView
     let user = auth::require(Permission::ViewCandidates).await?;
     services::integrity::interviews_for(&auth::state()?.db, &user, candidate_id).await
 }
+
+/// Deletes a candidate and everything about them (admins); the email confirms which one.
+#[server(prefix = "/api", endpoint = "delete_candidate")]
+pub async fn delete_candidate(candidate_id: i64, confirm_email: String) -> Result<(), AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::ManageSettings).await?;
+    services::retention::delete_candidate(&auth::state()?.db, &user, candidate_id, &confirm_email)
+        .await
+}

@@ -47,10 +47,12 @@ pub enum AuditEventType {
     MonitoringRequested,
     IntegrityReportAttached,
     ConsentRecorded,
+    CandidateDeleted,
+    CandidateDataExported,
 }
 
 impl AuditEventType {
-    pub const ALL: [AuditEventType; 40] = [
+    pub const ALL: [AuditEventType; 42] = [
         AuditEventType::StageChanged,
         AuditEventType::VerificationRequested,
         AuditEventType::VerificationStarted,
@@ -91,6 +93,8 @@ impl AuditEventType {
         AuditEventType::MonitoringRequested,
         AuditEventType::IntegrityReportAttached,
         AuditEventType::ConsentRecorded,
+        AuditEventType::CandidateDeleted,
+        AuditEventType::CandidateDataExported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -136,6 +140,8 @@ impl AuditEventType {
             MonitoringRequested => "monitoring_requested",
             IntegrityReportAttached => "integrity_report_attached",
             ConsentRecorded => "consent_recorded",
+            CandidateDeleted => "candidate_deleted",
+            CandidateDataExported => "candidate_data_exported",
         }
     }
 
@@ -183,6 +189,8 @@ impl AuditEventType {
             MonitoringRequested => "Interview monitoring requested",
             IntegrityReportAttached => "Integrity report attached",
             ConsentRecorded => "Monitoring consent recorded",
+            CandidateDeleted => "Candidate deleted",
+            CandidateDataExported => "Candidate data exported",
         }
     }
 }

@@ -171,6 +171,8 @@ pub struct CandidateProfile {
     pub can_move_stage: bool,
     pub can_order_check: bool,
     pub can_grant_exception: bool,
+    /// Admins: export the candidate's data, delete the candidate.
+    pub can_manage_data: bool,
 }
 
 /// One try at delivering to a partner.

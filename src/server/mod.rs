@@ -14,5 +14,6 @@ pub mod services;
 pub mod sim;
 pub mod state;
 pub mod webhooks;
+pub mod zip;
 
 pub use cli::main;

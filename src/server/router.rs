@@ -104,6 +104,7 @@ fn register_server_fns() {
     register_explicit::<ScheduleInterview>();
     register_explicit::<CancelInterview>();
     register_explicit::<CandidateInterviews>();
+    register_explicit::<DeleteCandidate>();
 }
 
 async fn healthz() -> &'static str {
@@ -156,6 +157,10 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
         .route(
             "/integrity-reports/{id}/file",
             get(crate::server::webhooks::integrity::download),
+        )
+        .route(
+            "/candidates/{id}/export.zip",
+            get(crate::server::webhooks::integrity::export),
         )
         .route(
             "/partner-logos/{file}",

@@ -64,6 +64,8 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
     let candidate_id = profile.id;
     let can_order = profile.can_order_check;
     let can_grant = profile.can_grant_exception;
+    let can_manage_data = profile.can_manage_data;
+    let email = profile.email.clone();
     let jobs = profile
         .applications
         .iter()
@@ -94,6 +96,7 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
             <BackgroundChecksSection candidate_id=candidate_id can_order=can_order jobs=jobs/>
             <InterviewsSection candidate_id=candidate_id can_schedule=can_move/>
             {show_support.then(|| view! { <Support candidate_id=candidate_id/> })}
+            {can_manage_data.then(|| view! { <DataSection candidate_id=candidate_id email=email.clone()/> })}
             {show_timeline.then(|| view! { <Timeline candidate_id=candidate_id move_stage=move_stage/> })}
         </article>
     }
@@ -341,6 +344,36 @@ fn Support(candidate_id: i64) -> impl IntoView {
                         }.into_any(),
                     }
                             }}
+        </section>
+    }
+}
+
+/// Data access and retention (admins): the export archive and deletion with confirmation.
+#[component]
+fn DataSection(candidate_id: i64, email: String) -> impl IntoView {
+    use crate::api::integrity::DeleteCandidate;
+    let delete = ServerAction::<DeleteCandidate>::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate("/candidates", Default::default());
+        }
+    });
+    view! {
+        <section class="card data" aria-labelledby="data-heading">
+            <h2 id="data-heading">"Data and retention"</h2>
+            <p><a href=format!("/candidates/{candidate_id}/export.zip") download="">"Export candidate data"</a>
+                " — one archive with everything Clearance holds about this candidate (for a data-access request)."</p>
+            <ActionForm action=delete attr:class="filters delete-candidate">
+                <input type="hidden" name="candidate_id" value=candidate_id.to_string()/>
+                <div class="field">
+                    <label for="confirm-delete">{format!("Type {email} to confirm deletion")}</label>
+                    <input id="confirm-delete" name="confirm_email" autocomplete="off" required/>
+                </div>
+                <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete candidate permanently"</button>
+            </ActionForm>
+            <p class="muted">"Deletes applications, verification details, background checks, interviews and integrity reports with their files. The audit log keeps its entries, without their personal details."</p>
+            {move || delete.value().get().and_then(|r| r.err()).map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
         </section>
     }
 }

@@ -228,3 +228,30 @@ pub async fn insert_with_application(
 pub async fn candidate_count(db: &Db) -> sqlx::Result<i64> {
     on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM candidates").fetch_one(p).await)
 }
+
+/// Deletes a candidate and everything about them (applications, sessions, orders, exceptions,
+/// interviews, reports with their files, queued deliveries, stored partner events), redacts the
+/// personal payloads of their audit entries (the chain still verifies), and logs the deletion.
+pub async fn delete_candidate(
+    db: &Db,
+    id: i64,
+    now: DateTime<Utc>,
+    audit: &NewAuditEvent,
+) -> sqlx::Result<bool> {
+    let subject = format!("candidate:{id}");
+    let (plain, prefixed) = (id.to_string(), format!("c_{id}"));
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        sqlx::query("DELETE FROM delivery_jobs WHERE subject = $1").bind(&subject).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM webhook_events WHERE candidate_ref = $1 OR candidate_ref = $2")
+            .bind(&plain).bind(&prefixed).execute(&mut *tx).await?;
+        sqlx::query("UPDATE audit_log SET payload = NULL, redacted_at = $1 WHERE subject_type = 'candidate' AND subject_id = $2 AND payload IS NOT NULL")
+            .bind(now).bind(&plain).execute(&mut *tx).await?;
+        let deleted = sqlx::query("DELETE FROM candidates WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected() == 1;
+        if deleted {
+            tx.append_audit(audit).await?;
+            tx.commit().await?;
+        }
+        Ok(deleted)
+    })
+}

@@ -13,6 +13,7 @@ use crate::server::db::{
 };
 use crate::server::partners::{background as partner, CallError};
 use crate::server::state::AppState;
+use crate::server::zip::crc32;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -57,21 +58,6 @@ pub fn check_png(bytes: &[u8]) -> Result<(u32, u32), String> {
         return Err("the PNG is cut short (no IEND chunk); the file is incomplete".into());
     }
     Ok((w, h))
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xffff_ffffu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 /// A partner connection as an admin or the CLI enters it.

@@ -166,6 +166,7 @@ pub async fn profile(
         can_move_stage: user.role.can(Permission::MoveStage),
         can_order_check: user.role.can(Permission::OrderBackgroundCheck),
         can_grant_exception: user.role.can(Permission::Adjudicate),
+        can_manage_data: user.role.can(Permission::ManageSettings),
     })
 }
 

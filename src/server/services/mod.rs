@@ -10,5 +10,6 @@ pub mod import;
 pub mod integrity;
 pub mod policy;
 pub mod reconciliation;
+pub mod retention;
 pub mod review;
 pub mod verification;

@@ -71,3 +71,35 @@ pub async fn download(
         Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }
+
+/// `GET /candidates/{id}/export.zip`: everything about one candidate (admins), for a data-access request.
+pub async fn export(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    Path(id): Path<i64>,
+) -> Response {
+    let Some(user) = crate::server::auth::user_of_session(&state.db, &session).await else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    if !user.role.can(Permission::ManageSettings) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match crate::server::services::retention::export_candidate(&state.db, &user, id).await {
+        Ok((filename, bytes)) => (
+            [
+                (header::CONTENT_TYPE, "application/zip".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(crate::error::AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "candidate export failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Retention and data access: delete a candidate (with audit redaction), export everything about
+//! one candidate as a single archive.
+use crate::error::AppError;
+use crate::model::{AuditEventType, CurrentUser};
+use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::db::{self, Db};
+use chrono::Utc;
+
+/// Deletes a candidate (admins); `confirm_email` must repeat the candidate's email.
+pub async fn delete_candidate(
+    db: &Db,
+    user: &CurrentUser,
+    candidate_id: i64,
+    confirm_email: &str,
+) -> Result<(), AppError> {
+    let c = db::candidates::find_candidate(db, candidate_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !confirm_email.trim().eq_ignore_ascii_case(&c.email) {
+        return Err(AppError::BadRequest(
+            "To confirm, type the candidate's email address exactly.".into(),
+        ));
+    }
+    // No personal data in the deletion's own entry: who deleted which record id, and when.
+    let audit = NewAuditEvent::new(
+        Actor::from(user),
+        "candidate",
+        candidate_id,
+        AuditEventType::CandidateDeleted,
+        serde_json::json!({ "candidate_id": candidate_id }),
+    );
+    if !db::candidates::delete_candidate(db, candidate_id, Utc::now(), &audit).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// Everything Clearance holds about one candidate: `candidate.json` plus the report files.
+pub async fn export_candidate(
+    db: &Db,
+    user: &CurrentUser,
+    candidate_id: i64,
+) -> Result<(String, Vec<u8>), AppError> {
+    let c = db::candidates::find_candidate(db, candidate_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let apps = db::candidates::applications_of(db, candidate_id).await?;
+    let history = db::candidates::stage_history(db, candidate_id).await?;
+    let sessions = db::verification::sessions_of(db, candidate_id).await?;
+    let orders = db::background::orders_of(db, candidate_id).await?;
+    let exceptions =
+        db::policy::live_exceptions(db, candidate_id, chrono::DateTime::<Utc>::UNIX_EPOCH).await?;
+    let interviews = db::integrity::interviews_of(db, candidate_id).await?;
+    let reports = db::integrity::reports_of(db, candidate_id).await?;
+    let audit = db::audit::for_subject(db, "candidate", &candidate_id.to_string()).await?;
+    let mut files = Vec::new();
+    let mut report_json = Vec::new();
+    for r in &reports {
+        let path = format!("reports/{}-{}", r.id, r.filename);
+        if let Some((_, _, _, bytes)) = db::integrity::report_file(db, r.id).await? {
+            files.push((path.clone(), bytes));
+        }
+        report_json.push(serde_json::json!({
+            "id": r.id, "interview_id": r.interview_id, "monitor_session_id": r.monitor_session_id,
+            "generated_at": r.generated_at, "consent": r.consent, "integrity_score": r.integrity_score,
+            "flags": serde_json::from_str::<serde_json::Value>(&r.flags).unwrap_or_default(),
+            "summary": r.summary, "sha256": r.sha256, "file": path, "received_at": r.received_at,
+        }));
+    }
+    let doc = serde_json::json!({
+        "exported_at": Utc::now(),
+        "exported_by": user.name,
+        "candidate": {
+            "id": c.id, "first_name": c.first_name, "last_name": c.last_name, "email": c.email,
+            "phone": c.phone, "address": c.address, "address_2": c.address_2, "city": c.city,
+            "state": c.state, "zip": c.zip, "verification_status": c.verification_status,
+            "verification_risk_tier": c.verification_risk_tier, "verification_verified_at": c.verification_verified_at,
+        },
+        "applications": apps.iter().map(|a| serde_json::json!({
+            "id": a.id, "job": a.job_title, "stage": a.stage, "hiring_manager": a.hiring_manager_name,
+            "policy": a.policy_name,
+        })).collect::<Vec<_>>(),
+        "stage_history": history.iter().map(|h| serde_json::json!({
+            "application_id": h.application_id, "from": h.from_stage, "to": h.to_stage,
+            "by": h.actor_name, "at": h.changed_at,
+        })).collect::<Vec<_>>(),
+        "verification_sessions": sessions.iter().map(|s| serde_json::json!({
+            "session_id": s.session_id, "status": s.status, "risk_tier": s.risk_tier,
+            "reason_codes": serde_json::from_str::<serde_json::Value>(&s.reason_codes).unwrap_or_default(),
+            "evidence_pack_url": s.evidence_pack_url, "policy": s.policy_name, "created_at": s.created_at,
+            "updated_at": s.updated_at,
+        })).collect::<Vec<_>>(),
+        "background_checks": orders.iter().map(|o| serde_json::json!({
+            "background_check_id": o.background_check_id, "partner": o.partner_name, "package": o.package_name,
+            "add_ons": serde_json::from_str::<serde_json::Value>(&o.add_ons).unwrap_or_default(),
+            "total": o.total, "status": o.status, "result": o.result, "result_link_url": o.result_link_url,
+            "ordered_by": o.ordered_by_name, "ordered_at": o.created_at,
+        })).collect::<Vec<_>>(),
+        "stage_exceptions": exceptions.iter().map(|e| serde_json::json!({
+            "stage": e.stage, "reason_code": e.reason_code, "approved_by": e.approved_by_name,
+            "approved_at": e.approved_at, "expiry_at": e.expiry_at,
+        })).collect::<Vec<_>>(),
+        "interviews": interviews.iter().map(|i| serde_json::json!({
+            "id": i.id, "stage": i.stage, "scheduled_at": i.scheduled_at, "time_zone": i.time_zone,
+            "interviewers": serde_json::from_str::<serde_json::Value>(&i.interviewers).unwrap_or_default(),
+            "state": i.state, "monitor_session_id": i.monitor_session_id,
+        })).collect::<Vec<_>>(),
+        "integrity_reports": report_json,
+        "audit_trail": audit.iter().filter_map(|e| e.to_entry()).map(|e| serde_json::json!({
+            "seq": e.seq, "at": e.occurred_at, "actor": e.actor, "type": e.event_type.as_str(), "summary": e.summary,
+        })).collect::<Vec<_>>(),
+    });
+    let json = serde_json::to_vec_pretty(&doc).map_err(crate::server::auth::internal)?;
+    let mut entries = vec![("candidate.json".to_string(), json)];
+    entries.extend(files);
+    let event = NewAuditEvent::new(
+        Actor::from(user),
+        "candidate",
+        candidate_id,
+        AuditEventType::CandidateDataExported,
+        serde_json::json!({ "files": entries.len() }),
+    );
+    db::audit::append(db, &event).await?;
+    Ok((
+        format!("candidate-{candidate_id}-data.zip"),
+        crate::server::zip::zip(&entries),
+    ))
+}
