@@ -254,6 +254,26 @@ async fn operator_commands(backend: Backend) {
     let out = clearance(&url, &["partner", "list"], "");
     assert!(text(&out.stdout).contains("Acme") && !text(&out.stdout).contains("s3cret"));
 
+    // The interview-integrity monitor is connected once; key and secret come on stdin.
+    let out = clearance(
+        &url,
+        &["monitor", "connect", "--url", "https://monitor.example"],
+        "key-1\nnot-a-secret\n",
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("whsec_"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = clearance(
+        &url,
+        &["monitor", "connect", "--url", "https://monitor.example"],
+        "key-1\nwhsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("key-1"));
+
     // An invalid CLEARANCE_POLICY_FILE stops start-up with the line and field that are wrong.
     let dir = std::env::temp_dir().join(format!("clearance-policy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

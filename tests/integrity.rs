@@ -18,7 +18,7 @@ const CANDIDATE: i64 = 2;
 on_both_backends!(
     an_interview_is_announced_once_and_its_report_attached,
     bad_reports_are_refused_and_unknown_interviews_kept,
-    cancelling_tells_the_monitor,
+    rescheduling_and_cancelling_tell_the_monitor,
 );
 
 async fn connected(app: &TestApp) -> Sim {
@@ -300,13 +300,45 @@ async fn bad_reports_are_refused_and_unknown_interviews_kept(app: TestApp) {
     let unmatched = db::integrity::unmatched_reports(&app.db, 10).await.unwrap();
     assert_eq!(unmatched.len(), 1);
     assert_eq!(unmatched[0].interview_ref, "99999");
+    let admin = app.signed_in("admin@clearance.test").await;
+    let view: clearance::model::DeliveriesView = app
+        .call(&admin, "list_deliveries", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(view
+        .unmatched
+        .iter()
+        .any(|u| u.candidate_ref == "interview 99999" && u.session_id == "ms_x"));
 }
 
-async fn cancelling_tells_the_monitor(app: TestApp) {
+async fn rescheduling_and_cancelling_tell_the_monitor(app: TestApp) {
     let sim = connected(&app).await;
     let id = schedule(&app).await;
     app.run_jobs().await;
     let r = app.signed_in(RECRUITER).await;
+    // Rescheduling tells the monitor the new time (same interview, announced again).
+    let res = app
+        .call(
+            &r,
+            "reschedule_interview",
+            &[
+                ("interview_id", id.to_string()),
+                ("local_time", "2026-12-02T09:00".into()),
+                ("time_zone", "America/New_York".into()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    app.run_jobs().await;
+    let at_monitor = &sim.interviews()[0];
+    assert_eq!(
+        at_monitor.interview.scheduled_at,
+        "2026-12-02T09:00:00-05:00"
+    );
+    assert_eq!(at_monitor.announcements, 2);
+    assert_eq!(sim.interviews().len(), 1);
     let res = app
         .call(&r, "cancel_interview", &[("interview_id", id.to_string())])
         .await;

@@ -63,6 +63,25 @@ pub async fn schedule_interview(
     services::integrity::schedule(&auth::state()?, &user, req).await
 }
 
+#[server(prefix = "/api", endpoint = "reschedule_interview")]
+pub async fn reschedule_interview(
+    interview_id: i64,
+    local_time: String,
+    time_zone: String,
+) -> Result<(), AppError> {
+    use crate::model::Permission;
+    use crate::server::{auth, services};
+    let user = auth::require(Permission::MoveStage).await?;
+    services::integrity::reschedule(
+        &auth::state()?,
+        &user,
+        interview_id,
+        &local_time,
+        &time_zone,
+    )
+    .await
+}
+
 #[server(prefix = "/api", endpoint = "cancel_interview")]
 pub async fn cancel_interview(interview_id: i64) -> Result<(), AppError> {
     use crate::model::Permission;

@@ -105,6 +105,7 @@ fn register_server_fns() {
     register_explicit::<CancelInterview>();
     register_explicit::<CandidateInterviews>();
     register_explicit::<DeleteCandidate>();
+    register_explicit::<RescheduleInterview>();
 }
 
 async fn healthz() -> &'static str {

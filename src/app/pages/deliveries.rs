@@ -29,14 +29,14 @@ pub fn DeliveriesPage() -> impl IntoView {
                             }}
                         </section>
                         <section aria-labelledby="unmatched-heading">
-                            <h2 id="unmatched-heading">"Partner events for unknown candidates"</h2>
+                            <h2 id="unmatched-heading">"Partner events for unknown candidates or interviews"</h2>
                             <p>"Kept as received; they are matched again when the candidate appears."</p>
                             {if v.unmatched.is_empty() {
                                 view! { <p>"None."</p> }.into_any()
                             } else {
                                 view! {
                                     <table class="audit">
-                                        <thead><tr><th scope="col">"Received"</th><th scope="col">"Event"</th><th scope="col">"Candidate id sent"</th><th scope="col">"Session"</th></tr></thead>
+                                        <thead><tr><th scope="col">"Received"</th><th scope="col">"Event"</th><th scope="col">"Candidate or interview sent"</th><th scope="col">"Session"</th></tr></thead>
                                         <tbody>
                                             {v.unmatched.into_iter().map(|u| view! {
                                                 <tr><td><LocalTime at=u.received_at/></td><td>{u.event_type}</td><td>{u.candidate_ref}</td><td>{u.session_id}</td></tr>

@@ -1,5 +1,7 @@
 //! The profile's "Interview integrity" section: interviews, their monitoring, reports and consent.
-use crate::api::integrity::{candidate_interviews, CancelInterview, ScheduleInterview};
+use crate::api::integrity::{
+    candidate_interviews, CancelInterview, RescheduleInterview, ScheduleInterview,
+};
 use crate::app::components::{client_data, ErrorNotice, LocalTime};
 use crate::model::{integrity_flag_label, InterviewView, Stage};
 use leptos::prelude::*;
@@ -8,6 +10,7 @@ use leptos::prelude::*;
 pub fn InterviewsSection(candidate_id: i64, can_schedule: bool) -> impl IntoView {
     let schedule = ServerAction::<ScheduleInterview>::new();
     let cancel = ServerAction::<CancelInterview>::new();
+    let reschedule = ServerAction::<RescheduleInterview>::new();
     let (tick, set_tick) = signal(0u32);
     #[cfg(feature = "hydrate")]
     {
@@ -24,6 +27,7 @@ pub fn InterviewsSection(candidate_id: i64, can_schedule: bool) -> impl IntoView
         tick.get();
         schedule.version().get();
         cancel.version().get();
+        reschedule.version().get();
         candidate_interviews(candidate_id)
     });
     view! {
@@ -35,11 +39,12 @@ pub fn InterviewsSection(candidate_id: i64, can_schedule: bool) -> impl IntoView
                 Some(Ok(l)) if l.is_empty() => view! { <p>"No interview scheduled."</p> }.into_any(),
                 Some(Ok(l)) => view! {
                     <ul class="interview-list">
-                        {l.into_iter().map(|i| view! { <Interview interview=i can_cancel=can_schedule cancel=cancel/> }).collect_view()}
+                        {l.into_iter().map(|i| view! { <Interview interview=i can_cancel=can_schedule cancel=cancel reschedule=reschedule/> }).collect_view()}
                     </ul>
                 }.into_any(),
             }}
             {move || cancel.value().get().and_then(|r| r.err()).map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
+            {move || reschedule.value().get().and_then(|r| r.err()).map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
             {can_schedule.then(|| view! { <ScheduleForm candidate_id=candidate_id schedule=schedule/> })}
         </section>
     }
@@ -50,6 +55,7 @@ fn Interview(
     interview: InterviewView,
     can_cancel: bool,
     cancel: ServerAction<CancelInterview>,
+    reschedule: ServerAction<RescheduleInterview>,
 ) -> impl IntoView {
     let i = interview;
     let scheduled = i.state == "scheduled";
@@ -80,6 +86,18 @@ fn Interview(
                 }
             })}
             {(can_cancel && scheduled).then(|| view! {
+                <ActionForm action=reschedule attr:class="filters reschedule">
+                    <input type="hidden" name="interview_id" value=i.id.to_string()/>
+                    <div class="field">
+                        <label for=format!("reschedule-time-{}", i.id)>"New time"</label>
+                        <input id=format!("reschedule-time-{}", i.id) name="local_time" type="datetime-local" required/>
+                    </div>
+                    <div class="field">
+                        <label for=format!("reschedule-zone-{}", i.id)>"New time zone"</label>
+                        <input id=format!("reschedule-zone-{}", i.id) name="time_zone" value=i.time_zone.clone() required/>
+                    </div>
+                    <button type="submit">"Reschedule interview"</button>
+                </ActionForm>
                 <ActionForm action=cancel>
                     <input type="hidden" name="interview_id" value=i.id.to_string()/>
                     <button type="submit" class="link-button">"Cancel interview"</button>

@@ -119,6 +119,34 @@ pub async fn cancel(
     })
 }
 
+/// Moves a scheduled interview and queues its new announcement; false if it is not scheduled.
+pub async fn reschedule(
+    db: &Db,
+    interview_id: i64,
+    candidate_id: i64,
+    scheduled_at: DateTime<Utc>,
+    time_zone: &str,
+    max_attempts: i64,
+    now: DateTime<Utc>,
+    audit: &NewAuditEvent,
+) -> sqlx::Result<bool> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let changed = sqlx::query("UPDATE interviews SET scheduled_at = $2, time_zone = $3, updated_at = $4 WHERE id = $1 AND state = 'scheduled'")
+            .bind(interview_id).bind(scheduled_at).bind(time_zone).bind(now)
+            .execute(&mut *tx).await?.rows_affected() == 1;
+        if changed {
+            sqlx::query_scalar::<_, i64>(ENQUEUE_SQL)
+                .bind(ANNOUNCE_JOB).bind(serde_json::json!({ "interview_id": interview_id }).to_string())
+                .bind(max_attempts).bind(now).bind(format!("candidate:{candidate_id}"))
+                .fetch_one(&mut *tx).await?;
+            tx.append_audit(audit).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    })
+}
+
 pub async fn find_interview(db: &Db, id: i64) -> sqlx::Result<Option<InterviewRow>> {
     let sql = format!("SELECT {INTERVIEW_COLUMNS} FROM interviews WHERE id = $1");
     on_db!(db, p => sqlx::query_as::<_, InterviewRow>(&sql).bind(id).fetch_optional(p).await)

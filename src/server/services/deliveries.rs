@@ -76,7 +76,7 @@ pub async fn view(db: &Db) -> Result<DeliveriesView, AppError> {
     let jobs = db::jobs::unfinished(db, SHOWN).await?;
     let attempts = db::jobs::attempts_of_unfinished(db, SHOWN).await?;
     let deliveries = jobs.into_iter().map(|j| delivery(j, &attempts)).collect();
-    let unmatched = db::verification::unknown_candidate_events(db, SHOWN)
+    let mut unmatched: Vec<UnmatchedEvent> = db::verification::unknown_candidate_events(db, SHOWN)
         .await?
         .into_iter()
         .map(|e| UnmatchedEvent {
@@ -87,6 +87,20 @@ pub async fn view(db: &Db) -> Result<DeliveriesView, AppError> {
             session_id: e.session_id,
         })
         .collect();
+    // Integrity reports for interviews Clearance never scheduled: kept, shown here.
+    unmatched.extend(
+        db::integrity::unmatched_reports(db, SHOWN)
+            .await?
+            .into_iter()
+            .map(|r| UnmatchedEvent {
+                id: r.id,
+                received_at: r.received_at,
+                event_type: format!("integrity.report_ready (score {})", r.integrity_score),
+                candidate_ref: format!("interview {}", r.interview_ref),
+                session_id: r.monitor_session_id,
+            }),
+    );
+    unmatched.sort_by(|a, b| b.received_at.cmp(&a.received_at));
     Ok(DeliveriesView {
         deliveries,
         unmatched,

@@ -183,6 +183,45 @@ pub async fn schedule(
     .await?)
 }
 
+/// Moves a scheduled interview; the monitor is told the new time through the delivery jobs.
+pub async fn reschedule(
+    state: &AppState,
+    user: &CurrentUser,
+    interview_id: i64,
+    local_time: &str,
+    time_zone: &str,
+) -> Result<(), AppError> {
+    let i = db::integrity::find_interview(&state.db, interview_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let at = instant(local_time, time_zone).map_err(AppError::BadRequest)?;
+    let audit = NewAuditEvent::new(
+        Actor::from(user),
+        "candidate",
+        i.candidate_id,
+        AuditEventType::InterviewScheduled,
+        serde_json::json!({ "interview_id": i.id, "rescheduled_from": i.scheduled_at, "scheduled_at": at,
+                            "time_zone": time_zone.trim() }),
+    );
+    let moved = db::integrity::reschedule(
+        &state.db,
+        i.id,
+        i.candidate_id,
+        at,
+        time_zone.trim(),
+        state.config.delivery_max_attempts,
+        Utc::now(),
+        &audit,
+    )
+    .await?;
+    if !moved {
+        return Err(AppError::Conflict(
+            "Only a scheduled interview can be moved.".into(),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn cancel(
     state: &AppState,
     user: &CurrentUser,
