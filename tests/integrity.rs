@@ -350,6 +350,42 @@ async fn rescheduling_and_cancelling_tell_the_monitor(app: TestApp) {
     app.run_jobs().await;
     assert!(sim.interviews()[0].cancelled);
     assert_eq!(interviews(&app, RECRUITER).await[0].state, "cancelled");
+    // "Test monitor connection" in plain words: accepted key, then a refused one.
+    let admin = app.signed_in("admin@clearance.test").await;
+    let t: clearance::model::ConnectionTest = app
+        .call(&admin, "test_monitor", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(t.ok, "{t:?}");
+    let status: clearance::model::MonitorStatus = app
+        .call(&admin, "monitor_status", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = status.url.unwrap();
+    let res = app
+        .call(
+            &admin,
+            "connect_monitor",
+            &[
+                ("url", url),
+                ("api_key", "wrong".into()),
+                ("webhook_secret", WEBHOOK_SECRET.into()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let t: clearance::model::ConnectionTest = app
+        .call(&admin, "test_monitor", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!t.ok && t.message.contains("refused the API key"), "{t:?}");
+    assert_eq!(app.call(&r, "test_monitor", &[]).await.status(), 403);
     // Hiring managers and security reviewers do not schedule.
     let sec = app.signed_in("security@clearance.test").await;
     let res = app
