@@ -4,6 +4,24 @@ use crate::model::{Stage, VerificationStatus};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+/// A counter that goes up every `seconds` in the browser (never on the server); read it in a
+/// resource's source or a `client_data` fetcher to refresh that data periodically.
+pub fn ticker(seconds: u64) -> ReadSignal<u32> {
+    let (tick, set_tick) = signal(0u32);
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(handle) = set_interval_with_handle(
+            move || set_tick.update(|t| *t += 1),
+            std::time::Duration::from_secs(seconds),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (set_tick, seconds);
+    tick
+}
+
 /// Data for a part of a page that loads in the browser only: `None` on the server and while the
 /// page hydrates (so both render the same "loading" markup), then the fetched value, fetched
 /// again whenever a signal read by `fetcher` (before its future starts) changes. Answers that

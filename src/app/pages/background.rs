@@ -1,6 +1,6 @@
 //! The profile's background checks: the orders (newest first) and the order picker.
 use crate::api::background::{background_checks, get_catalog, list_partners, PlaceBackgroundCheck};
-use crate::app::components::{client_data, ErrorNotice, LocalTime};
+use crate::app::components::{client_data, ticker, ErrorNotice, LocalTime};
 use crate::model::{format_money, total_of, BackgroundCheck, CatalogView, PartnerSummary};
 use leptos::prelude::*;
 
@@ -12,18 +12,7 @@ pub fn BackgroundChecksSection(
 ) -> impl IntoView {
     let place = ServerAction::<PlaceBackgroundCheck>::new();
     let (open, set_open) = signal(false);
-    let (tick, set_tick) = signal(0u32);
-    #[cfg(feature = "hydrate")]
-    {
-        if let Ok(handle) = set_interval_with_handle(
-            move || set_tick.update(|t| *t += 1),
-            std::time::Duration::from_secs(4),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = set_tick;
+    let tick = ticker(4);
     let orders = client_data(move || {
         tick.get();
         place.version().get();

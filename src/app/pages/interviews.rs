@@ -2,7 +2,7 @@
 use crate::api::integrity::{
     candidate_interviews, CancelInterview, RescheduleInterview, ScheduleInterview,
 };
-use crate::app::components::{client_data, ErrorNotice, LocalTime};
+use crate::app::components::{client_data, ticker, ErrorNotice, LocalTime};
 use crate::model::{integrity_flag_label, InterviewView, Stage};
 use leptos::prelude::*;
 
@@ -11,18 +11,7 @@ pub fn InterviewsSection(candidate_id: i64, can_schedule: bool) -> impl IntoView
     let schedule = ServerAction::<ScheduleInterview>::new();
     let cancel = ServerAction::<CancelInterview>::new();
     let reschedule = ServerAction::<RescheduleInterview>::new();
-    let (tick, set_tick) = signal(0u32);
-    #[cfg(feature = "hydrate")]
-    {
-        if let Ok(handle) = set_interval_with_handle(
-            move || set_tick.update(|t| *t += 1),
-            std::time::Duration::from_secs(4),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = set_tick;
+    let tick = ticker(4);
     let list = client_data(move || {
         tick.get();
         schedule.version().get();

@@ -116,18 +116,7 @@ pub fn go_no_go(status: VerificationStatus) -> &'static str {
 fn VerificationSection(candidate_id: i64, initial: VerificationPanel) -> impl IntoView {
     let send = ServerAction::<SendVerification>::new();
     let reconcile = ServerAction::<ReconcileCandidate>::new();
-    let (tick, set_tick) = signal(0u32);
-    #[cfg(feature = "hydrate")]
-    {
-        if let Ok(handle) = set_interval_with_handle(
-            move || set_tick.update(|t| *t += 1),
-            std::time::Duration::from_secs(3),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = set_tick;
+    let tick = crate::app::components::ticker(3);
     let panel = Resource::new(
         move || (tick.get(), send.version().get() + reconcile.version().get()),
         move |(t, v)| {
