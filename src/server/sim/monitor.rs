@@ -135,6 +135,8 @@ impl Sim {
         Router::new()
             .route("/interviews", post(announce))
             .route("/interviews/{id}", delete(cancel).get(show))
+            .route("/", get(home))
+            .route("/ui/interviews/{id}/report", post(form_report))
             .route("/control/interviews", get(control_list))
             .route("/control/interviews/{id}/report", post(control_report))
             .route(
@@ -344,6 +346,73 @@ async fn show(State(sim): State<Sim>, headers: HeaderMap, Path(id): Path<String>
     {
         Some(i) => Json(i).into_response(),
         None => error(StatusCode::NOT_FOUND, "no such interview"),
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The demo page: every announced interview with a "Send report" button.
+async fn home(State(sim): State<Sim>) -> Response {
+    let rows: String = sim
+        .interviews()
+        .iter()
+        .map(|i| {
+            let id = escape(&i.interview.interview_id);
+            format!(
+                "<tr><td>{id}</td><td>{cand}</td><td>{stage}</td><td>{at}</td><td>{state}</td><td>\
+                 <form method=post action=\"/ui/interviews/{id}/report\">\
+                 <label for=score-{id}>Score</label> <input id=score-{id} name=score type=number min=0 max=100 value=87>\
+                 <label for=flags-{id}>Flags</label> <input id=flags-{id} name=flags placeholder=\"tab_switch, second_voice\">\
+                 <button type=submit>Send report</button></form></td></tr>",
+                cand = escape(&i.interview.candidate_id),
+                stage = escape(&i.interview.stage),
+                at = escape(&i.interview.scheduled_at),
+                state = if i.cancelled { "cancelled" } else if i.reported { "reported" } else { "waiting" },
+            )
+        })
+        .collect();
+    axum::response::Html(format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Interview monitor (simulator)</title></head><body>\
+         <h1>Interview-integrity monitor (simulator)</h1><table><thead><tr><th>Interview</th><th>Candidate</th><th>Stage</th>\
+         <th>Scheduled</th><th>State</th><th>Report</th></tr></thead><tbody>{rows}</tbody></table></body></html>"
+    ))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct ReportForm {
+    score: i64,
+    #[serde(default)]
+    flags: String,
+}
+
+async fn form_report(
+    State(sim): State<Sim>,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<ReportForm>,
+) -> Response {
+    let flags = f
+        .flags
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    match sim
+        .report(
+            &id,
+            f.score.clamp(0, 100),
+            flags,
+            "Sent from the simulator page.",
+        )
+        .await
+    {
+        Ok(_) => axum::response::Redirect::to("/").into_response(),
+        Err(e) => error(StatusCode::BAD_REQUEST, &e),
     }
 }
 
