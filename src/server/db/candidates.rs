@@ -255,3 +255,19 @@ pub async fn delete_candidate(
         Ok(deleted)
     })
 }
+
+/// Which of `ids` are candidates Clearance has, in one query.
+pub async fn existing_ids(db: &Db, ids: &[i64]) -> sqlx::Result<std::collections::HashSet<i64>> {
+    let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    let found: Vec<i64> = match db {
+        Db::Postgres(p) => {
+            sqlx::query_scalar("SELECT id FROM candidates WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)")
+                .bind(list).fetch_all(p).await?
+        }
+        Db::Sqlite(p) => {
+            sqlx::query_scalar("SELECT id FROM candidates WHERE id IN (SELECT value FROM json_each($1))")
+                .bind(list).fetch_all(p).await?
+        }
+    };
+    Ok(found.into_iter().collect())
+}

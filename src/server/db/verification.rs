@@ -270,6 +270,27 @@ pub async fn event_body(db: &Db, event_id: i64) -> sqlx::Result<Option<(String, 
     on_db!(db, p => sqlx::query_as::<_, (String, String)>("SELECT candidate_ref, body FROM webhook_events WHERE id = $1").bind(event_id).fetch_optional(p).await)
 }
 
+/// The sessions among `ids` that Clearance has, in one query (a reconciliation page at a time).
+pub async fn sessions_by_ids(db: &Db, ids: &[String]) -> sqlx::Result<Vec<SessionRow>> {
+    let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    match db {
+        Db::Postgres(p) => {
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM verification_sessions WHERE session_id IN (SELECT jsonb_array_elements_text($1::jsonb))");
+            sqlx::query_as::<_, SessionRow>(&sql)
+                .bind(list)
+                .fetch_all(p)
+                .await
+        }
+        Db::Sqlite(p) => {
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM verification_sessions WHERE session_id IN (SELECT value FROM json_each($1))");
+            sqlx::query_as::<_, SessionRow>(&sql)
+                .bind(list)
+                .fetch_all(p)
+                .await
+        }
+    }
+}
+
 pub async fn find_session(db: &Db, session_id: &str) -> sqlx::Result<Option<SessionRow>> {
     let sql = format!("SELECT {SESSION_COLUMNS} FROM verification_sessions WHERE session_id = $1");
     on_db!(db, p => sqlx::query_as::<_, SessionRow>(&sql).bind(session_id).fetch_optional(p).await)

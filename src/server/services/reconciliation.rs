@@ -117,6 +117,20 @@ pub async fn run(
                             break;
                         }
                     };
+                // What Clearance has for this page, read in two queries rather than two per session.
+                let ids: Vec<String> = page.sessions.iter().map(|s| s.session_id.clone()).collect();
+                let local: std::collections::HashMap<String, db::verification::SessionRow> =
+                    db::verification::sessions_by_ids(db, &ids)
+                        .await?
+                        .into_iter()
+                        .map(|s| (s.session_id.clone(), s))
+                        .collect();
+                let refs: Vec<i64> = page
+                    .sessions
+                    .iter()
+                    .filter_map(|s| parse_candidate_ref(&s.candidate_id))
+                    .collect();
+                let known = db::candidates::existing_ids(db, &refs).await?;
                 for s in &page.sessions {
                     let Some(candidate_id) = parse_candidate_ref(&s.candidate_id) else {
                         continue;
@@ -125,8 +139,12 @@ pub async fn run(
                         continue;
                     }
                     counts.checked += 1;
+                    if !known.contains(&candidate_id) {
+                        continue;
+                    }
+                    let mine = local.get(&s.session_id);
                     if let Err(e) =
-                        reconcile_session(state, run_id, candidate_id, s, &mut counts).await
+                        reconcile_session(state, run_id, candidate_id, s, mine, &mut counts).await
                     {
                         counts.failed += 1;
                         tracing::warn!(error = %e, session = %s.session_id, "could not reconcile a session");
@@ -175,6 +193,7 @@ async fn reconcile_session(
     run_id: i64,
     candidate_id: i64,
     s: &partners::verification::ListedSession,
+    local: Option<&db::verification::SessionRow>,
     counts: &mut Counts,
 ) -> anyhow::Result<()> {
     let db = &state.db;
@@ -184,13 +203,6 @@ async fn reconcile_session(
     let Some(event_type) = event_type_for(provider_status) else {
         return Ok(());
     };
-    if db::candidates::find_candidate(db, candidate_id)
-        .await?
-        .is_none()
-    {
-        return Ok(());
-    }
-    let local = db::verification::find_session(db, &s.session_id).await?;
     let local_status = local.as_ref().map(|l| l.status.clone());
     let local_risk = local.as_ref().and_then(|l| l.risk_tier.clone());
     let status_drift = local_status.as_deref() != Some(provider_status.as_str());
