@@ -120,6 +120,7 @@ pub async fn cancel(
 }
 
 /// Moves a scheduled interview and queues its new announcement; false if it is not scheduled.
+#[allow(clippy::too_many_arguments)]
 pub async fn reschedule(
     db: &Db,
     interview_id: i64,

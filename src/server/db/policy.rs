@@ -34,6 +34,7 @@ pub async fn names(db: &Db) -> sqlx::Result<Vec<String>> {
 }
 
 /// Stores a policy as version `version`; fails on a unique violation when someone saved first.
+#[allow(clippy::too_many_arguments)]
 pub async fn insert(
     db: &Db,
     name: &str,

@@ -100,7 +100,7 @@ pub async fn view(db: &Db) -> Result<DeliveriesView, AppError> {
                 session_id: r.monitor_session_id,
             }),
     );
-    unmatched.sort_by(|a, b| b.received_at.cmp(&a.received_at));
+    unmatched.sort_by_key(|u| std::cmp::Reverse(u.received_at));
     Ok(DeliveriesView {
         deliveries,
         unmatched,
