@@ -7,6 +7,7 @@ use crate::server::state::AppState;
 use chrono::{Duration as ChronoDuration, Utc};
 use rand::Rng;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// How long a claimed job is ours before another worker may take it over.
 pub const LEASE: ChronoDuration = ChronoDuration::seconds(60);
@@ -34,8 +35,19 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<bool> {
     let Some(job) = db::jobs::claim(&state.db, now, LEASE).await? else {
         return Ok(false);
     };
+    // The span follows the job's future (an entered guard held across awaits corrupts spans
+    // when the task moves between threads).
     let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
-    let _enter = span.enter();
+    run_claimed(state, job, now).instrument(span).await?;
+    Ok(true)
+}
+
+/// Sends one claimed job, records the attempt, and reschedules, completes or dead-letters it.
+async fn run_claimed(
+    state: &AppState,
+    job: db::jobs::JobRow,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let result = match job.kind.as_str() {
         "verification.create_session" => {
@@ -95,7 +107,7 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<bool> {
             }
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Runs every job that is due now (and webhook events left pending); for tests and the CLI.
