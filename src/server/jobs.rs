@@ -126,9 +126,12 @@ pub async fn run_until_empty(state: &AppState) -> anyhow::Result<usize> {
 pub fn spawn_worker(state: AppState) {
     tokio::spawn(async move {
         loop {
-            match run_until_empty(&state).await {
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "job worker error"),
+            // Each round runs in its own task: a panic in one job is logged, deliveries go on.
+            let round = state.clone();
+            match tokio::spawn(async move { run_until_empty(&round).await }).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "job worker error"),
+                Err(e) => tracing::error!(error = %e, "job worker round panicked; continuing"),
             }
             tokio::time::sleep(state.config.worker_poll).await;
         }
