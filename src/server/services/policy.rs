@@ -16,6 +16,17 @@ use crate::server::services::verification::{CreateSessionJob, DEFAULT_POLICY};
 use crate::server::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 
+/// The shipped policies by name, parsed once for the life of the process (moves read them).
+fn shipped() -> &'static [(String, &'static str)] {
+    static SHIPPED: std::sync::OnceLock<Vec<(String, &'static str)>> = std::sync::OnceLock::new();
+    SHIPPED.get_or_init(|| {
+        [DEFAULT_POLICY_YAML, HIGH_ASSURANCE_POLICY_YAML]
+            .into_iter()
+            .filter_map(|t| rules::parse(t).ok().map(|p| (p.policy_name, t)))
+            .collect()
+    })
+}
+
 /// The shipped text of a policy name, if we ship one (`CLEARANCE_POLICY_FILE` wins for its name).
 pub fn builtin(config: &Config, name: &str) -> Option<String> {
     if let Some(text) = &config.policy_yaml {
@@ -23,10 +34,10 @@ pub fn builtin(config: &Config, name: &str) -> Option<String> {
             return Some(text.clone());
         }
     }
-    [DEFAULT_POLICY_YAML, HIGH_ASSURANCE_POLICY_YAML]
-        .into_iter()
-        .find(|t| rules::parse(t).is_ok_and(|p| p.policy_name == name))
-        .map(str::to_string)
+    shipped()
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| t.to_string())
 }
 
 /// The name of the default policy: the file's when one is configured.
@@ -101,18 +112,17 @@ pub async fn versions(
 
 pub async fn names(db: &Db, config: &Config) -> Result<Vec<String>, AppError> {
     let mut names = db::policy::names(db).await?;
-    for text in [
-        config.policy_yaml.as_deref(),
-        Some(DEFAULT_POLICY_YAML),
-        Some(HIGH_ASSURANCE_POLICY_YAML),
-    ]
-    .into_iter()
-    .flatten()
+    let from_file = config
+        .policy_yaml
+        .as_deref()
+        .and_then(|t| rules::parse(t).ok())
+        .map(|p| p.policy_name);
+    for name in from_file
+        .into_iter()
+        .chain(shipped().iter().map(|(n, _)| n.clone()))
     {
-        if let Ok(p) = rules::parse(text) {
-            if !names.contains(&p.policy_name) {
-                names.push(p.policy_name);
-            }
+        if !names.contains(&name) {
+            names.push(name);
         }
     }
     names.sort();
