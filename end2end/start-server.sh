@@ -15,6 +15,8 @@ export DATABASE_URL="sqlite://$dir/e2e.db"
 export LEPTOS_SITE_ADDR="127.0.0.1:$port"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
 export CLEARANCE_PUBLIC_URL="http://127.0.0.1:$port"
+# Development-only key the suite's partner secrets are encrypted under.
+export CLEARANCE_SECRET_KEY="ZTJlLW9ubHkta2V5LWUyZS1vbmx5LWtleS1lMmUtb24="
 export CLEARANCE_VERIFICATION_URL="http://127.0.0.1:$sim_port"
 export CLEARANCE_VERIFICATION_API_KEY="e2e-provider-key"
 export CLEARANCE_VERIFICATION_WEBHOOK_SECRET="whsec_ZTJlLXdlYmhvb2stc2VjcmV0LWtleQ=="

@@ -11,6 +11,14 @@ cargo leptos build --release
 export DATABASE_URL="${DATABASE_URL:-sqlite://data/clearance.db}"
 export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
+# Partner secrets are stored encrypted; the demo keeps its key beside its database (never do this
+# in production: keep CLEARANCE_SECRET_KEY in your secret store, away from database dumps).
+if [ -z "${CLEARANCE_SECRET_KEY:-}" ]; then
+  mkdir -p data
+  [ -s data/demo-secret.key ] || target/release/clearance secret keygen > data/demo-secret.key
+  CLEARANCE_SECRET_KEY="$(cat data/demo-secret.key)"
+  export CLEARANCE_SECRET_KEY
+fi
 if [ -z "${CLEARANCE_VERIFICATION_URL:-}" ]; then
   # Development-only credentials shared by the app and its local simulator.
   export CLEARANCE_VERIFICATION_URL="http://127.0.0.1:4100"

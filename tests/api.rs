@@ -157,12 +157,15 @@ async fn login_cycles_the_session_id_and_logout_ends_it(app: TestApp) {
     );
 
     let raw = reqwest::Client::new();
+    let origin = app.address.clone();
     let call_with = |cookie: String| {
         let raw = raw.clone();
+        let origin = origin.clone();
         let url = format!("{}/api/current_user", app.address);
         async move {
             raw.post(url)
                 .header("cookie", cookie)
+                .header("origin", origin)
                 .send()
                 .await
                 .unwrap()
@@ -451,6 +454,28 @@ async fn cross_origin_posts_are_refused(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+    // Neither Origin nor Sec-Fetch-Site: not provably from our pages, refused (fail closed).
+    let bare = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
+        .post(format!("{}/api/login", app.address))
+        .form(&[
+            ("email", RECRUITER),
+            ("password", "demo-recruiter-password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 403);
+    // Webhooks are machine-to-machine and stay open to signed requests without an Origin.
+    let webhook = reqwest::Client::new()
+        .post(format!("{}/webhooks/background-checks/nope", app.address))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(webhook.status(), 404);
     assert_eq!(current_user(&app, &client).await, Value::Null);
     let same = client
         .post(format!("{}/api/login", app.address))

@@ -27,6 +27,7 @@ on_both_backends!(
     a_worker_killed_between_claim_and_send_resends_the_same_order,
     partners_are_connected_once_and_tested_in_plain_words,
     the_picker_shows_the_last_good_catalog_when_the_partner_is_down,
+    an_add_on_named_twice_is_priced_and_ordered_once,
 );
 
 /// 1×1 PNG.
@@ -62,6 +63,7 @@ async fn connected(app: &TestApp) -> (Sim, i64) {
     .await;
     let id = add_partner(
         &app.db,
+        app.state.config.secret_key.as_ref(),
         Actor::System("test".into()),
         &PartnerInput {
             name: "Acme Screening".into(),
@@ -369,6 +371,30 @@ async fn a_partner_down_for_the_whole_schedule_dead_letters_then_replay_delivers
         after.background_check_id
     );
     assert_eq!(sim.orders()[0].posts, 1);
+}
+
+async fn an_add_on_named_twice_is_priced_and_ordered_once(app: TestApp) {
+    let (sim, partner) = connected(&app).await;
+    // Standard 49.99 + Basic Drug 29.99 + Comprehensive Drug 39.99, each once.
+    let res = place(
+        &app,
+        RECRUITER,
+        partner,
+        "PKG002",
+        &["DRG01", "DRG02", "DRG01"],
+        "119.97",
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    let placed = &orders(&app, RECRUITER).await[0];
+    assert_eq!(placed.total.as_deref(), Some("119.97"));
+    assert_eq!(placed.add_ons.len(), 2);
+    app.run_jobs().await;
+    let at_partner = sim.orders();
+    assert_eq!(
+        at_partner[0].order.add_on_package_ids,
+        vec!["DRG01".to_string(), "DRG02".to_string()]
+    );
 }
 
 async fn post_result(app: &TestApp, url: &str, body: serde_json::Value) -> (u16, String) {
@@ -740,7 +766,11 @@ async fn silent_orders_are_flagged_stale(backend: common::Backend) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_orders_are_flagged_stale_on_sqlite() {
-    silent_orders_are_flagged_stale(common::Backend::Sqlite).await;
+    common::within_deadline(
+        "silent_orders_are_flagged_stale on Sqlite",
+        silent_orders_are_flagged_stale(common::Backend::Sqlite),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -749,5 +779,9 @@ async fn silent_orders_are_flagged_stale_on_postgres() {
         eprintln!("SKIPPED: TEST_DATABASE_URL is not set, PostgreSQL not tested");
         return;
     }
-    silent_orders_are_flagged_stale(common::Backend::Postgres).await;
+    common::within_deadline(
+        "silent_orders_are_flagged_stale on Postgres",
+        silent_orders_are_flagged_stale(common::Backend::Postgres),
+    )
+    .await;
 }

@@ -12,6 +12,7 @@ fn clearance(database_url: &str, args: &[&str], stdin: &str) -> Output {
 fn clearance_with(database_url: &str, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_clearance"))
         .args(args)
+        .env("CLEARANCE_SECRET_KEY", common::TEST_SECRET_KEY)
         .envs(env.iter().copied())
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
@@ -27,6 +28,25 @@ fn clearance_with(database_url: &str, args: &[&str], stdin: &str, env: &[(&str, 
         .write_all(stdin.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+async fn stored_secrets(db: &clearance::server::db::Db) -> Vec<String> {
+    let sql = "SELECT api_secret FROM partners UNION ALL SELECT api_key FROM monitor_connection
+               UNION ALL SELECT webhook_secret FROM monitor_connection";
+    match db {
+        clearance::server::db::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+        clearance::server::db::Db::Postgres(p) => {
+            sqlx::query_scalar(sql).fetch_all(p).await.unwrap()
+        }
+    }
+}
+
+async fn exec(db: &clearance::server::db::Db, sql: &str) {
+    match db {
+        clearance::server::db::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        clearance::server::db::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+    }
+    .unwrap();
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -274,6 +294,77 @@ async fn operator_commands(backend: Backend) {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!text(&out.stdout).contains("key-1"));
 
+    // Secrets are encrypted at rest: a dump of the database reveals none of them.
+    let db = clearance::server::db::Db::connect(&url).await.unwrap();
+    let stored = stored_secrets(&db).await;
+    assert!(!stored.is_empty());
+    for value in &stored {
+        assert!(value.starts_with("enc:v1:"), "{value}");
+        for secret in ["other", "key-1", "whsec_"] {
+            assert!(!value.contains(secret), "{value}");
+        }
+    }
+    // A value left in clear text by an earlier version is sealed at the next start.
+    exec(
+        &db,
+        "UPDATE partners SET api_secret = 'legacy-plain' WHERE name = 'Acme'",
+    )
+    .await;
+    assert!(clearance(&url, &["migrate"], "").status.success());
+    let stored = stored_secrets(&db).await;
+    assert!(stored
+        .iter()
+        .all(|v| v.starts_with("enc:v1:") && !v.contains("legacy")));
+    let key = clearance::server::secrets::SecretBox::from_base64(common::TEST_SECRET_KEY).unwrap();
+    let opened: Vec<String> = stored
+        .iter()
+        .filter_map(|v| {
+            key.open(clearance::server::secrets::purpose::PARTNER_API_SECRET, v)
+                .ok()
+        })
+        .collect();
+    assert_eq!(opened, vec!["legacy-plain".to_string()]);
+    // Without the key, partners cannot be connected, and the reason is given.
+    let out = clearance_with(
+        &url,
+        &[
+            "partner",
+            "add",
+            "--name",
+            "NoKey",
+            "--catalog-url",
+            "https://n.example/c",
+            "--orders-url",
+            "https://n.example/o",
+            "--account-id",
+            "A",
+        ],
+        "s\n",
+        &[("CLEARANCE_SECRET_KEY", "")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("CLEARANCE_SECRET_KEY is not set"),
+        "{}",
+        text(&out.stderr)
+    );
+    // `clearance secret keygen` prints a key Clearance accepts.
+    let out = clearance(&url, &["secret", "keygen"], "");
+    assert!(out.status.success());
+    assert!(clearance::server::secrets::SecretBox::from_base64(text(&out.stdout).trim()).is_ok());
+    let out = clearance_with(
+        &url,
+        &["migrate"],
+        "",
+        &[("CLEARANCE_SECRET_KEY", "c2hvcnQ=")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("32 bytes"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // An invalid CLEARANCE_POLICY_FILE stops start-up with the line and field that are wrong.
     let dir = std::env::temp_dir().join(format!("clearance-policy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -302,7 +393,11 @@ async fn operator_commands(backend: Backend) {
 
 #[tokio::test]
 async fn operator_commands_on_sqlite() {
-    operator_commands(Backend::Sqlite).await;
+    common::within_deadline(
+        "operator_commands on Sqlite",
+        operator_commands(Backend::Sqlite),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -311,5 +406,9 @@ async fn operator_commands_on_postgres() {
         eprintln!("SKIPPED operator_commands_on_postgres: TEST_DATABASE_URL is not set, PostgreSQL not tested");
         return;
     }
-    operator_commands(Backend::Postgres).await;
+    common::within_deadline(
+        "operator_commands on Postgres",
+        operator_commands(Backend::Postgres),
+    )
+    .await;
 }

@@ -6,7 +6,8 @@ use futures::StreamExt;
 
 on_both_backends!(
     ten_thousand_candidates_stream_out_completely,
-    export_answers_who_approved_and_checks_its_caller
+    export_answers_who_approved_and_checks_its_caller,
+    formulas_in_names_are_neutralised_in_the_csv,
 );
 
 async fn exec(app: &TestApp, sql: &str) {
@@ -201,4 +202,51 @@ async fn export_answers_who_approved_and_checks_its_caller(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(n as usize, rows.len());
+}
+
+async fn formulas_in_names_are_neutralised_in_the_csv(app: TestApp) {
+    exec(
+        &app,
+        "INSERT INTO candidates (first_name, last_name, email, created_at)
+         VALUES ('=HYPERLINK(\"http://x\")', '+Evil', 'formula@example.com', $1)",
+    )
+    .await;
+    exec(
+        &app,
+        "INSERT INTO applications (candidate_id, job_id, stage, created_at, updated_at)
+         SELECT id, 1, 'applied', $1, $1 FROM candidates WHERE email = 'formula@example.com'",
+    )
+    .await;
+    exec(&app, "INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at)
+                SELECT a.id, NULL, 'applied', NULL, $1 FROM applications a JOIN candidates c ON c.id = a.candidate_id
+                WHERE c.email = 'formula@example.com'").await;
+    let admin = app.signed_in("admin@clearance.test").await;
+    let body = admin
+        .get(format!(
+            "{}/audit/export?{}&format=csv",
+            app.address,
+            range()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let row = reader
+        .records()
+        .map(|r| r.unwrap())
+        .find(|r| r.get(2) == Some("formula@example.com"))
+        .expect("the candidate is exported");
+    assert_eq!(row.get(1), Some("'=HYPERLINK(\"http://x\") +Evil"));
+    // Every cell of the export is safe to open in a spreadsheet.
+    for record in csv::Reader::from_reader(body.as_bytes()).records() {
+        for cell in record.unwrap().iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "unsafe cell {cell:?}"
+            );
+        }
+    }
 }

@@ -10,11 +10,17 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use std::net::SocketAddr;
     let state = auth::state()?;
     let session = auth::session().await?;
-    let ip = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+    let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
         .await
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|_| "unknown".into());
-    auth::login::login(&state.db, &session, &ip, &email, password).await?;
+        .map(|ConnectInfo(addr)| addr.ip())
+        .map_err(auth::internal)?;
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>()
+        .await
+        .map_err(auth::internal)?;
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client =
+        crate::server::security::client_key(peer, forwarded, &state.config.trusted_proxies);
+    auth::login::login(&state.db, &session, &client, &email, password).await?;
     leptos_axum::redirect("/candidates");
     Ok(())
 }

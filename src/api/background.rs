@@ -51,7 +51,15 @@ pub async fn add_partner(
         api_secret,
         logo_png,
     };
-    services::background::add_partner(&auth::state()?.db, Actor::from(&user), &input, false).await
+    let state = auth::state()?;
+    services::background::add_partner(
+        &state.db,
+        state.config.secret_key.as_ref(),
+        Actor::from(&user),
+        &input,
+        false,
+    )
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "test_partner_connection")]

@@ -23,8 +23,10 @@ pub async fn connect_monitor(
     use crate::server::audit::Actor;
     use crate::server::{auth, services};
     let user = auth::require(Permission::ManageSettings).await?;
+    let state = auth::state()?;
     services::integrity::connect(
-        &auth::state()?.db,
+        &state.db,
+        state.config.secret_key.as_ref(),
         Actor::from(&user),
         Some(user.id),
         &url,

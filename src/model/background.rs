@@ -52,6 +52,16 @@ pub fn format_money(d: Decimal) -> String {
     format!("${d}")
 }
 
+/// The add-on ids once each, in the order first chosen (`[a, b, a]` → `[a, b]`): an add-on is
+/// priced and ordered once however often a request names it.
+pub fn unique_add_ons(ids: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    ids.iter()
+        .filter(|id| seen.insert(id.as_str()))
+        .cloned()
+        .collect()
+}
+
 /// The sum of the given prices (absent prices count as nothing); an unreadable price is an error.
 pub fn total_of<'a>(prices: impl IntoIterator<Item = Option<&'a str>>) -> Result<Decimal, String> {
     let mut total = Decimal::ZERO;
@@ -301,6 +311,17 @@ mod tests {
         assert_eq!(t.to_string(), "129.97");
         assert!(c.total("PKG009", &[]).is_err());
         assert!(c.total("PKG001", &["NOPE".into()]).is_err());
+    }
+
+    #[test]
+    fn add_ons_named_twice_count_once_in_the_order_first_chosen() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(unique_add_ons(&ids(&["a", "b", "a"])), ids(&["a", "b"]));
+        assert_eq!(
+            unique_add_ons(&ids(&["b", "a", "b", "a"])),
+            ids(&["b", "a"])
+        );
+        assert!(unique_add_ons(&[]).is_empty());
     }
 
     #[test]

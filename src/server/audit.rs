@@ -262,7 +262,10 @@ pub fn summarize(event_type: AuditEventType, p: &Value) -> String {
             stage_label(&text(p, "stage")),
             text(p, "source")
         ),
-        LoginFailed => format!("Failed sign-in for {}", text(p, "email")),
+        LoginFailed if p.get("email").is_some() => {
+            format!("Failed sign-in for {}", text(p, "email"))
+        }
+        LoginFailed => "Failed sign-in for an unknown account".to_string(),
         UserCreated => format!("{} as {}", text(p, "email"), text(p, "role")),
         AuditVerified => text(p, "result"),
         _ => match p {

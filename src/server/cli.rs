@@ -67,6 +67,17 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The key partner secrets are encrypted under.
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SecretCommand {
+    /// Print a new random key for CLEARANCE_SECRET_KEY (base64, 32 bytes).
+    Keygen,
 }
 
 #[derive(Subcommand, Debug)]
@@ -290,6 +301,19 @@ async fn open_db(config: &Config) -> anyhow::Result<Db> {
     db.migrate()
         .await
         .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+    match &config.secret_key {
+        Some(key) => {
+            let n = services::secrets::encrypt_plaintext(&db, key).await
+                .map_err(|e| anyhow::anyhow!("encrypting stored secrets failed: {e}"))?;
+            if n > 0 {
+                tracing::info!(secrets = n, "encrypted secrets that were stored in clear text");
+            }
+        }
+        None => tracing::warn!(
+            "CLEARANCE_SECRET_KEY is not set: background-check partners and the interview-integrity \
+             monitor are off (their secrets are stored encrypted under that key; `clearance secret keygen` makes one)"
+        ),
+    }
     Ok(db)
 }
 
@@ -340,6 +364,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Audit { command } => audit_command(&config, command).await,
+        Command::Secret {
+            command: SecretCommand::Keygen,
+        } => {
+            println!("{}", crate::server::secrets::SecretBox::generate());
+            Ok(())
+        }
         Command::Reconcile => {
             let db = open_db(&config).await?;
             let lookback = config.reconcile_lookback;
@@ -417,9 +447,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     "give the API key and the webhook secret on two lines of standard input"
                 );
             };
-            services::integrity::connect(&db, Actor::System("cli".into()), None, &url, key, secret)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            services::integrity::connect(
+                &db,
+                config.secret_key.as_ref(),
+                Actor::System("cli".into()),
+                None,
+                &url,
+                key,
+                secret,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("interview-integrity monitor connected: {url}");
             Ok(())
         }
@@ -574,6 +612,7 @@ async fn partner_command(config: &Config, command: PartnerCommand) -> anyhow::Re
             };
             let id = services::background::add_partner(
                 &db,
+                config.secret_key.as_ref(),
                 Actor::System("cli".into()),
                 &input,
                 replace,

@@ -54,6 +54,29 @@ pub struct Config {
     pub order_stale_after: chrono::Duration,
     /// The policy from `CLEARANCE_POLICY_FILE` (validated at start-up), replacing the shipped default.
     pub policy_yaml: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed (`CLEARANCE_TRUSTED_PROXIES`, CIDRs); none by default.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The key partner and monitor secrets are encrypted under (`CLEARANCE_SECRET_KEY`).
+    pub secret_key: Option<crate::server::secrets::SecretBox>,
+    /// A session unused this long ends (`CLEARANCE_SESSION_IDLE_MINUTES`, default 30).
+    pub session_idle: std::time::Duration,
+    /// A session ends this long after sign-in however busy (`CLEARANCE_SESSION_MAX_HOURS`, default 12).
+    pub session_max_age: std::time::Duration,
+}
+
+/// Parses a comma-separated list of CIDRs (a bare address counts as one host).
+pub fn parse_cidrs(name: &str, text: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!("{name}: '{s}' is not an address or CIDR (e.g. 10.0.0.0/8)")
+                })
+        })
+        .collect()
 }
 
 impl Config {
@@ -76,6 +99,10 @@ impl Config {
             reconcile_abandoned_after: chrono::Duration::minutes(5),
             order_stale_after: chrono::Duration::days(14),
             policy_yaml: None,
+            trusted_proxies: Vec::new(),
+            secret_key: None,
+            session_idle: std::time::Duration::from_secs(30 * 60),
+            session_max_age: std::time::Duration::from_secs(12 * 3600),
         }
     }
 
@@ -114,6 +141,27 @@ impl Config {
             .map_err(|e| {
             anyhow::anyhow!("CLEARANCE_BUSINESS_HOURS / CLEARANCE_TIMEZONE: {e}")
         })?;
+        if let Some(m) = non_empty_env("CLEARANCE_SESSION_IDLE_MINUTES") {
+            let m: u64 = m.parse().ok().filter(|m| *m > 0).ok_or_else(|| {
+                anyhow::anyhow!("CLEARANCE_SESSION_IDLE_MINUTES: '{m}' is not a positive number")
+            })?;
+            c.session_idle = std::time::Duration::from_secs(m * 60);
+        }
+        if let Some(h) = non_empty_env("CLEARANCE_SESSION_MAX_HOURS") {
+            let h: u64 = h.parse().ok().filter(|h| *h > 0).ok_or_else(|| {
+                anyhow::anyhow!("CLEARANCE_SESSION_MAX_HOURS: '{h}' is not a positive number")
+            })?;
+            c.session_max_age = std::time::Duration::from_secs(h * 3600);
+        }
+        if let Some(k) = non_empty_env("CLEARANCE_SECRET_KEY") {
+            c.secret_key = Some(
+                crate::server::secrets::SecretBox::from_base64(&k)
+                    .map_err(|e| anyhow::anyhow!(e))?,
+            );
+        }
+        if let Some(list) = non_empty_env("CLEARANCE_TRUSTED_PROXIES") {
+            c.trusted_proxies = parse_cidrs("CLEARANCE_TRUSTED_PROXIES", &list)?;
+        }
         if let Some(at) = non_empty_env("CLEARANCE_RECONCILE_AT") {
             c.reconcile_at = chrono::NaiveTime::parse_from_str(&at, "%H:%M").map_err(|_| {
                 anyhow::anyhow!("CLEARANCE_RECONCILE_AT: '{at}' is not a time (HH:MM)")

@@ -29,6 +29,14 @@ pub fn backoff(
     }
 }
 
+/// When a retry is due: `delay` after `now`, checked (never a panic on an absurd delay; at most a day).
+pub fn retry_at(now: chrono::DateTime<Utc>, delay: Duration) -> chrono::DateTime<Utc> {
+    let delay = ChronoDuration::from_std(delay)
+        .unwrap_or(ChronoDuration::days(1))
+        .min(ChronoDuration::days(1));
+    now.checked_add_signed(delay).unwrap_or(now)
+}
+
 /// Runs one due job if there is one; returns whether it did.
 pub async fn run_once(state: &AppState) -> anyhow::Result<bool> {
     let now = Utc::now();
@@ -92,8 +100,7 @@ async fn run_claimed(
         Err(CallError::Retryable { retry_after, .. }) if retry => {
             let jitter = rand::thread_rng().gen_range(-0.2..=0.2);
             let delay = backoff(state.config.retry_base, job.attempts, retry_after, jitter);
-            let run_at =
-                done_at + ChronoDuration::from_std(delay).unwrap_or(ChronoDuration::seconds(600));
+            let run_at = retry_at(done_at, delay);
             tracing::warn!(delay_ms = delay.as_millis() as u64, %detail, "delivery failed, will retry");
             db::jobs::reschedule(&state.db, job.id, run_at, &detail, done_at).await?;
         }
@@ -141,6 +148,18 @@ pub fn spawn_worker(state: AppState) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_times_are_checked() {
+        let now = Utc::now();
+        assert_eq!(
+            retry_at(now, Duration::from_secs(30)),
+            now + ChronoDuration::seconds(30)
+        );
+        assert_eq!(retry_at(now, Duration::MAX), now + ChronoDuration::days(1));
+        let end = chrono::DateTime::<Utc>::MAX_UTC;
+        assert_eq!(retry_at(end, Duration::from_secs(1)), end);
+    }
 
     #[test]
     fn backoff_doubles_caps_and_honours_retry_after() {

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod partners;
 pub mod policy;
 pub mod router;
+pub mod secrets;
 pub mod security;
 pub mod services;
 pub mod sim;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -49,6 +49,29 @@ async fn limit_body(
     let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
     next.run(axum::extract::Request::from_parts(parts, body))
         .await
+}
+
+/// Downloads that carry personal data: never cached, and — because opening them writes to the
+/// audit log — only fetched by our own pages or from the address bar (`Sec-Fetch-Site`).
+async fn personal_download(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if security::fetched_from_elsewhere(req.headers()) {
+        tracing::warn!(path = %security::loggable_path(req.uri().path()), "refused a download requested by another site");
+        return (
+            StatusCode::FORBIDDEN,
+            "This download can only be opened from Clearance itself.",
+        )
+            .into_response();
+    }
+    let mut res = next.run(req).await;
+    res.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    res
 }
 
 fn register_server_fns() {
@@ -129,7 +152,9 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies())
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            state.config.session_idle.as_secs() as i64,
+        )));
 
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
@@ -157,11 +182,13 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
         )
         .route(
             "/integrity-reports/{id}/file",
-            get(crate::server::webhooks::integrity::download),
+            get(crate::server::webhooks::integrity::download)
+                .layer(middleware::from_fn(personal_download)),
         )
         .route(
             "/candidates/{id}/export.zip",
-            get(crate::server::webhooks::integrity::export),
+            get(crate::server::webhooks::integrity::export)
+                .layer(middleware::from_fn(personal_download)),
         )
         .route(
             "/partner-logos/{file}",
@@ -169,15 +196,20 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
         )
         .route(
             "/audit/export",
-            get(crate::server::webhooks::export::download),
+            get(crate::server::webhooks::export::download)
+                .layer(middleware::from_fn(personal_download)),
         )
         .route(
             "/evidence/{session_id}/pack.json",
-            get(crate::server::webhooks::evidence::download),
+            get(crate::server::webhooks::evidence::download)
+                .layer(middleware::from_fn(personal_download)),
         )
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn(security::require_sign_in_for_pages))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::require_sign_in_for_pages,
+        ))
         .layer(middleware::from_fn(security::server_fn_error_status))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
@@ -193,10 +225,21 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
         .layer(h2)
         .layer(h3)
         .layer(h4)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::strict_transport_security,
+        ))
         .layer(CatchPanicLayer::new())
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                // The path only, with secrets in it (webhook tokens) replaced: never the query.
+                .make_span_with(|req: &axum::extract::Request| {
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %security::loggable_path(req.uri().path()),
+                    )
+                })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state);

@@ -1,6 +1,6 @@
 //! Request guards: cross-origin refusal, sign-in redirect for pages, safe error statuses, security headers.
 use crate::error::AppError;
-use crate::server::{auth::SESSION_USER_KEY, state::AppState};
+use crate::server::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
@@ -36,6 +36,31 @@ pub fn is_cross_origin(
     !(host.is_some_and(|h| h.eq_ignore_ascii_case(origin_host)))
 }
 
+/// Why a state-changing request (outside `/webhooks/`) is refused, if it is: from another site,
+/// or carrying neither `Origin` nor `Sec-Fetch-Site` — every browser sends one of them, so a
+/// request without either cannot be shown to come from our pages (fail closed).
+pub fn refuse_state_change(
+    origin: Option<&str>,
+    sec_fetch_site: Option<&str>,
+    host: Option<&str>,
+    public_url: &str,
+) -> Option<&'static str> {
+    if origin.is_none() && sec_fetch_site.is_none() {
+        return Some("Requests that change something must say where they come from (Origin).");
+    }
+    is_cross_origin(origin, sec_fetch_site, host, public_url)
+        .then_some("Cross-origin requests are refused.")
+}
+
+/// A download that writes to the audit log may only be fetched by our own pages or typed in the
+/// address bar: `Sec-Fetch-Site`, when the browser sends it, must be `same-origin` or `none`.
+pub fn fetched_from_elsewhere(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|s| !s.eq_ignore_ascii_case("same-origin") && !s.eq_ignore_ascii_case("none"))
+}
+
 pub async fn refuse_cross_origin(
     State(state): State<AppState>,
     req: Request,
@@ -45,17 +70,90 @@ pub async fn refuse_cross_origin(
     if state_changing && !req.uri().path().starts_with("/webhooks/") {
         let h = req.headers();
         let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
-        if is_cross_origin(
+        if let Some(reason) = refuse_state_change(
             get("origin"),
             get("sec-fetch-site"),
             get("host"),
             &state.config.public_url,
         ) {
-            tracing::warn!(path = req.uri().path(), "refused a cross-origin request");
-            return (StatusCode::FORBIDDEN, "Cross-origin requests are refused.").into_response();
+            tracing::warn!(
+                path = req.uri().path(),
+                reason,
+                "refused a state-changing request"
+            );
+            return (StatusCode::FORBIDDEN, reason).into_response();
         }
     }
     next.run(req).await
+}
+
+/// The address a request comes from, for throttling: the peer, unless the peer is one of
+/// `trusted_proxies` — then the right-most `X-Forwarded-For` entry that is not a trusted proxy.
+/// An IPv6 client is counted by its /64 (one customer's whole network), an IPv4 one by itself.
+pub fn client_key(
+    peer: std::net::IpAddr,
+    forwarded_for: Option<&str>,
+    trusted_proxies: &[ipnet::IpNet],
+) -> String {
+    use std::net::IpAddr;
+    let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|net| net.contains(ip));
+    let mut client = canonical(peer);
+    if trusted(&client) {
+        if let Some(xff) = forwarded_for {
+            for hop in xff.rsplit(',') {
+                match hop.trim().parse::<IpAddr>() {
+                    Ok(ip) => {
+                        client = canonical(ip);
+                        if !trusted(&client) {
+                            break;
+                        }
+                    }
+                    // A hop we cannot read: stop at the last address we could.
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+    match client {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
+fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+/// A request path safe to write to logs: the background-check webhook's secret token is replaced.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    const WEBHOOK: &str = "/webhooks/background-checks/";
+    if path.starts_with(WEBHOOK) {
+        format!("{WEBHOOK}[token]").into()
+    } else {
+        path.into()
+    }
+}
+
+/// `Strict-Transport-Security` on every response when Clearance is reached over https.
+pub async fn strict_transport_security(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut res = next.run(req).await;
+    if state.config.public_url.starts_with("https://") {
+        res.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            header::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    res
 }
 
 /// Paths anyone may fetch without signing in.
@@ -80,9 +178,17 @@ pub fn is_public_path(path: &str) -> bool {
 }
 
 /// Full page loads of app pages go to the sign-in page when nobody is signed in.
-pub async fn require_sign_in_for_pages(session: Session, req: Request, next: Next) -> Response {
+pub async fn require_sign_in_for_pages(
+    State(state): State<AppState>,
+    session: Session,
+    req: Request,
+    next: Next,
+) -> Response {
     if req.method() == Method::GET && !is_public_path(req.uri().path()) {
-        let signed_in = matches!(session.get::<i64>(SESSION_USER_KEY).await, Ok(Some(_)));
+        let signed_in =
+            crate::server::auth::session_user_id(&session, state.config.session_max_age)
+                .await
+                .is_some();
         if !signed_in {
             return Redirect::to("/login").into_response();
         }
@@ -188,6 +294,86 @@ mod tests {
             Some("127.0.0.1:3000"),
             "http://127.0.0.1:3000"
         ));
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxies = crate::server::config::parse_cidrs("T", "10.0.0.0/8, 192.168.1.5").unwrap();
+        let peer = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        // Straight from the internet: the header is the client's own words, ignored.
+        assert_eq!(
+            client_key(peer("203.0.113.9"), Some("1.2.3.4"), &proxies),
+            "203.0.113.9"
+        );
+        // Through our proxy: the right-most address that is not one of ours.
+        assert_eq!(
+            client_key(
+                peer("10.1.2.3"),
+                Some("6.6.6.6, 198.51.100.7, 192.168.1.5"),
+                &proxies
+            ),
+            "198.51.100.7"
+        );
+        assert_eq!(client_key(peer("10.1.2.3"), None, &proxies), "10.1.2.3");
+        assert_eq!(
+            client_key(peer("10.1.2.3"), Some("garbage"), &proxies),
+            "10.1.2.3"
+        );
+        // No proxies configured: never believed.
+        assert_eq!(
+            client_key(peer("10.1.2.3"), Some("1.2.3.4"), &[]),
+            "10.1.2.3"
+        );
+        // IPv6 clients count per /64; IPv4-mapped addresses as IPv4.
+        assert_eq!(
+            client_key(peer("2001:db8:1:2:aaaa::1"), None, &[]),
+            client_key(peer("2001:db8:1:2:bbbb:cccc::9"), None, &[])
+        );
+        assert_eq!(
+            client_key(peer("2001:db8:1:2:aaaa::1"), None, &[]),
+            "2001:db8:1:2::/64"
+        );
+        assert_ne!(
+            client_key(peer("2001:db8:1:2::1"), None, &[]),
+            client_key(peer("2001:db8:1:3::1"), None, &[])
+        );
+        assert_eq!(
+            client_key(peer("::ffff:198.51.100.7"), None, &[]),
+            "198.51.100.7"
+        );
+        assert!(crate::server::config::parse_cidrs("T", "10.0.0.0/33").is_err());
+    }
+
+    #[test]
+    fn state_changes_without_origin_or_fetch_metadata_are_refused() {
+        let us = "http://127.0.0.1:3000";
+        let host = Some("127.0.0.1:3000");
+        assert!(refuse_state_change(None, None, host, us).is_some());
+        assert!(refuse_state_change(Some(us), None, host, us).is_none());
+        assert!(refuse_state_change(None, Some("same-origin"), host, us).is_none());
+        assert!(refuse_state_change(None, Some("cross-site"), host, us).is_some());
+        assert!(refuse_state_change(Some("https://evil.example"), None, host, us).is_some());
+        let h = |v: Option<&str>| {
+            let mut m = axum::http::HeaderMap::new();
+            if let Some(v) = v {
+                m.insert("sec-fetch-site", v.parse().unwrap());
+            }
+            m
+        };
+        assert!(!fetched_from_elsewhere(&h(None)));
+        assert!(!fetched_from_elsewhere(&h(Some("same-origin"))));
+        assert!(!fetched_from_elsewhere(&h(Some("none"))));
+        assert!(fetched_from_elsewhere(&h(Some("cross-site"))));
+        assert!(fetched_from_elsewhere(&h(Some("same-site"))));
+    }
+
+    #[test]
+    fn webhook_tokens_never_reach_the_logs() {
+        assert_eq!(
+            loggable_path("/webhooks/background-checks/5f2a9c0e1d"),
+            "/webhooks/background-checks/[token]"
+        );
+        assert_eq!(loggable_path("/candidates/7"), "/candidates/7");
     }
 
     #[test]

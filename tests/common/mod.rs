@@ -84,6 +84,9 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
     leptos_options.site_addr = addr;
     let mut config = Config::new(url, format!("http://{addr}"));
     config.retry_base = std::time::Duration::ZERO;
+    config.secret_key = Some(
+        clearance::server::secrets::SecretBox::from_base64(TEST_SECRET_KEY).expect("test key"),
+    );
     configure(&mut config);
     let state = AppState {
         leptos_options,
@@ -113,10 +116,13 @@ impl TestApp {
             .expect("jobs")
     }
 
-    /// A client with its own cookie jar, like one browser.
+    /// A client with its own cookie jar, like one browser (which names its origin on every POST).
     pub fn client(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("origin", self.address.parse().unwrap());
         reqwest::Client::builder()
             .cookie_store(true)
+            .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap()
@@ -164,6 +170,21 @@ impl TestApp {
     }
 }
 
+/// Every integration test runs under this deadline (`CLEARANCE_TEST_DEADLINE_SECS`, default 300):
+/// a hang fails the test by name within minutes instead of eating CI's whole time limit.
+pub async fn within_deadline<F: std::future::Future>(name: &str, test: F) -> F::Output {
+    let secs = std::env::var("CLEARANCE_TEST_DEADLINE_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(300);
+    match tokio::time::timeout(std::time::Duration::from_secs(secs), test).await {
+        Ok(out) => out,
+        Err(_) => panic!(
+            "{name} did not finish within {secs} s: it hangs (see CLEARANCE_TEST_DEADLINE_SECS)"
+        ),
+    }
+}
+
 /// Runs a scenario once on SQLite and once on PostgreSQL (skipped, loudly, without TEST_DATABASE_URL).
 #[macro_export]
 macro_rules! on_both_backends {
@@ -172,7 +193,9 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name($crate::common::spawn_app($crate::common::Backend::Sqlite).await).await;
+                    $crate::common::within_deadline(stringify!($name), async {
+                        super::$name($crate::common::spawn_app($crate::common::Backend::Sqlite).await).await;
+                    }).await;
                 }
             )*
         }
@@ -184,13 +207,17 @@ macro_rules! on_both_backends {
                         eprintln!("SKIPPED {}: TEST_DATABASE_URL is not set, PostgreSQL not tested", stringify!($name));
                         return;
                     }
-                    super::$name($crate::common::spawn_app($crate::common::Backend::Postgres).await).await;
+                    $crate::common::within_deadline(stringify!($name), async {
+                        super::$name($crate::common::spawn_app($crate::common::Backend::Postgres).await).await;
+                    }).await;
                 }
             )*
         }
     };
 }
 
+/// The key tests encrypt partner secrets under (CLEARANCE_SECRET_KEY), 32 bytes in base64.
+pub const TEST_SECRET_KEY: &str = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMzJieXQ=";
 pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub const PROVIDER_KEY: &str = "test-provider-key";
 
@@ -229,8 +256,10 @@ macro_rules! on_both_with_provider {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let (app, sim, url) = $crate::common::spawn_app_with_provider($crate::common::Backend::Sqlite).await;
-                    super::$name(app, sim, url).await;
+                    $crate::common::within_deadline(stringify!($name), async {
+                        let (app, sim, url) = $crate::common::spawn_app_with_provider($crate::common::Backend::Sqlite).await;
+                        super::$name(app, sim, url).await;
+                    }).await;
                 }
             )*
         }
@@ -242,8 +271,10 @@ macro_rules! on_both_with_provider {
                         eprintln!("SKIPPED {}: TEST_DATABASE_URL is not set, PostgreSQL not tested", stringify!($name));
                         return;
                     }
-                    let (app, sim, url) = $crate::common::spawn_app_with_provider($crate::common::Backend::Postgres).await;
-                    super::$name(app, sim, url).await;
+                    $crate::common::within_deadline(stringify!($name), async {
+                        let (app, sim, url) = $crate::common::spawn_app_with_provider($crate::common::Backend::Postgres).await;
+                        super::$name(app, sim, url).await;
+                    }).await;
                 }
             )*
         }

@@ -10,6 +10,21 @@ use leptos::prelude::use_context;
 use tower_sessions::Session;
 
 pub const SESSION_USER_KEY: &str = "user_id";
+/// When the session's user signed in (unix seconds), for the absolute session lifetime.
+pub const SESSION_SIGNED_IN_AT_KEY: &str = "signed_in_at";
+
+/// The user id of a session still inside its absolute lifetime (`CLEARANCE_SESSION_MAX_HOURS`);
+/// an older session is ended here. (Idle expiry is the session layer's.)
+pub async fn session_user_id(session: &Session, max_age: std::time::Duration) -> Option<i64> {
+    let id = session.get::<i64>(SESSION_USER_KEY).await.ok()??;
+    let at = session.get::<i64>(SESSION_SIGNED_IN_AT_KEY).await.ok()??;
+    let age = chrono::Utc::now().timestamp().saturating_sub(at);
+    if age < 0 || age as u64 > max_age.as_secs() {
+        let _ = session.flush().await;
+        return None;
+    }
+    Some(id)
+}
 
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {
@@ -29,11 +44,7 @@ pub async fn session() -> Result<Session, AppError> {
 pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
     let state = state()?;
     let session = session().await?;
-    let Some(user_id) = session
-        .get::<i64>(SESSION_USER_KEY)
-        .await
-        .map_err(internal)?
-    else {
+    let Some(user_id) = session_user_id(&session, state.config.session_max_age).await else {
         return Ok(None);
     };
     let Some(row) = db::users::find_by_id(&state.db, user_id).await? else {
@@ -63,9 +74,9 @@ pub async fn require(permission: Permission) -> Result<CurrentUser, AppError> {
 }
 
 /// The signed-in user of a plain axum route's session, if any.
-pub async fn user_of_session(db: &crate::server::db::Db, session: &Session) -> Option<CurrentUser> {
-    let user_id = session.get::<i64>(SESSION_USER_KEY).await.ok()??;
-    let row = crate::server::db::users::find_by_id(db, user_id)
+pub async fn user_of_session(state: &AppState, session: &Session) -> Option<CurrentUser> {
+    let user_id = session_user_id(session, state.config.session_max_age).await?;
+    let row = crate::server::db::users::find_by_id(&state.db, user_id)
         .await
         .ok()??;
     Some(CurrentUser {

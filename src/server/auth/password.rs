@@ -45,11 +45,42 @@ pub fn verify_blocking(password: &str, stored_hash: Option<&str>) -> bool {
     ok && known
 }
 
-/// Verifies off the async runtime; unknown users cost the same as known ones.
+/// At most one argon2 computation per core at a time (19 MiB each): a login flood waits in line
+/// instead of filling memory and the blocking pool.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| tokio::sync::Semaphore::new(hashing_slots()))
+}
+
+/// How many passwords may be hashed at once: the number of cores.
+pub fn hashing_slots() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
+static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static MOST_IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The most password verifications that ever ran at the same moment in this process.
+pub fn most_concurrent_verifications() -> usize {
+    MOST_IN_FLIGHT.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Verifies off the async runtime, one per core at a time; unknown users cost the same as known ones.
 pub async fn verify(password: String, stored_hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || verify_blocking(&password, stored_hash.as_deref()))
-        .await
-        .unwrap_or(false)
+    use std::sync::atomic::Ordering::SeqCst;
+    let Ok(_permit) = hashing_permits().acquire().await else {
+        return false;
+    };
+    let now = IN_FLIGHT.fetch_add(1, SeqCst) + 1;
+    MOST_IN_FLIGHT.fetch_max(now, SeqCst);
+    let ok =
+        tokio::task::spawn_blocking(move || verify_blocking(&password, stored_hash.as_deref()))
+            .await
+            .unwrap_or(false);
+    IN_FLIGHT.fetch_sub(1, SeqCst);
+    ok
 }
 
 pub fn check_strength(password: &str) -> Result<(), String> {

@@ -83,13 +83,18 @@ impl_audit_append!(sqlx::SqliteConnection);
 impl_audit_append!(sqlx::PgConnection);
 
 /// Appends an event that records no other change, in a transaction of its own.
+/// Once started it runs to its end (detached from the caller's future).
 pub async fn append(db: &Db, event: &NewAuditEvent) -> sqlx::Result<StoredEntry> {
-    on_db!(db, p => {
-        let mut tx = p.begin_write().await?;
-        let entry = tx.append_audit(event).await?;
-        tx.commit().await?;
-        Ok(entry)
+    let (db, event) = (db.clone(), event.clone());
+    super::detached(async move {
+        on_db!(&db, p => {
+            let mut tx = p.begin_write().await?;
+            let entry = tx.append_audit(&event).await?;
+            tx.commit().await?;
+            Ok(entry)
+        })
     })
+    .await
 }
 
 /// Entries with `seq` greater than `after`, in order, at most `limit` (for paging through the chain).

@@ -82,6 +82,17 @@ pub async fn partner_secret(db: &Db, id: i64) -> sqlx::Result<Option<String>> {
     on_db!(db, p => sqlx::query_scalar::<_, String>(sql).bind(id).fetch_optional(p).await)
 }
 
+/// Every partner's stored secret, as stored (for the at-rest encryption step).
+pub async fn all_partner_secrets(db: &Db) -> sqlx::Result<Vec<(i64, String)>> {
+    let sql = "SELECT id, api_secret FROM partners ORDER BY id";
+    on_db!(db, p => sqlx::query_as::<_, (i64, String)>(sql).fetch_all(p).await)
+}
+
+pub async fn set_partner_secret(db: &Db, id: i64, stored: &str) -> sqlx::Result<()> {
+    let sql = "UPDATE partners SET api_secret = $2 WHERE id = $1";
+    on_db!(db, p => sqlx::query(sql).bind(id).bind(stored).execute(p).await.map(|_| ()))
+}
+
 pub async fn partner_logo(db: &Db, id: i64) -> sqlx::Result<Option<Vec<u8>>> {
     let sql = "SELECT logo_png FROM partners WHERE id = $1";
     let row = on_db!(db, p => sqlx::query_scalar::<_, Option<Vec<u8>>>(sql).bind(id).fetch_optional(p).await)?;

@@ -20,6 +20,16 @@ pub async fn connection(db: &Db) -> sqlx::Result<Option<ConnectionRow>> {
     on_db!(db, p => sqlx::query_as::<_, ConnectionRow>(sql).fetch_optional(p).await)
 }
 
+/// Replaces the stored key and secret as they are (the at-rest encryption step).
+pub async fn set_connection_secrets(
+    db: &Db,
+    api_key: &str,
+    webhook_secret: &str,
+) -> sqlx::Result<()> {
+    let sql = "UPDATE monitor_connection SET api_key = $1, webhook_secret = $2 WHERE id = 1";
+    on_db!(db, p => sqlx::query(sql).bind(api_key).bind(webhook_secret).execute(p).await.map(|_| ()))
+}
+
 /// Connects (or reconnects) the monitor; the one row holds the connection.
 pub async fn connect(
     db: &Db,

@@ -24,7 +24,13 @@ pub const ENQUEUE_SQL: &str = "INSERT INTO delivery_jobs (kind, payload, state, 
      VALUES ($1, $2, 'pending', 0, $3, $4, $5, $4, $4) RETURNING id";
 
 /// Claims the next due job (pending and due, or running with an expired lease) for `lease`.
+/// Runs to its end once started (detached), so a claim is never half-made.
 pub async fn claim(db: &Db, now: DateTime<Utc>, lease: Duration) -> sqlx::Result<Option<JobRow>> {
+    let db = db.clone();
+    super::detached(async move { claim_now(&db, now, lease).await }).await
+}
+
+async fn claim_now(db: &Db, now: DateTime<Utc>, lease: Duration) -> sqlx::Result<Option<JobRow>> {
     let lease_until = now + lease;
     match db {
         Db::Postgres(p) => {
@@ -88,17 +94,29 @@ pub async fn reschedule(
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     let sql = "UPDATE delivery_jobs SET state = 'pending', run_at = $2, lease_until = NULL, last_error = $3, updated_at = $4 WHERE id = $1";
-    on_db!(db, p => sqlx::query(sql).bind(job_id).bind(run_at).bind(error).bind(now).execute(p).await.map(|_| ()))
+    let (db, error) = (db.clone(), error.to_string());
+    super::detached(async move {
+        on_db!(&db, p => sqlx::query(sql).bind(job_id).bind(run_at).bind(error).bind(now).execute(p).await.map(|_| ()))
+    })
+    .await
 }
 
 pub async fn mark_dead(db: &Db, job_id: i64, error: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
     let sql = "UPDATE delivery_jobs SET state = 'dead', lease_until = NULL, last_error = $2, updated_at = $3 WHERE id = $1";
-    on_db!(db, p => sqlx::query(sql).bind(job_id).bind(error).bind(now).execute(p).await.map(|_| ()))
+    let (db, error) = (db.clone(), error.to_string());
+    super::detached(async move {
+        on_db!(&db, p => sqlx::query(sql).bind(job_id).bind(error).bind(now).execute(p).await.map(|_| ()))
+    })
+    .await
 }
 
 pub async fn mark_done(db: &Db, job_id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
     let sql = "UPDATE delivery_jobs SET state = 'done', lease_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1";
-    on_db!(db, p => sqlx::query(sql).bind(job_id).bind(now).execute(p).await.map(|_| ()))
+    let db = db.clone();
+    super::detached(async move {
+        on_db!(&db, p => sqlx::query(sql).bind(job_id).bind(now).execute(p).await.map(|_| ()))
+    })
+    .await
 }
 
 /// Puts a dead job back in the queue with a fresh set of attempts.

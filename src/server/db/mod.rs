@@ -1,5 +1,5 @@
 //! The database: one `Db` over SQLite or PostgreSQL, and every SQL statement the app runs.
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -37,14 +37,114 @@ macro_rules! on_db {
 }
 pub use on_db;
 
+/// PostgreSQL session limits set on every connection, so a leaked transaction or a stuck lock
+/// turns into an error within seconds instead of a hang (`CLEARANCE_PG_*_MS`; 0 turns one off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PgTimeouts {
+    pub statement_ms: u64,
+    pub lock_ms: u64,
+    pub idle_in_transaction_ms: u64,
+}
+
+impl Default for PgTimeouts {
+    fn default() -> Self {
+        PgTimeouts {
+            statement_ms: 30_000,
+            lock_ms: 10_000,
+            idle_in_transaction_ms: 15_000,
+        }
+    }
+}
+
+impl PgTimeouts {
+    /// The defaults, overridden by `CLEARANCE_PG_STATEMENT_TIMEOUT_MS`, `CLEARANCE_PG_LOCK_TIMEOUT_MS`
+    /// and `CLEARANCE_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS`; a value that is not a number is an error.
+    pub fn from_env() -> anyhow::Result<PgTimeouts> {
+        let mut t = PgTimeouts::default();
+        for (name, field) in [
+            ("CLEARANCE_PG_STATEMENT_TIMEOUT_MS", &mut t.statement_ms),
+            ("CLEARANCE_PG_LOCK_TIMEOUT_MS", &mut t.lock_ms),
+            (
+                "CLEARANCE_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                &mut t.idle_in_transaction_ms,
+            ),
+        ] {
+            if let Ok(v) = std::env::var(name) {
+                if !v.trim().is_empty() {
+                    *field = v.trim().parse().map_err(|_| {
+                        anyhow::anyhow!("{name}: '{v}' is not a number of milliseconds")
+                    })?;
+                }
+            }
+        }
+        Ok(t)
+    }
+}
+
+/// Whether a connection handed back to the pool is still inside a transaction. A future dropped
+/// in the middle of `BEGIN` leaves one open that sqlx does not know about. Sent as a simple query
+/// (one message), so outside a transaction it is the first statement of its own implicit one and
+/// both timestamps are equal (PostgreSQL documents this); in a leaked one the transaction began earlier.
+const PG_IN_TRANSACTION_SQL: &str = "SELECT transaction_timestamp() <> statement_timestamp()";
+
+/// The pool's release check: keep a connection only when it is outside any transaction.
+fn outside_a_transaction(
+    conn: &mut sqlx::PgConnection,
+    _: sqlx::pool::PoolConnectionMetadata,
+) -> futures::future::BoxFuture<'_, sqlx::Result<bool>> {
+    Box::pin(async move {
+        use sqlx::{Executor, Row};
+        // A query without arguments goes as one simple-protocol message.
+        let row = conn.fetch_one(PG_IN_TRANSACTION_SQL).await?;
+        let open: bool = row.try_get(0)?;
+        if open {
+            tracing::warn!("closing a pooled connection that was left inside a transaction");
+        }
+        Ok(!open)
+    })
+}
+
+/// The same check for SQLite. sqlx's `begin_with("BEGIN IMMEDIATE")` awaits once more after the
+/// BEGIN is acknowledged; a future dropped there leaves the write lock held by a pooled connection
+/// with no `Transaction` to roll it back. The ping first runs any rollback a dropped transaction queued.
+fn sqlite_outside_a_transaction(
+    conn: &mut sqlx::SqliteConnection,
+    _: sqlx::pool::PoolConnectionMetadata,
+) -> futures::future::BoxFuture<'_, sqlx::Result<bool>> {
+    Box::pin(async move {
+        use sqlx::Connection;
+        conn.ping().await?;
+        let open = conn.is_in_transaction();
+        if open {
+            tracing::warn!("closing a pooled connection that was left inside a transaction");
+        }
+        Ok(!open)
+    })
+}
+
 impl Db {
     /// Connects to `postgres://…` or a `sqlite://` file (created if missing, WAL, foreign keys on).
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        Db::connect_with(url, PgTimeouts::from_env()?).await
+    }
+
+    pub async fn connect_with(url: &str, timeouts: PgTimeouts) -> anyhow::Result<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?.options([
+                ("statement_timeout", timeouts.statement_ms.to_string()),
+                ("lock_timeout", timeouts.lock_ms.to_string()),
+                (
+                    "idle_in_transaction_session_timeout",
+                    timeouts.idle_in_transaction_ms.to_string(),
+                ),
+            ]);
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                // A connection that comes back inside a transaction is closed, not reused: the
+                // server rolls the transaction back and its locks go with it.
+                .after_release(outside_a_transaction)
+                .connect_with(opts)
                 .await?;
             Ok(Db::Postgres(pool))
         } else if url.starts_with("sqlite:") {
@@ -61,6 +161,7 @@ impl Db {
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                .after_release(sqlite_outside_a_transaction)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
@@ -74,7 +175,18 @@ impl Db {
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
             Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
-            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+            Db::Postgres(p) => {
+                // Migrations may build indexes over large tables: no statement or lock limit for
+                // them, on a connection of their own that is closed afterwards.
+                let mut conn = p.acquire().await?.detach();
+                sqlx::raw_sql("SET statement_timeout = 0; SET lock_timeout = 0")
+                    .execute(&mut conn)
+                    .await?;
+                let result = sqlx::migrate!("./migrations/postgres").run(&mut conn).await;
+                use sqlx::Connection;
+                let _ = conn.close().await;
+                result?
+            }
         }
         Ok(())
     }
@@ -111,6 +223,21 @@ impl BeginWrite for PgPool {
     type Database = sqlx::Postgres;
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         self.begin().await
+    }
+}
+
+/// Runs a write that must finish once started to its end even when the caller's future is dropped
+/// (a client hanging up, an aborted task): the work is spawned and awaited through its handle.
+pub async fn detached<T, F>(work: F) -> T
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::spawn(work).await {
+        Ok(value) => value,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Only a runtime shutting down cancels the task; nothing is left to answer then.
+        Err(e) => panic!("a detached database write was cancelled: {e}"),
     }
 }
 

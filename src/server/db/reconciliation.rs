@@ -1,5 +1,5 @@
 //! Reconciliation runs (one at a time, across instances) and drift records.
-use super::{on_db, Db};
+use super::{on_db, BeginWrite, Db};
 use chrono::{DateTime, Utc};
 
 /// Starts a run unless one is running; a run whose last sign of life (start or page heartbeat)
@@ -11,11 +11,20 @@ pub async fn start(
     now: DateTime<Utc>,
     abandoned_after: chrono::Duration,
 ) -> sqlx::Result<Option<i64>> {
-    let stale = now - abandoned_after;
-    on_db!(db, p => sqlx::query("UPDATE reconciliation_runs SET state = 'failed', finished_at = $1, error = 'abandoned: the process running it stopped' WHERE state = 'running' AND COALESCE(heartbeat_at, started_at) <= $2")
-        .bind(now).bind(stale).execute(p).await.map(|_| ()))?;
-    let sql = "INSERT INTO reconciliation_runs (trigger, state, started_at, heartbeat_at) VALUES ($1, 'running', $2, $2) ON CONFLICT DO NOTHING RETURNING id";
-    on_db!(db, p => sqlx::query_scalar::<_, i64>(sql).bind(trigger).bind(now).fetch_optional(p).await)
+    let (db, trigger) = (db.clone(), trigger.to_string());
+    super::detached(async move {
+        let stale = now - abandoned_after;
+        let close = "UPDATE reconciliation_runs SET state = 'failed', finished_at = $1, error = 'abandoned: the process running it stopped' WHERE state = 'running' AND COALESCE(heartbeat_at, started_at) <= $2";
+        let insert = "INSERT INTO reconciliation_runs (trigger, state, started_at, heartbeat_at) VALUES ($1, 'running', $2, $2) ON CONFLICT DO NOTHING RETURNING id";
+        on_db!(&db, p => {
+            let mut tx = p.begin_write().await?;
+            sqlx::query(close).bind(now).bind(stale).execute(&mut *tx).await?;
+            let id = sqlx::query_scalar::<_, i64>(insert).bind(&trigger).bind(now).fetch_optional(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(id)
+        })
+    })
+    .await
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -29,8 +38,12 @@ pub struct Counts {
 /// The counts so far and a heartbeat, after every page (the Drift page shows them while it runs).
 pub async fn progress(db: &Db, id: i64, c: Counts, now: DateTime<Utc>) -> sqlx::Result<()> {
     let sql = "UPDATE reconciliation_runs SET heartbeat_at = $2, checked = $3, drifted = $4, fixed = $5, failed = $6 WHERE id = $1 AND state = 'running'";
-    on_db!(db, p => sqlx::query(sql).bind(id).bind(now).bind(c.checked).bind(c.drifted).bind(c.fixed).bind(c.failed)
-        .execute(p).await.map(|_| ()))
+    let db = db.clone();
+    super::detached(async move {
+        on_db!(&db, p => sqlx::query(sql).bind(id).bind(now).bind(c.checked).bind(c.drifted).bind(c.fixed).bind(c.failed)
+            .execute(p).await.map(|_| ()))
+    })
+    .await
 }
 
 pub async fn finish(
@@ -47,8 +60,12 @@ pub async fn finish(
     } else {
         "finished"
     };
-    on_db!(db, p => sqlx::query(sql).bind(id).bind(state).bind(now).bind(c.checked).bind(c.drifted).bind(c.fixed).bind(c.failed).bind(duration_ms).bind(error)
-        .execute(p).await.map(|_| ()))
+    let (db, error) = (db.clone(), error.map(str::to_string));
+    super::detached(async move {
+        on_db!(&db, p => sqlx::query(sql).bind(id).bind(state).bind(now).bind(c.checked).bind(c.drifted).bind(c.fixed).bind(c.failed).bind(duration_ms).bind(error)
+            .execute(p).await.map(|_| ()))
+    })
+    .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -31,16 +31,23 @@ impl CallError {
     }
 }
 
-/// `Retry-After` as seconds or an HTTP date, relative to `now`.
+/// The longest a partner's `Retry-After` may make us wait.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// `Retry-After` as seconds or an HTTP date, relative to `now`, at most `MAX_RETRY_AFTER`.
 pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
     }
     let at = chrono::DateTime::parse_from_rfc2822(v)
         .ok()?
         .with_timezone(&chrono::Utc);
-    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+    let wait = at
+        .signed_duration_since(now)
+        .to_std()
+        .unwrap_or(Duration::ZERO);
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// Cuts a partner's body to something safe to store and show.
@@ -111,6 +118,16 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon", now), None);
+        // A partner cannot park a delivery for ever, nor overflow the clock.
+        assert_eq!(parse_retry_after("86400", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            parse_retry_after("18446744073709551615", now),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now),
+            Some(MAX_RETRY_AFTER)
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::server::db::{
     Db,
 };
 use crate::server::partners::{background as partner, CallError};
+use crate::server::secrets::{self, SecretBox};
 use crate::server::state::AppState;
 use crate::server::zip::crc32;
 use chrono::{DateTime, Duration, Utc};
@@ -109,17 +110,21 @@ impl PartnerInput {
 /// Registers a partner (admins and `clearance partner add`); with `replace`, updates one by name.
 pub async fn add_partner(
     db: &Db,
+    key: Option<&SecretBox>,
     actor: Actor,
     input: &PartnerInput,
     replace: bool,
 ) -> Result<i64, AppError> {
     input.validate().map_err(AppError::BadRequest)?;
+    let key = key.ok_or_else(|| AppError::Conflict(secrets::SecretError::NoKey.to_string()))?;
+    // Stored encrypted: a database dump alone does not reveal it.
+    let sealed = key.seal(secrets::purpose::PARTNER_API_SECRET, &input.api_secret);
     let p = NewPartner {
         name: input.name.trim(),
         catalog_url: input.catalog_url.trim(),
         orders_url: input.orders_url.trim(),
         account_id: input.account_id.trim(),
-        api_secret: &input.api_secret,
+        api_secret: &sealed,
         logo_png: input.logo_png.as_deref(),
     };
     let audit = |id: i64| {
@@ -169,10 +174,16 @@ async fn fetch_and_store(
     state: &AppState,
     p: &PartnerRow,
 ) -> Result<(Catalog, DateTime<Utc>), String> {
-    let secret = db::background::partner_secret(&state.db, p.id)
+    let stored = db::background::partner_secret(&state.db, p.id)
         .await
         .map_err(|_| "The database could not be read; try again.".to_string())?
         .unwrap_or_default();
+    let secret = secrets::open(
+        state.config.secret_key.as_ref(),
+        secrets::purpose::PARTNER_API_SECRET,
+        &stored,
+    )
+    .map_err(|e| e.to_string())?;
     // Microseconds, as both databases store it, so the age shown now and later agree.
     let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
     match partner::fetch_catalog(&state.http, &p.catalog_url, &p.account_id, &secret).await {
@@ -304,8 +315,7 @@ pub async fn place_order(
             view.error.unwrap_or_default()
         )));
     };
-    let mut add_on_ids = req.add_on_ids.clone();
-    add_on_ids.dedup();
+    let add_on_ids = crate::model::unique_add_ons(&req.add_on_ids);
     let total = cat
         .total(&req.package_id, &add_on_ids)
         .map_err(|e| AppError::BadRequest(format!("Cannot place this order: {e}.")))?;
@@ -453,10 +463,21 @@ pub async fn order_job(state: &AppState, job: &JobRow) -> Result<String, CallErr
             status: None,
             detail: "the partner connection was removed".into(),
         })?;
-    let secret = db::background::partner_secret(&state.db, p.id)
+    let stored = db::background::partner_secret(&state.db, p.id)
         .await
         .map_err(db_retry)?
         .unwrap_or_default();
+    // Without the key the order waits (retried, then dead-lettered and replayable once it is set).
+    let secret = secrets::open(
+        state.config.secret_key.as_ref(),
+        secrets::purpose::PARTNER_API_SECRET,
+        &stored,
+    )
+    .map_err(|e| CallError::Retryable {
+        status: None,
+        detail: e.to_string(),
+        retry_after: None,
+    })?;
     let result = partner::post_order(
         &state.http,
         &p.orders_url,

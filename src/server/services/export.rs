@@ -140,6 +140,34 @@ pub const CSV_HEADER: [&str; 13] = [
     "provider_evidence_url",
 ];
 
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) is
+/// prefixed with `'`, so it shows as the text it is (OWASP "CSV injection").
+pub fn csv_cell(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}").into(),
+        _ => value.into(),
+    }
+}
+
+fn neutralised(r: &ExportRecord) -> ExportRecord {
+    let c = |s: &String| csv_cell(s).into_owned();
+    ExportRecord {
+        candidate_id: r.candidate_id,
+        candidate: c(&r.candidate),
+        email: c(&r.email),
+        job: c(&r.job),
+        stage: c(&r.stage),
+        stage_timeline: c(&r.stage_timeline),
+        approved_by: c(&r.approved_by),
+        verification_status: c(&r.verification_status),
+        risk_tier: c(&r.risk_tier),
+        verified_at: c(&r.verified_at),
+        reviewer: c(&r.reviewer),
+        evidence_pack_url: c(&r.evidence_pack_url),
+        provider_evidence_url: c(&r.provider_evidence_url),
+    }
+}
+
 fn csv_chunk(records: &[ExportRecord], header: bool) -> Bytes {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
@@ -148,7 +176,7 @@ fn csv_chunk(records: &[ExportRecord], header: bool) -> Bytes {
         let _ = w.write_record(CSV_HEADER);
     }
     for r in records {
-        let _ = w.serialize(r);
+        let _ = w.serialize(neutralised(r));
     }
     Bytes::from(w.into_inner().unwrap_or_default())
 }
@@ -339,6 +367,18 @@ mod tests {
             csv.starts_with("candidate_id,candidate,email,job,stage,stage_timeline,approved_by")
         );
         assert_eq!(csv.lines().count(), 2);
+        for (formula, shown) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("Ada", "Ada"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_cell(formula), shown);
+        }
         let json = format!(
             "{}{}",
             String::from_utf8(json_chunk(std::slice::from_ref(&r), true, false).to_vec()).unwrap(),

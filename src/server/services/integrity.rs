@@ -8,6 +8,7 @@ use crate::model::{
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{self, integrity::NewReport, jobs::JobRow, Db};
 use crate::server::partners::{monitor, CallError};
+use crate::server::secrets::{self, SecretBox};
 use crate::server::state::AppState;
 use crate::server::webhooks::signature;
 use base64::Engine;
@@ -25,6 +26,7 @@ pub const FLAG_SCORE: i64 = 59;
 /// Connects the monitor (admins, `clearance monitor connect`); key and secret are write-only.
 pub async fn connect(
     db: &Db,
+    key: Option<&SecretBox>,
     actor: Actor,
     by: Option<i64>,
     url: &str,
@@ -45,6 +47,13 @@ pub async fn connect(
             "Webhook secret must be a whsec_… secret (base64 after the prefix)".into(),
         )
     })?;
+    let key = key.ok_or_else(|| AppError::Conflict(secrets::SecretError::NoKey.to_string()))?;
+    // Both stored encrypted: a database dump alone does not reveal them.
+    let sealed_key = key.seal(secrets::purpose::MONITOR_API_KEY, api_key.trim());
+    let sealed_secret = key.seal(
+        secrets::purpose::MONITOR_WEBHOOK_SECRET,
+        webhook_secret.trim(),
+    );
     let audit = NewAuditEvent::new(
         actor,
         "monitor",
@@ -52,17 +61,22 @@ pub async fn connect(
         AuditEventType::PartnerConnected,
         serde_json::json!({ "kind": "interview_integrity_monitor", "url": url }),
     );
-    db::integrity::connect(
-        db,
-        url,
-        api_key.trim(),
-        webhook_secret.trim(),
-        by,
-        Utc::now(),
-        &audit,
-    )
-    .await?;
+    db::integrity::connect(db, url, &sealed_key, &sealed_secret, by, Utc::now(), &audit).await?;
     Ok(())
+}
+
+/// The stored connection with its key and secret decrypted.
+fn opened(
+    key: Option<&SecretBox>,
+    mut c: db::integrity::ConnectionRow,
+) -> Result<db::integrity::ConnectionRow, secrets::SecretError> {
+    c.api_key = secrets::open(key, secrets::purpose::MONITOR_API_KEY, &c.api_key)?;
+    c.webhook_secret = secrets::open(
+        key,
+        secrets::purpose::MONITOR_WEBHOOK_SECRET,
+        &c.webhook_secret,
+    )?;
+    Ok(c)
 }
 
 pub async fn status(db: &Db) -> Result<MonitorStatus, AppError> {
@@ -79,6 +93,15 @@ pub async fn test(state: &AppState) -> Result<ConnectionTest, AppError> {
             ok: false,
             message: "No monitor is connected yet.".into(),
         });
+    };
+    let c = match opened(state.config.secret_key.as_ref(), c) {
+        Ok(c) => c,
+        Err(e) => {
+            return Ok(ConnectionTest {
+                ok: false,
+                message: e.to_string(),
+            })
+        }
     };
     Ok(match monitor::test(&state.http, &c.url, &c.api_key).await {
         Ok(()) => ConnectionTest {
@@ -282,6 +305,11 @@ pub async fn job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
         .await
         .map_err(retry_db)?
         .ok_or_else(|| final_err("no interview-integrity monitor is connected"))?;
+    let c = opened(state.config.secret_key.as_ref(), c).map_err(|e| CallError::Retryable {
+        status: None,
+        detail: e.to_string(),
+        retry_after: None,
+    })?;
     let i = db::integrity::find_interview(&state.db, spec.interview_id)
         .await
         .map_err(retry_db)?
@@ -349,6 +377,7 @@ pub enum Received {
 /// `POST /webhooks/integrity`: signature, body, durable storage, in that order. Err = (status, reason).
 pub async fn receive(
     db: &Db,
+    key: Option<&SecretBox>,
     webhook_id: Option<&str>,
     timestamp: Option<&str>,
     signatures: Option<&str>,
@@ -366,6 +395,7 @@ pub async fn receive(
             503,
             "no interview-integrity monitor is connected here".to_string(),
         ))?;
+    let conn = opened(key, conn).map_err(|e| (503, e.to_string()))?;
     signature::verify(
         &conn.webhook_secret,
         webhook_id,

@@ -12,4 +12,5 @@ pub mod policy;
 pub mod reconciliation;
 pub mod retention;
 pub mod review;
+pub mod secrets;
 pub mod verification;

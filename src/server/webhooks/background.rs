@@ -13,7 +13,9 @@ pub async fn receive(
     Path(token): Path<String>,
     body: Bytes,
 ) -> Response {
-    match receive_result(&state.db, &token, &body).await {
+    // Runs to its end even if the partner hangs up half-way.
+    let db = state.db.clone();
+    match db::detached(async move { receive_result(&db, &token, &body).await }).await {
         Ok(outcome) => {
             let status = match outcome {
                 UpdateOutcome::Applied => "applied",
@@ -34,8 +36,18 @@ pub async fn receive(
     }
 }
 
-/// A partner's logo, as we checked and stored it (signed-in users; PNG only).
-pub async fn logo(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+/// A partner's logo, as we checked and stored it (signed-in users only; PNG only).
+pub async fn logo(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    Path(file): Path<String>,
+) -> Response {
+    if crate::server::auth::user_of_session(&state, &session)
+        .await
+        .is_none()
+    {
+        return (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
+    }
     let Some(id) = file
         .strip_suffix(".png")
         .and_then(|i| i.parse::<i64>().ok())

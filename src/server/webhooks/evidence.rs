@@ -12,7 +12,7 @@ pub async fn download(
     Path(session_id): Path<String>,
 ) -> Response {
     let not_found = || (StatusCode::NOT_FOUND, "Not found.").into_response();
-    let Some(user) = crate::server::auth::user_of_session(&state.db, &session).await else {
+    let Some(user) = crate::server::auth::user_of_session(&state, &session).await else {
         return not_found();
     };
     match services::evidence::open(&state.db, &user, &session_id, "json").await {

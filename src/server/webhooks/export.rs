@@ -1,7 +1,6 @@
 //! `GET /audit/export?from=&to=&job=&format=csv|json`: the audit export, streamed.
-use crate::model::{AuditEventType, CurrentUser, Permission, Role};
+use crate::model::{AuditEventType, Permission};
 use crate::server::audit::{Actor, NewAuditEvent};
-use crate::server::auth::SESSION_USER_KEY;
 use crate::server::services::export::{parse_request, stream, Format};
 use crate::server::{db, state::AppState};
 use axum::body::Body;
@@ -11,24 +10,12 @@ use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use tower_sessions::Session;
 
-async fn signed_in(state: &AppState, session: &Session) -> Option<CurrentUser> {
-    let user_id = session.get::<i64>(SESSION_USER_KEY).await.ok()??;
-    let row = db::users::find_by_id(&state.db, user_id).await.ok()??;
-    let role = row.role.parse::<Role>().ok()?;
-    Some(CurrentUser {
-        id: row.id,
-        email: row.email,
-        name: row.name,
-        role,
-    })
-}
-
 pub async fn download(
     State(state): State<AppState>,
     session: Session,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(user) = signed_in(&state, &session).await else {
+    let Some(user) = crate::server::auth::user_of_session(&state, &session).await else {
         return (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
     };
     if !user.role.can(Permission::ViewAudit) {

@@ -9,16 +9,32 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    match receive_report(
-        &state.db,
+    let h = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (id, timestamp, signature) = (
         h("webhook-id"),
         h("webhook-timestamp"),
         h("webhook-signature"),
-        &body,
-    )
-    .await
-    {
+    );
+    // Runs to its end even if the monitor hangs up half-way.
+    let (db, key) = (state.db.clone(), state.config.secret_key.clone());
+    let received = db::detached(async move {
+        receive_report(
+            &db,
+            key.as_ref(),
+            id.as_deref(),
+            timestamp.as_deref(),
+            signature.as_deref(),
+            &body,
+        )
+        .await
+    })
+    .await;
+    match received {
         Ok(r) => {
             let (code, status) = match r {
                 Received::Attached => (StatusCode::OK, "attached"),
@@ -41,7 +57,7 @@ pub async fn download(
     session: tower_sessions::Session,
     Path(id): Path<i64>,
 ) -> Response {
-    let user = match crate::server::auth::user_of_session(&state.db, &session).await {
+    let user = match crate::server::auth::user_of_session(&state, &session).await {
         Some(u) => u,
         None => return StatusCode::UNAUTHORIZED.into_response(),
     };
@@ -78,7 +94,7 @@ pub async fn export(
     session: tower_sessions::Session,
     Path(id): Path<i64>,
 ) -> Response {
-    let Some(user) = crate::server::auth::user_of_session(&state.db, &session).await else {
+    let Some(user) = crate::server::auth::user_of_session(&state, &session).await else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
     if !user.role.can(Permission::ManageSettings) {

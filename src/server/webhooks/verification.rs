@@ -40,6 +40,12 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
         Ok(parsed) => parsed,
         Err(reason) => return answer(StatusCode::BAD_REQUEST, "error", &reason),
     };
+    // Once we start storing, the store and the apply run to their end even if the sender hangs up.
+    let state = state.clone();
+    db::detached(async move { store_and_apply(&state, event).await }).await
+}
+
+async fn store_and_apply(state: &AppState, event: db::verification::InboundEvent) -> Response {
     let stored = match db::verification::store_event(&state.db, &event, Utc::now()).await {
         Ok(Some(id)) => id,
         Ok(None) => return answer(StatusCode::OK, "status", "duplicate"),

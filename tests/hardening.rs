@@ -1,0 +1,324 @@
+//! Hardening, as an attacker or a careless network would try it: sign-in abuse, forged client
+//! addresses, downloads from other sites, unsigned-in fetches, session lifetimes, HSTS.
+mod common;
+
+use clearance::server::db::{self, Db};
+use common::{Backend, TestApp};
+use serde_json::Value;
+use std::time::Duration;
+
+const ADMIN: &str = "admin@clearance.test";
+const RECRUITER: &str = "recruiter@clearance.test";
+
+on_both_backends!(
+    input_that_is_not_an_email_is_refused_before_anything_is_written,
+    parallel_wrong_passwords_get_no_more_than_the_limit_through,
+    forwarded_addresses_count_only_behind_a_trusted_proxy,
+    downloads_with_personal_data_are_not_cached_nor_fetched_by_other_sites,
+    partner_logos_need_a_signed_in_user,
+);
+
+async fn audit_count(app: &TestApp) -> i64 {
+    let sql = "SELECT COUNT(*) FROM audit_log";
+    match &app.db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+    }
+}
+
+async fn throttle_rows(app: &TestApp) -> i64 {
+    let sql = "SELECT COUNT(*) FROM login_failures";
+    match &app.db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+    }
+}
+
+async fn input_that_is_not_an_email_is_refused_before_anything_is_written(app: TestApp) {
+    let client = app.client();
+    let before = (audit_count(&app).await, throttle_rows(&app).await);
+    let huge = "a".repeat(1_000_000);
+    let long = format!("{}@example.com", "a".repeat(250));
+    for bad in [huge.as_str(), long.as_str(), "not an email", "", "a@b"] {
+        let res = app.login(&client, bad, "whatever-password").await;
+        assert_eq!(res.status(), 400, "{}", &bad[..bad.len().min(40)]);
+    }
+    assert_eq!(
+        (audit_count(&app).await, throttle_rows(&app).await),
+        before,
+        "nothing is written for input that is not an email"
+    );
+    // A real attempt on an unknown account is logged by a digest, never the typed text.
+    let typed = "Mallory.Probe@Example.com";
+    assert_eq!(
+        app.login(&client, typed, "whatever-password")
+            .await
+            .status(),
+        401
+    );
+    let entries = db::audit::entries_after(&app.db, 0, 100_000).await.unwrap();
+    let last = entries.last().unwrap();
+    assert_eq!(last.event_type, "login_failed");
+    let stored = serde_json::to_string(&(&last.subject_id, &last.payload)).unwrap();
+    assert!(
+        !stored.to_lowercase().contains("mallory"),
+        "raw sign-in input in the audit log: {stored}"
+    );
+    let digest = {
+        use sha2::{Digest, Sha256};
+        hex_of(&Sha256::digest(b"mallory.probe@example.com"))
+    };
+    assert!(stored.contains(&digest), "{stored}");
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn parallel_wrong_passwords_get_no_more_than_the_limit_through(app: TestApp) {
+    let mut attempts = Vec::new();
+    for _ in 0..50 {
+        let client = app.client();
+        let address = app.address.clone();
+        attempts.push(tokio::spawn(async move {
+            client
+                .post(format!("{address}/api/login"))
+                .form(&[("email", RECRUITER), ("password", "wrong-password-guess")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for a in attempts {
+        statuses.push(a.await.unwrap());
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + throttled, 50, "{statuses:?}");
+    assert!(
+        checked <= 5,
+        "{checked} passwords were checked in parallel; the limit is 5"
+    );
+    // Hashing runs at most one per core at a time, however many arrive.
+    assert!(
+        clearance::server::auth::password::most_concurrent_verifications()
+            <= clearance::server::auth::password::hashing_slots()
+    );
+}
+
+async fn forwarded_addresses_count_only_behind_a_trusted_proxy(app: TestApp) {
+    // Without trusted proxies (the default), X-Forwarded-For is the client's own claim: ignored,
+    // so rotating it does not escape the per-address limit.
+    let client = app.client();
+    for i in 0..20 {
+        let res = client
+            .post(format!("{}/api/login", app.address))
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .form(&[
+                ("email", format!("spray{i}@clearance.test")),
+                ("password", "guess-guess-guess".into()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+    }
+    let res = client
+        .post(format!("{}/api/login", app.address))
+        .header("x-forwarded-for", "203.0.113.77")
+        .form(&[("email", ADMIN), ("password", "demo-admin-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        429,
+        "a forged header must not reset the count"
+    );
+
+    // Behind a trusted proxy (loopback here), each forwarded client has its own count.
+    let behind = common::spawn_app_with(app.backend, |c| {
+        c.trusted_proxies =
+            clearance::server::config::parse_cidrs("T", "127.0.0.0/8, ::1").unwrap();
+    })
+    .await;
+    let client = behind.client();
+    for i in 0..20 {
+        let res = client
+            .post(format!("{}/api/login", behind.address))
+            .header("x-forwarded-for", "198.51.100.1")
+            .form(&[
+                ("email", format!("spray{i}@clearance.test")),
+                ("password", "guess-guess-guess".into()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+    }
+    let blocked = client
+        .post(format!("{}/api/login", behind.address))
+        .header("x-forwarded-for", "198.51.100.1")
+        .form(&[("email", ADMIN), ("password", "demo-admin-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocked.status(), 429);
+    let other = client
+        .post(format!("{}/api/login", behind.address))
+        .header("x-forwarded-for", "198.51.100.2")
+        .form(&[("email", ADMIN), ("password", "demo-admin-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        other.status(),
+        200,
+        "another client behind the proxy is not blocked"
+    );
+}
+
+async fn downloads_with_personal_data_are_not_cached_nor_fetched_by_other_sites(app: TestApp) {
+    let admin = app.signed_in(ADMIN).await;
+    let today = chrono::Utc::now().date_naive();
+    let export = format!(
+        "{}/audit/export?from={}&to={today}",
+        app.address,
+        today.pred_opt().unwrap()
+    );
+    let zip = format!("{}/candidates/1/export.zip", app.address);
+    for url in [&export, &zip] {
+        let res = admin.get(url).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{url}");
+        assert_eq!(res.headers()["cache-control"], "no-store", "{url}");
+        let _ = res.bytes().await;
+        for site in ["same-origin", "none"] {
+            let res = admin
+                .get(url)
+                .header("sec-fetch-site", site)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{url} {site}");
+            let _ = res.bytes().await;
+        }
+        let before = audit_count(&app).await;
+        for site in ["cross-site", "same-site"] {
+            let res = admin
+                .get(url)
+                .header("sec-fetch-site", site)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 403, "{url} from {site}");
+        }
+        assert_eq!(
+            audit_count(&app).await,
+            before,
+            "a refused download writes nothing"
+        );
+    }
+    // Evidence packs too (404 for an unknown session, but never fetched cross-site).
+    let res = admin
+        .get(format!("{}/evidence/vs_none/pack.json", app.address))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+async fn partner_logos_need_a_signed_in_user(app: TestApp) {
+    let res = app
+        .client()
+        .get(format!("{}/partner-logos/1.png", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let signed_in = app.signed_in(RECRUITER).await;
+    let res = signed_in
+        .get(format!("{}/partner-logos/1.png", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        404,
+        "no partner yet: signed in, the route answers"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_end_after_the_idle_time_and_the_absolute_lifetime() {
+    common::within_deadline("sessions_end", async {
+        let idle = common::spawn_app_with(Backend::Sqlite, |c| {
+            c.session_idle = Duration::from_secs(2);
+        })
+        .await;
+        let client = idle.signed_in(RECRUITER).await;
+        assert_ne!(me(&idle, &client).await, Value::Null);
+        tokio::time::sleep(Duration::from_millis(3_000)).await;
+        assert_eq!(me(&idle, &client).await, Value::Null, "idle session ended");
+
+        let absolute = common::spawn_app_with(Backend::Sqlite, |c| {
+            c.session_max_age = Duration::from_secs(3);
+        })
+        .await;
+        let client = absolute.signed_in(RECRUITER).await;
+        // Busy all the time: the idle clock never runs out, the absolute one does.
+        for _ in 0..3 {
+            assert_ne!(me(&absolute, &client).await, Value::Null);
+            tokio::time::sleep(Duration::from_millis(700)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(2_000)).await;
+        assert_eq!(
+            me(&absolute, &client).await,
+            Value::Null,
+            "absolute lifetime over"
+        );
+        let page = client
+            .get(format!("{}/candidates", absolute.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            page.status(),
+            303,
+            "pages send an expired session to sign in"
+        );
+    })
+    .await;
+}
+
+async fn me(app: &TestApp, client: &reqwest::Client) -> Value {
+    let res = app.call(client, "current_user", &[]).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_deployments_send_hsts() {
+    common::within_deadline("hsts", async {
+        let plain = common::spawn_app(Backend::Sqlite).await;
+        let res = reqwest::get(format!("{}/healthz", plain.address))
+            .await
+            .unwrap();
+        assert!(res.headers().get("strict-transport-security").is_none());
+        let https = common::spawn_app_with(Backend::Sqlite, |c| {
+            c.public_url = "https://clearance.example.com".into();
+        })
+        .await;
+        let res = reqwest::get(format!("{}/healthz", https.address))
+            .await
+            .unwrap();
+        assert_eq!(
+            res.headers()["strict-transport-security"],
+            "max-age=31536000; includeSubDomains"
+        );
+    })
+    .await;
+}
