@@ -12,7 +12,6 @@ use clearance::server::db::{on_db, Db};
 use clearance::server::services::reconciliation;
 use clearance::server::sim::verification::{Sim, SimConfig, SimSession, Switches};
 use clearance::server::state::AppState;
-use std::sync::Arc;
 
 fn rss_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -87,12 +86,7 @@ async fn bench(n: usize) {
     config.verification_api_key = Some(Secret::new("bench"));
     let mut leptos_options = clearance::server::cli::leptos_options().unwrap();
     leptos_options.site_addr = "127.0.0.1:1".parse().unwrap();
-    let state = AppState {
-        leptos_options,
-        db,
-        config: Arc::new(config),
-        http: clearance::server::state::http_client(),
-    };
+    let state = AppState::new(leptos_options, db, config);
     let rss_before = rss_kib("VmRSS:");
     let started = std::time::Instant::now();
     let s = reconciliation::run(&state, "bench", chrono::Duration::hours(48), None)

@@ -15,6 +15,9 @@ export DATABASE_URL="sqlite://$dir/e2e.db"
 export LEPTOS_SITE_ADDR="127.0.0.1:$port"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
 export CLEARANCE_PUBLIC_URL="http://127.0.0.1:$port"
+# The simulators run on loopback over plain http.
+export CLEARANCE_ALLOW_HTTP_PARTNERS=true
+export CLEARANCE_PARTNER_ALLOWLIST=127.0.0.1/32
 # Development-only key the suite's partner secrets are encrypted under.
 export CLEARANCE_SECRET_KEY="ZTJlLW9ubHkta2V5LWUyZS1vbmx5LWtleS1lMmUtb24="
 export CLEARANCE_VERIFICATION_URL="http://127.0.0.1:$sim_port"

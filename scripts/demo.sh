@@ -11,6 +11,10 @@ cargo leptos build --release
 export DATABASE_URL="${DATABASE_URL:-sqlite://data/clearance.db}"
 export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
+# The simulators run on this machine over plain http: allow exactly that (production partners
+# must be https and on public addresses).
+export CLEARANCE_ALLOW_HTTP_PARTNERS="${CLEARANCE_ALLOW_HTTP_PARTNERS:-true}"
+export CLEARANCE_PARTNER_ALLOWLIST="${CLEARANCE_PARTNER_ALLOWLIST:-127.0.0.1/32}"
 # Partner secrets are stored encrypted; the demo keeps its key beside its database (never do this
 # in production: keep CLEARANCE_SECRET_KEY in your secret store, away from database dumps).
 if [ -z "${CLEARANCE_SECRET_KEY:-}" ]; then

@@ -63,7 +63,7 @@ async fn connected(app: &TestApp) -> (Sim, i64) {
     .await;
     let id = add_partner(
         &app.db,
-        app.state.config.secret_key.as_ref(),
+        &app.state.config,
         Actor::System("test".into()),
         &PartnerInput {
             name: "Acme Screening".into(),
@@ -208,6 +208,14 @@ async fn order_is_sent_exactly_per_contract_and_the_result_lands_on_the_profile(
         .webhook_url
         .starts_with(&format!("{}/webhooks/background-checks/", app.address)));
     assert_eq!(orders(&app, RECRUITER).await[0].status, "submitted");
+    // The webhook token is the order's secret: the partner got it, the job queue holds it sealed.
+    let token = o.webhook_url.rsplit('/').next().unwrap();
+    assert!(token.len() >= 64);
+    let job = db::jobs::find(&app.db, order_job_id(&app).await)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!job.payload.contains(token), "{}", job.payload);
 
     assert_eq!(
         sim.complete(&o.background_check_id, "complete", Some("Pass"))
@@ -545,7 +553,9 @@ async fn a_worker_killed_between_claim_and_send_resends_the_same_order(app: Test
                 .orders_url,
         )
         .basic_auth(ACCOUNT, Some(SECRET))
-        .json(&spec.body)
+        .json(
+            &clearance::server::services::background::order_body(&app.state.config, &spec).unwrap(),
+        )
         .send()
         .await
         .unwrap();

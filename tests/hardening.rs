@@ -16,6 +16,7 @@ on_both_backends!(
     forwarded_addresses_count_only_behind_a_trusted_proxy,
     downloads_with_personal_data_are_not_cached_nor_fetched_by_other_sites,
     partner_logos_need_a_signed_in_user,
+    partner_calls_follow_no_redirects_read_capped_answers_and_refuse_internal_addresses,
 );
 
 async fn audit_count(app: &TestApp) -> i64 {
@@ -321,4 +322,108 @@ async fn https_deployments_send_hsts() {
         );
     })
     .await;
+}
+
+fn partner(name: &str, base: &str) -> clearance::server::services::background::PartnerInput {
+    clearance::server::services::background::PartnerInput {
+        name: name.into(),
+        catalog_url: format!("{base}/catalog"),
+        orders_url: format!("{base}/orders"),
+        account_id: "ACCT".into(),
+        api_secret: "s3cret".into(),
+        logo_png: None,
+    }
+}
+
+async fn partner_calls_follow_no_redirects_read_capped_answers_and_refuse_internal_addresses(
+    app: TestApp,
+) {
+    use axum::routing::get;
+    use clearance::server::audit::Actor;
+    use clearance::server::services::background::add_partner;
+    // A partner that redirects (to our own metadata, say) and one that answers without end.
+    let hostile = axum::Router::new()
+        .route(
+            "/redirect/catalog",
+            get(|| async { axum::response::Redirect::temporary("/huge/catalog") }),
+        )
+        .route(
+            "/huge/catalog",
+            get(|| async { format!("{{\"packages\":[],\"x\":\"{}\"}}", "x".repeat(2 << 20)) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, hostile).await.unwrap() });
+    let admin = app.signed_in(ADMIN).await;
+    let test = |id: i64| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            let res = app
+                .call(
+                    &admin,
+                    "test_partner_connection",
+                    &[("partner_id", id.to_string())],
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+            res.json::<clearance::model::ConnectionTest>()
+                .await
+                .unwrap()
+        }
+    };
+    let system = || Actor::System("test".into());
+    let redirect = add_partner(
+        &app.db,
+        &app.state.config,
+        system(),
+        &partner("R", &format!("{base}/redirect")),
+        false,
+    )
+    .await
+    .unwrap();
+    let t = test(redirect).await;
+    assert!(!t.ok);
+    assert!(
+        t.message.contains("307"),
+        "the redirect is not followed: {}",
+        t.message
+    );
+    let huge = add_partner(
+        &app.db,
+        &app.state.config,
+        system(),
+        &partner("H", &format!("{base}/huge")),
+        false,
+    )
+    .await
+    .unwrap();
+    let t = test(huge).await;
+    assert!(!t.ok);
+    assert!(t.message.contains("larger than 1024 KB"), "{}", t.message);
+
+    // With the production defaults: https only, and no internal addresses, however written.
+    let mut strict = (*app.state.config).clone();
+    strict.outbound = Default::default();
+    for (base, why) in [
+        ("http://partner.example", "not https"),
+        ("https://10.0.0.5", "internal address"),
+        ("https://169.254.169.254", "internal address"),
+        ("https://localhost:4200", "internal address"),
+        ("https://[::1]:4200", "internal address"),
+    ] {
+        let e = add_partner(&app.db, &strict, system(), &partner("S", base), false)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains(why), "{base}: {e}");
+    }
+    // A name that resolves to an internal address is refused when called, not only when entered.
+    let client = clearance::server::partners::outbound::client(&strict.outbound);
+    let e = client
+        .get("https://localhost:9/catalog")
+        .send()
+        .await
+        .unwrap_err();
+    let chain = format!("{e:?}");
+    assert!(chain.contains("internal address"), "{chain}");
 }

@@ -37,7 +37,7 @@ async fn connected(app: &TestApp) -> Sim {
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     clearance::server::services::integrity::connect(
         &app.db,
-        app.state.config.secret_key.as_ref(),
+        &app.state.config,
         Actor::System("test".into()),
         None,
         &url,

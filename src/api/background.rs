@@ -52,14 +52,8 @@ pub async fn add_partner(
         logo_png,
     };
     let state = auth::state()?;
-    services::background::add_partner(
-        &state.db,
-        state.config.secret_key.as_ref(),
-        Actor::from(&user),
-        &input,
-        false,
-    )
-    .await
+    services::background::add_partner(&state.db, &state.config, Actor::from(&user), &input, false)
+        .await
 }
 
 #[server(prefix = "/api", endpoint = "test_partner_connection")]

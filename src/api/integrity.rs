@@ -26,7 +26,7 @@ pub async fn connect_monitor(
     let state = auth::state()?;
     services::integrity::connect(
         &state.db,
-        state.config.secret_key.as_ref(),
+        &state.config,
         Actor::from(&user),
         Some(user.id),
         &url,

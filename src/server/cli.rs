@@ -10,7 +10,6 @@ use leptos::config::{get_configuration, LeptosOptions};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -373,12 +372,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Reconcile => {
             let db = open_db(&config).await?;
             let lookback = config.reconcile_lookback;
-            let state = AppState {
-                leptos_options: options,
-                db,
-                config: Arc::new(config),
-                http: crate::server::state::http_client(),
-            };
+            let state = AppState::new(options, db, config);
             let s = services::reconciliation::run(&state, "cli", lookback, None).await?;
             if !s.ran {
                 anyhow::bail!("another reconciliation is running; try again when it has finished");
@@ -449,7 +443,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             };
             services::integrity::connect(
                 &db,
-                config.secret_key.as_ref(),
+                &config,
                 Actor::System("cli".into()),
                 None,
                 &url,
@@ -612,7 +606,7 @@ async fn partner_command(config: &Config, command: PartnerCommand) -> anyhow::Re
             };
             let id = services::background::add_partner(
                 &db,
-                config.secret_key.as_ref(),
+                &config,
                 Actor::System("cli".into()),
                 &input,
                 replace,
@@ -694,12 +688,7 @@ async fn serve(options: LeptosOptions, config: Config, demo: bool) -> anyhow::Re
         ),
     }
     let addr = options.site_addr;
-    let state = AppState {
-        leptos_options: options,
-        db,
-        config: Arc::new(config),
-        http: crate::server::state::http_client(),
-    };
+    let state = AppState::new(options, db, config);
     crate::server::jobs::spawn_worker(state.clone());
     let (at, lookback) = (state.config.reconcile_at, state.config.reconcile_lookback);
     services::reconciliation::spawn_nightly(state.clone(), at, lookback);

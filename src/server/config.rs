@@ -56,6 +56,8 @@ pub struct Config {
     pub policy_yaml: Option<String>,
     /// Proxies whose `X-Forwarded-For` is believed (`CLEARANCE_TRUSTED_PROXIES`, CIDRs); none by default.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where partner and monitor calls may go (https only and no internal addresses by default).
+    pub outbound: crate::server::partners::outbound::OutboundPolicy,
     /// The key partner and monitor secrets are encrypted under (`CLEARANCE_SECRET_KEY`).
     pub secret_key: Option<crate::server::secrets::SecretBox>,
     /// A session unused this long ends (`CLEARANCE_SESSION_IDLE_MINUTES`, default 30).
@@ -101,6 +103,7 @@ impl Config {
             policy_yaml: None,
             trusted_proxies: Vec::new(),
             secret_key: None,
+            outbound: Default::default(),
             session_idle: std::time::Duration::from_secs(30 * 60),
             session_max_age: std::time::Duration::from_secs(12 * 3600),
         }
@@ -158,6 +161,16 @@ impl Config {
                 crate::server::secrets::SecretBox::from_base64(&k)
                     .map_err(|e| anyhow::anyhow!(e))?,
             );
+        }
+        c.outbound.allow_http = match non_empty_env("CLEARANCE_ALLOW_HTTP_PARTNERS").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => {
+                anyhow::bail!("CLEARANCE_ALLOW_HTTP_PARTNERS: '{other}' is not true or false")
+            }
+        };
+        if let Some(list) = non_empty_env("CLEARANCE_PARTNER_ALLOWLIST") {
+            c.outbound.allowlist = parse_cidrs("CLEARANCE_PARTNER_ALLOWLIST", &list)?;
         }
         if let Some(list) = non_empty_env("CLEARANCE_TRUSTED_PROXIES") {
             c.trusted_proxies = parse_cidrs("CLEARANCE_TRUSTED_PROXIES", &list)?;

@@ -9,8 +9,23 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
-    /// One HTTP client (connection pool) for every partner call.
+    /// One HTTP client (connection pool) for the identity-verification provider.
     pub http: reqwest::Client,
+    /// The client for admin-entered partner and monitor URLs (`partners::outbound`).
+    #[from_ref(skip)]
+    pub partner_http: reqwest::Client,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, db: Db, config: Config) -> AppState {
+        AppState {
+            leptos_options,
+            db,
+            partner_http: crate::server::partners::outbound::client(&config.outbound),
+            config: Arc::new(config),
+            http: http_client(),
+        }
+    }
 }
 
 /// The outbound HTTP client: bounded timeouts so a silent partner cannot hold a worker.

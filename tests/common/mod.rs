@@ -1,7 +1,6 @@
 //! spawn_app(): the real server on port 0 over a fresh SQLite file or a fresh PostgreSQL database.
 #![allow(dead_code)]
 use clearance::server::{config::Config, db::Db, router, services, state::AppState};
-use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Backend {
@@ -84,16 +83,16 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
     leptos_options.site_addr = addr;
     let mut config = Config::new(url, format!("http://{addr}"));
     config.retry_base = std::time::Duration::ZERO;
+    // Tests talk to simulators on loopback over plain http, as the demo does.
+    config.outbound = clearance::server::partners::outbound::OutboundPolicy {
+        allow_http: true,
+        allowlist: vec!["127.0.0.0/8".parse().unwrap()],
+    };
     config.secret_key = Some(
         clearance::server::secrets::SecretBox::from_base64(TEST_SECRET_KEY).expect("test key"),
     );
     configure(&mut config);
-    let state = AppState {
-        leptos_options,
-        db: db.clone(),
-        config: Arc::new(config),
-        http: clearance::server::state::http_client(),
-    };
+    let state = AppState::new(leptos_options, db.clone(), config);
     let serve_state = state.clone();
     tokio::spawn(async move {
         router::serve(listener, serve_state, std::future::pending())

@@ -80,7 +80,9 @@ pub async fn fetch_catalog(
             }
         })?;
     let status = res.status().as_u16();
-    let text = res.text().await.unwrap_or_default();
+    let text = super::outbound::read_capped(res, super::outbound::CATALOG_CAP)
+        .await
+        .map_err(|e| format!("The partner's catalog could not be read: {e}."))?;
     match status {
         200 => {}
         401 | 403 => {
@@ -141,7 +143,9 @@ pub async fn post_order(
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-    let text = res.text().await.unwrap_or_default();
+    let text = super::outbound::read_capped(res, super::outbound::ANSWER_CAP)
+        .await
+        .unwrap_or_else(|e| e);
     match status {
         201 => Ok(format!("accepted (201) as {}", body.background_check_id)),
         // The contract says 201; another 2xx still means the partner has the order.

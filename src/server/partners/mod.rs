@@ -1,6 +1,7 @@
 //! Outbound partner clients and how their answers are classified for retries.
 pub mod background;
 pub mod monitor;
+pub mod outbound;
 pub mod verification;
 
 use std::time::Duration;
@@ -52,7 +53,7 @@ pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Opt
 
 /// Cuts a partner's body to something safe to store and show.
 pub fn excerpt(body: &str) -> String {
-    const MAX: usize = 500;
+    const MAX: usize = 200;
     let clean: String = body
         .chars()
         .filter(|c| !c.is_control() || *c == '\n')
@@ -149,7 +150,7 @@ mod tests {
 
     #[test]
     fn excerpts_are_bounded() {
-        assert_eq!(excerpt(&"x".repeat(600)).chars().count(), 501);
+        assert_eq!(excerpt(&"x".repeat(600)).chars().count(), 201);
         assert_eq!(excerpt("a\u{0}b"), "ab");
     }
 }

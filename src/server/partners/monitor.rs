@@ -41,7 +41,9 @@ pub async fn announce(
         .map_err(|e| network_error(&e))?;
     let status = res.status().as_u16();
     let ra = retry_after(&res);
-    let text = res.text().await.unwrap_or_default();
+    let text = super::outbound::read_capped(res, super::outbound::ANSWER_CAP)
+        .await
+        .unwrap_or_else(|e| e);
     classify(status, &text, ra)?;
     serde_json::from_str::<Announced>(&text).map_err(|e| CallError::Final {
         status: Some(status),
@@ -70,7 +72,9 @@ pub async fn cancel(
         return Ok(());
     }
     let ra = retry_after(&res);
-    let text = res.text().await.unwrap_or_default();
+    let text = super::outbound::read_capped(res, super::outbound::ANSWER_CAP)
+        .await
+        .unwrap_or_else(|e| e);
     classify(status, &text, ra)
 }
 

@@ -12,7 +12,7 @@ use crate::server::db::{
     Db,
 };
 use crate::server::partners::{background as partner, CallError};
-use crate::server::secrets::{self, SecretBox};
+use crate::server::secrets;
 use crate::server::state::AppState;
 use crate::server::zip::crc32;
 use chrono::{DateTime, Duration, Utc};
@@ -110,13 +110,22 @@ impl PartnerInput {
 /// Registers a partner (admins and `clearance partner add`); with `replace`, updates one by name.
 pub async fn add_partner(
     db: &Db,
-    key: Option<&SecretBox>,
+    config: &crate::server::config::Config,
     actor: Actor,
     input: &PartnerInput,
     replace: bool,
 ) -> Result<i64, AppError> {
     input.validate().map_err(AppError::BadRequest)?;
-    let key = key.ok_or_else(|| AppError::Conflict(secrets::SecretError::NoKey.to_string()))?;
+    for url in [&input.catalog_url, &input.orders_url] {
+        config
+            .outbound
+            .check_url(url.trim())
+            .map_err(AppError::BadRequest)?;
+    }
+    let key = config
+        .secret_key
+        .as_ref()
+        .ok_or_else(|| AppError::Conflict(secrets::SecretError::NoKey.to_string()))?;
     // Stored encrypted: a database dump alone does not reveal it.
     let sealed = key.seal(secrets::purpose::PARTNER_API_SECRET, &input.api_secret);
     let p = NewPartner {
@@ -186,7 +195,9 @@ async fn fetch_and_store(
     .map_err(|e| e.to_string())?;
     // Microseconds, as both databases store it, so the age shown now and later agree.
     let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
-    match partner::fetch_catalog(&state.http, &p.catalog_url, &p.account_id, &secret).await {
+    state.config.outbound.check_url(&p.catalog_url)?;
+    match partner::fetch_catalog(&state.partner_http, &p.catalog_url, &p.account_id, &secret).await
+    {
         Ok((catalog, text)) => {
             if let Err(e) = db::background::store_catalog(&state.db, p.id, &text, now).await {
                 tracing::error!(error = %e, "could not cache a catalog");
@@ -265,7 +276,30 @@ pub async fn catalog(
 pub struct OrderJob {
     pub order_id: i64,
     pub partner_id: i64,
+    /// The body with `webhook_url` left empty: the URL carries the order's secret token, so the
+    /// job keeps it only sealed (below) and the worker fills it in for each attempt.
     pub body: partner::OrderPayload,
+    #[serde(default)]
+    pub webhook_url_sealed: String,
+}
+
+/// The associated data the webhook URL is sealed with in a job payload.
+const WEBHOOK_URL_PURPOSE: &str = "delivery_jobs.payload.webhook_url";
+
+/// The exact body to send for a queued order, its sealed webhook URL opened.
+pub fn order_body(
+    config: &crate::server::config::Config,
+    job: &OrderJob,
+) -> Result<partner::OrderPayload, secrets::SecretError> {
+    let mut body = job.body.clone();
+    if !job.webhook_url_sealed.is_empty() {
+        body.webhook_url = secrets::open(
+            config.secret_key.as_ref(),
+            WEBHOOK_URL_PURPOSE,
+            &job.webhook_url_sealed,
+        )?;
+    }
+    Ok(body)
 }
 
 pub struct PlaceOrder {
@@ -391,11 +425,20 @@ pub async fn place_order(
         total: &total_text,
         ordered_by: user.id,
     };
+    let key = state
+        .config
+        .secret_key
+        .as_ref()
+        .ok_or_else(|| AppError::Conflict(secrets::SecretError::NoKey.to_string()))?;
+    let webhook_url_sealed = key.seal(WEBHOOK_URL_PURPOSE, &body.webhook_url);
     let job_payload = |order_id: i64| {
+        let mut stored = body.clone();
+        stored.webhook_url = String::new();
         serde_json::to_string(&OrderJob {
             order_id,
             partner_id: partner_row.id,
-            body: body.clone(),
+            body: stored,
+            webhook_url_sealed: webhook_url_sealed.clone(),
         })
         .unwrap_or_default()
     };
@@ -452,9 +495,14 @@ fn order_event(
 
 /// The worker's half: POST the order; 201 marks it submitted.
 pub async fn order_job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
-    let spec: OrderJob = serde_json::from_str(&job.payload).map_err(|e| CallError::Final {
+    let mut spec: OrderJob = serde_json::from_str(&job.payload).map_err(|e| CallError::Final {
         status: None,
         detail: format!("job payload unreadable: {e}"),
+    })?;
+    spec.body = order_body(&state.config, &spec).map_err(|e| CallError::Retryable {
+        status: None,
+        detail: e.to_string(),
+        retry_after: None,
     })?;
     let p = db::background::find_partner(&state.db, spec.partner_id)
         .await
@@ -478,8 +526,16 @@ pub async fn order_job(state: &AppState, job: &JobRow) -> Result<String, CallErr
         detail: e.to_string(),
         retry_after: None,
     })?;
+    state
+        .config
+        .outbound
+        .check_url(&p.orders_url)
+        .map_err(|detail| CallError::Final {
+            status: None,
+            detail,
+        })?;
     let result = partner::post_order(
-        &state.http,
+        &state.partner_http,
         &p.orders_url,
         &p.account_id,
         &secret,

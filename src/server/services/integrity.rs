@@ -26,7 +26,7 @@ pub const FLAG_SCORE: i64 = 59;
 /// Connects the monitor (admins, `clearance monitor connect`); key and secret are write-only.
 pub async fn connect(
     db: &Db,
-    key: Option<&SecretBox>,
+    config: &crate::server::config::Config,
     actor: Actor,
     by: Option<i64>,
     url: &str,
@@ -47,7 +47,14 @@ pub async fn connect(
             "Webhook secret must be a whsec_… secret (base64 after the prefix)".into(),
         )
     })?;
-    let key = key.ok_or_else(|| AppError::Conflict(secrets::SecretError::NoKey.to_string()))?;
+    config
+        .outbound
+        .check_url(url)
+        .map_err(AppError::BadRequest)?;
+    let key = config
+        .secret_key
+        .as_ref()
+        .ok_or_else(|| AppError::Conflict(secrets::SecretError::NoKey.to_string()))?;
     // Both stored encrypted: a database dump alone does not reveal them.
     let sealed_key = key.seal(secrets::purpose::MONITOR_API_KEY, api_key.trim());
     let sealed_secret = key.seal(
@@ -103,13 +110,18 @@ pub async fn test(state: &AppState) -> Result<ConnectionTest, AppError> {
             })
         }
     };
-    Ok(match monitor::test(&state.http, &c.url, &c.api_key).await {
-        Ok(()) => ConnectionTest {
-            ok: true,
-            message: "Connected: the monitor accepted the API key.".into(),
+    if let Err(message) = state.config.outbound.check_url(&c.url) {
+        return Ok(ConnectionTest { ok: false, message });
+    }
+    Ok(
+        match monitor::test(&state.partner_http, &c.url, &c.api_key).await {
+            Ok(()) => ConnectionTest {
+                ok: true,
+                message: "Connected: the monitor accepted the API key.".into(),
+            },
+            Err(message) => ConnectionTest { ok: false, message },
         },
-        Err(message) => ConnectionTest { ok: false, message },
-    })
+    )
 }
 
 /// What a recruiter enters to schedule an interview.
@@ -310,12 +322,17 @@ pub async fn job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
         detail: e.to_string(),
         retry_after: None,
     })?;
+    state
+        .config
+        .outbound
+        .check_url(&c.url)
+        .map_err(|detail| final_err(&detail))?;
     let i = db::integrity::find_interview(&state.db, spec.interview_id)
         .await
         .map_err(retry_db)?
         .ok_or_else(|| final_err("the interview no longer exists"))?;
     if job.kind == db::integrity::CANCEL_JOB {
-        monitor::cancel(&state.http, &c.url, &c.api_key, &i.id.to_string()).await?;
+        monitor::cancel(&state.partner_http, &c.url, &c.api_key, &i.id.to_string()).await?;
         return Ok(format!("interview {} cancelled at the monitor", i.id));
     }
     if i.state == "cancelled" {
@@ -329,7 +346,7 @@ pub async fn job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
         scheduled_at: i.scheduled_at.with_timezone(&tz).to_rfc3339(),
         interviewers: serde_json::from_str(&i.interviewers).unwrap_or_default(),
     };
-    let a = monitor::announce(&state.http, &c.url, &c.api_key, &body).await?;
+    let a = monitor::announce(&state.partner_http, &c.url, &c.api_key, &body).await?;
     db::integrity::set_monitor_session(&state.db, i.id, &a.monitor_session_id, Utc::now())
         .await
         .map_err(retry_db)?;
