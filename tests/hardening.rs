@@ -17,7 +17,112 @@ on_both_backends!(
     downloads_with_personal_data_are_not_cached_nor_fetched_by_other_sites,
     partner_logos_need_a_signed_in_user,
     partner_calls_follow_no_redirects_read_capped_answers_and_refuse_internal_addresses,
+    hiring_managers_get_no_check_results_and_only_their_jobs,
 );
+
+async fn exec(app: &TestApp, sql: &str) {
+    let now = chrono::Utc::now();
+    match &app.db {
+        Db::Sqlite(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()),
+        Db::Postgres(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
+async fn list(app: &TestApp, client: &reqwest::Client, form: &[(&str, &str)]) -> Value {
+    let form: Vec<(&str, String)> = form.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    let res = app.call(client, "list_candidates", &form).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn hiring_managers_get_no_check_results_and_only_their_jobs(app: TestApp) {
+    // Candidates 1 and 2 are on the first manager's jobs; give them check results.
+    exec(&app, "UPDATE candidates SET verification_status = 'needs_review', verification_risk_tier = 'high' WHERE id IN (1, 2)").await;
+    let manager = app.signed_in("manager@clearance.test").await;
+    let recruiter = app.signed_in(RECRUITER).await;
+    let high = list(&app, &recruiter, &[("risk", "high")]).await;
+    assert_eq!(high["rows"].as_array().unwrap().len(), 2);
+    assert_eq!(high["rows"][0]["risk_tier"], "high");
+
+    // The list: no risk column, no integrity score, and the filters are ignored, not obeyed.
+    let plain = list(&app, &manager, &[]).await;
+    for (k, v) in [
+        ("risk", "high"),
+        ("integrity", "below_60"),
+        ("integrity", "no_report"),
+    ] {
+        let filtered = list(&app, &manager, &[(k, v)]).await;
+        assert_eq!(
+            filtered, plain,
+            "{k}={v} changes nothing for a hiring manager"
+        );
+    }
+    assert_eq!(plain["shows_details"], false);
+    for row in plain["rows"].as_array().unwrap() {
+        assert!(
+            row["risk_tier"].is_null() && row["integrity_score"].is_null(),
+            "{row}"
+        );
+    }
+
+    // A candidate on both managers' jobs: each manager sees only their own job's orders.
+    exec(&app, "INSERT INTO applications (candidate_id, job_id, stage, created_at, updated_at) VALUES (3, 1, 'applied', $1, $1)").await;
+    exec(&app, "INSERT INTO partners (name, catalog_url, orders_url, account_id, api_secret, created_at, updated_at)
+                VALUES ('P', 'https://p.example/c', 'https://p.example/o', 'A', 'x', $1, $1)").await;
+    for (bgc, job, result) in [("bgc_mine", 1, "Pass"), ("bgc_theirs", 3, "Consider")] {
+        exec(&app, &format!(
+            "INSERT INTO background_check_orders (background_check_id, webhook_token_sha256, candidate_id, job_id, partner_id,
+                 package_id, package_name, total, status, result, created_at, updated_at)
+             VALUES ('{bgc}', 'sha_{bgc}', 3, {job}, (SELECT MAX(id) FROM partners), 'PKG', 'Standard', '49.99', 'complete', '{result}', $1, $1)"
+        )).await;
+    }
+    let orders = |client: reqwest::Client| {
+        let app = &app;
+        async move {
+            let res = app
+                .call(
+                    &client,
+                    "background_checks",
+                    &[("candidate_id", "3".into())],
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let mine = orders(manager.clone()).await;
+    let ids: Vec<&str> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["background_check_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["bgc_mine"]);
+    assert!(mine[0]["result"].is_null(), "status only: {mine}");
+    let manager2 = app.signed_in("manager2@clearance.test").await;
+    let theirs = orders(manager2).await;
+    let ids: Vec<&str> = theirs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["background_check_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["bgc_theirs"]);
+    assert_eq!(orders(recruiter.clone()).await.as_array().unwrap().len(), 2);
+    // The profile shows the manager their own application only.
+    let res = app
+        .call(&manager, "get_candidate", &[("id", "3".into())])
+        .await;
+    let profile: Value = res.json().await.unwrap();
+    let jobs: Vec<i64> = profile["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["job"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(jobs, vec![1]);
+}
 
 async fn audit_count(app: &TestApp) -> i64 {
     let sql = "SELECT COUNT(*) FROM audit_log";

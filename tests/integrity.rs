@@ -157,7 +157,8 @@ async fn an_interview_is_announced_once_and_its_report_attached(app: TestApp) {
     assert_eq!(delivered, 200);
     let list = interviews(&app, RECRUITER).await;
     let report = list[0].report.clone().expect("attached");
-    assert_eq!(report.score, 42);
+    assert_eq!(report.score, Some(42));
+    assert!(!report.passed, "a score of 42 with flags does not pass");
     assert_eq!(report.flags, vec!["tab_switch", "second_voice"]);
     assert_eq!(report.consent, "given");
     let pdf = clearance::server::sim::monitor::report_pdf(&id.to_string(), 42);
@@ -187,10 +188,13 @@ async fn an_interview_is_announced_once_and_its_report_attached(app: TestApp) {
     assert_eq!(file.bytes().await.unwrap().to_vec(), pdf);
     let hm_view = interviews(&app, "manager@clearance.test").await;
     let hm_report = hm_view[0].report.clone().unwrap();
+    // SPEC §2: go/no-go only for hiring managers — no score, flags, summary or file.
     assert_eq!(
         (hm_report.score, hm_report.report_id, hm_report.sha256),
-        (42, None, None)
+        (None, None, None)
     );
+    assert!(hm_report.flags.is_empty() && hm_report.summary.is_none());
+    assert!(!hm_report.passed);
     let hm = app.signed_in("manager@clearance.test").await;
     let denied = hm
         .get(format!(

@@ -81,14 +81,8 @@ pub async fn grant_exception(
 #[server(prefix = "/api", endpoint = "stage_exceptions")]
 pub async fn stage_exceptions(candidate_id: i64) -> Result<Vec<StageException>, AppError> {
     use crate::model::Permission;
-    use crate::server::{auth, db, services};
+    use crate::server::{auth, services};
     let user = auth::require(Permission::ViewCandidates).await?;
     let state = auth::state()?;
-    let apps = db::candidates::applications_of(&state.db, candidate_id).await?;
-    if apps.is_empty()
-        || (user.role.sees_only_own_jobs() && !apps.iter().any(|a| a.hiring_manager_id == user.id))
-    {
-        return Err(AppError::NotFound);
-    }
-    services::policy::live_exceptions(&state.db, candidate_id).await
+    services::policy::exceptions_for(&state.db, &user, candidate_id).await
 }

@@ -108,6 +108,9 @@ impl std::str::FromStr for IntegrityFilter {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CandidatePage {
     pub rows: Vec<CandidateRow>,
+    /// Whether risk tier and integrity score are shown (never to hiring managers).
+    #[serde(default)]
+    pub shows_details: bool,
     pub total: i64,
     /// Cursor for the next page, when there is one.
     pub next_before: Option<i64>,

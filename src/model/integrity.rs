@@ -38,13 +38,16 @@ pub struct InterviewView {
     pub report: Option<ReportView>,
 }
 
-/// A report: hiring managers get the score, flags and summary, never the file (`report_id` None).
+/// A report. Everyone sees whether it passed the policy (go/no-go) and the consent; hiring managers
+/// see nothing more (SPEC §2): no score, flags, summary or file (`None` / empty for them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportView {
     pub report_id: Option<i64>,
-    pub score: i64,
+    /// Consent given, no flags and a score above the flag threshold.
+    pub passed: bool,
+    pub score: Option<i64>,
     pub flags: Vec<String>,
-    pub summary: String,
+    pub summary: Option<String>,
     pub consent: String,
     pub consent_at: DateTime<Utc>,
     pub filename: Option<String>,

@@ -1,7 +1,9 @@
 //! The candidate list: search, job and stage filters kept in the URL, keyset pages.
 use crate::api::candidates::{list_candidates, list_jobs};
 use crate::app::components::{ErrorNotice, StageLabel, StatusBadge};
-use crate::model::{CandidateQuery, IntegrityFilter, RiskTier, Stage, VerificationStatus};
+use crate::model::{
+    CandidateQuery, IntegrityFilter, Permission, RiskTier, Stage, VerificationStatus,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -77,6 +79,7 @@ pub fn CandidatesPage() -> impl IntoView {
         )
     });
     let jobs = Resource::new(|| (), |_| list_jobs());
+    let auth = expect_context::<crate::app::Auth>();
 
     view! {
         <Title text="Candidates · Clearance"/>
@@ -128,32 +131,40 @@ pub fn CandidatesPage() -> impl IntoView {
                     }}
                 </select>
             </div>
+            // Risk tier and integrity are check results: their filters are not offered to hiring managers.
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let details = auth.user.await.ok().flatten().is_some_and(|u| u.role.can(Permission::ViewVerificationDetails));
+                    details.then(|| view! {
             <div class="field">
-                <label for="filter-risk">"Risk tier"</label>
-                <select id="filter-risk" name="risk">
-                    <option value="">"Any risk"</option>
-                    {move || {
-                        let selected = query().risk;
-                        RiskTier::ALL
-                            .into_iter()
-                            .map(|r| view! { <option value=r.as_str() selected=Some(r) == selected>{r.label()}</option> })
-                            .collect_view()
-                    }}
-                </select>
-            </div>
-            <div class="field">
-                <label for="filter-integrity">"Interview integrity"</label>
-                <select id="filter-integrity" name="integrity">
-                    <option value="">"Any integrity"</option>
-                    {move || {
-                        let selected = query().integrity;
-                        IntegrityFilter::ALL
-                            .into_iter()
-                            .map(|f| view! { <option value=f.as_str() selected=Some(f) == selected>{f.label()}</option> })
-                            .collect_view()
-                    }}
-                </select>
-            </div>
+                        <label for="filter-risk">"Risk tier"</label>
+                        <select id="filter-risk" name="risk">
+                            <option value="">"Any risk"</option>
+                            {move || {
+                                let selected = query().risk;
+                                RiskTier::ALL
+                                    .into_iter()
+                                    .map(|r| view! { <option value=r.as_str() selected=Some(r) == selected>{r.label()}</option> })
+                                    .collect_view()
+                            }}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="filter-integrity">"Interview integrity"</label>
+                        <select id="filter-integrity" name="integrity">
+                            <option value="">"Any integrity"</option>
+                            {move || {
+                                let selected = query().integrity;
+                                IntegrityFilter::ALL
+                                    .into_iter()
+                                    .map(|f| view! { <option value=f.as_str() selected=Some(f) == selected>{f.label()}</option> })
+                                    .collect_view()
+                            }}
+                        </select>
+                    </div>
+                    })
+                })}
+            </Transition>
             <button type="submit">"Apply filters"</button>
             <A href="/candidates" attr:class="clear-filters">"Clear"</A>
         </Form>
@@ -176,11 +187,11 @@ pub fn CandidatesPage() -> impl IntoView {
                                         <th scope="col">"Job"</th>
                                         <th scope="col">"Stage"</th>
                                         <th scope="col">"Verification"</th>
-                                        <th scope="col">"Integrity score"</th>
+                                        {p.shows_details.then(|| view! { <th scope="col">"Integrity score"</th> })}
                                     </tr>
                                 </thead>
                                 <tbody>
-                                    {p.rows.into_iter().map(|r| view! {
+                                    {p.rows.into_iter().map(|r| { let details = p.shows_details; view! {
                                         <tr>
                                             <td><A href=format!("/candidates/{}", r.candidate_id)>{r.name}</A></td>
                                             <td>{r.email}</td>
@@ -190,9 +201,9 @@ pub fn CandidatesPage() -> impl IntoView {
                                                 <StatusBadge status=r.verification_status/>
                                                 {r.risk_tier.map(|t| view! { <span class="risk">{format!(" {} risk", t.label())}</span> })}
                                             </td>
-                                            <td class="integrity">{r.integrity_score.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
+                                            {details.then(|| view! { <td class="integrity">{r.integrity_score.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td> })}
                                         </tr>
-                                    }).collect_view()}
+                                    }}).collect_view()}
                                 </tbody>
                             </table>
                             <nav class="pager" aria-label="Pagination">

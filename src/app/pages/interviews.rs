@@ -61,10 +61,14 @@ fn Interview(
             </p>
             {i.report.map(|r| {
                 let flags = r.flags.iter().map(|f| integrity_flag_label(f)).collect::<Vec<_>>();
+                let verdict = if r.passed { "✓ Integrity check passed" } else { "✗ Integrity check did not pass" };
                 view! {
-                    <p class="integrity-score">"Integrity score: " <strong>{format!("{} / 100", r.score)}</strong></p>
-                    <p>{if flags.is_empty() { "No flags.".to_string() } else { format!("Flags: {}", flags.join("; ")) }}</p>
-                    {(!r.summary.is_empty()).then(|| view! { <p>{r.summary.clone()}</p> })}
+                    <p class=if r.passed { "integrity-verdict go" } else { "integrity-verdict no-go" }><strong>{verdict}</strong></p>
+                    {r.score.map(|score| view! {
+                        <p class="integrity-score">"Integrity score: " <strong>{format!("{score} / 100")}</strong></p>
+                        <p>{if flags.is_empty() { "No flags.".to_string() } else { format!("Flags: {}", flags.join("; ")) }}</p>
+                    })}
+                    {r.summary.clone().filter(|s| !s.is_empty()).map(|s| view! { <p>{s}</p> })}
                     <p>{format!("Consent {} · ", if r.consent == "given" { "given" } else { "declined" })} <LocalTime at=r.consent_at/></p>
                     {r.report_id.map(|id| view! {
                         <p>

@@ -2,7 +2,7 @@
 use crate::error::AppError;
 use crate::model::{
     format_money, order_status, AuditEventType, BackgroundCheck, Catalog, CatalogView,
-    ConnectionTest, CurrentUser, OrderedItem, PartnerSummary, Permission,
+    ConnectionTest, CurrentUser, OrderedItem, PartnerSummary,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{
@@ -742,18 +742,14 @@ pub async fn orders_for(
     candidate_id: i64,
     stale_after: Duration,
 ) -> Result<Vec<BackgroundCheck>, AppError> {
-    db::candidates::find_candidate(db, candidate_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let apps = db::candidates::applications_of(db, candidate_id).await?;
-    if user.role.sees_only_own_jobs() && !apps.iter().any(|a| a.hiring_manager_id == user.id) {
-        return Err(AppError::NotFound);
-    }
-    let details = user.role.can(Permission::ViewVerificationDetails);
+    let visible = super::access::visible_candidate(db, user, candidate_id).await?;
+    let details = visible.details;
     let now = Utc::now();
+    // A hiring manager sees the orders of their own jobs only.
     let rows = db::background::orders_of(db, candidate_id).await?;
     Ok(rows
         .into_iter()
+        .filter(|o| visible.sees_job(o.job_id))
         .enumerate()
         .map(|(i, o)| to_view(o, i > 0, details, now, stale_after))
         .collect())

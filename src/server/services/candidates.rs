@@ -36,6 +36,14 @@ pub async fn list(
     user: &CurrentUser,
     q: &CandidateQuery,
 ) -> Result<CandidatePage, AppError> {
+    // Risk tier and integrity scores are check results: not for hiring managers, neither as
+    // columns nor as filters (a filter would reveal them by which rows it returns).
+    let details = user.role.can(Permission::ViewVerificationDetails);
+    let q = &CandidateQuery {
+        risk: q.risk.filter(|_| details),
+        integrity: q.integrity.filter(|_| details),
+        ..q.clone()
+    };
     let filter = db::candidates::ListFilter {
         hiring_manager_id: own_jobs_only(user),
         job_id: q.job_id,
@@ -75,13 +83,15 @@ pub async fn list(
                 risk_tier: r
                     .verification_risk_tier
                     .as_deref()
-                    .and_then(|t| t.parse().ok()),
-                integrity_score: r.integrity_score,
+                    .and_then(|t| t.parse().ok())
+                    .filter(|_| details),
+                integrity_score: r.integrity_score.filter(|_| details),
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
     Ok(CandidatePage {
         rows,
+        shows_details: details,
         total,
         next_before,
     })
@@ -105,21 +115,11 @@ pub async fn profile(
     candidate_id: i64,
     calendar: &crate::server::business_hours::BusinessCalendar,
 ) -> Result<CandidateProfile, AppError> {
-    let c = db::candidates::find_candidate(db, candidate_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let apps = db::candidates::applications_of(db, candidate_id).await?;
-    if let Some(hm) = own_jobs_only(user) {
-        if !apps.iter().any(|a| a.hiring_manager_id == hm) {
-            return Err(AppError::NotFound);
-        }
-    }
+    let visible = super::access::visible_candidate(db, user, candidate_id).await?;
+    let (c, apps) = (visible.candidate, visible.applications);
     let history = db::candidates::stage_history(db, candidate_id).await?;
     let mut applications = Vec::with_capacity(apps.len());
-    for a in apps
-        .iter()
-        .filter(|a| own_jobs_only(user).is_none_or(|hm| a.hiring_manager_id == hm))
-    {
+    for a in apps.iter() {
         let mut changes = Vec::new();
         for h in history.iter().filter(|h| h.application_id == a.id) {
             changes.push(StageChange {

@@ -2,8 +2,8 @@
 //! receive signed reports and attach them to the candidate record.
 use crate::error::AppError;
 use crate::model::{
-    AuditEventType, ConnectionTest, CurrentUser, Email, InterviewView, MonitorStatus, Permission,
-    ReportView, Stage,
+    AuditEventType, ConnectionTest, CurrentUser, Email, InterviewView, MonitorStatus, ReportView,
+    Stage,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{self, integrity::NewReport, jobs::JobRow, Db};
@@ -514,34 +514,38 @@ pub async fn receive(
     }
 }
 
-/// A candidate's interviews with their reports; hiring managers see the score, not the file.
+/// A candidate's interviews with their reports; hiring managers see go/no-go and consent only.
 pub async fn interviews_for(
     db: &Db,
     user: &CurrentUser,
     candidate_id: i64,
 ) -> Result<Vec<InterviewView>, AppError> {
-    let apps = db::candidates::applications_of(db, candidate_id).await?;
-    if apps.is_empty()
-        || (user.role.sees_only_own_jobs() && !apps.iter().any(|a| a.hiring_manager_id == user.id))
-    {
+    let visible = super::access::visible_candidate(db, user, candidate_id).await?;
+    if visible.applications.is_empty() {
         return Err(AppError::NotFound);
     }
-    let files = user.role.can(Permission::ViewVerificationDetails);
+    let files = visible.details;
     let reports = db::integrity::reports_of(db, candidate_id).await?;
     let mut out = Vec::new();
     for i in db::integrity::interviews_of(db, candidate_id).await? {
         let report = reports
             .iter()
             .find(|r| r.interview_id == Some(i.id))
-            .map(|r| ReportView {
-                report_id: files.then_some(r.id),
-                score: r.integrity_score,
-                flags: serde_json::from_str(&r.flags).unwrap_or_default(),
-                summary: r.summary.clone(),
-                consent: r.consent.clone(),
-                consent_at: r.generated_at,
-                filename: files.then(|| r.filename.clone()),
-                sha256: files.then(|| r.sha256.clone()),
+            .map(|r| {
+                let flags: Vec<String> = serde_json::from_str(&r.flags).unwrap_or_default();
+                ReportView {
+                    report_id: files.then_some(r.id),
+                    passed: r.consent == "given"
+                        && flags.is_empty()
+                        && r.integrity_score > FLAG_SCORE,
+                    score: files.then_some(r.integrity_score),
+                    flags: if files { flags } else { Vec::new() },
+                    summary: files.then(|| r.summary.clone()),
+                    consent: r.consent.clone(),
+                    consent_at: r.generated_at,
+                    filename: files.then(|| r.filename.clone()),
+                    sha256: files.then(|| r.sha256.clone()),
+                }
             });
         out.push(InterviewView {
             id: i.id,

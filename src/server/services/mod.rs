@@ -1,4 +1,5 @@
 //! Business operations: permission-checked callers in, plain DTOs out; SQL stays in `db`.
+pub mod access;
 pub mod audit;
 pub mod background;
 pub mod candidates;

@@ -243,6 +243,19 @@ fn to_view(e: db::policy::ExceptionRow) -> Option<StageException> {
     })
 }
 
+/// The exceptions in force for a candidate, as `user` may see them (`access::visible_candidate`).
+pub async fn exceptions_for(
+    db: &Db,
+    user: &CurrentUser,
+    candidate_id: i64,
+) -> Result<Vec<StageException>, AppError> {
+    let visible = super::access::visible_candidate(db, user, candidate_id).await?;
+    if visible.applications.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    live_exceptions(db, candidate_id).await
+}
+
 pub async fn live_exceptions(db: &Db, candidate_id: i64) -> Result<Vec<StageException>, AppError> {
     Ok(db::policy::live_exceptions(db, candidate_id, Utc::now())
         .await?

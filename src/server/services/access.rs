@@ -1,0 +1,70 @@
+//! Who may see which candidate (SPEC §2), decided in one place for every service.
+use crate::error::AppError;
+use crate::model::{CurrentUser, Permission};
+use crate::server::db::{self, candidates::ApplicationRow, candidates::CandidateRow, Db};
+use std::collections::HashSet;
+
+/// A candidate as one user may see them: the applications they may see, and which jobs.
+#[derive(Debug, Clone)]
+pub struct Visible {
+    pub candidate: CandidateRow,
+    pub applications: Vec<ApplicationRow>,
+    /// `None`: every job; `Some`: only these (a hiring manager's own jobs on this candidate).
+    jobs: Option<HashSet<i64>>,
+    /// Risk tier, reason codes, evidence, scores and check results (not for hiring managers).
+    pub details: bool,
+}
+
+impl Visible {
+    /// Whether something that belongs to this job (an order, an interview) may be shown.
+    pub fn sees_job(&self, job_id: i64) -> bool {
+        self.jobs.as_ref().is_none_or(|jobs| jobs.contains(&job_id))
+    }
+    /// Whether everything about the candidate may be shown, whatever job it belongs to.
+    pub fn sees_all_jobs(&self) -> bool {
+        self.jobs.is_none()
+    }
+}
+
+/// The one rule: admins, recruiters and security reviewers see every candidate; a hiring manager
+/// sees a candidate only through the applications on jobs they manage (404 otherwise, so that
+/// the existence of other candidates is not revealed).
+pub fn decide(
+    user: &CurrentUser,
+    applications: Vec<ApplicationRow>,
+) -> Option<(Vec<ApplicationRow>, Option<HashSet<i64>>)> {
+    if !user.role.can(Permission::ViewCandidates) {
+        return None;
+    }
+    if !user.role.sees_only_own_jobs() {
+        return Some((applications, None));
+    }
+    let own: Vec<ApplicationRow> = applications
+        .into_iter()
+        .filter(|a| a.hiring_manager_id == user.id)
+        .collect();
+    if own.is_empty() {
+        return None;
+    }
+    let jobs = own.iter().map(|a| a.job_id).collect();
+    Some((own, Some(jobs)))
+}
+
+/// The candidate as `user` may see them, or `NotFound`.
+pub async fn visible_candidate(
+    db: &Db,
+    user: &CurrentUser,
+    candidate_id: i64,
+) -> Result<Visible, AppError> {
+    let candidate = db::candidates::find_candidate(db, candidate_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let applications = db::candidates::applications_of(db, candidate_id).await?;
+    let (applications, jobs) = decide(user, applications).ok_or(AppError::NotFound)?;
+    Ok(Visible {
+        candidate,
+        applications,
+        jobs,
+        details: user.role.can(Permission::ViewVerificationDetails),
+    })
+}
