@@ -526,6 +526,10 @@ mod retention {
         let (last, rest) = entries.split_last().unwrap();
         assert_eq!(last.event_type, "candidate_deleted");
         assert!(rest.iter().all(|e| e.payload.is_none()));
+        // The deletion records how many payloads it redacted; the verifier checks that number.
+        let deletion: serde_json::Value =
+            serde_json::from_str(last.payload.as_deref().unwrap()).unwrap();
+        assert_eq!(deletion["redacted_entries"], rest.len() as i64);
         let raw = entries
             .iter()
             .filter_map(|e| e.payload.clone())

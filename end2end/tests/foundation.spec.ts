@@ -80,6 +80,14 @@ test('a hiring manager cannot open a candidate of another job', async ({ page, b
 
   await signIn(page, users.manager);
   await expect(page.getByLabel('Job').locator('option')).toHaveText(['All jobs', 'Frontend Engineer', 'Senior Backend Engineer']);
+  // Check results are not for hiring managers: no risk or integrity filters, no score column,
+  // and a risk filter typed into the URL changes nothing.
+  await expect(page.getByLabel('Risk tier')).toHaveCount(0);
+  await expect(page.getByLabel('Interview integrity')).toHaveCount(0);
+  await expect(page.getByRole('columnheader', { name: 'Integrity score' })).toHaveCount(0);
+  const all = await page.locator('p.count').textContent();
+  await page.goto('/candidates?risk=high&integrity=below_60');
+  await expect(page.locator('p.count')).toHaveText(all!);
   const response = await page.goto(href!);
   expect(response?.status(), `${response?.url()} ${(await response?.text())?.slice(0, 300)}`).toBe(404);
   await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();

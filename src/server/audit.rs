@@ -282,10 +282,15 @@ pub fn summarize(event_type: AuditEventType, p: &Value) -> String {
     }
 }
 
-/// Walks entries in sequence order and names the first link that does not hold.
+/// Walks entries in sequence order and names the first link that does not hold. Redaction is
+/// allowed only where a later `candidate_deleted` entry accounts for it (its `redacted_entries`
+/// is the number of that candidate's payloads removed), so a payload removed behind the log's back
+/// is reported even though the hashes still hold.
 pub struct ChainVerifier {
     next_seq: i64,
     prev_hash: String,
+    /// Redacted entries not yet accounted for, per subject: (count, first seq).
+    unaccounted: std::collections::HashMap<(String, String), (i64, i64)>,
 }
 
 impl Default for ChainVerifier {
@@ -293,6 +298,7 @@ impl Default for ChainVerifier {
         ChainVerifier {
             next_seq: 1,
             prev_hash: GENESIS_HASH.to_string(),
+            unaccounted: Default::default(),
         }
     }
 }
@@ -325,12 +331,41 @@ impl ChainVerifier {
         if hash != e.hash {
             return Err(broken("hash", hash, e.hash.clone()));
         }
+        let subject = (e.subject_type.clone(), e.subject_id.clone());
+        if e.payload.is_none() {
+            let slot = self.unaccounted.entry(subject).or_insert((0, e.seq));
+            slot.0 += 1;
+        } else if e.event_type == AuditEventType::CandidateDeleted.as_str() {
+            let claimed = e
+                .payload
+                .as_deref()
+                .and_then(|p| serde_json::from_str::<Value>(p).ok())
+                .and_then(|p| p.get("redacted_entries").and_then(Value::as_i64));
+            let (found, _) = self.unaccounted.remove(&subject).unwrap_or((0, e.seq));
+            // Deletions logged before the count was recorded account for whatever they redacted.
+            if let Some(claimed) = claimed.filter(|c| *c != found) {
+                return Err(broken(
+                    "redacted_entries",
+                    claimed.to_string(),
+                    found.to_string(),
+                ));
+            }
+        }
         self.next_seq += 1;
         self.prev_hash = e.hash.clone();
         Ok(())
     }
 
     pub fn finish(self) -> ChainReport {
+        if let Some((count, first)) = self.unaccounted.values().min_by_key(|(_, first)| *first) {
+            return ChainReport::Broken {
+                seq: *first,
+                field: "payload".into(),
+                expected: "a payload, or a candidate_deleted entry that accounts for its redaction"
+                    .into(),
+                found: format!("{count} redacted payload(s) no deletion accounts for"),
+            };
+        }
         ChainReport::Intact {
             count: self.next_seq - 1,
             head_hash: self.prev_hash,
@@ -578,12 +613,41 @@ mod tests {
         ));
     }
 
+    /// Appends a candidate_deleted entry for subject 42 claiming `redacted` removed payloads.
+    fn with_deletion(mut c: Vec<StoredEntry>, redacted: Option<i64>) -> Vec<StoredEntry> {
+        let payload = match redacted {
+            Some(n) => format!("{{\"candidate_id\":42,\"redacted_entries\":{n}}}"),
+            None => "{\"candidate_id\":42}".to_string(),
+        };
+        let mut e = entry(c.len() as i64 + 1, &c.last().unwrap().hash, &payload);
+        e.event_type = "candidate_deleted".into();
+        e.hash = e.fields().hash();
+        c.push(e);
+        c
+    }
+
     #[test]
-    fn redaction_keeps_the_chain_valid() {
+    fn redaction_keeps_the_chain_valid_when_a_deletion_accounts_for_it() {
         let mut c = chain(4);
         c[1].payload = None;
-        assert!(matches!(verify(&c), ChainReport::Intact { count: 4, .. }));
+        c[2].payload = None;
         assert_eq!(c[1].to_entry().unwrap().summary, "(details redacted)");
+        let ok = with_deletion(c.clone(), Some(2));
+        assert!(matches!(verify(&ok), ChainReport::Intact { count: 5, .. }));
+        // Deletions logged before the count existed still account for their subject.
+        assert!(matches!(
+            verify(&with_deletion(c.clone(), None)),
+            ChainReport::Intact { .. }
+        ));
+        // A wrong count, or a redaction no deletion explains, is reported.
+        match verify(&with_deletion(c.clone(), Some(1))) {
+            ChainReport::Broken { seq: 5, field, .. } => assert_eq!(field, "redacted_entries"),
+            other => panic!("{other:?}"),
+        }
+        match verify(&c) {
+            ChainReport::Broken { seq: 2, field, .. } => assert_eq!(field, "payload"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

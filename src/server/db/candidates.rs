@@ -236,7 +236,7 @@ pub async fn delete_candidate(
     db: &Db,
     id: i64,
     now: DateTime<Utc>,
-    audit: &NewAuditEvent,
+    audit: impl FnOnce(u64) -> NewAuditEvent,
 ) -> sqlx::Result<bool> {
     let subject = format!("candidate:{id}");
     let (plain, prefixed) = (id.to_string(), format!("c_{id}"));
@@ -245,11 +245,11 @@ pub async fn delete_candidate(
         sqlx::query("DELETE FROM delivery_jobs WHERE subject = $1").bind(&subject).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM webhook_events WHERE candidate_ref = $1 OR candidate_ref = $2")
             .bind(&plain).bind(&prefixed).execute(&mut *tx).await?;
-        sqlx::query("UPDATE audit_log SET payload = NULL, redacted_at = $1 WHERE subject_type = 'candidate' AND subject_id = $2 AND payload IS NOT NULL")
-            .bind(now).bind(&plain).execute(&mut *tx).await?;
+        let redacted = sqlx::query("UPDATE audit_log SET payload = NULL, redacted_at = $1 WHERE subject_type = 'candidate' AND subject_id = $2 AND payload IS NOT NULL")
+            .bind(now).bind(&plain).execute(&mut *tx).await?.rows_affected();
         let deleted = sqlx::query("DELETE FROM candidates WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected() == 1;
         if deleted {
-            tx.append_audit(audit).await?;
+            tx.append_audit(&audit(redacted)).await?;
             tx.commit().await?;
         }
         Ok(deleted)

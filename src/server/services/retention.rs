@@ -21,15 +21,18 @@ pub async fn delete_candidate(
             "To confirm, type the candidate's email address exactly.".into(),
         ));
     }
-    // No personal data in the deletion's own entry: who deleted which record id, and when.
-    let audit = NewAuditEvent::new(
-        Actor::from(user),
-        "candidate",
-        candidate_id,
-        AuditEventType::CandidateDeleted,
-        serde_json::json!({ "candidate_id": candidate_id }),
-    );
-    if !db::candidates::delete_candidate(db, candidate_id, Utc::now(), &audit).await? {
+    // No personal data in the deletion's own entry: who deleted which record id, when, and how
+    // many of its audit payloads were redacted (the chain verifier checks that count).
+    let audit = |redacted: u64| {
+        NewAuditEvent::new(
+            Actor::from(user),
+            "candidate",
+            candidate_id,
+            AuditEventType::CandidateDeleted,
+            serde_json::json!({ "candidate_id": candidate_id, "redacted_entries": redacted }),
+        )
+    };
+    if !db::candidates::delete_candidate(db, candidate_id, Utc::now(), audit).await? {
         return Err(AppError::NotFound);
     }
     Ok(())
