@@ -143,6 +143,61 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     }
 }
 
+/// Every plain axum route (health, webhooks, downloads) with its method; the router is built from
+/// this list, and the permission test walks it, so a route cannot be added without being walked.
+pub fn machine_routes() -> Vec<(
+    &'static str,
+    http::Method,
+    axum::routing::MethodRouter<AppState>,
+)> {
+    use crate::server::webhooks::{background, evidence, export, integrity, verification};
+    use http::Method;
+    vec![
+        ("/healthz", Method::GET, get(healthz)),
+        ("/readyz", Method::GET, get(readyz)),
+        (
+            "/webhooks/verification",
+            Method::POST,
+            post(verification::receive),
+        ),
+        (
+            "/webhooks/background-checks/{token}",
+            Method::POST,
+            post(background::receive).layer(RequestBodyLimitLayer::new(
+                crate::server::services::background::WEBHOOK_BODY_LIMIT,
+            )),
+        ),
+        (
+            "/webhooks/integrity",
+            Method::POST,
+            post(integrity::receive).layer(axum::extract::DefaultBodyLimit::max(
+                crate::server::services::integrity::WEBHOOK_BODY_LIMIT,
+            )),
+        ),
+        (
+            "/integrity-reports/{id}/file",
+            Method::GET,
+            get(integrity::download).layer(middleware::from_fn(personal_download)),
+        ),
+        (
+            "/candidates/{id}/export.zip",
+            Method::GET,
+            get(integrity::export).layer(middleware::from_fn(personal_download)),
+        ),
+        ("/partner-logos/{file}", Method::GET, get(background::logo)),
+        (
+            "/audit/export",
+            Method::GET,
+            get(export::download).layer(middleware::from_fn(personal_download)),
+        ),
+        (
+            "/evidence/{session_id}/pack.json",
+            Method::GET,
+            get(evidence::download).layer(middleware::from_fn(personal_download)),
+        ),
+    ]
+}
+
 pub async fn build(state: AppState) -> anyhow::Result<Router> {
     register_server_fns();
     let store = DbSessionStore::new(&state.db).await?;
@@ -159,51 +214,11 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let [h1, h2, h3, h4] = security::header_layers();
-    let app = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route(
-            "/webhooks/verification",
-            post(crate::server::webhooks::verification::receive),
-        )
-        .route(
-            "/webhooks/background-checks/{token}",
-            post(crate::server::webhooks::background::receive).layer(RequestBodyLimitLayer::new(
-                crate::server::services::background::WEBHOOK_BODY_LIMIT,
-            )),
-        )
-        .route(
-            "/webhooks/integrity",
-            post(crate::server::webhooks::integrity::receive).layer(
-                axum::extract::DefaultBodyLimit::max(
-                    crate::server::services::integrity::WEBHOOK_BODY_LIMIT,
-                ),
-            ),
-        )
-        .route(
-            "/integrity-reports/{id}/file",
-            get(crate::server::webhooks::integrity::download)
-                .layer(middleware::from_fn(personal_download)),
-        )
-        .route(
-            "/candidates/{id}/export.zip",
-            get(crate::server::webhooks::integrity::export)
-                .layer(middleware::from_fn(personal_download)),
-        )
-        .route(
-            "/partner-logos/{file}",
-            get(crate::server::webhooks::background::logo),
-        )
-        .route(
-            "/audit/export",
-            get(crate::server::webhooks::export::download)
-                .layer(middleware::from_fn(personal_download)),
-        )
-        .route(
-            "/evidence/{session_id}/pack.json",
-            get(crate::server::webhooks::evidence::download)
-                .layer(middleware::from_fn(personal_download)),
-        )
+    let mut app = Router::new();
+    for (path, _, route) in machine_routes() {
+        app = app.route(path, route);
+    }
+    let app = app
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(
