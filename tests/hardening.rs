@@ -122,6 +122,118 @@ async fn hiring_managers_get_no_check_results_and_only_their_jobs(app: TestApp) 
         .map(|a| a["job"]["id"].as_i64().unwrap())
         .collect();
     assert_eq!(jobs, vec![1]);
+
+    // Interviews and stage exceptions belong to one job too.
+    for job in [1, 3] {
+        exec(&app, &format!("INSERT INTO interviews (candidate_id, stage, scheduled_at, time_zone, interviewers, state, created_at, updated_at, job_id)
+            VALUES (3, 'onsite_or_panel_interview', $1, 'UTC', '[\"job{job}@example.com\"]', 'scheduled', $1, $1, {job})")).await;
+    }
+    let interviews = |client: reqwest::Client| {
+        let app = &app;
+        async move {
+            let res = app
+                .call(
+                    &client,
+                    "candidate_interviews",
+                    &[("candidate_id", "3".into())],
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+            let list: Value = res.json().await.unwrap();
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["interviewers"][0].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(interviews(manager.clone()).await, vec!["job1@example.com"]);
+    assert_eq!(interviews(recruiter.clone()).await.len(), 2);
+    // Scheduling for a candidate on two jobs needs the job.
+    let res = app
+        .call(
+            &recruiter,
+            "schedule_interview",
+            &[
+                ("candidate_id", "3".into()),
+                ("stage", "onsite_or_panel_interview".into()),
+                ("local_time", "2030-01-02T10:00".into()),
+                ("time_zone", "UTC".into()),
+                ("interviewers", "a@example.com".into()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("choose the job"));
+
+    // An exception granted for the other job does not open this job's gate; one for this job does.
+    let security = app.signed_in("security@clearance.test").await;
+    let grant = |job: i64| {
+        let (app, security) = (&app, security.clone());
+        async move {
+            app.call(
+                &security,
+                "grant_exception",
+                &[
+                    ("candidate_id", "3".into()),
+                    ("job_id", job.to_string()),
+                    ("stage", "phone_screen".into()),
+                    ("reason_code", "exception_verification_scheduled".into()),
+                    ("hours", "4".into()),
+                ],
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    assert_eq!(grant(3).await, 200);
+    let exceptions = |client: reqwest::Client| {
+        let app = &app;
+        async move {
+            let res = app
+                .call(&client, "stage_exceptions", &[("candidate_id", "3".into())])
+                .await;
+            res.json::<Value>().await.unwrap().as_array().unwrap().len()
+        }
+    };
+    assert_eq!(
+        exceptions(manager.clone()).await,
+        0,
+        "the other job's exception is not shown"
+    );
+    assert_eq!(exceptions(recruiter.clone()).await, 1);
+    let on_job_1 = db::candidates::applications_of(&app.db, 3)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.job_id == 1)
+        .unwrap()
+        .id;
+    let try_move = || {
+        let (app, recruiter) = (&app, recruiter.clone());
+        async move {
+            app.call(
+                &recruiter,
+                "move_stage",
+                &[
+                    ("application_id", on_job_1.to_string()),
+                    ("stage", "phone_screen".into()),
+                ],
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    assert_eq!(
+        try_move().await,
+        409,
+        "job 3's exception does not lift job 1's gate"
+    );
+    assert_eq!(grant(1).await, 200);
+    assert_eq!(exceptions(manager.clone()).await, 1);
+    assert_eq!(try_move().await, 200);
 }
 
 async fn audit_count(app: &TestApp) -> i64 {

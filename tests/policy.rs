@@ -160,8 +160,13 @@ async fn exceptions_allow_the_move_until_they_expire(app: TestApp) {
 
     // An exception that lapsed a moment ago no longer opens the gate; its expiry is logged once.
     let now = chrono::Utc::now();
+    let job = db::candidates::applications_of(&app.db, AT_PHONE_SCREEN)
+        .await
+        .unwrap()[0]
+        .job_id;
     let lapsed = db::policy::NewException {
         candidate_id: AT_PHONE_SCREEN,
+        job_id: job,
         stage: "coding_assessment",
         reason_code: "exception_verification_scheduled",
         approved_by: 3,

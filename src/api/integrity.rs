@@ -51,12 +51,14 @@ pub async fn schedule_interview(
     local_time: String,
     time_zone: String,
     interviewers: String,
+    #[server(default)] job_id: Option<i64>,
 ) -> Result<i64, AppError> {
     use crate::model::Permission;
     use crate::server::{auth, services};
     let user = auth::require(Permission::MoveStage).await?;
     let req = services::integrity::ScheduleRequest {
         candidate_id,
+        job_id,
         stage,
         local_time,
         time_zone,

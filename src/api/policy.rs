@@ -62,6 +62,7 @@ pub async fn grant_exception(
     stage: Stage,
     reason_code: String,
     hours: i64,
+    #[server(default)] job_id: Option<i64>,
 ) -> Result<i64, AppError> {
     use crate::model::Permission;
     use crate::server::{auth, services};
@@ -70,6 +71,7 @@ pub async fn grant_exception(
         &auth::state()?,
         &user,
         candidate_id,
+        job_id,
         stage,
         &reason_code,
         hours,

@@ -146,3 +146,23 @@ mod tests {
         assert_eq!(relative_age(2 * 86_400 + 5), "2 days ago");
     }
 }
+
+/// The job a form's action is for: a labelled choice when the candidate applied to several jobs,
+/// else the one job as a hidden field (field name `job_id`).
+#[component]
+pub fn JobChoice(id: &'static str, label: &'static str, jobs: Vec<(i64, String)>) -> impl IntoView {
+    if jobs.len() > 1 {
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <select id=id name="job_id">
+                    {jobs.into_iter().map(|(job, title)| view! { <option value=job.to_string()>{title}</option> }).collect_view()}
+                </select>
+            </div>
+        }
+        .into_any()
+    } else {
+        let job = jobs.first().map(|(j, _)| j.to_string()).unwrap_or_default();
+        view! { <input type="hidden" name="job_id" value=job/> }.into_any()
+    }
+}

@@ -3,7 +3,7 @@
 use crate::api::candidates::MoveStage;
 use crate::api::policy::{stage_exceptions, GrantException};
 use crate::api::review::list_reason_codes;
-use crate::app::components::{client_data, ErrorNotice, LocalTime};
+use crate::app::components::{client_data, ErrorNotice, JobChoice, LocalTime};
 use crate::model::Stage;
 use leptos::prelude::*;
 
@@ -17,6 +17,7 @@ fn time_left(until: chrono::DateTime<chrono::Utc>) -> String {
 pub fn ExceptionsSection(
     candidate_id: i64,
     can_grant: bool,
+    jobs: Vec<(i64, String)>,
     move_stage: ServerAction<MoveStage>,
 ) -> impl IntoView {
     let grant = ServerAction::<GrantException>::new();
@@ -47,13 +48,17 @@ pub fn ExceptionsSection(
                         }.into_any(),
                     }
             }}
-            {can_grant.then(|| view! { <GrantForm candidate_id=candidate_id grant=grant/> })}
+            {can_grant.then(|| view! { <GrantForm candidate_id=candidate_id grant=grant jobs=jobs.clone()/> })}
         </section>
     }
 }
 
 #[component]
-fn GrantForm(candidate_id: i64, grant: ServerAction<GrantException>) -> impl IntoView {
+fn GrantForm(
+    candidate_id: i64,
+    grant: ServerAction<GrantException>,
+    jobs: Vec<(i64, String)>,
+) -> impl IntoView {
     let codes = client_data(list_reason_codes);
     let gated = [
         Stage::PhoneScreen,
@@ -65,6 +70,7 @@ fn GrantForm(candidate_id: i64, grant: ServerAction<GrantException>) -> impl Int
     view! {
         <ActionForm action=grant attr:class="filters grant-exception">
             <input type="hidden" name="candidate_id" value=candidate_id.to_string()/>
+            <JobChoice id="exception-job" label="Exception for job" jobs=jobs/>
             <div class="field">
                 <label for="exception-stage">"Exception for stage"</label>
                 <select id="exception-stage" name="stage">

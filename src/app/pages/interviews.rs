@@ -2,12 +2,16 @@
 use crate::api::integrity::{
     candidate_interviews, CancelInterview, RescheduleInterview, ScheduleInterview,
 };
-use crate::app::components::{client_data, ticker, ErrorNotice, LocalTime};
+use crate::app::components::{client_data, ticker, ErrorNotice, JobChoice, LocalTime};
 use crate::model::{integrity_flag_label, InterviewView, Stage};
 use leptos::prelude::*;
 
 #[component]
-pub fn InterviewsSection(candidate_id: i64, can_schedule: bool) -> impl IntoView {
+pub fn InterviewsSection(
+    candidate_id: i64,
+    can_schedule: bool,
+    jobs: Vec<(i64, String)>,
+) -> impl IntoView {
     let schedule = ServerAction::<ScheduleInterview>::new();
     let cancel = ServerAction::<CancelInterview>::new();
     let reschedule = ServerAction::<RescheduleInterview>::new();
@@ -34,7 +38,7 @@ pub fn InterviewsSection(candidate_id: i64, can_schedule: bool) -> impl IntoView
             }}
             {move || cancel.value().get().and_then(|r| r.err()).map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
             {move || reschedule.value().get().and_then(|r| r.err()).map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
-            {can_schedule.then(|| view! { <ScheduleForm candidate_id=candidate_id schedule=schedule/> })}
+            {can_schedule.then(|| view! { <ScheduleForm candidate_id=candidate_id schedule=schedule jobs=jobs.clone()/> })}
         </section>
     }
 }
@@ -101,7 +105,11 @@ fn Interview(
 }
 
 #[component]
-fn ScheduleForm(candidate_id: i64, schedule: ServerAction<ScheduleInterview>) -> impl IntoView {
+fn ScheduleForm(
+    candidate_id: i64,
+    schedule: ServerAction<ScheduleInterview>,
+    jobs: Vec<(i64, String)>,
+) -> impl IntoView {
     let zone = NodeRef::<leptos::html::Input>::new();
     // The viewer's own zone is the natural default.
     Effect::new(move |_| {
@@ -131,6 +139,7 @@ fn ScheduleForm(candidate_id: i64, schedule: ServerAction<ScheduleInterview>) ->
     view! {
         <ActionForm action=schedule attr:class="filters schedule-interview">
             <input type="hidden" name="candidate_id" value=candidate_id.to_string()/>
+            <JobChoice id="interview-job" label="Interview for job" jobs=jobs/>
             <div class="field">
                 <label for="interview-stage">"Interview stage"</label>
                 <select id="interview-stage" name="stage">

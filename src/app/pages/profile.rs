@@ -84,7 +84,7 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
                 <VerificationSection candidate_id=profile.id initial=profile.verification.clone()/>
             </header>
             {move || move_error().map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
-            <ExceptionsSection candidate_id=candidate_id can_grant=can_grant move_stage=move_stage/>
+            <ExceptionsSection candidate_id=candidate_id can_grant=can_grant move_stage=move_stage jobs=jobs.clone()/>
             <section aria-labelledby="applications-heading">
                 <h2 id="applications-heading">"Applications"</h2>
                 {profile
@@ -93,8 +93,8 @@ fn Profile(profile: CandidateProfile, move_stage: ServerAction<MoveStage>) -> im
                     .map(|a| view! { <ApplicationCard application=a can_move=can_move move_stage=move_stage/> })
                     .collect_view()}
             </section>
-            <BackgroundChecksSection candidate_id=candidate_id can_order=can_order jobs=jobs/>
-            <InterviewsSection candidate_id=candidate_id can_schedule=can_move/>
+            <BackgroundChecksSection candidate_id=candidate_id can_order=can_order jobs=jobs.clone()/>
+            <InterviewsSection candidate_id=candidate_id can_schedule=can_move jobs=jobs/>
             {show_support.then(|| view! { <Support candidate_id=candidate_id/> })}
             {can_manage_data.then(|| view! { <DataSection candidate_id=candidate_id email=email.clone()/> })}
             {show_timeline.then(|| view! { <Timeline candidate_id=candidate_id move_stage=move_stage/> })}

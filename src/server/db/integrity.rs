@@ -62,13 +62,16 @@ pub struct InterviewRow {
     pub interviewers: String,
     pub state: String,
     pub monitor_session_id: Option<String>,
+    /// The job of the application the interview is for (unknown for some older rows).
+    pub job_id: Option<i64>,
 }
 
 const INTERVIEW_COLUMNS: &str =
-    "id, candidate_id, stage, scheduled_at, time_zone, interviewers, state, monitor_session_id";
+    "id, candidate_id, stage, scheduled_at, time_zone, interviewers, state, monitor_session_id, job_id";
 
 pub struct NewInterview<'a> {
     pub candidate_id: i64,
+    pub job_id: i64,
     pub stage: &'a str,
     pub scheduled_at: DateTime<Utc>,
     pub time_zone: &'a str,
@@ -84,13 +87,13 @@ pub async fn schedule(
     now: DateTime<Utc>,
     audit: impl FnOnce(i64) -> [NewAuditEvent; 2],
 ) -> sqlx::Result<i64> {
-    let sql = "INSERT INTO interviews (candidate_id, stage, scheduled_at, time_zone, interviewers, state, created_by, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, 'scheduled', $6, $7, $7) RETURNING id";
+    let sql = "INSERT INTO interviews (candidate_id, stage, scheduled_at, time_zone, interviewers, state, created_by, created_at, updated_at, job_id)
+               VALUES ($1, $2, $3, $4, $5, 'scheduled', $6, $7, $7, $8) RETURNING id";
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
         let id = sqlx::query_scalar::<_, i64>(sql)
             .bind(i.candidate_id).bind(i.stage).bind(i.scheduled_at).bind(i.time_zone)
-            .bind(i.interviewers_json).bind(i.created_by).bind(now)
+            .bind(i.interviewers_json).bind(i.created_by).bind(now).bind(i.job_id)
             .fetch_one(&mut *tx).await?;
         sqlx::query_scalar::<_, i64>(ENQUEUE_SQL)
             .bind(ANNOUNCE_JOB).bind(serde_json::json!({ "interview_id": id }).to_string())

@@ -72,10 +72,12 @@ pub struct ExceptionRow {
     pub expiry_at: DateTime<Utc>,
     pub policy_name: String,
     pub policy_version: i64,
+    /// The job whose moves it lifts the gate of (`None`: older rows, any job of the candidate).
+    pub job_id: Option<i64>,
 }
 
 const EXCEPTION_SELECT: &str = "SELECT e.id, e.candidate_id, e.stage, e.reason_code, u.name AS approved_by_name, e.approved_at,
-        e.expiry_at, e.policy_name, e.policy_version
+        e.expiry_at, e.policy_name, e.policy_version, e.job_id
     FROM stage_exceptions e JOIN users u ON u.id = e.approved_by";
 
 /// A candidate's exceptions still in force at `now`, soonest expiry first.
@@ -92,6 +94,7 @@ pub async fn live_exceptions(
 
 pub struct NewException<'a> {
     pub candidate_id: i64,
+    pub job_id: i64,
     pub stage: &'a str,
     pub reason_code: &'a str,
     pub approved_by: i64,
@@ -106,13 +109,13 @@ pub async fn insert_exception(
     e: &NewException<'_>,
     audit: impl FnOnce(i64) -> NewAuditEvent,
 ) -> sqlx::Result<i64> {
-    let sql = "INSERT INTO stage_exceptions (candidate_id, stage, reason_code, approved_by, approved_at, expiry_at, policy_name, policy_version)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+    let sql = "INSERT INTO stage_exceptions (candidate_id, stage, reason_code, approved_by, approved_at, expiry_at, policy_name, policy_version, job_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
         let id = sqlx::query_scalar::<_, i64>(sql)
             .bind(e.candidate_id).bind(e.stage).bind(e.reason_code).bind(e.approved_by)
-            .bind(e.approved_at).bind(e.expiry_at).bind(e.policy_name).bind(e.policy_version)
+            .bind(e.approved_at).bind(e.expiry_at).bind(e.policy_name).bind(e.policy_version).bind(e.job_id)
             .fetch_one(&mut *tx).await?;
         tx.append_audit(&audit(id)).await?;
         tx.commit().await?;

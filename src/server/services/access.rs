@@ -68,3 +68,26 @@ pub async fn visible_candidate(
         details: user.role.can(Permission::ViewVerificationDetails),
     })
 }
+
+/// The application an interview or exception is for: the one named, which must be the
+/// candidate's, or the candidate's only application when none is named.
+pub fn application_for(
+    applications: &[ApplicationRow],
+    job_id: Option<i64>,
+) -> Result<&ApplicationRow, AppError> {
+    match job_id {
+        Some(job) => applications
+            .iter()
+            .find(|a| a.job_id == job)
+            .ok_or_else(|| {
+                AppError::BadRequest("The candidate has no application for that job.".into())
+            }),
+        None => match applications {
+            [only] => Ok(only),
+            [] => Err(AppError::NotFound),
+            _ => Err(AppError::BadRequest(
+                "The candidate applied to several jobs: choose the job this is for.".into(),
+            )),
+        },
+    }
+}

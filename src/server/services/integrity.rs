@@ -127,6 +127,8 @@ pub async fn test(state: &AppState) -> Result<ConnectionTest, AppError> {
 /// What a recruiter enters to schedule an interview.
 pub struct ScheduleRequest {
     pub candidate_id: i64,
+    /// The job the interview is for; may be left out when the candidate has one application.
+    pub job_id: Option<i64>,
     pub stage: Stage,
     /// Local wall time, `YYYY-MM-DDTHH:MM` as a datetime-local field sends it.
     pub local_time: String,
@@ -173,6 +175,8 @@ pub async fn schedule(
     db::candidates::find_candidate(db, req.candidate_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let apps = db::candidates::applications_of(db, req.candidate_id).await?;
+    let job_id = super::access::application_for(&apps, req.job_id)?.job_id;
     let at = instant(&req.local_time, &req.time_zone).map_err(AppError::BadRequest)?;
     let interviewers = parse_interviewers(&req.interviewers).map_err(AppError::BadRequest)?;
     if db::integrity::connection(db).await?.is_none() {
@@ -183,6 +187,7 @@ pub async fn schedule(
     let json = serde_json::to_string(&interviewers).map_err(crate::server::auth::internal)?;
     let new = db::integrity::NewInterview {
         candidate_id: req.candidate_id,
+        job_id,
         stage: req.stage.as_str(),
         scheduled_at: at,
         time_zone: req.time_zone.trim(),
@@ -527,7 +532,15 @@ pub async fn interviews_for(
     let files = visible.details;
     let reports = db::integrity::reports_of(db, candidate_id).await?;
     let mut out = Vec::new();
-    for i in db::integrity::interviews_of(db, candidate_id).await? {
+    // A hiring manager sees the interviews of their own jobs only (rows of unknown job: none).
+    let interviews = db::integrity::interviews_of(db, candidate_id)
+        .await?
+        .into_iter()
+        .filter(|i| match i.job_id {
+            Some(job) => visible.sees_job(job),
+            None => visible.sees_all_jobs(),
+        });
+    for i in interviews {
         let report = reports
             .iter()
             .find(|r| r.interview_id == Some(i.id))

@@ -253,7 +253,16 @@ pub async fn exceptions_for(
     if visible.applications.is_empty() {
         return Err(AppError::NotFound);
     }
-    live_exceptions(db, candidate_id).await
+    // A hiring manager sees the exceptions of their own jobs only (rows of unknown job: none).
+    Ok(db::policy::live_exceptions(db, candidate_id, Utc::now())
+        .await?
+        .into_iter()
+        .filter(|e| match e.job_id {
+            Some(job) => visible.sees_job(job),
+            None => visible.sees_all_jobs(),
+        })
+        .filter_map(to_view)
+        .collect())
 }
 
 pub async fn live_exceptions(db: &Db, candidate_id: i64) -> Result<Vec<StageException>, AppError> {
@@ -265,17 +274,20 @@ pub async fn live_exceptions(db: &Db, candidate_id: i64) -> Result<Vec<StageExce
 }
 
 /// A security reviewer grants a time-bound exception for one candidate and stage.
+#[allow(clippy::too_many_arguments)]
 pub async fn grant_exception(
     state: &AppState,
     user: &CurrentUser,
     candidate_id: i64,
+    job_id: Option<i64>,
     stage: Stage,
     reason_code: &str,
     hours: i64,
 ) -> Result<i64, AppError> {
     let db = &state.db;
     let apps = db::candidates::applications_of(db, candidate_id).await?;
-    let app = apps.first().ok_or(AppError::NotFound)?;
+    // The exception belongs to one application: its job's policy decides, its moves it lifts.
+    let app = super::access::application_for(&apps, job_id)?;
     let name = policy_name_of(&state.config, app);
     let (policy, version) = current(db, &state.config, &name).await?;
     if !policy.allow_time_bound_override {
@@ -307,6 +319,7 @@ pub async fn grant_exception(
     let expiry_at = approved_at + Duration::hours(hours);
     let new = db::policy::NewException {
         candidate_id,
+        job_id: app.job_id,
         stage: stage.as_str(),
         reason_code,
         approved_by: user.id,
@@ -324,7 +337,7 @@ pub async fn grant_exception(
             serde_json::json!({
                 "exception_id": id, "stage": stage.as_str(), "override_reason_code": reason_code,
                 "approved_by": user.name, "approved_at": approved_at, "expiry_at": expiry_at,
-                "policy_name": name, "policy_version": version,
+                "policy_name": name, "policy_version": version, "job_id": app.job_id,
             }),
         )
     };
@@ -364,6 +377,8 @@ pub async fn move_stage(
     let exceptions: Vec<ActiveException> = db::policy::live_exceptions(db, app.candidate_id, now)
         .await?
         .into_iter()
+        // An exception lifts the gate of its own job's moves (older rows: any job).
+        .filter(|e| e.job_id.is_none_or(|job| job == app.job_id))
         .filter_map(|e| {
             Some(ActiveException {
                 id: e.id,
