@@ -743,6 +743,31 @@ async fn the_picker_shows_the_last_good_catalog_when_the_partner_is_down(app: Te
     assert!(down.error.as_deref().unwrap().contains("503"), "{down:?}");
     assert_eq!(down.catalog, first.catalog);
     assert_eq!(down.fetched_at, first.fetched_at);
+    // The partner's own words reach admins (as a short excerpt), not recruiters.
+    assert!(
+        !down.error.as_deref().unwrap().contains("The partner said"),
+        "{down:?}"
+    );
+    let admin = app.signed_in("admin@clearance.test").await;
+    let res = app
+        .call(
+            &admin,
+            "get_catalog",
+            &[
+                ("partner_id", partner.to_string()),
+                ("refresh", "true".into()),
+            ],
+        )
+        .await;
+    let as_admin: CatalogView = res.json().await.unwrap();
+    assert!(
+        as_admin
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("The partner said"),
+        "{as_admin:?}"
+    );
 }
 
 /// Orders the partner accepted but never answered are flagged for admins (profile and Drift page).

@@ -69,8 +69,8 @@ pub async fn test_partner_connection(partner_id: i64) -> Result<ConnectionTest, 
 pub async fn get_catalog(partner_id: i64, refresh: bool) -> Result<CatalogView, AppError> {
     use crate::model::Permission;
     use crate::server::{auth, services};
-    auth::require(Permission::OrderBackgroundCheck).await?;
-    services::background::catalog(&auth::state()?, partner_id, refresh).await
+    let user = auth::require(Permission::OrderBackgroundCheck).await?;
+    services::background::catalog(&auth::state()?, &user, partner_id, refresh).await
 }
 
 #[server(prefix = "/api", endpoint = "place_background_check")]

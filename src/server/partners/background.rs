@@ -57,6 +57,14 @@ pub fn split_name(name: &str) -> (String, String) {
     }
 }
 
+/// Marks where a message quotes the partner's own answer (shown to admins only).
+pub const PARTNER_SAID: &str = " The partner said: ";
+
+/// A message without the partner's own words, for users who are not admins.
+pub fn without_partner_text(message: &str) -> &str {
+    message.split(PARTNER_SAID).next().unwrap_or(message)
+}
+
 /// The partner's catalog, or what is wrong in words an admin can act on.
 pub async fn fetch_catalog(
     http: &reqwest::Client,
@@ -93,7 +101,7 @@ pub async fn fetch_catalog(
         404 => return Err(format!("The catalog URL was not found (404): {url}")),
         s => {
             return Err(format!(
-                "The partner answered {s} instead of the catalog: {}",
+                "The partner answered {s} instead of the catalog.{PARTNER_SAID}{}",
                 excerpt(&text)
             ))
         }

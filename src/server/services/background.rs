@@ -239,11 +239,14 @@ pub async fn test_connection(
 
 /// The catalog for the picker: cached for `CATALOG_TTL`, fetched on `refresh`; when the partner
 /// is down, the last good catalog with its age and the reason.
+/// The catalog for the picker; only admins see the partner's own words in an error.
 pub async fn catalog(
     state: &AppState,
+    user: &CurrentUser,
     partner_id: i64,
     refresh: bool,
 ) -> Result<CatalogView, AppError> {
+    let admin = user.role.can(crate::model::Permission::ManageSettings);
     let p = db::background::find_partner(&state.db, partner_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -261,6 +264,13 @@ pub async fn catalog(
             Err(message) => (cached, p.catalog_fetched_at, Some(message)),
         },
     };
+    let error = error.map(|e| {
+        if admin {
+            e
+        } else {
+            partner::without_partner_text(&e).to_string()
+        }
+    });
     Ok(CatalogView {
         partner_id: p.id,
         partner_name: p.name,
@@ -342,7 +352,7 @@ pub async fn place_order(
     let hm = db::users::find_by_id(db, app.hiring_manager_id)
         .await?
         .ok_or(AppError::Internal)?;
-    let view = catalog(state, req.partner_id, false).await?;
+    let view = catalog(state, user, req.partner_id, false).await?;
     let Some(cat) = view.catalog else {
         return Err(AppError::Conflict(format!(
             "The partner's catalog is not available: {}",
