@@ -38,7 +38,11 @@ enum Command {
         command: UserCommand,
     },
     /// Load demo users, jobs and candidates (idempotent) and print the demo accounts.
-    DemoData,
+    DemoData {
+        /// Also add this many synthetic candidates (for volume benchmarks; not idempotent).
+        #[arg(long)]
+        volume: Option<i64>,
+    },
     /// Import data from files.
     Import {
         #[command(subcommand)]
@@ -538,9 +542,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             serve(listener, config).await
         }
-        Command::DemoData => {
+        Command::DemoData { volume } => {
             let db = open_db(&config).await?;
             services::demo::load(&db).await?;
+            if let Some(n) = volume.filter(|n| *n > 0) {
+                let started = std::time::Instant::now();
+                let total = services::demo::add_volume(&db, n).await?;
+                eprintln!("added {n} synthetic candidates in {:.1} s ({total} in all)", started.elapsed().as_secs_f64());
+            }
             print!("{}", services::demo::credentials_banner());
             Ok(())
         }

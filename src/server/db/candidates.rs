@@ -271,3 +271,37 @@ pub async fn existing_ids(db: &Db, ids: &[i64]) -> sqlx::Result<std::collections
     };
     Ok(found.into_iter().collect())
 }
+
+/// Adds `n` synthetic candidates (one application and stage entry each, a mix of verification
+/// statuses, risk tiers and integrity scores) for volume benchmarks; generated inside the
+/// database, so 100k rows take seconds. Returns how many candidates there are afterwards.
+pub async fn add_volume(db: &Db, n: i64, now: DateTime<Utc>) -> sqlx::Result<i64> {
+    let candidates = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < CAST($1 AS BIGINT))
+        INSERT INTO candidates (first_name, last_name, email, verification_status, verification_risk_tier,
+                                integrity_score, integrity_flagged, created_at)
+        SELECT 'Volume', 'Person ' || i, 'volume' || i || '@example.com',
+               CASE i % 6 WHEN 0 THEN 'verified' WHEN 1 THEN 'in_progress' WHEN 2 THEN 'needs_review'
+                          WHEN 3 THEN 'failed' WHEN 4 THEN 'expired' ELSE 'not_started' END,
+               CASE WHEN i % 6 IN (0, 2, 3) THEN (CASE i % 3 WHEN 0 THEN 'low' WHEN 1 THEN 'medium' ELSE 'high' END) END,
+               CASE WHEN i % 5 = 0 THEN i % 101 END,
+               (i % 5 = 0 AND i % 101 < 60),
+               $2
+        FROM n";
+    let applications = "INSERT INTO applications (candidate_id, job_id, stage, created_at, updated_at)
+        SELECT c.id, (SELECT MIN(id) FROM jobs) + c.id % 4,
+               CASE c.id % 7 WHEN 0 THEN 'applied' WHEN 1 THEN 'phone_screen' WHEN 2 THEN 'onsite_or_panel_interview'
+                             WHEN 3 THEN 'coding_assessment' WHEN 4 THEN 'offer' WHEN 5 THEN 'hired' ELSE 'rejected' END,
+               $1, $1
+        FROM candidates c WHERE c.email LIKE 'volume%' AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.candidate_id = c.id)";
+    let history = "INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at)
+        SELECT a.id, NULL, a.stage, NULL, $1 FROM applications a JOIN candidates c ON c.id = a.candidate_id
+        WHERE c.email LIKE 'volume%' AND NOT EXISTS (SELECT 1 FROM stage_changes s WHERE s.application_id = a.id)";
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        sqlx::query(candidates).bind(n).bind(now).execute(&mut *tx).await?;
+        sqlx::query(applications).bind(now).execute(&mut *tx).await?;
+        sqlx::query(history).bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM candidates").fetch_one(p).await
+    })
+}

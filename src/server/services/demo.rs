@@ -172,3 +172,9 @@ pub fn credentials_banner() -> String {
     }
     s
 }
+
+/// Adds `n` synthetic candidates for volume benchmarks (`clearance demo-data --volume N`);
+/// returns how many candidates there are afterwards.
+pub async fn add_volume(db: &Db, n: i64) -> anyhow::Result<i64> {
+    Ok(db::candidates::add_volume(db, n, Utc::now()).await?)
+}
