@@ -112,6 +112,9 @@ pub struct CandidatePage {
     #[serde(default)]
     pub shows_details: bool,
     pub total: i64,
+    /// `total` is a lower bound: at least that many match ("10,000+").
+    #[serde(default)]
+    pub total_capped: bool,
     /// Cursor for the next page, when there is one.
     pub next_before: Option<i64>,
 }

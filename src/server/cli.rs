@@ -548,7 +548,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             if let Some(n) = volume.filter(|n| *n > 0) {
                 let started = std::time::Instant::now();
                 let total = services::demo::add_volume(&db, n).await?;
-                eprintln!("added {n} synthetic candidates in {:.1} s ({total} in all)", started.elapsed().as_secs_f64());
+                eprintln!(
+                    "added {n} synthetic candidates in {:.1} s ({total} in all)",
+                    started.elapsed().as_secs_f64()
+                );
             }
             print!("{}", services::demo::credentials_banner());
             Ok(())

@@ -52,6 +52,23 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// 12345 → "12,345".
+fn thousands(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
 #[component]
 pub fn CandidatesPage() -> impl IntoView {
     let query_map = use_query_map();
@@ -177,7 +194,7 @@ pub fn CandidatesPage() -> impl IntoView {
                         let next = p.next_before.map(|b| list_href(&CandidateQuery { before: Some(b), ..q.clone() }));
                         let first = q.before.is_some().then(|| list_href(&CandidateQuery { before: None, ..q.clone() }));
                         view! {
-                            <p class="count" aria-live="polite">{format!("{} candidate application(s)", p.total)}</p>
+                            <p class="count" aria-live="polite">{format!("{}{} candidate application(s)", thousands(p.total), if p.total_capped { "+" } else { "" })}</p>
                             <table class="candidates">
                                 <caption class="visually-hidden">"Candidates"</caption>
                                 <thead>

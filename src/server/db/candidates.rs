@@ -36,18 +36,105 @@ pub struct ListFilter {
     pub integrity_missing: Option<bool>,
 }
 
-const LIST_FROM: &str = "FROM applications a
-    JOIN candidates c ON c.id = a.candidate_id
-    JOIN jobs j ON j.id = a.job_id
-    WHERE ($1 IS NULL OR j.hiring_manager_id = $1)
-      AND ($2 IS NULL OR a.job_id = $2)
-      AND ($3 IS NULL OR a.stage = $3)
-      AND ($4 IS NULL OR LOWER(c.first_name || ' ' || c.last_name) LIKE $4 ESCAPE '\\' OR LOWER(c.email) LIKE $4 ESCAPE '\\')
-      AND ($5 IS NULL OR c.verification_status = $5)
-      AND ($6 IS NULL OR c.verification_risk_tier = $6)
-      AND ($7 IS NULL OR c.integrity_score < $7)
-      AND ($8 IS NULL OR c.integrity_flagged = $8)
-      AND ($9 IS NULL OR ($9 = TRUE AND c.integrity_score IS NULL))";
+/// A value bound to a list query's placeholder.
+#[derive(Debug, Clone, PartialEq)]
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// The FROM and WHERE of the list, with only the predicates of the filters that are set (so the
+/// planner can use the index for each), numbered `$1…` for both databases.
+fn list_where(f: &ListFilter, sqlite: bool, binds: &mut Vec<Bind>) -> String {
+    let mut sql = String::from(
+        "FROM applications a JOIN candidates c ON c.id = a.candidate_id JOIN jobs j ON j.id = a.job_id WHERE 1 = 1",
+    );
+    let push = |sql: &mut String, binds: &mut Vec<Bind>, clause: &str, value: Bind| {
+        binds.push(value);
+        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(hm) = f.hiring_manager_id {
+        push(
+            &mut sql,
+            binds,
+            " AND j.hiring_manager_id = ?",
+            Bind::Int(hm),
+        );
+    }
+    if let Some(job) = f.job_id {
+        push(&mut sql, binds, " AND a.job_id = ?", Bind::Int(job));
+    }
+    if let Some(stage) = &f.stage {
+        push(
+            &mut sql,
+            binds,
+            " AND a.stage = ?",
+            Bind::Text(stage.clone()),
+        );
+    }
+    if let Some(pattern) = &f.search_pattern {
+        // The same LIKE on both, over a trigram index: SQLite's FTS5 table (kept by triggers),
+        // PostgreSQL's pg_trgm indexes on these very expressions. ESCAPE only when the search
+        // has a wildcard character to escape (FTS5 cannot use its index with an ESCAPE clause).
+        let escape = if pattern.contains('\\') {
+            " ESCAPE '\\'"
+        } else {
+            ""
+        };
+        let clause = match sqlite {
+            // A UNION, not OR: FTS5 answers each LIKE from its index only on its own (60 ms → 1.4 ms at 100k).
+            true => format!(" AND c.id IN (SELECT rowid FROM candidates_search WHERE name LIKE ?{escape} UNION SELECT rowid FROM candidates_search WHERE email LIKE ?{escape})"),
+            false => format!(" AND (LOWER(c.first_name || ' ' || c.last_name) LIKE ?{escape} OR LOWER(c.email) LIKE ?{escape})"),
+        };
+        binds.push(Bind::Text(pattern.clone()));
+        let n = binds.len();
+        sql.push_str(&clause.replacen('?', &format!("${n}"), 2));
+    }
+    if let Some(status) = &f.status {
+        push(
+            &mut sql,
+            binds,
+            " AND c.verification_status = ?",
+            Bind::Text(status.clone()),
+        );
+    }
+    if let Some(risk) = &f.risk {
+        push(
+            &mut sql,
+            binds,
+            " AND c.verification_risk_tier = ?",
+            Bind::Text(risk.clone()),
+        );
+    }
+    if let Some(below) = f.integrity_below {
+        push(
+            &mut sql,
+            binds,
+            " AND c.integrity_score < ?",
+            Bind::Int(below),
+        );
+    }
+    if f.integrity_flagged == Some(true) {
+        sql.push_str(" AND c.integrity_flagged = TRUE");
+    }
+    if f.integrity_missing == Some(true) {
+        sql.push_str(" AND c.integrity_score IS NULL");
+    }
+    sql
+}
+
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut q = $query;
+        for b in $binds {
+            q = match b {
+                Bind::Int(i) => q.bind(*i),
+                Bind::Text(t) => q.bind(t.clone()),
+            };
+        }
+        q
+    }};
+}
 
 /// One page of applications, newest first, older than `before` when given (keyset).
 pub async fn list(
@@ -56,27 +143,33 @@ pub async fn list(
     before: Option<i64>,
     limit: i64,
 ) -> sqlx::Result<Vec<ListRow>> {
-    let sql = format!(
+    let mut binds = Vec::new();
+    let mut sql = format!(
         "SELECT a.id AS application_id, c.id AS candidate_id, c.first_name, c.last_name, c.email,
                 j.title AS job_title, a.stage, c.verification_status, c.verification_risk_tier, c.integrity_score
-         {LIST_FROM} AND ($10 IS NULL OR a.id < $10)
-         ORDER BY a.id DESC LIMIT $11"
+         {}",
+        list_where(f, matches!(db, Db::Sqlite(_)), &mut binds)
     );
-    on_db!(db, p => sqlx::query_as::<_, ListRow>(&sql)
-        .bind(f.hiring_manager_id).bind(f.job_id).bind(&f.stage).bind(&f.search_pattern)
-        .bind(&f.status).bind(&f.risk)
-        .bind(f.integrity_below).bind(f.integrity_flagged).bind(f.integrity_missing)
-        .bind(before).bind(limit)
-        .fetch_all(p).await)
+    if let Some(before) = before {
+        binds.push(Bind::Int(before));
+        sql.push_str(&format!(" AND a.id < ${}", binds.len()));
+    }
+    binds.push(Bind::Int(limit));
+    sql.push_str(&format!(" ORDER BY a.id DESC LIMIT ${}", binds.len()));
+    on_db!(db, p => bind_all!(sqlx::query_as::<_, ListRow>(&sql), &binds).fetch_all(p).await)
 }
 
-pub async fn count(db: &Db, f: &ListFilter) -> sqlx::Result<i64> {
-    let sql = format!("SELECT COUNT(*) {LIST_FROM}");
-    on_db!(db, p => sqlx::query_scalar::<_, i64>(&sql)
-        .bind(f.hiring_manager_id).bind(f.job_id).bind(&f.stage).bind(&f.search_pattern)
-        .bind(&f.status).bind(&f.risk)
-        .bind(f.integrity_below).bind(f.integrity_flagged).bind(f.integrity_missing)
-        .fetch_one(p).await)
+/// How many applications match, counting no further than `cap` (a page says "10,000+" rather
+/// than rescanning every row for an exact number).
+pub async fn count(db: &Db, f: &ListFilter, cap: i64) -> sqlx::Result<i64> {
+    let mut binds = Vec::new();
+    let from = list_where(f, matches!(db, Db::Sqlite(_)), &mut binds);
+    binds.push(Bind::Int(cap));
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 {from} LIMIT ${}) capped",
+        binds.len()
+    );
+    on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &binds).fetch_one(p).await)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

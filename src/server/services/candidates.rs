@@ -8,6 +8,8 @@ use crate::server::auth::internal;
 use crate::server::db::{self, Db};
 
 pub const PAGE_SIZE: i64 = 25;
+/// The list counts matches up to this many and then says "10,000+".
+pub const COUNT_CAP: i64 = 10_000;
 
 /// Lower-cases and escapes LIKE wildcards so a search for `50%` means the text "50%".
 pub fn like_pattern(search: &str) -> Option<String> {
@@ -68,7 +70,13 @@ pub async fn list(
     } else {
         None
     };
-    let total = db::candidates::count(db, &filter).await?;
+    // Counted up to the cap only: an exact count would rescan every matching row per page.
+    let counted = db::candidates::count(db, &filter, COUNT_CAP + 1).await?;
+    let (total, total_capped) = if counted > COUNT_CAP {
+        (COUNT_CAP, true)
+    } else {
+        (counted, false)
+    };
     let rows = rows
         .into_iter()
         .map(|r| {
@@ -93,6 +101,7 @@ pub async fn list(
         rows,
         shows_details: details,
         total,
+        total_capped,
         next_before,
     })
 }
