@@ -38,5 +38,12 @@ echo "== End-to-end (Playwright, Chromium)"
 cargo leptos build
 (cd end2end && npx playwright test)
 
+# The benchmark is not a test (nothing is timed here); a small run keeps the script from rotting.
+echo "== Benchmark smoke run (2,000 candidates, debug build)"
+scripts/bench.sh --debug --candidates 2000 --duration 1 --connections 8
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  scripts/bench.sh --debug --postgres --candidates 2000 --duration 1 --connections 8
+fi
+
 [ -n "${TEST_DATABASE_URL:-}" ] || warn "Reminder: PostgreSQL was NOT tested in this run."
 echo "All tests passed."

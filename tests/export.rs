@@ -11,16 +11,7 @@ on_both_backends!(
 );
 
 async fn exec(app: &TestApp, sql: &str) {
-    let now = chrono::Utc::now();
-    match &app.db {
-        clearance::server::db::Db::Sqlite(p) => {
-            sqlx::query(sql).bind(now).execute(p).await.map(|_| ())
-        }
-        clearance::server::db::Db::Postgres(p) => {
-            sqlx::query(sql).bind(now).execute(p).await.map(|_| ())
-        }
-    }
-    .unwrap();
+    common::exec_at_now(&app.db, sql).await;
 }
 
 fn range() -> String {

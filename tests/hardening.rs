@@ -21,12 +21,7 @@ on_both_backends!(
 );
 
 async fn exec(app: &TestApp, sql: &str) {
-    let now = chrono::Utc::now();
-    match &app.db {
-        Db::Sqlite(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()),
-        Db::Postgres(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()),
-    }
-    .unwrap();
+    common::exec_at_now(&app.db, sql).await;
 }
 
 async fn list(app: &TestApp, client: &reqwest::Client, form: &[(&str, &str)]) -> Value {
@@ -327,32 +322,42 @@ async fn parallel_wrong_passwords_get_no_more_than_the_limit_through(app: TestAp
     );
 }
 
+/// A sign-in attempt claiming to come from `forwarded_for`; returns the status.
+async fn login_via(
+    app: &TestApp,
+    client: &reqwest::Client,
+    forwarded_for: &str,
+    email: &str,
+    password: &str,
+) -> u16 {
+    client
+        .post(format!("{}/api/login", app.address))
+        .header("x-forwarded-for", forwarded_for)
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 async fn forwarded_addresses_count_only_behind_a_trusted_proxy(app: TestApp) {
     // Without trusted proxies (the default), X-Forwarded-For is the client's own claim: ignored,
     // so rotating it does not escape the per-address limit.
     let client = app.client();
     for i in 0..20 {
-        let res = client
-            .post(format!("{}/api/login", app.address))
-            .header("x-forwarded-for", format!("198.51.100.{i}"))
-            .form(&[
-                ("email", format!("spray{i}@clearance.test")),
-                ("password", "guess-guess-guess".into()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 401);
+        let status = login_via(
+            &app,
+            &client,
+            &format!("198.51.100.{i}"),
+            &format!("spray{i}@clearance.test"),
+            "guess-guess-guess",
+        )
+        .await;
+        assert_eq!(status, 401);
     }
-    let res = client
-        .post(format!("{}/api/login", app.address))
-        .header("x-forwarded-for", "203.0.113.77")
-        .form(&[("email", ADMIN), ("password", "demo-admin-password")])
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        res.status(),
+        login_via(&app, &client, "203.0.113.77", ADMIN, "demo-admin-password").await,
         429,
         "a forged header must not reset the count"
     );
@@ -365,35 +370,36 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy(app: TestApp) {
     .await;
     let client = behind.client();
     for i in 0..20 {
-        let res = client
-            .post(format!("{}/api/login", behind.address))
-            .header("x-forwarded-for", "198.51.100.1")
-            .form(&[
-                ("email", format!("spray{i}@clearance.test")),
-                ("password", "guess-guess-guess".into()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 401);
+        let status = login_via(
+            &behind,
+            &client,
+            "198.51.100.1",
+            &format!("spray{i}@clearance.test"),
+            "guess-guess-guess",
+        )
+        .await;
+        assert_eq!(status, 401);
     }
-    let blocked = client
-        .post(format!("{}/api/login", behind.address))
-        .header("x-forwarded-for", "198.51.100.1")
-        .form(&[("email", ADMIN), ("password", "demo-admin-password")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(blocked.status(), 429);
-    let other = client
-        .post(format!("{}/api/login", behind.address))
-        .header("x-forwarded-for", "198.51.100.2")
-        .form(&[("email", ADMIN), ("password", "demo-admin-password")])
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        other.status(),
+        login_via(
+            &behind,
+            &client,
+            "198.51.100.1",
+            ADMIN,
+            "demo-admin-password"
+        )
+        .await,
+        429
+    );
+    assert_eq!(
+        login_via(
+            &behind,
+            &client,
+            "198.51.100.2",
+            ADMIN,
+            "demo-admin-password"
+        )
+        .await,
         200,
         "another client behind the proxy is not blocked"
     );

@@ -55,12 +55,7 @@ const NAMES: [&str; 8] = [
 ];
 
 async fn exec(db: &Db, sql: &str) {
-    let now = chrono::Utc::now();
-    match db {
-        Db::Sqlite(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()),
-        Db::Postgres(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()),
-    }
-    .unwrap();
+    common::exec_at_now(db, sql).await;
 }
 
 fn quote(s: &str) -> String {

@@ -30,12 +30,7 @@ const LEAKS: [&str; 8] = [
 ];
 
 async fn exec(app: &TestApp, sql: &str) {
-    let now = chrono::Utc::now();
-    match &app.db {
-        Db::Sqlite(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()),
-        Db::Postgres(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()),
-    }
-    .unwrap();
+    common::exec_at_now(&app.db, sql).await;
 }
 
 /// Gives a candidate every kind of check result, each with a recognisable text.

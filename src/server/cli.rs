@@ -618,7 +618,7 @@ async fn partner_command(config: &Config, command: PartnerCommand) -> anyhow::Re
             };
             let id = services::background::add_partner(
                 &db,
-                &config,
+                config,
                 Actor::System("cli".into()),
                 &input,
                 replace,

@@ -346,3 +346,13 @@ pub async fn send_verification(app: &TestApp, candidate: i64) -> String {
         .session_id
         .clone()
 }
+
+/// Runs one statement on the test's database, with the current time bound as `$1` (if used).
+pub async fn exec_at_now(db: &Db, sql: &str) {
+    let now = chrono::Utc::now();
+    match db {
+        Db::Sqlite(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()),
+        Db::Postgres(p) => sqlx::query(sql).bind(now).execute(p).await.map(|_| ()),
+    }
+    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}

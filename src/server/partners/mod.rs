@@ -19,7 +19,27 @@ pub enum CallError {
     Final { status: Option<u16>, detail: String },
 }
 
+/// A secret that cannot be opened now (no key yet) is worth retrying: the delivery waits, then
+/// dead-letters and can be replayed once the key is set.
+impl From<crate::server::secrets::SecretError> for CallError {
+    fn from(e: crate::server::secrets::SecretError) -> Self {
+        CallError::Retryable {
+            status: None,
+            detail: e.to_string(),
+            retry_after: None,
+        }
+    }
+}
+
 impl CallError {
+    /// A call we refuse to make (a URL the outbound policy forbids): retrying cannot help.
+    pub fn refused(detail: String) -> Self {
+        CallError::Final {
+            status: None,
+            detail,
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match self {
             CallError::Retryable { status, .. } | CallError::Final { status, .. } => *status,

@@ -509,11 +509,7 @@ pub async fn order_job(state: &AppState, job: &JobRow) -> Result<String, CallErr
         status: None,
         detail: format!("job payload unreadable: {e}"),
     })?;
-    spec.body = order_body(&state.config, &spec).map_err(|e| CallError::Retryable {
-        status: None,
-        detail: e.to_string(),
-        retry_after: None,
-    })?;
+    spec.body = order_body(&state.config, &spec)?;
     let p = db::background::find_partner(&state.db, spec.partner_id)
         .await
         .map_err(db_retry)?
@@ -530,20 +526,12 @@ pub async fn order_job(state: &AppState, job: &JobRow) -> Result<String, CallErr
         state.config.secret_key.as_ref(),
         secrets::purpose::PARTNER_API_SECRET,
         &stored,
-    )
-    .map_err(|e| CallError::Retryable {
-        status: None,
-        detail: e.to_string(),
-        retry_after: None,
-    })?;
+    )?;
     state
         .config
         .outbound
         .check_url(&p.orders_url)
-        .map_err(|detail| CallError::Final {
-            status: None,
-            detail,
-        })?;
+        .map_err(CallError::refused)?;
     let result = partner::post_order(
         &state.partner_http,
         &p.orders_url,

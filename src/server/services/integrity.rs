@@ -322,16 +322,12 @@ pub async fn job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
         .await
         .map_err(retry_db)?
         .ok_or_else(|| final_err("no interview-integrity monitor is connected"))?;
-    let c = opened(state.config.secret_key.as_ref(), c).map_err(|e| CallError::Retryable {
-        status: None,
-        detail: e.to_string(),
-        retry_after: None,
-    })?;
+    let c = opened(state.config.secret_key.as_ref(), c)?;
     state
         .config
         .outbound
         .check_url(&c.url)
-        .map_err(|detail| final_err(&detail))?;
+        .map_err(CallError::refused)?;
     let i = db::integrity::find_interview(&state.db, spec.interview_id)
         .await
         .map_err(retry_db)?
