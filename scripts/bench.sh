@@ -67,7 +67,7 @@ export LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-
 export CLEARANCE_PUBLIC_URL="$base" RUST_LOG=warn
 load_started=$(date +%s.%N)
 "$bin" demo-data --volume "$candidates" >/dev/null 2>"$work/load.log"
-load_secs=$(echo "$(date +%s.%N) - $load_started" | bc)
+load_secs=$(awk -v a="$load_started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 
 "$bin" serve >"$work/server.log" 2>&1 &
 server=$!
@@ -131,7 +131,7 @@ done
 rss=$(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status" 2>/dev/null || echo "?")
 verify_started=$(date +%s.%N)
 "$bin" audit verify >/dev/null
-verify_secs=$(echo "$(date +%s.%N) - $verify_started" | bc)
+verify_secs=$(awk -v a="$verify_started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 entries=$("$bin" audit verify 2>/dev/null | grep -o 'through [0-9]*' | grep -o '[0-9]*' || echo "?")
 echo
 echo "- server resident memory after the run: ${rss} MB"

@@ -41,7 +41,7 @@ cargo leptos build
 # The benchmark is not a test (nothing is timed here); a small run keeps the script from rotting.
 echo "== Benchmark smoke run (2,000 candidates, debug build)"
 scripts/bench.sh --debug --candidates 2000 --duration 1 --connections 8
-if [ -n "${TEST_DATABASE_URL:-}" ]; then
+if [ -n "${TEST_DATABASE_URL:-}" ] && command -v psql >/dev/null; then
   scripts/bench.sh --debug --postgres --candidates 2000 --duration 1 --connections 8
 fi
 
