@@ -45,9 +45,19 @@ enum Bind {
 
 /// The FROM and WHERE of the list, with only the predicates of the filters that are set (so the
 /// planner can use the index for each), numbered `$1…` for both databases.
-fn list_where(f: &ListFilter, sqlite: bool, binds: &mut Vec<Bind>) -> String {
-    let mut sql = String::from(
-        "FROM applications a JOIN candidates c ON c.id = a.candidate_id JOIN jobs j ON j.id = a.job_id WHERE 1 = 1",
+fn list_where(f: &ListFilter, sqlite: bool, page: bool, binds: &mut Vec<Bind>) -> String {
+    // For a page, SQLite walks applications newest first and stops at the page's end: CROSS JOIN
+    // fixes that join order (left to right). Left to itself it collects every candidate matching a
+    // status or risk filter through their index and sorts them all (10 ms → 0.5 ms at 100k). Not
+    // for a search, whose trigram match is the better driver, nor for counts, which read every
+    // match anyway.
+    let join = if sqlite && page && f.search_pattern.is_none() {
+        "CROSS JOIN"
+    } else {
+        "JOIN"
+    };
+    let mut sql = format!(
+        "FROM applications a {join} candidates c ON c.id = a.candidate_id JOIN jobs j ON j.id = a.job_id WHERE 1 = 1"
     );
     let push = |sql: &mut String, binds: &mut Vec<Bind>, clause: &str, value: Bind| {
         binds.push(value);
@@ -148,7 +158,7 @@ pub async fn list(
         "SELECT a.id AS application_id, c.id AS candidate_id, c.first_name, c.last_name, c.email,
                 j.title AS job_title, a.stage, c.verification_status, c.verification_risk_tier, c.integrity_score
          {}",
-        list_where(f, matches!(db, Db::Sqlite(_)), &mut binds)
+        list_where(f, matches!(db, Db::Sqlite(_)), true, &mut binds)
     );
     if let Some(before) = before {
         binds.push(Bind::Int(before));
@@ -163,7 +173,7 @@ pub async fn list(
 /// than rescanning every row for an exact number).
 pub async fn count(db: &Db, f: &ListFilter, cap: i64) -> sqlx::Result<i64> {
     let mut binds = Vec::new();
-    let from = list_where(f, matches!(db, Db::Sqlite(_)), &mut binds);
+    let from = list_where(f, matches!(db, Db::Sqlite(_)), false, &mut binds);
     binds.push(Bind::Int(cap));
     let sql = format!(
         "SELECT COUNT(*) FROM (SELECT 1 {from} LIMIT ${}) capped",
