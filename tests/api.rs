@@ -24,6 +24,7 @@ on_both_backends!(
     health_and_readiness,
     pages_carry_security_headers_and_require_sign_in,
     csv_import_keeps_good_rows_and_reports_bad_lines,
+    a_large_import_is_written_in_batches_and_reports_every_bad_line,
 );
 
 async fn current_user(app: &TestApp, client: &reqwest::Client) -> Value {
@@ -608,4 +609,40 @@ async fn csv_import_keeps_good_rows_and_reports_bad_lines(app: TestApp) {
         52,
         "rejected rows left nothing behind"
     );
+}
+
+async fn a_large_import_is_written_in_batches_and_reports_every_bad_line(app: TestApp) {
+    // 1,203 rows across three batches: an email repeated in a later batch, a bad email in the
+    // middle of a batch, an unknown job at the end.
+    let mut csv = String::from("first_name,last_name,email,job\n");
+    for i in 0..1200 {
+        csv.push_str(&format!(
+            "Bulk,Person {i},bulk{i}@example.com,Data Analyst\n"
+        ));
+    }
+    csv.push_str("Again,Person,bulk3@example.com,Data Analyst\n");
+    csv.push_str("Bad,Email,not-an-email,Data Analyst\n");
+    csv.push_str("No,Job,nojob@example.com,No Such Job\n");
+    let report = clearance::server::services::import::import_candidates(&app.db, csv.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(report.imported, 1200);
+    let lines: Vec<u64> = report.errors.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, vec![1202, 1203, 1204]);
+    assert!(report.errors[0]
+        .1
+        .contains("bulk3@example.com already exists"));
+    // Every imported candidate has its application, first stage entry and audit entry.
+    let admin = app.signed_in(ADMIN).await;
+    let page = list(&app, &admin, &[("search", "bulk1199@".into())]).await;
+    assert_eq!(page.total, 1);
+    let timeline = clearance::server::db::audit::for_subject(
+        &app.db,
+        "candidate",
+        &page.rows[0].candidate_id.to_string(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(timeline.len(), 1);
+    assert_eq!(timeline[0].event_type, "candidate_created");
 }

@@ -297,6 +297,51 @@ pub struct NewCandidate {
     pub zip: String,
 }
 
+/// One row of a batch import: the candidate, the job and stage of their application.
+pub struct ImportedRow<'a> {
+    pub candidate: &'a NewCandidate,
+    pub job_id: i64,
+    pub stage: &'a str,
+}
+
+/// Inserts many candidates with their applications, first stage entries and audit entries in one
+/// transaction (one commit for the lot). A row whose email exists already — in the database or
+/// earlier in the batch — inserts nothing and comes back as `None`; the others come back with
+/// their new candidate id.
+pub async fn insert_batch(
+    db: &Db,
+    rows: &[ImportedRow<'_>],
+    now: DateTime<Utc>,
+    audit: impl Fn(usize, i64) -> NewAuditEvent,
+) -> sqlx::Result<Vec<Option<i64>>> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for (i, r) in rows.iter().enumerate() {
+            let c = r.candidate;
+            let id = sqlx::query_scalar::<_, i64>(
+                "INSERT INTO candidates (first_name, last_name, email, phone, address, address_2, city, state, zip, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (email) DO NOTHING RETURNING id")
+                .bind(&c.first_name).bind(&c.last_name).bind(&c.email).bind(&c.phone).bind(&c.address)
+                .bind(&c.address_2).bind(&c.city).bind(&c.state).bind(&c.zip).bind(now)
+                .fetch_optional(&mut *tx).await?;
+            if let Some(candidate_id) = id {
+                let application_id = sqlx::query_scalar::<_, i64>(
+                    "INSERT INTO applications (candidate_id, job_id, stage, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id")
+                    .bind(candidate_id).bind(r.job_id).bind(r.stage).bind(now)
+                    .fetch_one(&mut *tx).await?;
+                sqlx::query("INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at) VALUES ($1, NULL, $2, NULL, $3)")
+                    .bind(application_id).bind(r.stage).bind(now)
+                    .execute(&mut *tx).await?;
+                tx.append_audit(&audit(i, candidate_id)).await?;
+            }
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    })
+}
+
 /// Inserts a candidate and their application (with its first stage-history entry) in one transaction.
 pub async fn insert_with_application(
     db: &Db,

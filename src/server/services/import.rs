@@ -1,7 +1,7 @@
 //! `clearance import candidates FILE.csv`: each good row imported whole, each bad row reported with its line.
 use crate::model::{Email, Stage};
 use crate::server::audit::{self, Actor};
-use crate::server::db::{self, candidates::NewCandidate, is_unique_violation, Db};
+use crate::server::db::{self, candidates::NewCandidate, Db};
 use chrono::Utc;
 use std::collections::HashMap;
 use std::io::Read;
@@ -102,6 +102,54 @@ pub fn parse_row(
     })
 }
 
+/// Good rows are written this many to a transaction: one commit per batch instead of per row.
+const BATCH: usize = 500;
+
+/// Writes the good rows gathered so far in one transaction; a row whose email exists is reported
+/// with its line and leaves nothing behind, as when rows were written one by one.
+async fn insert_pending(
+    db: &Db,
+    pending: &mut Vec<(u64, ImportRow, i64)>,
+    report: &mut ImportReport,
+) -> anyhow::Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<db::candidates::ImportedRow> = pending
+        .iter()
+        .map(|(_, r, job_id)| db::candidates::ImportedRow {
+            candidate: &r.candidate,
+            job_id: *job_id,
+            stage: r.stage.as_str(),
+        })
+        .collect();
+    let ids = db::candidates::insert_batch(db, &rows, Utc::now(), |i, id| {
+        let row = &pending[i].1;
+        audit::candidate_created(
+            Actor::System("csv import".into()),
+            id,
+            &row.job,
+            row.stage.as_str(),
+            "CSV import",
+        )
+    })
+    .await?;
+    for ((line, row, _), id) in pending.iter().zip(ids) {
+        match id {
+            Some(_) => report.imported += 1,
+            None => report.errors.push((
+                *line,
+                format!(
+                    "a candidate with email {} already exists",
+                    row.candidate.email
+                ),
+            )),
+        }
+    }
+    pending.clear();
+    Ok(())
+}
+
 pub async fn import_candidates(db: &Db, input: impl Read) -> anyhow::Result<ImportReport> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -114,6 +162,7 @@ pub async fn import_candidates(db: &Db, input: impl Read) -> anyhow::Result<Impo
     let index = header_index(&headers).map_err(|e| anyhow::anyhow!("line 1: {e}"))?;
     let mut report = ImportReport::default();
     let mut jobs: HashMap<String, i64> = HashMap::new();
+    let mut pending: Vec<(u64, ImportRow, i64)> = Vec::with_capacity(BATCH);
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
@@ -146,36 +195,14 @@ pub async fn import_candidates(db: &Db, input: impl Read) -> anyhow::Result<Impo
                 }
             },
         };
-        match db::candidates::insert_with_application(
-            db,
-            &row.candidate,
-            job_id,
-            row.stage.as_str(),
-            None,
-            Utc::now(),
-            |id| {
-                audit::candidate_created(
-                    Actor::System("csv import".into()),
-                    id,
-                    &row.job,
-                    row.stage.as_str(),
-                    "CSV import",
-                )
-            },
-        )
-        .await
-        {
-            Ok(_) => report.imported += 1,
-            Err(e) if is_unique_violation(&e) => report.errors.push((
-                line,
-                format!(
-                    "a candidate with email {} already exists",
-                    row.candidate.email
-                ),
-            )),
-            Err(e) => return Err(e.into()),
+        pending.push((line, row, job_id));
+        if pending.len() >= BATCH {
+            insert_pending(db, &mut pending, &mut report).await?;
         }
     }
+    insert_pending(db, &mut pending, &mut report).await?;
+    // Duplicates are found when their batch is written: report in the file's order.
+    report.errors.sort_by_key(|(line, _)| *line);
     Ok(report)
 }
 
