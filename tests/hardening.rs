@@ -75,15 +75,12 @@ async fn hiring_managers_get_no_check_results_and_only_their_jobs(app: TestApp) 
     let orders = |client: reqwest::Client| {
         let app = &app;
         async move {
-            let res = app
-                .call(
-                    &client,
-                    "background_checks",
-                    &[("candidate_id", "3".into())],
-                )
-                .await;
-            assert_eq!(res.status(), 200);
-            res.json::<Value>().await.unwrap()
+            app.call_ok::<Value>(
+                &client,
+                "background_checks",
+                &[("candidate_id", "3".into())],
+            )
+            .await
         }
     };
     let mine = orders(manager.clone()).await;
@@ -126,15 +123,13 @@ async fn hiring_managers_get_no_check_results_and_only_their_jobs(app: TestApp) 
     let interviews = |client: reqwest::Client| {
         let app = &app;
         async move {
-            let res = app
-                .call(
+            let list: Value = app
+                .call_ok(
                     &client,
                     "candidate_interviews",
                     &[("candidate_id", "3".into())],
                 )
                 .await;
-            assert_eq!(res.status(), 200);
-            let list: Value = res.json().await.unwrap();
             list.as_array()
                 .unwrap()
                 .iter()
@@ -582,17 +577,12 @@ async fn partner_calls_follow_no_redirects_read_capped_answers_and_refuse_intern
         let admin = admin.clone();
         let app = &app;
         async move {
-            let res = app
-                .call(
-                    &admin,
-                    "test_partner_connection",
-                    &[("partner_id", id.to_string())],
-                )
-                .await;
-            assert_eq!(res.status(), 200);
-            res.json::<clearance::model::ConnectionTest>()
-                .await
-                .unwrap()
+            app.call_ok::<clearance::model::ConnectionTest>(
+                &admin,
+                "test_partner_connection",
+                &[("partner_id", id.to_string())],
+            )
+            .await
         }
     };
     let system = || Actor::System("test".into());

@@ -142,6 +142,18 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Calls a server function that must answer 200, and reads its JSON answer.
+    pub async fn call_ok<T: serde::de::DeserializeOwned>(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        form: &[(&str, String)],
+    ) -> T {
+        let res = self.call(client, name, form).await;
+        assert_eq!(res.status(), 200, "{name}");
+        res.json().await.unwrap()
+    }
+
     pub async fn login(
         &self,
         client: &reqwest::Client,
