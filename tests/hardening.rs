@@ -553,6 +553,30 @@ fn partner(name: &str, base: &str) -> clearance::server::services::background::P
     }
 }
 
+/// Connects a partner at `base` (with the test's loopback policy) and runs "Test connection" as an admin.
+async fn connect_and_test(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    name: &str,
+    base: &str,
+) -> clearance::model::ConnectionTest {
+    let id = clearance::server::services::background::add_partner(
+        &app.db,
+        &app.state.config,
+        clearance::server::audit::Actor::System("test".into()),
+        &partner(name, base),
+        false,
+    )
+    .await
+    .unwrap();
+    app.call_ok(
+        admin,
+        "test_partner_connection",
+        &[("partner_id", id.to_string())],
+    )
+    .await
+}
+
 async fn partner_calls_follow_no_redirects_read_capped_answers_and_refuse_internal_addresses(
     app: TestApp,
 ) {
@@ -573,45 +597,14 @@ async fn partner_calls_follow_no_redirects_read_capped_answers_and_refuse_intern
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, hostile).await.unwrap() });
     let admin = app.signed_in(ADMIN).await;
-    let test = |id: i64| {
-        let admin = admin.clone();
-        let app = &app;
-        async move {
-            app.call_ok::<clearance::model::ConnectionTest>(
-                &admin,
-                "test_partner_connection",
-                &[("partner_id", id.to_string())],
-            )
-            .await
-        }
-    };
-    let system = || Actor::System("test".into());
-    let redirect = add_partner(
-        &app.db,
-        &app.state.config,
-        system(),
-        &partner("R", &format!("{base}/redirect")),
-        false,
-    )
-    .await
-    .unwrap();
-    let t = test(redirect).await;
+    let t = connect_and_test(&app, &admin, "R", &format!("{base}/redirect")).await;
     assert!(!t.ok);
     assert!(
         t.message.contains("307"),
         "the redirect is not followed: {}",
         t.message
     );
-    let huge = add_partner(
-        &app.db,
-        &app.state.config,
-        system(),
-        &partner("H", &format!("{base}/huge")),
-        false,
-    )
-    .await
-    .unwrap();
-    let t = test(huge).await;
+    let t = connect_and_test(&app, &admin, "H", &format!("{base}/huge")).await;
     assert!(!t.ok);
     assert!(t.message.contains("larger than 1024 KB"), "{}", t.message);
 
@@ -625,9 +618,15 @@ async fn partner_calls_follow_no_redirects_read_capped_answers_and_refuse_intern
         ("https://localhost:4200", "internal address"),
         ("https://[::1]:4200", "internal address"),
     ] {
-        let e = add_partner(&app.db, &strict, system(), &partner("S", base), false)
-            .await
-            .unwrap_err();
+        let e = add_partner(
+            &app.db,
+            &strict,
+            Actor::System("test".into()),
+            &partner("S", base),
+            false,
+        )
+        .await
+        .unwrap_err();
         assert!(e.to_string().contains(why), "{base}: {e}");
     }
     // A name that resolves to an internal address is refused when called, not only when entered.

@@ -298,7 +298,7 @@ pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&config.database_url)
+    let db = Db::connect_with(&config.database_url, config.pg_timeouts)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
     db.migrate()

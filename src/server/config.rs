@@ -64,6 +64,9 @@ pub struct Config {
     pub session_idle: std::time::Duration,
     /// A session ends this long after sign-in however busy (`CLEARANCE_SESSION_MAX_HOURS`, default 12).
     pub session_max_age: std::time::Duration,
+    /// PostgreSQL session limits (`CLEARANCE_PG_STATEMENT_TIMEOUT_MS`, `_LOCK_TIMEOUT_MS`,
+    /// `_IDLE_IN_TRANSACTION_TIMEOUT_MS`).
+    pub pg_timeouts: crate::server::db::PgTimeouts,
 }
 
 /// Parses a comma-separated list of CIDRs (a bare address counts as one host).
@@ -106,6 +109,7 @@ impl Config {
             outbound: Default::default(),
             session_idle: std::time::Duration::from_secs(30 * 60),
             session_max_age: std::time::Duration::from_secs(12 * 3600),
+            pg_timeouts: Default::default(),
         }
     }
 
@@ -144,17 +148,24 @@ impl Config {
             .map_err(|e| {
             anyhow::anyhow!("CLEARANCE_BUSINESS_HOURS / CLEARANCE_TIMEZONE: {e}")
         })?;
-        if let Some(m) = non_empty_env("CLEARANCE_SESSION_IDLE_MINUTES") {
-            let m: u64 = m.parse().ok().filter(|m| *m > 0).ok_or_else(|| {
-                anyhow::anyhow!("CLEARANCE_SESSION_IDLE_MINUTES: '{m}' is not a positive number")
-            })?;
+        if let Some(m) = number_env("CLEARANCE_SESSION_IDLE_MINUTES", 1)? {
             c.session_idle = std::time::Duration::from_secs(m * 60);
         }
-        if let Some(h) = non_empty_env("CLEARANCE_SESSION_MAX_HOURS") {
-            let h: u64 = h.parse().ok().filter(|h| *h > 0).ok_or_else(|| {
-                anyhow::anyhow!("CLEARANCE_SESSION_MAX_HOURS: '{h}' is not a positive number")
-            })?;
+        if let Some(h) = number_env("CLEARANCE_SESSION_MAX_HOURS", 1)? {
             c.session_max_age = std::time::Duration::from_secs(h * 3600);
+        }
+        let pg = &mut c.pg_timeouts;
+        for (name, field) in [
+            ("CLEARANCE_PG_STATEMENT_TIMEOUT_MS", &mut pg.statement_ms),
+            ("CLEARANCE_PG_LOCK_TIMEOUT_MS", &mut pg.lock_ms),
+            (
+                "CLEARANCE_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                &mut pg.idle_in_transaction_ms,
+            ),
+        ] {
+            if let Some(ms) = number_env(name, 0)? {
+                *field = ms;
+            }
         }
         if let Some(k) = non_empty_env("CLEARANCE_SECRET_KEY") {
             c.secret_key = Some(
@@ -228,6 +239,17 @@ impl Config {
 
 fn non_empty_env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// A whole number of at least `min` from the environment, if set; anything else is an error.
+fn number_env(key: &str, min: u64) -> anyhow::Result<Option<u64>> {
+    let Some(v) = non_empty_env(key) else {
+        return Ok(None);
+    };
+    match v.trim().parse::<u64>() {
+        Ok(n) if n >= min => Ok(Some(n)),
+        _ => anyhow::bail!("{key}: '{v}' is not a whole number of at least {min}"),
+    }
 }
 
 #[cfg(test)]

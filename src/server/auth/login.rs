@@ -2,7 +2,7 @@
 use super::{internal, password, SESSION_SIGNED_IN_AT_KEY, SESSION_USER_KEY};
 use crate::error::AppError;
 use crate::model::{AuditEventType, CurrentUser, Email, Role};
-use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::audit::{sha256_hex, Actor, NewAuditEvent};
 use crate::server::db::{self, Db};
 use chrono::{Duration, Utc};
 use tower_sessions::Session;
@@ -19,11 +19,6 @@ fn keys(client: &str, email: &str) -> (String, String) {
         format!("ip:{client}"),
         format!("account:{}", sha256_hex(email)),
     )
-}
-
-fn sha256_hex(s: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(s.as_bytes()))
 }
 
 /// Signs in `email_input` from `client` (see `security::client_key`). Input that is not an email

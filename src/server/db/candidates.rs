@@ -297,15 +297,16 @@ pub struct NewCandidate {
     pub zip: String,
 }
 
-/// One row of a batch import: the candidate, the job and stage of their application.
+/// A new candidate with their application: the job, its first stage, and who put them there.
 pub struct ImportedRow<'a> {
     pub candidate: &'a NewCandidate,
     pub job_id: i64,
     pub stage: &'a str,
+    pub actor_user_id: Option<i64>,
 }
 
-/// Inserts many candidates with their applications, first stage entries and audit entries in one
-/// transaction (one commit for the lot). A row whose email exists already — in the database or
+/// Inserts candidates with their applications, first stage entries and audit entries in one
+/// transaction (one commit for the lot; the CSV import sends hundreds, demo data one at a time). A row whose email exists already — in the database or
 /// earlier in the batch — inserts nothing and comes back as `None`; the others come back with
 /// their new candidate id.
 pub async fn insert_batch(
@@ -330,8 +331,8 @@ pub async fn insert_batch(
                     "INSERT INTO applications (candidate_id, job_id, stage, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id")
                     .bind(candidate_id).bind(r.job_id).bind(r.stage).bind(now)
                     .fetch_one(&mut *tx).await?;
-                sqlx::query("INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at) VALUES ($1, NULL, $2, NULL, $3)")
-                    .bind(application_id).bind(r.stage).bind(now)
+                sqlx::query("INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at) VALUES ($1, NULL, $2, $3, $4)")
+                    .bind(application_id).bind(r.stage).bind(r.actor_user_id).bind(now)
                     .execute(&mut *tx).await?;
                 tx.append_audit(&audit(i, candidate_id)).await?;
             }
@@ -339,37 +340,6 @@ pub async fn insert_batch(
         }
         tx.commit().await?;
         Ok(ids)
-    })
-}
-
-/// Inserts a candidate and their application (with its first stage-history entry) in one transaction.
-pub async fn insert_with_application(
-    db: &Db,
-    c: &NewCandidate,
-    job_id: i64,
-    stage: &str,
-    actor_user_id: Option<i64>,
-    now: DateTime<Utc>,
-    audit: impl FnOnce(i64) -> NewAuditEvent,
-) -> sqlx::Result<i64> {
-    on_db!(db, p => {
-        let mut tx = p.begin_write().await?;
-        let candidate_id = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO candidates (first_name, last_name, email, phone, address, address_2, city, state, zip, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
-            .bind(&c.first_name).bind(&c.last_name).bind(&c.email).bind(&c.phone).bind(&c.address)
-            .bind(&c.address_2).bind(&c.city).bind(&c.state).bind(&c.zip).bind(now)
-            .fetch_one(&mut *tx).await?;
-        let application_id = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO applications (candidate_id, job_id, stage, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id")
-            .bind(candidate_id).bind(job_id).bind(stage).bind(now)
-            .fetch_one(&mut *tx).await?;
-        sqlx::query("INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at) VALUES ($1, NULL, $2, $3, $4)")
-            .bind(application_id).bind(stage).bind(actor_user_id).bind(now)
-            .execute(&mut *tx).await?;
-        tx.append_audit(&audit(candidate_id)).await?;
-        tx.commit().await?;
-        Ok(candidate_id)
     })
 }
 

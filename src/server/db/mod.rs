@@ -38,7 +38,8 @@ macro_rules! on_db {
 pub use on_db;
 
 /// PostgreSQL session limits set on every connection, so a leaked transaction or a stuck lock
-/// turns into an error within seconds instead of a hang (`CLEARANCE_PG_*_MS`; 0 turns one off).
+/// turns into an error within seconds instead of a hang (`CLEARANCE_PG_*_MS` in `Config`; 0 turns
+/// one off).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PgTimeouts {
     pub statement_ms: u64,
@@ -53,31 +54,6 @@ impl Default for PgTimeouts {
             lock_ms: 10_000,
             idle_in_transaction_ms: 15_000,
         }
-    }
-}
-
-impl PgTimeouts {
-    /// The defaults, overridden by `CLEARANCE_PG_STATEMENT_TIMEOUT_MS`, `CLEARANCE_PG_LOCK_TIMEOUT_MS`
-    /// and `CLEARANCE_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS`; a value that is not a number is an error.
-    pub fn from_env() -> anyhow::Result<PgTimeouts> {
-        let mut t = PgTimeouts::default();
-        for (name, field) in [
-            ("CLEARANCE_PG_STATEMENT_TIMEOUT_MS", &mut t.statement_ms),
-            ("CLEARANCE_PG_LOCK_TIMEOUT_MS", &mut t.lock_ms),
-            (
-                "CLEARANCE_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS",
-                &mut t.idle_in_transaction_ms,
-            ),
-        ] {
-            if let Ok(v) = std::env::var(name) {
-                if !v.trim().is_empty() {
-                    *field = v.trim().parse().map_err(|_| {
-                        anyhow::anyhow!("{name}: '{v}' is not a number of milliseconds")
-                    })?;
-                }
-            }
-        }
-        Ok(t)
     }
 }
 
@@ -123,9 +99,10 @@ fn sqlite_outside_a_transaction(
 }
 
 impl Db {
-    /// Connects to `postgres://…` or a `sqlite://` file (created if missing, WAL, foreign keys on).
+    /// Connects to `postgres://…` or a `sqlite://` file (created if missing, WAL, foreign keys on),
+    /// with the default PostgreSQL session limits.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
-        Db::connect_with(url, PgTimeouts::from_env()?).await
+        Db::connect_with(url, PgTimeouts::default()).await
     }
 
     pub async fn connect_with(url: &str, timeouts: PgTimeouts) -> anyhow::Result<Db> {

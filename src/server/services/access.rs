@@ -20,9 +20,13 @@ impl Visible {
     pub fn sees_job(&self, job_id: i64) -> bool {
         self.jobs.as_ref().is_none_or(|jobs| jobs.contains(&job_id))
     }
-    /// Whether everything about the candidate may be shown, whatever job it belongs to.
-    pub fn sees_all_jobs(&self) -> bool {
-        self.jobs.is_none()
+    /// Whether something recorded for a job — or, for older rows, for no known job — may be
+    /// shown: an item of unknown job only to those who see every job.
+    pub fn sees_item_of(&self, job_id: Option<i64>) -> bool {
+        match job_id {
+            Some(job) => self.sees_job(job),
+            None => self.jobs.is_none(),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::model::{Role, Stage};
 use crate::server::audit::{self, Actor};
 use crate::server::auth::password;
-use crate::server::db::{self, candidates::NewCandidate, is_unique_violation, Db};
+use crate::server::db::{self, candidates::NewCandidate, Db};
 use chrono::Utc;
 
 pub struct DemoUser {
@@ -131,29 +131,23 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
         };
         let stage = Stage::ALL[i % Stage::ALL.len()];
         let job_title = DEMO_JOBS[i % DEMO_JOBS.len()].0;
-        match db::candidates::insert_with_application(
-            db,
-            &c,
-            job_ids[i % job_ids.len()],
-            stage.as_str(),
-            Some(recruiter),
-            now,
-            |id| {
-                audit::candidate_created(
-                    Actor::System("demo-data".into()),
-                    id,
-                    job_title,
-                    stage.as_str(),
-                    "demo data",
-                )
-            },
-        )
-        .await
-        {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {}
-            Err(e) => return Err(e.into()),
-        }
+        // An email already there (demo data loaded before) inserts nothing.
+        let row = db::candidates::ImportedRow {
+            candidate: &c,
+            job_id: job_ids[i % job_ids.len()],
+            stage: stage.as_str(),
+            actor_user_id: Some(recruiter),
+        };
+        db::candidates::insert_batch(db, &[row], now, |_, id| {
+            audit::candidate_created(
+                Actor::System("demo-data".into()),
+                id,
+                job_title,
+                stage.as_str(),
+                "demo data",
+            )
+        })
+        .await?;
     }
     Ok(())
 }

@@ -121,6 +121,7 @@ async fn insert_pending(
             candidate: &r.candidate,
             job_id: *job_id,
             stage: r.stage.as_str(),
+            actor_user_id: None,
         })
         .collect();
     let ids = db::candidates::insert_batch(db, &rows, Utc::now(), |i, id| {

@@ -23,6 +23,11 @@ pub const WEBHOOK_BODY_LIMIT: usize = REPORT_MAX_BYTES / 3 * 4 + 64 * 1024;
 /// Scores at or below this count as flagged even without flags.
 pub const FLAG_SCORE: i64 = 59;
 
+/// A report is flagged when it names a flag or scores at or below `FLAG_SCORE`.
+pub fn is_flagged(score: i64, flags: &[String]) -> bool {
+    !flags.is_empty() || score <= FLAG_SCORE
+}
+
 /// Connects the monitor (admins, `clearance monitor connect`); key and secret are write-only.
 pub async fn connect(
     db: &Db,
@@ -463,7 +468,7 @@ pub async fn receive(
             .filter(|i| i.candidate_id.to_string() == d.candidate_id.trim()),
         Err(_) => None,
     };
-    let flagged = !d.flags.is_empty() || d.integrity_score <= FLAG_SCORE;
+    let flagged = is_flagged(d.integrity_score, &d.flags);
     let flags_json = serde_json::to_string(&d.flags).unwrap_or_else(|_| "[]".into());
     let candidate_id = interview.as_ref().map(|i| i.candidate_id);
     let r = NewReport {
@@ -532,10 +537,7 @@ pub async fn interviews_for(
     let interviews = db::integrity::interviews_of(db, candidate_id)
         .await?
         .into_iter()
-        .filter(|i| match i.job_id {
-            Some(job) => visible.sees_job(job),
-            None => visible.sees_all_jobs(),
-        });
+        .filter(|i| visible.sees_item_of(i.job_id));
     for i in interviews {
         let report = reports
             .iter()
@@ -544,9 +546,7 @@ pub async fn interviews_for(
                 let flags: Vec<String> = serde_json::from_str(&r.flags).unwrap_or_default();
                 ReportView {
                     report_id: files.then_some(r.id),
-                    passed: r.consent == "given"
-                        && flags.is_empty()
-                        && r.integrity_score > FLAG_SCORE,
+                    passed: r.consent == "given" && !is_flagged(r.integrity_score, &flags),
                     score: files.then_some(r.integrity_score),
                     flags: if files { flags } else { Vec::new() },
                     summary: files.then(|| r.summary.clone()),

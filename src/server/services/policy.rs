@@ -257,10 +257,7 @@ pub async fn exceptions_for(
     Ok(db::policy::live_exceptions(db, candidate_id, Utc::now())
         .await?
         .into_iter()
-        .filter(|e| match e.job_id {
-            Some(job) => visible.sees_job(job),
-            None => visible.sees_all_jobs(),
-        })
+        .filter(|e| visible.sees_item_of(e.job_id))
         .filter_map(to_view)
         .collect())
 }
