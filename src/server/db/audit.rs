@@ -1,8 +1,6 @@
 //! Audit log storage: the append that every feature calls inside its own transaction, and reads.
 use super::{on_db, BeginWrite, Db};
-use crate::server::audit::{
-    audit_time, canonical_json, sha256_hex, Checkpoint, LinkFields, NewAuditEvent, StoredEntry,
-};
+use crate::server::audit::{link_entries, Checkpoint, NewAuditEvent, StoredEntry};
 use chrono::{DateTime, Utc};
 
 const COLUMNS: &str = "seq, occurred_at, actor_type, actor_id, actor_label, subject_type, subject_id, event_type, payload, payload_sha256, prev_hash, hash";
@@ -14,73 +12,66 @@ pub trait AuditAppend {
         &mut self,
         event: &NewAuditEvent,
     ) -> impl std::future::Future<Output = sqlx::Result<StoredEntry>> + Send;
+
+    /// The same for many events at once: one head update and multi-row inserts (imports, batches).
+    fn append_audit_many(
+        &mut self,
+        events: &[NewAuditEvent],
+    ) -> impl std::future::Future<Output = sqlx::Result<Vec<StoredEntry>>> + Send;
 }
 
+/// Rows per multi-row INSERT (12 columns each stays under SQLite's bound-parameter limit).
+const INSERT_ROWS: usize = 1000;
+
 macro_rules! impl_audit_append {
-    ($conn:ty) => {
+    ($conn:ty, $database:ty) => {
         impl AuditAppend for $conn {
             async fn append_audit(&mut self, event: &NewAuditEvent) -> sqlx::Result<StoredEntry> {
-                let (seq, prev_hash): (i64, String) =
-                    sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                let mut entries = self.append_audit_many(std::slice::from_ref(event)).await?;
+                entries.pop().ok_or(sqlx::Error::RowNotFound)
+            }
+
+            async fn append_audit_many(&mut self, events: &[NewAuditEvent]) -> sqlx::Result<Vec<StoredEntry>> {
+                if events.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let (last_seq, prev_hash): (i64, String) =
+                    sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+                        .bind(events.len() as i64)
                         .fetch_one(&mut *self)
                         .await?;
-                let occurred_at = audit_time(Utc::now());
-                let payload = canonical_json(&event.payload);
-                let payload_sha256 = sha256_hex(&payload);
-                let (actor_type, actor_id, actor_label) = event.actor.parts();
-                let hash = LinkFields {
-                    seq,
-                    occurred_at,
-                    actor_type,
-                    actor_id: actor_id.as_deref(),
-                    actor_label: &actor_label,
-                    subject_type: event.subject_type,
-                    subject_id: &event.subject_id,
-                    event_type: event.event_type.as_str(),
-                    payload_sha256: &payload_sha256,
-                    prev_hash: &prev_hash,
+                let first_seq = last_seq - events.len() as i64 + 1;
+                let entries = link_entries(first_seq, prev_hash, events, Utc::now());
+                let head = &entries[entries.len() - 1].hash;
+                sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(head).execute(&mut *self).await?;
+                for chunk in entries.chunks(INSERT_ROWS) {
+                    let mut insert = sqlx::QueryBuilder::<$database>::new(
+                        "INSERT INTO audit_log (seq, occurred_at, actor_type, actor_id, actor_label, subject_type, subject_id,
+                                                event_type, payload, payload_sha256, prev_hash, hash) ",
+                    );
+                    insert.push_values(chunk, |mut row, e| {
+                        row.push_bind(e.seq)
+                            .push_bind(e.occurred_at)
+                            .push_bind(&e.actor_type)
+                            .push_bind(&e.actor_id)
+                            .push_bind(&e.actor_label)
+                            .push_bind(&e.subject_type)
+                            .push_bind(&e.subject_id)
+                            .push_bind(&e.event_type)
+                            .push_bind(&e.payload)
+                            .push_bind(&e.payload_sha256)
+                            .push_bind(&e.prev_hash)
+                            .push_bind(&e.hash);
+                    });
+                    insert.build().execute(&mut *self).await?;
                 }
-                .hash();
-                sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *self).await?;
-                sqlx::query(
-                    "INSERT INTO audit_log (seq, occurred_at, actor_type, actor_id, actor_label, subject_type, subject_id,
-                                            event_type, payload, payload_sha256, prev_hash, hash)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(seq)
-                .bind(occurred_at)
-                .bind(actor_type)
-                .bind(&actor_id)
-                .bind(&actor_label)
-                .bind(event.subject_type)
-                .bind(&event.subject_id)
-                .bind(event.event_type.as_str())
-                .bind(&payload)
-                .bind(&payload_sha256)
-                .bind(&prev_hash)
-                .bind(&hash)
-                .execute(&mut *self)
-                .await?;
-                Ok(StoredEntry {
-                    seq,
-                    occurred_at,
-                    actor_type: actor_type.to_string(),
-                    actor_id,
-                    actor_label,
-                    subject_type: event.subject_type.to_string(),
-                    subject_id: event.subject_id.clone(),
-                    event_type: event.event_type.as_str().to_string(),
-                    payload: Some(payload),
-                    payload_sha256,
-                    prev_hash,
-                    hash,
-                })
+                Ok(entries)
             }
         }
     };
 }
-impl_audit_append!(sqlx::SqliteConnection);
-impl_audit_append!(sqlx::PgConnection);
+impl_audit_append!(sqlx::SqliteConnection, sqlx::Sqlite);
+impl_audit_append!(sqlx::PgConnection, sqlx::Postgres);
 
 /// Appends an event that records no other change, in a transaction of its own.
 /// Once started it runs to its end (detached from the caller's future).
@@ -95,6 +86,15 @@ pub async fn append(db: &Db, event: &NewAuditEvent) -> sqlx::Result<StoredEntry>
         })
     })
     .await
+}
+
+/// Appends many events that record no other change in one transaction (volume data).
+pub async fn append_many(db: &Db, events: &[NewAuditEvent]) -> sqlx::Result<()> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        tx.append_audit_many(events).await?;
+        tx.commit().await
+    })
 }
 
 /// Entries with `seq` greater than `after`, in order, at most `limit` (for paging through the chain).

@@ -315,32 +315,62 @@ pub async fn insert_batch(
     now: DateTime<Utc>,
     audit: impl Fn(usize, i64) -> NewAuditEvent,
 ) -> sqlx::Result<Vec<Option<i64>>> {
-    on_db!(db, p => {
-        let mut tx = p.begin_write().await?;
-        let mut ids = Vec::with_capacity(rows.len());
-        for (i, r) in rows.iter().enumerate() {
-            let c = r.candidate;
-            let id = sqlx::query_scalar::<_, i64>(
-                "INSERT INTO candidates (first_name, last_name, email, phone, address, address_2, city, state, zip, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (email) DO NOTHING RETURNING id")
-                .bind(&c.first_name).bind(&c.last_name).bind(&c.email).bind(&c.phone).bind(&c.address)
-                .bind(&c.address_2).bind(&c.city).bind(&c.state).bind(&c.zip).bind(now)
-                .fetch_optional(&mut *tx).await?;
-            if let Some(candidate_id) = id {
-                let application_id = sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO applications (candidate_id, job_id, stage, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id")
-                    .bind(candidate_id).bind(r.job_id).bind(r.stage).bind(now)
-                    .fetch_one(&mut *tx).await?;
-                sqlx::query("INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at) VALUES ($1, NULL, $2, $3, $4)")
-                    .bind(application_id).bind(r.stage).bind(r.actor_user_id).bind(now)
-                    .execute(&mut *tx).await?;
-                tx.append_audit(&audit(i, candidate_id)).await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    macro_rules! write_batch {
+        ($p:expr, $database:ty) => {{
+            let mut tx = $p.begin_write().await?;
+            // One multi-row statement per table. Within the batch the first row with an email wins
+            // (ON CONFLICT DO NOTHING takes rows in order); ids are matched back by email.
+            let mut insert = sqlx::QueryBuilder::<$database>::new(
+                "INSERT INTO candidates (first_name, last_name, email, phone, address, address_2, city, state, zip, created_at) ",
+            );
+            insert.push_values(rows, |mut b, r| {
+                let c = r.candidate;
+                b.push_bind(&c.first_name).push_bind(&c.last_name).push_bind(&c.email).push_bind(&c.phone)
+                    .push_bind(&c.address).push_bind(&c.address_2).push_bind(&c.city).push_bind(&c.state)
+                    .push_bind(&c.zip).push_bind(now);
+            });
+            insert.push(" ON CONFLICT (email) DO NOTHING RETURNING id, email");
+            let inserted: Vec<(i64, String)> = insert.build_query_as().fetch_all(&mut *tx).await?;
+            let mut by_email: std::collections::HashMap<String, i64> = inserted.into_iter().map(|(id, e)| (e, id)).collect();
+            let ids: Vec<Option<i64>> = rows.iter().map(|r| by_email.remove(&r.candidate.email)).collect();
+            let new: Vec<(usize, i64)> = ids.iter().enumerate().filter_map(|(i, id)| id.map(|id| (i, id))).collect();
+            if !new.is_empty() {
+                let mut apps = sqlx::QueryBuilder::<$database>::new(
+                    "INSERT INTO applications (candidate_id, job_id, stage, created_at, updated_at) ",
+                );
+                apps.push_values(&new, |mut b, (i, id)| {
+                    b.push_bind(*id).push_bind(rows[*i].job_id).push_bind(rows[*i].stage).push_bind(now).push_bind(now);
+                });
+                apps.push(" RETURNING id, candidate_id");
+                let app_ids: std::collections::HashMap<i64, i64> = apps
+                    .build_query_as::<(i64, i64)>()
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|(app, candidate)| (candidate, app))
+                    .collect();
+                let mut changes = sqlx::QueryBuilder::<$database>::new(
+                    "INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at) ",
+                );
+                changes.push_values(&new, |mut b, (i, id)| {
+                    b.push_bind(app_ids.get(id).copied()).push_bind(None::<String>).push_bind(rows[*i].stage)
+                        .push_bind(rows[*i].actor_user_id).push_bind(now);
+                });
+                changes.build().execute(&mut *tx).await?;
+                let events: Vec<NewAuditEvent> = new.iter().map(|(i, id)| audit(*i, *id)).collect();
+                tx.append_audit_many(&events).await?;
             }
-            ids.push(id);
-        }
-        tx.commit().await?;
-        Ok(ids)
-    })
+            tx.commit().await?;
+            Ok(ids)
+        }};
+    }
+    match db {
+        Db::Sqlite(p) => write_batch!(p, sqlx::Sqlite),
+        Db::Postgres(p) => write_batch!(p, sqlx::Postgres),
+    }
 }
 
 pub async fn candidate_count(db: &Db) -> sqlx::Result<i64> {

@@ -172,3 +172,32 @@ pub fn credentials_banner() -> String {
 pub async fn add_volume(db: &Db, n: i64) -> anyhow::Result<i64> {
     Ok(db::candidates::add_volume(db, n, Utc::now()).await?)
 }
+
+/// Appends `n` synthetic audit entries to the chain, 10,000 to a transaction, for volume
+/// benchmarks (`clearance demo-data --audit N`): stage moves of the volume candidates.
+pub async fn add_audit_volume(db: &Db, n: i64) -> anyhow::Result<()> {
+    let actor = Actor::System("volume benchmark".into());
+    let mut done = 0;
+    while done < n {
+        let batch: Vec<audit::NewAuditEvent> = (done..n.min(done + 10_000))
+            .map(|i| {
+                audit::NewAuditEvent::new(
+                    actor.clone(),
+                    "candidate",
+                    i % 100_000 + 1,
+                    crate::model::AuditEventType::StageChanged,
+                    serde_json::json!({
+                        "application_id": i % 100_000 + 1,
+                        "from": "applied",
+                        "to": "phone_screen",
+                        "job": "Data Analyst",
+                        "reason": "volume benchmark",
+                    }),
+                )
+            })
+            .collect();
+        db::audit::append_many(db, &batch).await?;
+        done += batch.len() as i64;
+    }
+    Ok(())
+}
