@@ -42,6 +42,9 @@ enum Command {
         /// Also add this many synthetic candidates (for volume benchmarks; not idempotent).
         #[arg(long)]
         volume: Option<i64>,
+        /// Also append this many synthetic audit entries to the chain (for volume benchmarks).
+        #[arg(long)]
+        audit: Option<i64>,
     },
     /// Import data from files.
     Import {
@@ -293,12 +296,29 @@ fn init_tracing() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 
+/// The Leptos options from the environment. `cargo leptos build` names the front-end files with
+/// their hash (`hash-files` in Cargo.toml) and writes the hashes to `hash.txt` beside the binary:
+/// when that file is there, hashed names are used unless `LEPTOS_HASH_FILES=false` says otherwise.
 pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
-    Ok(get_configuration(None)?.leptos_options)
+    let mut options = get_configuration(None)?.leptos_options;
+    let hash_file = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())));
+    let present = hash_file.as_deref().is_some_and(std::path::Path::is_file);
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        options.hash_files = present;
+    } else if options.hash_files && !present {
+        // Leptos would fail every page on the missing file: refuse to start instead.
+        anyhow::bail!(
+            "LEPTOS_HASH_FILES is true but {} is missing (it is written by cargo leptos build)",
+            hash_file.map(|p| p.display().to_string()).unwrap_or_default()
+        );
+    }
+    Ok(options)
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect_with(&config.database_url, config.pg_timeouts)
+    let db = Db::connect_with(&config.database_url, config.pg_timeouts, config.sqlite_durability)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
     db.migrate()
@@ -542,7 +562,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
             serve(listener, config).await
         }
-        Command::DemoData { volume } => {
+        Command::DemoData { volume, audit } => {
             let db = open_db(&config).await?;
             services::demo::load(&db).await?;
             if let Some(n) = volume.filter(|n| *n > 0) {
@@ -550,6 +570,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 let total = services::demo::add_volume(&db, n).await?;
                 eprintln!(
                     "added {n} synthetic candidates in {:.1} s ({total} in all)",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            if let Some(n) = audit.filter(|n| *n > 0) {
+                let started = std::time::Instant::now();
+                services::demo::add_audit_volume(&db, n).await?;
+                eprintln!(
+                    "appended {n} synthetic audit entries in {:.1} s",
                     started.elapsed().as_secs_f64()
                 );
             }

@@ -67,6 +67,8 @@ pub struct Config {
     /// PostgreSQL session limits (`CLEARANCE_PG_STATEMENT_TIMEOUT_MS`, `_LOCK_TIMEOUT_MS`,
     /// `_IDLE_IN_TRANSACTION_TIMEOUT_MS`).
     pub pg_timeouts: crate::server::db::PgTimeouts,
+    /// `CLEARANCE_SQLITE_SYNCHRONOUS`: full (default) or normal.
+    pub sqlite_durability: crate::server::db::SqliteDurability,
 }
 
 /// Parses a comma-separated list of CIDRs (a bare address counts as one host).
@@ -110,6 +112,7 @@ impl Config {
             session_idle: std::time::Duration::from_secs(30 * 60),
             session_max_age: std::time::Duration::from_secs(12 * 3600),
             pg_timeouts: Default::default(),
+            sqlite_durability: Default::default(),
         }
     }
 
@@ -166,6 +169,11 @@ impl Config {
             if let Some(ms) = number_env(name, 0)? {
                 *field = ms;
             }
+        }
+        if let Some(v) = non_empty_env("CLEARANCE_SQLITE_SYNCHRONOUS") {
+            c.sqlite_durability = v
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("CLEARANCE_SQLITE_SYNCHRONOUS: {e}"))?;
         }
         if let Some(k) = non_empty_env("CLEARANCE_SECRET_KEY") {
             c.secret_key = Some(

@@ -5,6 +5,7 @@ pub mod business_hours;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod group_commit;
 pub mod jobs;
 pub mod partners;
 pub mod policy;

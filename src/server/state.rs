@@ -14,16 +14,20 @@ pub struct AppState {
     /// The client for admin-entered partner and monitor URLs (`partners::outbound`).
     #[from_ref(skip)]
     pub partner_http: reqwest::Client,
+    /// Verification webhooks that arrive together are stored and applied in one transaction.
+    #[from_ref(skip)]
+    pub verification_ingest: Arc<crate::server::services::verification::IngestQueue>,
 }
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, config: Config) -> AppState {
         AppState {
             leptos_options,
-            db,
+            db: db.clone(),
             partner_http: crate::server::partners::outbound::client(&config.outbound),
             config: Arc::new(config),
             http: http_client(),
+            verification_ingest: Arc::new(crate::server::services::verification::ingest_queue(&db)),
         }
     }
 }

@@ -98,14 +98,40 @@ fn sqlite_outside_a_transaction(
     })
 }
 
+/// How SQLite makes a commit durable (`CLEARANCE_SQLITE_SYNCHRONOUS`). In WAL mode, `Full` syncs
+/// the log at every commit: a commit that was answered survives a power cut. `Normal` syncs only at
+/// checkpoints: a committed transaction survives the process crashing but the last ones before a
+/// power cut or kernel panic may be lost — several times the commit rate on slow disks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteDurability {
+    #[default]
+    Full,
+    Normal,
+}
+
+impl std::str::FromStr for SqliteDurability {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Ok(SqliteDurability::Full),
+            "normal" => Ok(SqliteDurability::Normal),
+            other => Err(format!("'{other}' is not a SQLite synchronous setting (full or normal)")),
+        }
+    }
+}
+
 impl Db {
     /// Connects to `postgres://…` or a `sqlite://` file (created if missing, WAL, foreign keys on),
     /// with the default PostgreSQL session limits.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
-        Db::connect_with(url, PgTimeouts::default()).await
+        Db::connect_with(url, PgTimeouts::default(), SqliteDurability::default()).await
     }
 
-    pub async fn connect_with(url: &str, timeouts: PgTimeouts) -> anyhow::Result<Db> {
+    pub async fn connect_with(
+        url: &str,
+        timeouts: PgTimeouts,
+        durability: SqliteDurability,
+    ) -> anyhow::Result<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?.options([
                 ("statement_timeout", timeouts.statement_ms.to_string()),
@@ -128,7 +154,10 @@ impl Db {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(match durability {
+                    SqliteDurability::Full => SqliteSynchronous::Full,
+                    SqliteDurability::Normal => SqliteSynchronous::Normal,
+                })
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             if let Some(parent) = opts.get_filename().parent() {

@@ -93,15 +93,16 @@ pub struct InboundEvent {
 }
 
 /// Stores the event durably; `None` when this webhook id or this exact event was stored before.
+const STORE_EVENT_SQL: &str = "INSERT INTO webhook_events (source, webhook_id, event_type, candidate_ref, session_id, event_created_at, body, state, received_at)
+    VALUES ('verification', $1, $2, $3, $4, $5, $6, 'pending', $7)
+    ON CONFLICT DO NOTHING RETURNING id";
+
 pub async fn store_event(
     db: &Db,
     e: &InboundEvent,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<i64>> {
-    let sql = "INSERT INTO webhook_events (source, webhook_id, event_type, candidate_ref, session_id, event_created_at, body, state, received_at)
-               VALUES ('verification', $1, $2, $3, $4, $5, $6, 'pending', $7)
-               ON CONFLICT DO NOTHING RETURNING id";
-    on_db!(db, p => sqlx::query_scalar::<_, i64>(sql)
+    on_db!(db, p => sqlx::query_scalar::<_, i64>(STORE_EVENT_SQL)
         .bind(&e.webhook_id).bind(e.event_type.as_str()).bind(&e.candidate_ref).bind(&e.session_id)
         .bind(e.event_created_at).bind(&e.body).bind(now)
         .fetch_optional(p).await)
@@ -161,48 +162,59 @@ pub struct EventDetails {
     pub policy_name: Option<String>,
 }
 
-/// Applies one stored event in one transaction: session, candidate badge, audit entry, event state.
-pub async fn apply_event(
-    db: &Db,
-    event_id: i64,
-    candidate_id: Option<i64>,
-    details: &EventDetails,
-    now: DateTime<Utc>,
-    review_deadline: Option<DateTime<Utc>>,
-) -> sqlx::Result<Applied> {
-    on_db!(db, p => {
-        let mut tx = p.begin_write().await?;
+/// Applying a stored event on an open transaction of either backend (its caller commits).
+pub trait ApplyVerificationEvent {
+    /// Session, candidate badge, review item, audit entry and the event's state, for one stored event.
+    fn apply_verification_event(
+        &mut self,
+        event_id: i64,
+        candidate_id: Option<i64>,
+        details: &EventDetails,
+        now: DateTime<Utc>,
+        review_deadline: Option<DateTime<Utc>>,
+    ) -> impl std::future::Future<Output = sqlx::Result<Applied>> + Send;
+}
+
+macro_rules! impl_apply_verification_event {
+    ($conn:ty) => {
+        impl ApplyVerificationEvent for $conn {
+            async fn apply_verification_event(
+                &mut self,
+                event_id: i64,
+                candidate_id: Option<i64>,
+                details: &EventDetails,
+                now: DateTime<Utc>,
+                review_deadline: Option<DateTime<Utc>>,
+            ) -> sqlx::Result<Applied> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE id = $1 AND state = 'pending'");
-        let Some(ev) = sqlx::query_as::<_, StoredEventRow>(&sql).bind(event_id).fetch_optional(&mut *tx).await? else {
+        let Some(ev) = sqlx::query_as::<_, StoredEventRow>(&sql).bind(event_id).fetch_optional(&mut *self).await? else {
             return Ok(Applied::AlreadyProcessed);
         };
         let known = match candidate_id {
-            Some(id) => sqlx::query_scalar::<_, i64>("SELECT id FROM candidates WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?,
+            Some(id) => sqlx::query_scalar::<_, i64>("SELECT id FROM candidates WHERE id = $1").bind(id).fetch_optional(&mut *self).await?,
             None => None,
         };
         let Some(candidate_id) = known else {
             sqlx::query("UPDATE webhook_events SET state = 'unknown_candidate', processed_at = $2, note = 'no candidate with this id' WHERE id = $1")
-                .bind(event_id).bind(now).execute(&mut *tx).await?;
-            tx.commit().await?;
+                .bind(event_id).bind(now).execute(&mut *self).await?;
             return Ok(Applied::UnknownCandidate);
         };
         let event_type: VerificationEventType = ev.event_type.parse().map_err(|e: String| sqlx::Error::Decode(e.into()))?;
         let new_status = event_type.status();
         let session_sql = format!("SELECT {SESSION_COLUMNS} FROM verification_sessions WHERE session_id = $1");
-        let session = match sqlx::query_as::<_, SessionRow>(&session_sql).bind(&ev.session_id).fetch_optional(&mut *tx).await? {
+        let session = match sqlx::query_as::<_, SessionRow>(&session_sql).bind(&ev.session_id).fetch_optional(&mut *self).await? {
             Some(s) => s,
             None => {
                 sqlx::query(
                     "INSERT INTO verification_sessions (session_id, candidate_id, status, created_at, updated_at) VALUES ($1, $2, 'not_started', $3, $3)")
-                    .bind(&ev.session_id).bind(candidate_id).bind(now).execute(&mut *tx).await?;
-                sqlx::query_as::<_, SessionRow>(&session_sql).bind(&ev.session_id).fetch_one(&mut *tx).await?
+                    .bind(&ev.session_id).bind(candidate_id).bind(now).execute(&mut *self).await?;
+                sqlx::query_as::<_, SessionRow>(&session_sql).bind(&ev.session_id).fetch_one(&mut *self).await?
             }
         };
         let current: VerificationStatus = session.status.parse().unwrap_or(VerificationStatus::NotStarted);
         if !event_applies(current, session.last_event_at, new_status, ev.event_created_at) {
             sqlx::query("UPDATE webhook_events SET state = 'stale', processed_at = $2, note = 'older than the newest applied event' WHERE id = $1")
-                .bind(event_id).bind(now).execute(&mut *tx).await?;
-            tx.commit().await?;
+                .bind(event_id).bind(now).execute(&mut *self).await?;
             return Ok(Applied::Stale);
         }
         let reason_codes = serde_json::to_string(&details.reason_codes).unwrap_or_else(|_| "[]".into());
@@ -213,11 +225,11 @@ pub async fn apply_event(
              WHERE session_id = $1")
             .bind(&ev.session_id).bind(new_status.as_str()).bind(&details.risk_tier).bind(&reason_codes)
             .bind(&details.evidence_pack_url).bind(&details.policy_name).bind(ev.event_created_at).bind(event_type.as_str()).bind(now)
-            .execute(&mut *tx).await?;
+            .execute(&mut *self).await?;
         // Only the candidate's newest session drives the badge; a newer one supersedes older ones.
         let newest: Option<String> = sqlx::query_scalar(
             "SELECT session_id FROM verification_sessions WHERE candidate_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1")
-            .bind(candidate_id).fetch_optional(&mut *tx).await?;
+            .bind(candidate_id).fetch_optional(&mut *self).await?;
         if newest.as_deref() == Some(ev.session_id.as_str()) {
             let verified_at = (new_status == VerificationStatus::Verified).then_some(ev.event_created_at);
             sqlx::query(
@@ -226,14 +238,14 @@ pub async fn apply_event(
                  WHERE id = $1")
                 .bind(candidate_id).bind(new_status.as_str()).bind(now).bind(&ev.session_id)
                 .bind(&details.risk_tier).bind(verified_at)
-                .execute(&mut *tx).await?;
+                .execute(&mut *self).await?;
             // A result a person must look at opens one review item per session, however often it arrives.
             if matches!(new_status, VerificationStatus::NeedsReview | VerificationStatus::Failed) {
                 sqlx::query(
                     "INSERT INTO review_items (candidate_id, session_id, risk_tier, provider_status, state, opened_at, deadline_at)
                      VALUES ($1, $2, $3, $4, 'open', $5, $6) ON CONFLICT (session_id) DO NOTHING")
                     .bind(candidate_id).bind(&ev.session_id).bind(&details.risk_tier).bind(new_status.as_str()).bind(now).bind(review_deadline)
-                    .execute(&mut *tx).await?;
+                    .execute(&mut *self).await?;
             }
         }
         let audit_type = if event_type == VerificationEventType::Started { AuditEventType::VerificationStarted } else { AuditEventType::VerificationCompleted };
@@ -253,10 +265,90 @@ pub async fn apply_event(
                 "event_created_at": ev.event_created_at,
             }),
         );
-        tx.append_audit(&audit).await?;
-        sqlx::query("UPDATE webhook_events SET state = 'applied', processed_at = $2 WHERE id = $1").bind(event_id).bind(now).execute(&mut *tx).await?;
-        tx.commit().await?;
+        self.append_audit(&audit).await?;
+        sqlx::query("UPDATE webhook_events SET state = 'applied', processed_at = $2 WHERE id = $1").bind(event_id).bind(now).execute(&mut *self).await?;
+        sqlx::query("UPDATE webhook_events SET state = 'applied', processed_at = $2 WHERE id = $1").bind(event_id).bind(now).execute(&mut *self).await?;
         Ok(Applied::Applied)
+            }
+        }
+    };
+}
+impl_apply_verification_event!(sqlx::SqliteConnection);
+impl_apply_verification_event!(sqlx::PgConnection);
+
+/// Applies one stored event in one transaction: session, candidate badge, audit entry, event state.
+pub async fn apply_event(
+    db: &Db,
+    event_id: i64,
+    candidate_id: Option<i64>,
+    details: &EventDetails,
+    now: DateTime<Utc>,
+    review_deadline: Option<DateTime<Utc>>,
+) -> sqlx::Result<Applied> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let applied = tx.apply_verification_event(event_id, candidate_id, details, now, review_deadline).await?;
+        tx.commit().await?;
+        Ok(applied)
+    })
+}
+
+/// One received event for `store_and_apply_batch`, with what applying it needs.
+pub struct ReceivedEvent {
+    pub event: InboundEvent,
+    pub details: EventDetails,
+    pub candidate_id: Option<i64>,
+    pub review_deadline: Option<DateTime<Utc>>,
+}
+
+/// What became of one event of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ingested {
+    /// Its webhook id was stored before (earlier, or earlier in the same batch).
+    Duplicate,
+    /// Stored, and applied as far as it goes.
+    Applied(Applied),
+    /// Stored, but applying it failed (rolled back to its savepoint); the worker applies it later.
+    Stored,
+}
+
+/// Stores and applies events that arrived together in ONE transaction — one commit, one fsync
+/// for the lot (group commit). Each event is applied inside a savepoint, so one that cannot be
+/// applied stays stored and pending without undoing the others. An error from storing fails the
+/// whole batch, and nothing of it is kept.
+pub async fn store_and_apply_batch(
+    db: &Db,
+    events: &[ReceivedEvent],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<Ingested>> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let mut out = Vec::with_capacity(events.len());
+        for r in events {
+            let e = &r.event;
+            let stored = sqlx::query_scalar::<_, i64>(STORE_EVENT_SQL)
+                .bind(&e.webhook_id).bind(e.event_type.as_str()).bind(&e.candidate_ref).bind(&e.session_id)
+                .bind(e.event_created_at).bind(&e.body).bind(now)
+                .fetch_optional(&mut *tx).await?;
+            let Some(id) = stored else {
+                out.push(Ingested::Duplicate);
+                continue;
+            };
+            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+            match savepoint.apply_verification_event(id, r.candidate_id, &r.details, now, r.review_deadline).await {
+                Ok(applied) => {
+                    savepoint.commit().await?;
+                    out.push(Ingested::Applied(applied));
+                }
+                Err(err) => {
+                    savepoint.rollback().await?;
+                    tracing::error!(error = %err, event_id = id, "stored a verification webhook but could not apply it yet");
+                    out.push(Ingested::Stored);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
     })
 }
 

@@ -12,6 +12,7 @@ use crate::server::db::{
     verification::{Applied, EventDetails, InboundEvent},
     Db,
 };
+use crate::server::group_commit::{BatchFailed, GroupCommit};
 use crate::server::partners::{self, CallError};
 use crate::server::state::AppState;
 use chrono::{DateTime, Utc};
@@ -258,6 +259,40 @@ pub fn review_deadline(
         Some(RiskTier::Low) | None => calendar.day_length() * 3,
     };
     calendar.add(now, sla)
+}
+
+/// The group-commit queue for received verification webhooks (one per `AppState`).
+pub type IngestQueue = GroupCommit<db::verification::ReceivedEvent, db::verification::Ingested>;
+
+/// Webhooks in one batch at most (a batch is what queued while the previous one committed).
+const INGEST_BATCH: usize = 256;
+
+pub fn ingest_queue(db: &Db) -> IngestQueue {
+    let db = db.clone();
+    GroupCommit::new(INGEST_BATCH, move |events: Vec<db::verification::ReceivedEvent>| {
+        let db = db.clone();
+        async move { Ok(db::verification::store_and_apply_batch(&db, &events, Utc::now()).await?) }
+    })
+}
+
+/// Stores and applies a verified, parsed webhook; answers once it is committed (with the other
+/// webhooks that arrived at the same time). `Err` means nothing of it was kept: the provider retries.
+pub async fn receive(
+    state: &AppState,
+    event: InboundEvent,
+    details: EventDetails,
+) -> Result<db::verification::Ingested, BatchFailed> {
+    let risk = details
+        .risk_tier
+        .as_deref()
+        .and_then(|r| r.parse::<RiskTier>().ok());
+    let received = db::verification::ReceivedEvent {
+        candidate_id: parse_candidate_ref(&event.candidate_ref),
+        review_deadline: Some(review_deadline(&state.config.business_calendar, risk, Utc::now())),
+        event,
+        details,
+    };
+    state.verification_ingest.submit(received).await
 }
 
 /// Applies one stored event (re-reading it, so it works after a restart too).
