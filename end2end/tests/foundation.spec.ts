@@ -102,3 +102,24 @@ test('signing out ends the session', async ({ page }) => {
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
 });
+
+test('the front end arrives under hashed names, cached for good and compressed, and hydrates', async ({ page }) => {
+  const pkg: { url: string; cache: string; encoding: string }[] = [];
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/pkg/')) {
+      const h = r.headers();
+      pkg.push({ url: r.url(), cache: h['cache-control'] ?? '', encoding: h['content-encoding'] ?? '' });
+    }
+  });
+  const doc = await page.goto('/login');
+  expect(doc?.headers()['content-encoding'] ?? '').toMatch(/^(br|gzip)$/);
+  await hydrated(page);
+  const names = pkg.map((p) => new URL(p.url).pathname);
+  for (const kind of ['js', 'wasm', 'css']) {
+    expect(names.some((n) => new RegExp(`^/pkg/clearance\\.[A-Za-z0-9_-]+\\.${kind}$`).test(n)), `${kind} in ${names}`).toBe(true);
+  }
+  for (const p of pkg) {
+    expect(p.cache, p.url).toBe('public, max-age=31536000, immutable');
+    expect(p.encoding, p.url).toMatch(/^(br|gzip)$/);
+  }
+});

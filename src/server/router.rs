@@ -8,6 +8,9 @@ use axum::{middleware, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -198,6 +201,41 @@ pub fn machine_routes() -> Vec<(
     ]
 }
 
+/// `Cache-Control` for front-end files: content-hashed names never change, so browsers keep them
+/// for a year without asking; unhashed names (a debug build) are revalidated every time.
+pub fn front_end_cache_control(hashed: bool) -> &'static str {
+    if hashed {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    }
+}
+
+/// `/pkg/…` (the hydration script, WASM and stylesheet): served from disk ahead of every session
+/// and database layer, as the `.br` or `.gz` file `cargo leptos build --release --precompress`
+/// wrote beside it when the client accepts that encoding.
+fn front_end_files(options: &leptos::config::LeptosOptions) -> Router<AppState> {
+    let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let cache = http::HeaderValue::from_static(front_end_cache_control(options.hash_files));
+    Router::new()
+        .nest_service(
+            &format!("/{}", options.site_pkg_dir),
+            ServeDir::new(dir).precompressed_br().precompressed_gzip(),
+        )
+        .layer(middleware::from_fn(
+            move |req: axum::extract::Request, next: middleware::Next| {
+                let cache = cache.clone();
+                async move {
+                    let mut res = next.run(req).await;
+                    if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED {
+                        res.headers_mut().insert(http::header::CACHE_CONTROL, cache);
+                    }
+                    res
+                }
+            },
+        ))
+}
+
 pub async fn build(state: AppState) -> anyhow::Result<Router> {
     register_server_fns();
     let store = DbSessionStore::new(&state.db).await?;
@@ -218,7 +256,8 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
     for (path, _, route) in machine_routes() {
         app = app.route(path, route);
     }
-    let app = app
+    let front_end = front_end_files(&options);
+    let pages = app
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(
@@ -231,7 +270,9 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
             state.clone(),
             security::refuse_cross_origin,
         ))
-        .layer(middleware::from_fn(limit_body))
+        .layer(middleware::from_fn(limit_body));
+    let app = front_end
+        .merge(pages)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
@@ -256,6 +297,13 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
                     )
                 })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        // Pages, server-function answers and on-the-fly front-end files are compressed when the
+        // client accepts it; precompressed files and ZIP downloads are left as they are.
+        .layer(
+            CompressionLayer::new().br(true).gzip(true).compress_when(
+                DefaultPredicate::new().and(NotForContentType::const_new("application/zip")),
+            ),
         )
         .with_state(state);
     Ok(app)

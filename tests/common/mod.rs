@@ -70,6 +70,15 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Like `spawn_app`, with a chance to adjust the configuration first. No background worker runs:
 /// tests drain the job queue with `run_jobs()` so nothing happens behind their back.
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_site(backend, |_| {}, configure).await
+}
+
+/// Like `spawn_app_with`, with a chance to adjust the Leptos options too (site root, hashed names).
+pub async fn spawn_app_with_site(
+    backend: Backend,
+    site: impl FnOnce(&mut leptos::config::LeptosOptions),
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     std::env::set_var("LEPTOS_OUTPUT_NAME", "clearance");
     let url = fresh_database_url(backend).await;
     let db = Db::connect(&url).await.expect("connect");
@@ -81,6 +90,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
     let addr = listener.local_addr().unwrap();
     let mut leptos_options = clearance::server::cli::leptos_options().expect("leptos options");
     leptos_options.site_addr = addr;
+    site(&mut leptos_options);
     let mut config = Config::new(url, format!("http://{addr}"));
     config.retry_base = std::time::Duration::ZERO;
     // Tests talk to simulators on loopback over plain http, as the demo does.

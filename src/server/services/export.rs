@@ -222,6 +222,7 @@ pub fn stream(
         started: false,
         done: false,
     };
+    use futures::StreamExt as _;
     futures::stream::unfold(cursor, |mut c| async move {
         if c.done {
             return None;
@@ -272,6 +273,9 @@ pub fn stream(
         };
         Some((Ok(chunk), c))
     })
+    // Fused: a body that is polled again after its end (the compression layer does) must keep
+    // answering "ended" — an unfused unfold panics there.
+    .fuse()
 }
 
 #[cfg(test)]
