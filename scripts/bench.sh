@@ -3,7 +3,12 @@
 # server, and measures each line of the README's table with wrk, beside a static file served by
 # the same server in the same run.
 #
-#   scripts/bench.sh [--postgres] [--candidates N] [--duration SECONDS] [--connections C] [--debug]
+#   scripts/bench.sh [--postgres] [--candidates N] [--audit N] [--duration SECONDS] [--connections C] [--debug]
+#
+# Beyond the pages: distinct signed verification webhooks (pre-signed by scripts/bench/webhooks.py,
+# replayed by wrk with scripts/bench/webhooks.lua), the disk's raw SQLite commit rate (SQLite runs),
+# `clearance audit verify` over --audit N entries (default 10 per candidate) and `clearance import
+# candidates` of a CSV as large as --candidates into a fresh database.
 #
 # --debug uses target/debug/clearance as `cargo leptos build` left it (CI's smoke run); the default
 # builds and measures the release build. It is a benchmark, not a test: nothing here fails on speed.
@@ -12,6 +17,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 candidates=100000
+audit=""
 postgres=false
 duration=10
 connections=64
@@ -20,6 +26,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --postgres) postgres=true ;;
     --candidates) candidates="$2"; shift ;;
+    --audit) audit="$2"; shift ;;
     --duration) duration="$2"; shift ;;
     --connections) connections="$2"; shift ;;
     --debug) profile=debug ;;
@@ -36,7 +43,7 @@ fi
 
 if [ "$profile" = release ]; then
   scripts/setup.sh >/dev/null
-  cargo leptos build --release >/dev/null 2>&1
+  cargo leptos build --release --precompress >/dev/null 2>&1
 fi
 bin="target/$profile/clearance"
 [ -x "$bin" ] || { echo "$bin is missing: run cargo leptos build${profile/debug/} first" >&2; exit 1; }
@@ -45,28 +52,37 @@ work=$(mktemp -d)
 port=$((3300 + RANDOM % 500))
 base="http://127.0.0.1:$port"
 pgdb=""
+pgimport=""
+audit=${audit:-$((candidates * 10))}
 if $postgres; then
   pgbase="${TEST_DATABASE_URL:-postgres://${PGUSER:-$(id -un)}@127.0.0.1:5432/postgres}"
   pgdb="clearance_bench_$$"
+  pgimport="clearance_bench_import_$$"
   psql "$pgbase" -qc "CREATE DATABASE $pgdb" >/dev/null
+  psql "$pgbase" -qc "CREATE DATABASE $pgimport" >/dev/null
   export DATABASE_URL="${pgbase%/*}/$pgdb"
+  import_url="${pgbase%/*}/$pgimport"
   backend=PostgreSQL
 else
   export DATABASE_URL="sqlite://$work/bench.db"
+  import_url="sqlite://$work/import.db"
   backend=SQLite
 fi
 server=""
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null || true
   [ -n "$pgdb" ] && psql "$pgbase" -qc "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" >/dev/null 2>&1 || true
+  [ -n "$pgimport" ] && psql "$pgbase" -qc "DROP DATABASE IF EXISTS $pgimport WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 export LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
 export CLEARANCE_PUBLIC_URL="$base" RUST_LOG=warn
+webhook_secret="whsec_$(head -c 24 /dev/urandom | base64)"
+export CLEARANCE_VERIFICATION_WEBHOOK_SECRET="$webhook_secret"
 load_started=$(date +%s.%N)
-"$bin" demo-data --volume "$candidates" >/dev/null 2>"$work/load.log"
+"$bin" demo-data --volume "$candidates" --audit "$audit" >/dev/null 2>"$work/load.log"
 load_secs=$(awk -v a="$load_started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 
 "$bin" serve >"$work/server.log" 2>&1 &
@@ -100,8 +116,12 @@ loaded() { # cookie url
 }
 
 profile_id=$(( candidates > 1000 ? candidates / 2 : 7 ))
+# The stylesheet under its hashed name (hash.txt beside the binary), as pages link it.
+css_hash=$(awk -F': *' '$1 == "css" { print $2 }' "target/$profile/hash.txt" 2>/dev/null || true)
+css="/pkg/clearance${css_hash:+.$css_hash}.css"
+curl -fs -o /dev/null "$base$css" || { echo "the stylesheet $css is not served" >&2; exit 1; }
 lines=(
-  "static file /pkg/clearance.css||/pkg/clearance.css"
+  "static file (the stylesheet)||$css"
   "list, first page (recruiter)|$recruiter|/candidates"
   "list, status=needs_review|$recruiter|/candidates?status=needs_review"
   "list, risk=high|$recruiter|/candidates?risk=high"
@@ -114,6 +134,7 @@ lines=(
 echo
 echo "Clearance volume benchmark — $backend, $candidates synthetic candidates (+50 demo), $profile build,"
 echo "wrk $connections connections × ${duration}s per line, $(nproc) cores, $(date -u +%Y-%m-%d)."
+echo "SQLite synchronous=${CLEARANCE_SQLITE_SYNCHRONOUS:-full} (SQLite runs); the server and wrk share the machine."
 echo "Loading the candidates took $(printf '%.1f' "$load_secs") s."
 echo
 echo "| what | alone (ms) | requests/s | p50 (ms) | p99 (ms) | × static |"
@@ -128,6 +149,24 @@ for line in "${lines[@]}"; do
   echo "| $name | $a | $rps | $p50 | $p99 | $ratio |"
 done
 
+# Distinct signed webhooks: enough that wrk does not run out at ~8,000 events/s.
+events=$((duration * 8000))
+python3 scripts/bench/webhooks.py "$webhook_secret" "$events" "$candidates" >"$work/events.tsv"
+wrk -t2 -c"$connections" -d"${duration}s" --latency -s scripts/bench/webhooks.lua "$base/webhooks/verification" \
+  -- "$work/events.tsv" 2 >"$work/webhooks.out" 2>&1 || true
+read -r w_rps w_p50 w_p99 w_bad w_repeated <<<"$(awk '
+  function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+  /Requests\/sec/ { rps = $2 }
+  /^ +50%/ { p50 = ms($2) }
+  /^ +99%/ { p99 = ms($2) }
+  /Non-2xx/ { bad = $NF }
+  /^repeated/ { rep = $2 }
+  END { printf "%.0f %.1f %.1f %d %d", rps, p50, p99, bad, rep }' "$work/webhooks.out")"
+ratio=$(awk -v r="$w_rps" -v s="$static_rps" 'BEGIN { if (s > 0) printf "%.2f", r / s; else print "-" }')
+echo "| signed verification webhooks, distinct (events/s) | - | $w_rps | $w_p50 | $w_p99 | $ratio |"
+echo
+echo "- webhooks: $w_bad answered other than 2xx; $w_repeated sent again after the distinct ones ran out (answered as duplicates)"
+
 rss=$(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status" 2>/dev/null || echo "?")
 verify_started=$(date +%s.%N)
 "$bin" audit verify >/dev/null
@@ -136,3 +175,23 @@ entries=$("$bin" audit verify 2>/dev/null | grep -o 'through [0-9]*' | grep -o '
 echo
 echo "- server resident memory after the run: ${rss} MB"
 echo "- \`clearance audit verify\`: $entries entries in $(printf '%.2f' "$verify_secs") s"
+
+python3 scripts/bench/candidates_csv.py "$candidates" >"$work/import.csv"
+DATABASE_URL="$import_url" "$bin" demo-data >/dev/null 2>&1
+import_started=$(date +%s.%N)
+imported=$(DATABASE_URL="$import_url" "$bin" import candidates "$work/import.csv" 2>/dev/null | grep -o 'imported [0-9]*' || echo "imported ?")
+import_secs=$(awk -v a="$import_started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+import_rate=$(awk -v n="$candidates" -v s="$import_secs" 'BEGIN { printf "%.0f", n / s }')
+echo "- \`clearance import candidates\`: $imported of $candidates rows in $(printf '%.1f' "$import_secs") s ($import_rate rows/s)"
+
+wasm_hash=$(awk -F': *' '$1 == "wasm" { print $2 }' "target/$profile/hash.txt" 2>/dev/null || true)
+js_hash=$(awk -F': *' '$1 == "js" { print $2 }' "target/$profile/hash.txt" 2>/dev/null || true)
+kb() { [ -f "$1" ] && awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.0f KB", b / 1024 }' || echo "-"; }
+pkg="$LEPTOS_SITE_ROOT/pkg"
+echo "- hydrate bundle: WASM $(kb "$pkg/clearance${wasm_hash:+.$wasm_hash}.wasm") ($(kb "$pkg/clearance${wasm_hash:+.$wasm_hash}.wasm.br") brotli), JS $(kb "$pkg/clearance${js_hash:+.$js_hash}.js") ($(kb "$pkg/clearance${js_hash:+.$js_hash}.js.br") brotli)"
+
+if ! $postgres; then
+  raw_secs=$(( duration < 3 ? duration : 3 ))
+  read -r _ raw_normal _ raw_full <<<"$(python3 scripts/bench/raw_sqlite.py "$work" "$raw_secs" | tr '\n' ' ')"
+  echo "- this disk's raw SQLite ceiling, one ~600-byte row per commit (WAL): $raw_normal/s synchronous=NORMAL, $raw_full/s FULL"
+fi
