@@ -40,7 +40,10 @@ mod tempfile_dir {
             let path = std::env::temp_dir().join(format!(
                 "clearance-site-{}-{}",
                 std::process::id(),
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
             ));
             Dir { path }
         }
@@ -61,7 +64,11 @@ async fn get(app: &TestApp, path: &str, accept_encoding: Option<&str>) -> reqwes
 }
 
 fn header(res: &reqwest::Response, name: &str) -> String {
-    res.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+    res.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,8 +83,14 @@ async fn precompressed_files_are_served_by_accept_encoding_and_hashed_names_are_
         let res = get(&app, path, accept).await;
         assert_eq!(res.status(), 200, "{accept:?}");
         assert_eq!(header(&res, "content-encoding"), encoding, "{accept:?}");
-        assert_eq!(header(&res, "cache-control"), "public, max-age=31536000, immutable");
-        assert!(header(&res, "content-type").starts_with("text/css"), "{accept:?}");
+        assert_eq!(
+            header(&res, "cache-control"),
+            "public, max-age=31536000, immutable"
+        );
+        assert!(
+            header(&res, "content-type").starts_with("text/css"),
+            "{accept:?}"
+        );
         assert!(res.headers().get("set-cookie").is_none());
         assert_eq!(res.bytes().await.unwrap().as_ref(), body, "{accept:?}");
     }
@@ -120,9 +133,16 @@ async fn pages_are_compressed_when_the_browser_accepts_it() {
     assert_eq!(header(&res, "content-encoding"), "gzip");
     let compressed = res.bytes().await.unwrap();
     let mut html = String::new();
-    flate2::read::GzDecoder::new(compressed.as_ref()).read_to_string(&mut html).unwrap();
+    flate2::read::GzDecoder::new(compressed.as_ref())
+        .read_to_string(&mut html)
+        .unwrap();
     assert!(html.contains("<html") && html.contains("Sign in"), "{html}");
-    assert!(compressed.len() < html.len() / 2, "{} of {}", compressed.len(), html.len());
+    assert!(
+        compressed.len() < html.len() / 2,
+        "{} of {}",
+        compressed.len(),
+        html.len()
+    );
     // Without Accept-Encoding the page comes as it is.
     let res = get(&app, "/login", None).await;
     assert_eq!(header(&res, "content-encoding"), "");
@@ -133,14 +153,27 @@ async fn pages_are_compressed_when_the_browser_accepts_it() {
 async fn a_streamed_export_arrives_whole_when_compressed() {
     let (app, _dir) = app_with_site(false).await;
     let c = app.signed_in("admin@clearance.test").await;
-    let url = format!("{}/audit/export?from=2020-01-01&to=2035-01-01&format=csv", app.address);
+    let url = format!(
+        "{}/audit/export?from=2020-01-01&to=2035-01-01&format=csv",
+        app.address
+    );
     let plain = c.get(&url).send().await.unwrap().text().await.unwrap();
-    let res = c.get(&url).header("accept-encoding", "gzip").send().await.unwrap();
+    let res = c
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(header(&res, "content-encoding"), "gzip");
-    let compressed = res.bytes().await.expect("the compressed stream ends cleanly");
+    let compressed = res
+        .bytes()
+        .await
+        .expect("the compressed stream ends cleanly");
     let mut csv = String::new();
-    flate2::read::GzDecoder::new(compressed.as_ref()).read_to_string(&mut csv).unwrap();
+    flate2::read::GzDecoder::new(compressed.as_ref())
+        .read_to_string(&mut csv)
+        .unwrap();
     assert_eq!(csv, plain);
     assert!(csv.lines().count() > 50, "{csv}");
 }

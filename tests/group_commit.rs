@@ -23,7 +23,9 @@ fn event_body(candidate: i64, session: &str, kind: &str) -> String {
 }
 
 async fn stored_count(db: &Db, where_clause: &str) -> i64 {
-    let sql = format!("SELECT COUNT(*) FROM webhook_events WHERE source = 'verification' AND {where_clause}");
+    let sql = format!(
+        "SELECT COUNT(*) FROM webhook_events WHERE source = 'verification' AND {where_clause}"
+    );
     match db {
         Db::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await,
         Db::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await,
@@ -45,7 +47,11 @@ async fn burst(address: &str, events: &[(String, String)]) -> Vec<(u16, String)>
         let res = post_signed_webhook(address, id, body).await.expect("send");
         let status = res.status().as_u16();
         let v: Value = res.json().await.unwrap_or(Value::Null);
-        let word = v["status"].as_str().or(v["error"].as_str()).unwrap_or("").to_string();
+        let word = v["status"]
+            .as_str()
+            .or(v["error"].as_str())
+            .unwrap_or("")
+            .to_string();
         (status, word)
     }))
     .await
@@ -54,7 +60,16 @@ async fn burst(address: &str, events: &[(String, String)]) -> Vec<(u16, String)>
 async fn concurrent_events_are_each_applied_once(app: TestApp, _sim: Sim, _url: String) {
     // 60 distinct events, and a second copy of every third one, all at the same moment.
     let mut events: Vec<(String, String)> = (0..60)
-        .map(|i| (format!("msg_gc_{i}"), event_body(i % 50 + 1, &format!("sess_gc_{i}"), "verification.completed")))
+        .map(|i| {
+            (
+                format!("msg_gc_{i}"),
+                event_body(
+                    i % 50 + 1,
+                    &format!("sess_gc_{i}"),
+                    "verification.completed",
+                ),
+            )
+        })
         .collect();
     let copies: Vec<(String, String)> = events.iter().step_by(3).cloned().collect();
     events.extend(copies);
@@ -63,20 +78,40 @@ async fn concurrent_events_are_each_applied_once(app: TestApp, _sim: Sim, _url: 
     let applied = answers.iter().filter(|(_, w)| w == "applied").count();
     let duplicates = answers.iter().filter(|(_, w)| w == "duplicate").count();
     assert_eq!((applied, duplicates), (60, 20), "{answers:?}");
-    assert_eq!(stored_count(&app.db, "webhook_id LIKE 'msg_gc_%'").await, 60);
-    assert_eq!(stored_count(&app.db, "webhook_id LIKE 'msg_gc_%' AND state = 'applied'").await, 60);
+    assert_eq!(
+        stored_count(&app.db, "webhook_id LIKE 'msg_gc_%'").await,
+        60
+    );
+    assert_eq!(
+        stored_count(&app.db, "webhook_id LIKE 'msg_gc_%' AND state = 'applied'").await,
+        60
+    );
     // One audit entry per applied event, and the chain holds.
-    let entries = clearance::server::db::audit::entries_after(&app.db, 0, 100_000).await.unwrap();
+    let entries = clearance::server::db::audit::entries_after(&app.db, 0, 100_000)
+        .await
+        .unwrap();
     let completed = entries
         .iter()
-        .filter(|e| e.event_type == "verification_completed" && e.payload.as_deref().is_some_and(|p| p.contains("msg_gc_")))
+        .filter(|e| {
+            e.event_type == "verification_completed"
+                && e.payload.as_deref().is_some_and(|p| p.contains("msg_gc_"))
+        })
         .count();
     assert_eq!(completed, 60);
-    let report = clearance::server::services::audit::verify_chain(&app.db).await.unwrap();
-    assert!(matches!(report, clearance::model::ChainReport::Intact { .. }), "{report}");
+    let report = clearance::server::services::audit::verify_chain(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        matches!(report, clearance::model::ChainReport::Intact { .. }),
+        "{report}"
+    );
 }
 
-async fn a_failed_batch_answers_503_to_each_event_and_keeps_nothing(app: TestApp, _sim: Sim, _url: String) {
+async fn a_failed_batch_answers_503_to_each_event_and_keeps_nothing(
+    app: TestApp,
+    _sim: Sim,
+    _url: String,
+) {
     let (fail, heal) = match app.backend {
         Backend::Sqlite => (
             "CREATE TRIGGER fail_store BEFORE INSERT ON webhook_events BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
@@ -90,22 +125,46 @@ async fn a_failed_batch_answers_503_to_each_event_and_keeps_nothing(app: TestApp
     };
     exec(&app.db, fail).await;
     let events: Vec<(String, String)> = (0..20)
-        .map(|i| (format!("msg_fail_{i}"), event_body(i + 1, &format!("sess_fail_{i}"), "verification.completed")))
+        .map(|i| {
+            (
+                format!("msg_fail_{i}"),
+                event_body(i + 1, &format!("sess_fail_{i}"), "verification.completed"),
+            )
+        })
         .collect();
     let answers = burst(&app.address, &events).await;
     assert!(
-        answers.iter().all(|(s, w)| *s == 503 && w.contains("retry later")),
+        answers
+            .iter()
+            .all(|(s, w)| *s == 503 && w.contains("retry later")),
         "{answers:?}"
     );
-    assert_eq!(stored_count(&app.db, "webhook_id LIKE 'msg_fail_%'").await, 0);
+    assert_eq!(
+        stored_count(&app.db, "webhook_id LIKE 'msg_fail_%'").await,
+        0
+    );
     // The provider retries once the database is well again: each applied once.
     exec(&app.db, heal).await;
     let answers = burst(&app.address, &events).await;
-    assert!(answers.iter().all(|(s, w)| *s == 200 && w == "applied"), "{answers:?}");
-    assert_eq!(stored_count(&app.db, "webhook_id LIKE 'msg_fail_%' AND state = 'applied'").await, 20);
+    assert!(
+        answers.iter().all(|(s, w)| *s == 200 && w == "applied"),
+        "{answers:?}"
+    );
+    assert_eq!(
+        stored_count(
+            &app.db,
+            "webhook_id LIKE 'msg_fail_%' AND state = 'applied'"
+        )
+        .await,
+        20
+    );
 }
 
-async fn an_event_that_cannot_be_applied_stays_stored_without_undoing_its_batch(app: TestApp, _sim: Sim, _url: String) {
+async fn an_event_that_cannot_be_applied_stays_stored_without_undoing_its_batch(
+    app: TestApp,
+    _sim: Sim,
+    _url: String,
+) {
     // Applying fails for one session only (creating its session row raises); storing does not.
     let (poison, heal) = match app.backend {
         Backend::Sqlite => (
@@ -122,21 +181,48 @@ async fn an_event_that_cannot_be_applied_stays_stored_without_undoing_its_batch(
     };
     exec(&app.db, poison).await;
     let mut events: Vec<(String, String)> = (0..20)
-        .map(|i| (format!("msg_sp_{i}"), event_body(i + 1, &format!("sess_sp_{i}"), "verification.completed")))
+        .map(|i| {
+            (
+                format!("msg_sp_{i}"),
+                event_body(i + 1, &format!("sess_sp_{i}"), "verification.completed"),
+            )
+        })
         .collect();
-    events.push(("msg_poison".into(), event_body(30, "sess_poison", "verification.needs_review")));
+    events.push((
+        "msg_poison".into(),
+        event_body(30, "sess_poison", "verification.needs_review"),
+    ));
     let answers = burst(&app.address, &events).await;
     assert_eq!(answers[20], (200, "stored".to_string()));
-    assert!(answers[..20].iter().all(|(s, w)| *s == 200 && w == "applied"), "{answers:?}");
-    assert_eq!(stored_count(&app.db, "webhook_id = 'msg_poison' AND state = 'pending'").await, 1);
+    assert!(
+        answers[..20]
+            .iter()
+            .all(|(s, w)| *s == 200 && w == "applied"),
+        "{answers:?}"
+    );
+    assert_eq!(
+        stored_count(&app.db, "webhook_id = 'msg_poison' AND state = 'pending'").await,
+        1
+    );
     // Nothing of the failed apply is left half-done, and the worker applies it once it can.
-    let audit = clearance::server::db::audit::entries_after(&app.db, 0, 100_000).await.unwrap();
-    assert!(!audit.iter().any(|e| e.payload.as_deref().is_some_and(|p| p.contains("msg_poison"))));
+    let audit = clearance::server::db::audit::entries_after(&app.db, 0, 100_000)
+        .await
+        .unwrap();
+    assert!(!audit.iter().any(|e| e
+        .payload
+        .as_deref()
+        .is_some_and(|p| p.contains("msg_poison"))));
     exec(&app.db, heal).await;
     app.run_jobs().await;
-    assert_eq!(stored_count(&app.db, "webhook_id = 'msg_poison' AND state = 'applied'").await, 1);
+    assert_eq!(
+        stored_count(&app.db, "webhook_id = 'msg_poison' AND state = 'applied'").await,
+        1
+    );
     let panel = common::verification_panel(&app, "recruiter@clearance.test", 30).await;
-    assert_eq!(panel.status, clearance::model::VerificationStatus::NeedsReview);
+    assert_eq!(
+        panel.status,
+        clearance::model::VerificationStatus::NeedsReview
+    );
 }
 
 on_both_with_provider!(
@@ -149,7 +235,11 @@ on_both_with_provider!(
 /// is in the database afterwards.
 async fn nothing_acknowledged_is_lost_when_the_process_dies(database_url: String) {
     use std::process::{Command, Stdio};
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let address = format!("http://127.0.0.1:{port}");
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_clearance"))
@@ -169,7 +259,12 @@ async fn nothing_acknowledged_is_lost_when_the_process_dies(database_url: String
     let mut server = run(&["serve"]);
     let client = reqwest::Client::new();
     for _ in 0..200 {
-        if client.get(format!("{address}/healthz")).send().await.is_ok() {
+        if client
+            .get(format!("{address}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -182,7 +277,11 @@ async fn nothing_acknowledged_is_lost_when_the_process_dies(database_url: String
             tokio::spawn(async move {
                 for i in 0.. {
                     let id = format!("msg_kill_{s}_{i}");
-                    let body = event_body(i % 50 + 1, &format!("sess_kill_{s}_{i}"), "verification.completed");
+                    let body = event_body(
+                        i % 50 + 1,
+                        &format!("sess_kill_{s}_{i}"),
+                        "verification.completed",
+                    );
                     match post_signed_webhook(&address, &id, &body).await {
                         Ok(r) if r.status().is_success() => acknowledged.lock().unwrap().push(id),
                         Ok(_) => {}
@@ -208,13 +307,22 @@ async fn nothing_acknowledged_is_lost_when_the_process_dies(database_url: String
             missing.push(id.clone());
         }
     }
-    assert!(missing.is_empty(), "{} of {} acknowledged events are missing: {missing:?}", missing.len(), acknowledged.len());
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged events are missing: {missing:?}",
+        missing.len(),
+        acknowledged.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_acknowledged_is_lost_when_the_process_dies_sqlite() {
     let url = common::fresh_database_url(Backend::Sqlite).await;
-    common::within_deadline("kill_sqlite", nothing_acknowledged_is_lost_when_the_process_dies(url)).await;
+    common::within_deadline(
+        "kill_sqlite",
+        nothing_acknowledged_is_lost_when_the_process_dies(url),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,5 +332,9 @@ async fn nothing_acknowledged_is_lost_when_the_process_dies_postgres() {
         return;
     }
     let url = common::fresh_database_url(Backend::Postgres).await;
-    common::within_deadline("kill_postgres", nothing_acknowledged_is_lost_when_the_process_dies(url)).await;
+    common::within_deadline(
+        "kill_postgres",
+        nothing_acknowledged_is_lost_when_the_process_dies(url),
+    )
+    .await;
 }

@@ -212,7 +212,9 @@ impl LinkFields<'_> {
     /// SHA-256 of the canonical JSON array of the fields. Serialised straight from a tuple: for an
     /// array of strings, numbers and nulls that is byte for byte what `canonical_json` writes.
     pub fn hash(&self) -> String {
-        let occurred_at = self.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true);
+        let occurred_at = self
+            .occurred_at
+            .to_rfc3339_opts(SecondsFormat::Micros, true);
         let fields = (
             "clearance-audit-v1",
             self.seq,
@@ -237,7 +239,8 @@ impl LinkFields<'_> {
         let fields = serde_json::json!([
             "clearance-audit-v1",
             self.seq,
-            self.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            self.occurred_at
+                .to_rfc3339_opts(SecondsFormat::Micros, true),
             self.actor_type,
             self.actor_id,
             self.actor_label,
@@ -401,7 +404,9 @@ impl EntryDigests {
         std::thread::scope(|scope| {
             let parts: Vec<_> = page
                 .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(EntryDigests::of).collect::<Vec<_>>()))
+                .map(|part| {
+                    scope.spawn(move || part.iter().map(EntryDigests::of).collect::<Vec<_>>())
+                })
                 .collect();
             parts
                 .into_iter()
@@ -634,7 +639,13 @@ mod tests {
     #[test]
     fn the_direct_link_hash_is_the_canonical_json_hash() {
         // Quotes, backslashes, control characters, non-ASCII, a null actor id, a negative number.
-        let labels = ["plain", "quote \" and \\ back", "tab\tnew\nline\u{1}", "Zoë 日本 🚀", ""];
+        let labels = [
+            "plain",
+            "quote \" and \\ back",
+            "tab\tnew\nline\u{1}",
+            "Zoë 日本 🚀",
+            "",
+        ];
         for (i, label) in labels.iter().enumerate() {
             for actor_id in [None, Some("7"), Some("\"x\"")] {
                 let f = LinkFields {
@@ -679,7 +690,13 @@ mod tests {
         let mut all = link_entries(1, GENESIS_HASH.into(), &events[..2], Utc::now());
         let head = all.last().unwrap().hash.clone();
         all.extend(link_entries(3, head, &events[2..], Utc::now()));
-        assert_eq!(verify(&all), ChainReport::Intact { count: 5, head_hash: all[4].hash.clone() });
+        assert_eq!(
+            verify(&all),
+            ChainReport::Intact {
+                count: 5,
+                head_hash: all[4].hash.clone()
+            }
+        );
     }
 
     fn verify(entries: &[StoredEntry]) -> ChainReport {

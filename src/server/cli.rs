@@ -311,16 +311,22 @@ pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
         // Leptos would fail every page on the missing file: refuse to start instead.
         anyhow::bail!(
             "LEPTOS_HASH_FILES is true but {} is missing (it is written by cargo leptos build)",
-            hash_file.map(|p| p.display().to_string()).unwrap_or_default()
+            hash_file
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
         );
     }
     Ok(options)
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect_with(&config.database_url, config.pg_timeouts, config.sqlite_durability)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+    let db = Db::connect_with(
+        &config.database_url,
+        config.pg_timeouts,
+        config.sqlite_durability,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
     db.migrate()
         .await
         .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;

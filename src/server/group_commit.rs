@@ -20,8 +20,9 @@ const QUEUE_DEPTH: usize = 10_000;
 pub struct BatchFailed;
 
 type Job<I, O> = (I, oneshot::Sender<Result<O, BatchFailed>>);
-type WriteFn<I, O> =
-    Arc<dyn Fn(Vec<I>) -> futures::future::BoxFuture<'static, anyhow::Result<Vec<O>>> + Send + Sync>;
+type WriteFn<I, O> = Arc<
+    dyn Fn(Vec<I>) -> futures::future::BoxFuture<'static, anyhow::Result<Vec<O>>> + Send + Sync,
+>;
 
 /// A queue in front of one writer task, started on first use (inside the caller's runtime).
 pub struct GroupCommit<I, O> {
@@ -68,7 +69,9 @@ impl<I: Send + 'static, O: Send + 'static> GroupCommit<I, O> {
                 }
                 let (items, answers): (Vec<I>, Vec<_>) = batch.drain(..).unzip();
                 let n = items.len();
-                let written = std::panic::AssertUnwindSafe(write(items)).catch_unwind().await;
+                let written = std::panic::AssertUnwindSafe(write(items))
+                    .catch_unwind()
+                    .await;
                 match written {
                     Ok(Ok(outcomes)) if outcomes.len() == n => {
                         for (answer, outcome) in answers.into_iter().zip(outcomes) {
@@ -77,8 +80,13 @@ impl<I: Send + 'static, O: Send + 'static> GroupCommit<I, O> {
                     }
                     failed => {
                         match failed {
-                            Ok(Err(e)) => tracing::error!(error = %e, items = n, "a group-commit batch failed"),
-                            Ok(Ok(_)) => tracing::error!(items = n, "a group-commit batch returned the wrong number of outcomes"),
+                            Ok(Err(e)) => {
+                                tracing::error!(error = %e, items = n, "a group-commit batch failed")
+                            }
+                            Ok(Ok(_)) => tracing::error!(
+                                items = n,
+                                "a group-commit batch returned the wrong number of outcomes"
+                            ),
                             Err(_) => tracing::error!(items = n, "a group-commit batch panicked"),
                         }
                         for answer in answers {
@@ -119,7 +127,11 @@ mod tests {
         }
         let batches = batches.lock().unwrap().clone();
         assert_eq!(batches.iter().sum::<usize>(), 50);
-        assert!(batches.len() < 50, "50 concurrent items took {} batches", batches.len());
+        assert!(
+            batches.len() < 50,
+            "50 concurrent items took {} batches",
+            batches.len()
+        );
     }
 
     #[tokio::test]

@@ -10,8 +10,8 @@ use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
-use tower_http::services::ServeDir;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
@@ -300,11 +300,9 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
         )
         // Pages, server-function answers and on-the-fly front-end files are compressed when the
         // client accepts it; precompressed files and ZIP downloads are left as they are.
-        .layer(
-            CompressionLayer::new().br(true).gzip(true).compress_when(
-                DefaultPredicate::new().and(NotForContentType::const_new("application/zip")),
-            ),
-        )
+        .layer(CompressionLayer::new().br(true).gzip(true).compress_when(
+            DefaultPredicate::new().and(NotForContentType::const_new("application/zip")),
+        ))
         .with_state(state);
     Ok(app)
 }

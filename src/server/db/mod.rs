@@ -115,7 +115,9 @@ impl std::str::FromStr for SqliteDurability {
         match s.trim().to_ascii_lowercase().as_str() {
             "full" => Ok(SqliteDurability::Full),
             "normal" => Ok(SqliteDurability::Normal),
-            other => Err(format!("'{other}' is not a SQLite synchronous setting (full or normal)")),
+            other => Err(format!(
+                "'{other}' is not a SQLite synchronous setting (full or normal)"
+            )),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Verifying the audit chain, signing checkpoints, and reading the log for people.
 use crate::error::AppError;
 use crate::model::{AuditEntry, AuditEventType, ChainReport, CurrentUser};
-use crate::server::audit::{Actor, ChainVerifier, Checkpoint, EntryDigests, NewAuditEvent, StoredEntry};
+use crate::server::audit::{
+    Actor, ChainVerifier, Checkpoint, EntryDigests, NewAuditEvent, StoredEntry,
+};
 use crate::server::db::{self, Db};
 use chrono::Utc;
 use ed25519_dalek::SigningKey;

@@ -269,10 +269,13 @@ const INGEST_BATCH: usize = 256;
 
 pub fn ingest_queue(db: &Db) -> IngestQueue {
     let db = db.clone();
-    GroupCommit::new(INGEST_BATCH, move |events: Vec<db::verification::ReceivedEvent>| {
-        let db = db.clone();
-        async move { Ok(db::verification::store_and_apply_batch(&db, &events, Utc::now()).await?) }
-    })
+    GroupCommit::new(
+        INGEST_BATCH,
+        move |events: Vec<db::verification::ReceivedEvent>| {
+            let db = db.clone();
+            async move { Ok(db::verification::store_and_apply_batch(&db, &events, Utc::now()).await?) }
+        },
+    )
 }
 
 /// Stores and applies a verified, parsed webhook; answers once it is committed (with the other
@@ -288,7 +291,11 @@ pub async fn receive(
         .and_then(|r| r.parse::<RiskTier>().ok());
     let received = db::verification::ReceivedEvent {
         candidate_id: parse_candidate_ref(&event.candidate_ref),
-        review_deadline: Some(review_deadline(&state.config.business_calendar, risk, Utc::now())),
+        review_deadline: Some(review_deadline(
+            &state.config.business_calendar,
+            risk,
+            Utc::now(),
+        )),
         event,
         details,
     };
