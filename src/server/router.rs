@@ -258,7 +258,12 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
     }
     let front_end = front_end_files(&options);
     let pages = app
-        .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            || leptos::prelude::provide_context(crate::server::auth::RequestUser::default()),
+            move || shell(options.clone()),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -40,13 +40,43 @@ pub async fn session() -> Result<Session, AppError> {
     })
 }
 
-/// The signed-in user, re-read from the database so role changes apply at once.
+/// The user row one request has read, by id: a page that asks for the user in its shell and in
+/// each of its server functions reads it once (provided per request in `server::router`). A new
+/// request reads it again, so role changes still apply at once.
+#[derive(Clone, Default)]
+pub struct RequestUser(std::sync::Arc<std::sync::Mutex<Option<(i64, Option<CurrentUser>)>>>);
+
+impl RequestUser {
+    fn get(&self, user_id: i64) -> Option<Option<CurrentUser>> {
+        let slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        slot.as_ref()
+            .filter(|(id, _)| *id == user_id)
+            .map(|(_, user)| user.clone())
+    }
+    fn put(&self, user_id: i64, user: Option<CurrentUser>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((user_id, user));
+    }
+}
+
+/// The signed-in user, re-read from the database for each request so role changes apply at once.
 pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
     let state = state()?;
     let session = session().await?;
     let Some(user_id) = session_user_id(&session, state.config.session_max_age).await else {
         return Ok(None);
     };
+    let cache = use_context::<RequestUser>();
+    if let Some(known) = cache.as_ref().and_then(|c| c.get(user_id)) {
+        return Ok(known);
+    }
+    let user = read_user(&state, user_id).await?;
+    if let Some(c) = &cache {
+        c.put(user_id, user.clone());
+    }
+    Ok(user)
+}
+
+async fn read_user(state: &AppState, user_id: i64) -> Result<Option<CurrentUser>, AppError> {
     let Some(row) = db::users::find_by_id(&state.db, user_id).await? else {
         return Ok(None);
     };
@@ -76,15 +106,7 @@ pub async fn require(permission: Permission) -> Result<CurrentUser, AppError> {
 /// The signed-in user of a plain axum route's session, if any.
 pub async fn user_of_session(state: &AppState, session: &Session) -> Option<CurrentUser> {
     let user_id = session_user_id(session, state.config.session_max_age).await?;
-    let row = crate::server::db::users::find_by_id(&state.db, user_id)
-        .await
-        .ok()??;
-    Some(CurrentUser {
-        id: row.id,
-        email: row.email,
-        name: row.name,
-        role: row.role.parse().ok()?,
-    })
+    read_user(state, user_id).await.ok()?
 }
 
 pub fn internal(e: impl std::fmt::Display) -> AppError {

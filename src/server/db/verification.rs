@@ -267,7 +267,6 @@ macro_rules! impl_apply_verification_event {
         );
         self.append_audit(&audit).await?;
         sqlx::query("UPDATE webhook_events SET state = 'applied', processed_at = $2 WHERE id = $1").bind(event_id).bind(now).execute(&mut *self).await?;
-        sqlx::query("UPDATE webhook_events SET state = 'applied', processed_at = $2 WHERE id = $1").bind(event_id).bind(now).execute(&mut *self).await?;
         Ok(Applied::Applied)
             }
         }
