@@ -8,7 +8,10 @@ use clearance::server::services::candidates::like_pattern;
 use common::TestApp;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
-on_both_backends!(every_filter_combination_returns_what_the_filters_describe);
+on_both_backends!(
+    every_filter_combination_returns_what_the_filters_describe,
+    counts_follow_every_change_to_the_rows,
+);
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct Row {
@@ -186,4 +189,118 @@ async fn every_filter_combination_returns_what_the_filters_describe(app: TestApp
             "the cap"
         );
     }
+}
+
+async fn scalar(db: &Db, sql: &str) -> i64 {
+    clearance::on_db!(db, p => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.unwrap())
+}
+
+async fn run(db: &Db, sql: &str) {
+    clearance::on_db!(db, p => sqlx::query(sql).execute(p).await.map(|_| ()))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// The list keeps its counts between pages; every kind of change to what they count — made by
+/// any path, here plain SQL as another instance or a migration would — shows in the next page.
+async fn counts_follow_every_change_to_the_rows(app: TestApp) {
+    let recruiter = app.signed_in("recruiter@clearance.test").await;
+    let manager = app.signed_in("manager@clearance.test").await;
+    let total = |client: &reqwest::Client, form: Vec<(&'static str, String)>| {
+        let (client, app) = (client.clone(), &app);
+        async move {
+            let page: clearance::model::CandidatePage =
+                app.call_ok(&client, "list_candidates", &form).await;
+            page.total
+        }
+    };
+    let status = || vec![("status", "verified".to_string())];
+    let stage = || vec![("stage", "offer".to_string())];
+    let all = total(&recruiter, vec![]).await;
+    let verified = total(&recruiter, status()).await;
+    let offers = total(&recruiter, stage()).await;
+    let managed = total(&manager, vec![]).await;
+    assert!(
+        all > 0 && managed > 0 && managed < all,
+        "{all} {verified} {offers} {managed}"
+    );
+    // Asked again with nothing changed: the same answers.
+    assert_eq!(total(&recruiter, vec![]).await, all);
+    assert_eq!(total(&recruiter, status()).await, verified);
+
+    let unverified = scalar(&app.db, "SELECT MIN(c.id) FROM candidates c JOIN applications a ON a.candidate_id = c.id WHERE c.verification_status <> 'verified'").await;
+    run(
+        &app.db,
+        &format!("UPDATE candidates SET verification_status = 'verified' WHERE id = {unverified}"),
+    )
+    .await;
+    let apps_of = scalar(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM applications WHERE candidate_id = {unverified}"),
+    )
+    .await;
+    assert_eq!(
+        total(&recruiter, status()).await,
+        verified + apps_of,
+        "a status change"
+    );
+    assert_eq!(total(&recruiter, vec![]).await, all);
+
+    let moved = scalar(
+        &app.db,
+        "SELECT MIN(id) FROM applications WHERE stage <> 'offer'",
+    )
+    .await;
+    run(
+        &app.db,
+        &format!("UPDATE applications SET stage = 'offer' WHERE id = {moved}"),
+    )
+    .await;
+    assert_eq!(total(&recruiter, stage()).await, offers + 1, "a stage move");
+
+    exec(&app.db, "INSERT INTO candidates (first_name, last_name, email, verification_status, created_at) VALUES ('New', 'Person', 'new.person@example.com', 'not_started', $1)").await;
+    let job = scalar(&app.db, "SELECT MIN(id) FROM jobs").await;
+    exec(&app.db, &format!("INSERT INTO applications (candidate_id, job_id, stage, created_at, updated_at) SELECT MAX(id), {job}, 'applied', $1, $1 FROM candidates")).await;
+    assert_eq!(
+        total(&recruiter, vec![]).await,
+        all + 1,
+        "a new application"
+    );
+
+    let manager_id = scalar(
+        &app.db,
+        "SELECT id FROM users WHERE email = 'manager@clearance.test'",
+    )
+    .await;
+    let other_job = scalar(
+        &app.db,
+        &format!("SELECT MIN(id) FROM jobs WHERE hiring_manager_id <> {manager_id}"),
+    )
+    .await;
+    let its_apps = scalar(
+        &app.db,
+        &format!("SELECT COUNT(*) FROM applications WHERE job_id = {other_job}"),
+    )
+    .await;
+    let managed = total(&manager, vec![]).await;
+    run(
+        &app.db,
+        &format!("UPDATE jobs SET hiring_manager_id = {manager_id} WHERE id = {other_job}"),
+    )
+    .await;
+    assert_eq!(
+        total(&manager, vec![]).await,
+        managed + its_apps,
+        "a job handed over"
+    );
+
+    run(
+        &app.db,
+        "DELETE FROM applications WHERE id = (SELECT MAX(id) FROM applications)",
+    )
+    .await;
+    assert_eq!(
+        total(&recruiter, vec![]).await,
+        all,
+        "a deleted application"
+    );
 }

@@ -25,7 +25,8 @@ pub async fn list_candidates(
         integrity,
         before,
     };
-    services::candidates::list(&auth::state()?.db, &user, &query).await
+    let state = auth::state()?;
+    services::candidates::list(&state.db, &state.list_counts, &user, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "list_jobs")]

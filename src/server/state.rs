@@ -17,6 +17,9 @@ pub struct AppState {
     /// Verification webhooks that arrive together are stored and applied in one transaction.
     #[from_ref(skip)]
     pub verification_ingest: Arc<crate::server::services::verification::IngestQueue>,
+    /// The candidate list's counts, kept until the rows they counted change.
+    #[from_ref(skip)]
+    pub list_counts: Arc<crate::server::services::candidates::CountCache>,
 }
 
 impl AppState {
@@ -28,6 +31,7 @@ impl AppState {
             config: Arc::new(config),
             http: http_client(),
             verification_ingest: Arc::new(crate::server::services::verification::ingest_queue(&db)),
+            list_counts: Arc::default(),
         }
     }
 }

@@ -29,12 +29,49 @@ pub fn like_pattern(search: &str) -> Option<String> {
     Some(escaped)
 }
 
+/// The list's capped counts by filter, each with the `list_version` it was counted at: a page
+/// whose filter was counted at the version the database shows now reuses the count instead of
+/// counting up to 10,001 rows again. Any commit that may change a count changes the version, so a
+/// reused count is never stale (`db::candidates::list_version`). Bounded: when full it starts over.
+#[derive(Default)]
+pub struct CountCache(
+    std::sync::Mutex<std::collections::HashMap<db::candidates::ListFilter, (String, i64)>>,
+);
+
+impl CountCache {
+    const MAX_ENTRIES: usize = 4096;
+
+    async fn count(&self, db: &Db, filter: &db::candidates::ListFilter) -> Result<i64, AppError> {
+        let version = db::candidates::list_version(db).await?;
+        if let Some((_, n)) = self.lock().get(filter).filter(|(v, _)| *v == version) {
+            return Ok(*n);
+        }
+        let (version, n) = db::candidates::count_with_version(db, filter, COUNT_CAP + 1).await?;
+        let mut map = self.lock();
+        if map.len() >= Self::MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(filter.clone(), (version, n));
+        Ok(n)
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<db::candidates::ListFilter, (String, i64)>,
+    > {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 fn own_jobs_only(user: &CurrentUser) -> Option<i64> {
     user.role.sees_only_own_jobs().then_some(user.id)
 }
 
 pub async fn list(
     db: &Db,
+    counts: &CountCache,
     user: &CurrentUser,
     q: &CandidateQuery,
 ) -> Result<CandidatePage, AppError> {
@@ -63,15 +100,21 @@ pub async fn list(
         integrity_missing: (q.integrity == Some(crate::model::IntegrityFilter::NoReport))
             .then_some(true),
     };
-    let mut rows = db::candidates::list(db, &filter, q.before, PAGE_SIZE + 1).await?;
+    // Counted up to the cap only: an exact count would rescan every matching row per page.
+    let counted = counts.count(db, &filter).await?;
+    // Nothing matches: no page to look for (walking a job's applications for a status none of
+    // them has is the slowest page there is: 17 ms → the count's 5 ms at 100k).
+    let mut rows = if counted == 0 {
+        Vec::new()
+    } else {
+        db::candidates::list(db, &filter, q.before, PAGE_SIZE + 1).await?
+    };
     let next_before = if rows.len() as i64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
         rows.last().map(|r| r.application_id)
     } else {
         None
     };
-    // Counted up to the cap only: an exact count would rescan every matching row per page.
-    let counted = db::candidates::count(db, &filter, COUNT_CAP + 1).await?;
     let (total, total_capped) = if counted > COUNT_CAP {
         (COUNT_CAP, true)
     } else {
