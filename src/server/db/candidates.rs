@@ -264,12 +264,16 @@ pub struct CandidateRow {
     pub verification_updated_at: Option<DateTime<Utc>>,
     pub verification_risk_tier: Option<String>,
     pub verification_verified_at: Option<DateTime<Utc>>,
+    /// Who decided the last security review, and why (shown to those who see details).
+    pub verification_reviewer: Option<String>,
+    pub verification_review_reason: Option<String>,
 }
 
 pub async fn find_candidate(db: &Db, id: i64) -> sqlx::Result<Option<CandidateRow>> {
     let sql =
         "SELECT id, first_name, last_name, email, phone, address, address_2, city, state, zip,
-                      verification_status, verification_updated_at, verification_risk_tier, verification_verified_at
+                      verification_status, verification_updated_at, verification_risk_tier, verification_verified_at,
+                      verification_reviewer, verification_review_reason
                FROM candidates WHERE id = $1";
     on_db!(db, p => sqlx::query_as::<_, CandidateRow>(sql).bind(id).fetch_optional(p).await)
 }

@@ -176,14 +176,6 @@ pub async fn log_breach(
     })
 }
 
-pub async fn reviewer_of(
-    db: &Db,
-    candidate_id: i64,
-) -> sqlx::Result<Option<(Option<String>, Option<String>)>> {
-    on_db!(db, p => sqlx::query_as::<_, (Option<String>, Option<String>)>(
-        "SELECT verification_reviewer, verification_review_reason FROM candidates WHERE id = $1").bind(candidate_id).fetch_optional(p).await)
-}
-
 /// Security reviewers an item can be assigned to: (id, name).
 pub async fn reviewers(db: &Db) -> sqlx::Result<Vec<(i64, String)>> {
     on_db!(db, p => sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM users WHERE role = 'security_reviewer' ORDER BY name").fetch_all(p).await)

@@ -383,9 +383,10 @@ pub async fn panel(
             }
         };
     }
-    let (reviewer, review_reason) = db::review::reviewer_of(db, candidate.id)
-        .await?
-        .unwrap_or((None, None));
+    let (reviewer, review_reason) = (
+        candidate.verification_reviewer.clone(),
+        candidate.verification_review_reason.clone(),
+    );
     let risk = candidate
         .verification_risk_tier
         .as_deref()
