@@ -33,35 +33,57 @@ pub fn like_pattern(search: &str) -> Option<String> {
 /// whose filter was counted at the version the database shows now reuses the count instead of
 /// counting up to 10,001 rows again. Any commit that may change a count changes the version, so a
 /// reused count is never stale (`db::candidates::list_version`). Bounded: when full it starts over.
+///
+/// One count at a time per filter: requests that miss together wait for the one count in flight
+/// and take it, since it started after they arrived (64 colleagues opening the same filter after a
+/// change cost one count, not 64 at once).
 #[derive(Default)]
-pub struct CountCache(
-    std::sync::Mutex<std::collections::HashMap<db::candidates::ListFilter, (String, i64)>>,
-);
+pub struct CountCache {
+    entries: std::sync::Mutex<std::collections::HashMap<db::candidates::ListFilter, CountSlot>>,
+    /// Orders arrivals and counts: a count that started after a request arrived is fresh enough.
+    clock: std::sync::atomic::AtomicU64,
+}
+
+type CountSlot = std::sync::Arc<tokio::sync::Mutex<Option<Counted>>>;
+
+struct Counted {
+    version: String,
+    n: i64,
+    started: u64,
+}
 
 impl CountCache {
     const MAX_ENTRIES: usize = 4096;
 
-    async fn count(&self, db: &Db, filter: &db::candidates::ListFilter) -> Result<i64, AppError> {
-        let version = db::candidates::list_version(db).await?;
-        if let Some((_, n)) = self.lock().get(filter).filter(|(v, _)| *v == version) {
-            return Ok(*n);
-        }
-        let (version, n) = db::candidates::count_with_version(db, filter, COUNT_CAP + 1).await?;
-        let mut map = self.lock();
-        if map.len() >= Self::MAX_ENTRIES {
-            map.clear();
-        }
-        map.insert(filter.clone(), (version, n));
-        Ok(n)
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<
-        '_,
-        std::collections::HashMap<db::candidates::ListFilter, (String, i64)>,
-    > {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    async fn count(&self, db: &Db, filter: &db::candidates::ListFilter) -> Result<i64, AppError> {
+        let arrived = self.tick();
+        let version = db::candidates::list_version(db).await?;
+        let slot = {
+            let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            if map.len() >= Self::MAX_ENTRIES && !map.contains_key(filter) {
+                map.clear();
+            }
+            map.entry(filter.clone()).or_default().clone()
+        };
+        let mut slot = slot.lock().await;
+        if let Some(c) = slot
+            .as_ref()
+            .filter(|c| c.version == version || c.started > arrived)
+        {
+            return Ok(c.n);
+        }
+        let started = self.tick();
+        let (version, n) = db::candidates::count_with_version(db, filter, COUNT_CAP + 1).await?;
+        *slot = Some(Counted {
+            version,
+            n,
+            started,
+        });
+        Ok(n)
     }
 }
 
