@@ -162,6 +162,15 @@ pub struct EventDetails {
     pub policy_name: Option<String>,
 }
 
+/// What an event says, as the apply step needs it (from the stored row or straight from the
+/// webhook that was just stored).
+pub struct EventFacts<'a> {
+    pub webhook_id: &'a str,
+    pub event_type: VerificationEventType,
+    pub session_id: &'a str,
+    pub event_created_at: DateTime<Utc>,
+}
+
 /// Applying a stored event on an open transaction of either backend (its caller commits).
 pub trait ApplyVerificationEvent {
     /// Session, candidate badge, review item, audit entry and the event's state, for one stored event.
@@ -173,6 +182,19 @@ pub trait ApplyVerificationEvent {
         now: DateTime<Utc>,
         review_deadline: Option<DateTime<Utc>>,
     ) -> impl std::future::Future<Output = sqlx::Result<Applied>> + Send;
+
+    /// The same for an event stored moments ago in this transaction, whose facts the caller holds,
+    /// leaving two steps to the caller so a batch does each once for all its events: the audit
+    /// entry to append (returned when applied) and marking the event `applied`.
+    fn apply_event_facts(
+        &mut self,
+        event_id: i64,
+        ev: &EventFacts<'_>,
+        candidate_id: Option<i64>,
+        details: &EventDetails,
+        now: DateTime<Utc>,
+        review_deadline: Option<DateTime<Utc>>,
+    ) -> impl std::future::Future<Output = sqlx::Result<(Applied, Option<NewAuditEvent>)>> + Send;
 }
 
 macro_rules! impl_apply_verification_event {
@@ -190,32 +212,61 @@ macro_rules! impl_apply_verification_event {
         let Some(ev) = sqlx::query_as::<_, StoredEventRow>(&sql).bind(event_id).fetch_optional(&mut *self).await? else {
             return Ok(Applied::AlreadyProcessed);
         };
+        let facts = EventFacts {
+            webhook_id: &ev.webhook_id,
+            event_type: ev.event_type.parse().map_err(|e: String| sqlx::Error::Decode(e.into()))?,
+            session_id: &ev.session_id,
+            event_created_at: ev.event_created_at,
+        };
+        let (applied, audit) = self.apply_event_facts(event_id, &facts, candidate_id, details, now, review_deadline).await?;
+        if let Some(audit) = audit {
+            self.append_audit(&audit).await?;
+            sqlx::query("UPDATE webhook_events SET state = 'applied', processed_at = $2 WHERE id = $1").bind(event_id).bind(now).execute(&mut *self).await?;
+        }
+        Ok(applied)
+            }
+
+            async fn apply_event_facts(
+                &mut self,
+                event_id: i64,
+                ev: &EventFacts<'_>,
+                candidate_id: Option<i64>,
+                details: &EventDetails,
+                now: DateTime<Utc>,
+                review_deadline: Option<DateTime<Utc>>,
+            ) -> sqlx::Result<(Applied, Option<NewAuditEvent>)> {
+        // The candidate and its newest session (which alone drives the badge), in one statement.
         let known = match candidate_id {
-            Some(id) => sqlx::query_scalar::<_, i64>("SELECT id FROM candidates WHERE id = $1").bind(id).fetch_optional(&mut *self).await?,
+            Some(id) => sqlx::query_as::<_, (i64, Option<String>, Option<DateTime<Utc>>)>(
+                "SELECT c.id,
+                        (SELECT s.session_id FROM verification_sessions s WHERE s.candidate_id = c.id ORDER BY s.created_at DESC, s.id DESC LIMIT 1),
+                        (SELECT s.created_at FROM verification_sessions s WHERE s.candidate_id = c.id ORDER BY s.created_at DESC, s.id DESC LIMIT 1)
+                 FROM candidates c WHERE c.id = $1")
+                .bind(id).fetch_optional(&mut *self).await?,
             None => None,
         };
-        let Some(candidate_id) = known else {
+        let Some((candidate_id, newest, newest_created_at)) = known else {
             sqlx::query("UPDATE webhook_events SET state = 'unknown_candidate', processed_at = $2, note = 'no candidate with this id' WHERE id = $1")
                 .bind(event_id).bind(now).execute(&mut *self).await?;
-            return Ok(Applied::UnknownCandidate);
+            return Ok((Applied::UnknownCandidate, None));
         };
-        let event_type: VerificationEventType = ev.event_type.parse().map_err(|e: String| sqlx::Error::Decode(e.into()))?;
+        let event_type = ev.event_type;
         let new_status = event_type.status();
         let session_sql = format!("SELECT {SESSION_COLUMNS} FROM verification_sessions WHERE session_id = $1");
-        let session = match sqlx::query_as::<_, SessionRow>(&session_sql).bind(&ev.session_id).fetch_optional(&mut *self).await? {
-            Some(s) => s,
+        let (session, created_now) = match sqlx::query_as::<_, SessionRow>(&session_sql).bind(ev.session_id).fetch_optional(&mut *self).await? {
+            Some(s) => (s, false),
             None => {
-                sqlx::query(
-                    "INSERT INTO verification_sessions (session_id, candidate_id, status, created_at, updated_at) VALUES ($1, $2, 'not_started', $3, $3)")
-                    .bind(&ev.session_id).bind(candidate_id).bind(now).execute(&mut *self).await?;
-                sqlx::query_as::<_, SessionRow>(&session_sql).bind(&ev.session_id).fetch_one(&mut *self).await?
+                let s = sqlx::query_as::<_, SessionRow>(&format!(
+                    "INSERT INTO verification_sessions (session_id, candidate_id, status, created_at, updated_at) VALUES ($1, $2, 'not_started', $3, $3) RETURNING {SESSION_COLUMNS}"))
+                    .bind(ev.session_id).bind(candidate_id).bind(now).fetch_one(&mut *self).await?;
+                (s, true)
             }
         };
         let current: VerificationStatus = session.status.parse().unwrap_or(VerificationStatus::NotStarted);
         if !event_applies(current, session.last_event_at, new_status, ev.event_created_at) {
             sqlx::query("UPDATE webhook_events SET state = 'stale', processed_at = $2, note = 'older than the newest applied event' WHERE id = $1")
                 .bind(event_id).bind(now).execute(&mut *self).await?;
-            return Ok(Applied::Stale);
+            return Ok((Applied::Stale, None));
         }
         let reason_codes = serde_json::to_string(&details.reason_codes).unwrap_or_else(|_| "[]".into());
         sqlx::query(
@@ -223,20 +274,31 @@ macro_rules! impl_apply_verification_event {
                  evidence_pack_url = COALESCE($5, evidence_pack_url), policy_name = COALESCE($6, policy_name),
                  last_event_at = $7, last_event_type = $8, updated_at = $9
              WHERE session_id = $1")
-            .bind(&ev.session_id).bind(new_status.as_str()).bind(&details.risk_tier).bind(&reason_codes)
+            .bind(ev.session_id).bind(new_status.as_str()).bind(&details.risk_tier).bind(&reason_codes)
             .bind(&details.evidence_pack_url).bind(&details.policy_name).bind(ev.event_created_at).bind(event_type.as_str()).bind(now)
             .execute(&mut *self).await?;
         // Only the candidate's newest session drives the badge; a newer one supersedes older ones.
-        let newest: Option<String> = sqlx::query_scalar(
-            "SELECT session_id FROM verification_sessions WHERE candidate_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1")
-            .bind(candidate_id).fetch_optional(&mut *self).await?;
-        if newest.as_deref() == Some(ev.session_id.as_str()) {
+        // A session created just now is the newest unless another was created later than now
+        // (ordered by created_at, then id).
+        let is_newest = match (created_now, newest_created_at) {
+            (false, _) => newest.as_deref() == Some(ev.session_id),
+            (true, None) => true,
+            (true, Some(at)) if at != now => at < now,
+            // Created at the very same instant as another: ask the database to order them.
+            (true, Some(_)) => {
+                let newest: Option<String> = sqlx::query_scalar(
+                    "SELECT session_id FROM verification_sessions WHERE candidate_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1")
+                    .bind(candidate_id).fetch_optional(&mut *self).await?;
+                newest.as_deref() == Some(ev.session_id)
+            }
+        };
+        if is_newest {
             let verified_at = (new_status == VerificationStatus::Verified).then_some(ev.event_created_at);
             sqlx::query(
                 "UPDATE candidates SET verification_status = $2, verification_updated_at = $3, verification_session_id = $4,
                      verification_risk_tier = COALESCE($5, verification_risk_tier), verification_verified_at = $6
                  WHERE id = $1")
-                .bind(candidate_id).bind(new_status.as_str()).bind(now).bind(&ev.session_id)
+                .bind(candidate_id).bind(new_status.as_str()).bind(now).bind(ev.session_id)
                 .bind(&details.risk_tier).bind(verified_at)
                 .execute(&mut *self).await?;
             // A result a person must look at opens one review item per session, however often it arrives.
@@ -244,7 +306,7 @@ macro_rules! impl_apply_verification_event {
                 sqlx::query(
                     "INSERT INTO review_items (candidate_id, session_id, risk_tier, provider_status, state, opened_at, deadline_at)
                      VALUES ($1, $2, $3, $4, 'open', $5, $6) ON CONFLICT (session_id) DO NOTHING")
-                    .bind(candidate_id).bind(&ev.session_id).bind(&details.risk_tier).bind(new_status.as_str()).bind(now).bind(review_deadline)
+                    .bind(candidate_id).bind(ev.session_id).bind(&details.risk_tier).bind(new_status.as_str()).bind(now).bind(review_deadline)
                     .execute(&mut *self).await?;
             }
         }
@@ -265,9 +327,7 @@ macro_rules! impl_apply_verification_event {
                 "event_created_at": ev.event_created_at,
             }),
         );
-        self.append_audit(&audit).await?;
-        sqlx::query("UPDATE webhook_events SET state = 'applied', processed_at = $2 WHERE id = $1").bind(event_id).bind(now).execute(&mut *self).await?;
-        Ok(Applied::Applied)
+        Ok((Applied::Applied, Some(audit)))
             }
         }
     };
@@ -315,6 +375,12 @@ pub enum Ingested {
 /// for the lot (group commit). Each event is applied inside a savepoint, so one that cannot be
 /// applied stays stored and pending without undoing the others. An error from storing fails the
 /// whole batch, and nothing of it is kept.
+/// Marks the events with these ids (a JSON array) applied: SQLite, PostgreSQL.
+const MARK_APPLIED_SQL: [&str; 2] = [
+    "UPDATE webhook_events SET state = 'applied', processed_at = $2 WHERE id IN (SELECT value FROM json_each($1))",
+    "UPDATE webhook_events SET state = 'applied', processed_at = $2 WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)",
+];
+
 pub async fn store_and_apply_batch(
     db: &Db,
     events: &[ReceivedEvent],
@@ -323,6 +389,7 @@ pub async fn store_and_apply_batch(
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
         let mut out = Vec::with_capacity(events.len());
+        let (mut audits, mut applied_ids) = (Vec::new(), Vec::<i64>::new());
         for r in events {
             let e = &r.event;
             let stored = sqlx::query_scalar::<_, i64>(STORE_EVENT_SQL)
@@ -333,10 +400,20 @@ pub async fn store_and_apply_batch(
                 out.push(Ingested::Duplicate);
                 continue;
             };
+            let facts = EventFacts {
+                webhook_id: &e.webhook_id,
+                event_type: e.event_type,
+                session_id: &e.session_id,
+                event_created_at: e.event_created_at,
+            };
             let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-            match savepoint.apply_verification_event(id, r.candidate_id, &r.details, now, r.review_deadline).await {
-                Ok(applied) => {
+            match savepoint.apply_event_facts(id, &facts, r.candidate_id, &r.details, now, r.review_deadline).await {
+                Ok((applied, audit)) => {
                     savepoint.commit().await?;
+                    if let Some(audit) = audit {
+                        audits.push(audit);
+                        applied_ids.push(id);
+                    }
                     out.push(Ingested::Applied(applied));
                 }
                 Err(err) => {
@@ -345,6 +422,14 @@ pub async fn store_and_apply_batch(
                     out.push(Ingested::Stored);
                 }
             }
+        }
+        // Once for the whole batch: the audit entries (one head update, one insert) and the
+        // applied events' state.
+        tx.append_audit_many(&audits).await?;
+        if !applied_ids.is_empty() {
+            let ids = serde_json::to_string(&applied_ids).unwrap_or_else(|_| "[]".into());
+            sqlx::query(MARK_APPLIED_SQL[usize::from(matches!(db, Db::Postgres(_)))])
+                .bind(ids).bind(now).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(out)
