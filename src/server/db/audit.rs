@@ -104,6 +104,77 @@ pub async fn entries_after(db: &Db, after: i64, limit: i64) -> sqlx::Result<Vec<
     Ok(rows)
 }
 
+/// The same page as `entries_after`, read as one JSON array in one row: the driver hands rows
+/// from SQLite's thread to ours one by one, which cost ~10 µs an entry — most of `audit verify`'s
+/// time — while parsing the array costs about one. Ordered by `seq` here (SQLite does not promise
+/// an aggregate's order).
+pub async fn entries_after_packed(
+    db: &Db,
+    after: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<StoredEntry>> {
+    const FIELDS: &str = "seq, occurred_at, actor_type, actor_id, actor_label, subject_type, subject_id, event_type, payload, payload_sha256, prev_hash, hash";
+    let packed: Option<String> = match db {
+        Db::Sqlite(p) => sqlx::query_scalar(&format!(
+            "SELECT json_group_array(json_array({FIELDS})) FROM (SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2)"
+        ))
+        .bind(after).bind(limit).fetch_one(p).await?,
+        Db::Postgres(p) => sqlx::query_scalar(&format!(
+            "SELECT json_agg(json_build_array({FIELDS}) ORDER BY seq)::text FROM (SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2) page"
+        ))
+        .bind(after).bind(limit).fetch_one(p).await?,
+    };
+    let Some(packed) = packed else {
+        return Ok(Vec::new());
+    };
+    type Packed = (
+        i64,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        String,
+    );
+    let rows: Vec<Packed> =
+        serde_json::from_str(&packed).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let mut entries = rows
+        .into_iter()
+        .map(|r| {
+            Ok(StoredEntry {
+                seq: r.0,
+                occurred_at: parse_stored_time(&r.1)?,
+                actor_type: r.2,
+                actor_id: r.3,
+                actor_label: r.4,
+                subject_type: r.5,
+                subject_id: r.6,
+                event_type: r.7,
+                payload: r.8,
+                payload_sha256: r.9,
+                prev_hash: r.10,
+                hash: r.11,
+            })
+        })
+        .collect::<sqlx::Result<Vec<_>>>()?;
+    entries.sort_unstable_by_key(|e| e.seq);
+    Ok(entries)
+}
+
+/// A timestamp as either database writes it as text: RFC 3339 (SQLite through sqlx, PostgreSQL's
+/// JSON) or with a space for the `T`.
+fn parse_stored_time(text: &str) -> sqlx::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z"))
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| sqlx::Error::Decode(format!("audit entry time '{text}': {e}").into()))
+}
+
 /// The newest entries first, older than `before` when given.
 pub async fn recent(db: &Db, before: Option<i64>, limit: i64) -> sqlx::Result<Vec<StoredEntry>> {
     let sql = format!(

@@ -20,7 +20,7 @@ pub async fn verify_chain(db: &Db) -> sqlx::Result<ChainReport> {
     let reader = tokio::spawn(async move {
         let mut after = 0;
         loop {
-            let page = db::audit::entries_after(&reader_db, after, VERIFY_PAGE).await;
+            let page = db::audit::entries_after_packed(&reader_db, after, VERIFY_PAGE).await;
             let last = match &page {
                 Ok(p) => p.last().map(|e| e.seq),
                 Err(_) => None,
