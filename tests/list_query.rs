@@ -303,4 +303,33 @@ async fn counts_follow_every_change_to_the_rows(app: TestApp) {
         all,
         "a deleted application"
     );
+
+    // The rows of a page kept from before show what changed since.
+    let first_page = || async {
+        let page: clearance::model::CandidatePage =
+            app.call_ok(&recruiter, "list_candidates", &[]).await;
+        page.rows[0].clone()
+    };
+    let row = first_page().await;
+    run(
+        &app.db,
+        &format!(
+            "UPDATE jobs SET title = 'Renamed job' WHERE title = '{}'",
+            row.job_title.replace('\'', "''")
+        ),
+    )
+    .await;
+    assert_eq!(first_page().await.job_title, "Renamed job", "a renamed job");
+    run(
+        &app.db,
+        &format!(
+            "UPDATE candidates SET first_name = 'Renamed' WHERE id = {}",
+            row.candidate_id
+        ),
+    )
+    .await;
+    assert!(
+        first_page().await.name.starts_with("Renamed "),
+        "a renamed candidate"
+    );
 }

@@ -1,5 +1,5 @@
--- A number that changes whenever anything the candidate list counts may have changed, so a count
--- can be kept until then (services::candidates::CountCache). Triggers keep it, inside the writing
+-- A number that changes whenever anything the candidate list counts or shows may have changed, so
+-- counts and pages can be kept until then (services::candidates::CountCache). Triggers keep it, inside the writing
 -- transaction: a reader sees the number and the rows of one and the same commit. SQLite has one
 -- writer at a time, so the one row is no contention. (PostgreSQL uses its snapshot instead.)
 CREATE TABLE list_version (
@@ -29,6 +29,6 @@ CREATE TRIGGER list_version_application_update AFTER UPDATE OF candidate_id, job
     ON applications BEGIN
     UPDATE list_version SET n = n + 1 WHERE id = 1;
 END;
-CREATE TRIGGER list_version_job_update AFTER UPDATE OF hiring_manager_id ON jobs BEGIN
+CREATE TRIGGER list_version_job_update AFTER UPDATE OF hiring_manager_id, title ON jobs BEGIN
     UPDATE list_version SET n = n + 1 WHERE id = 1;
 END;

@@ -170,7 +170,9 @@ pub fn credentials_banner() -> String {
 /// Adds `n` synthetic candidates for volume benchmarks (`clearance demo-data --volume N`);
 /// returns how many candidates there are afterwards.
 pub async fn add_volume(db: &Db, n: i64) -> anyhow::Result<i64> {
-    Ok(db::candidates::add_volume(db, n, Utc::now()).await?)
+    let added = db::candidates::add_volume(db, n, Utc::now()).await?;
+    db.refresh_statistics().await?;
+    Ok(added)
 }
 
 /// Appends `n` synthetic audit entries to the chain, 10,000 to a transaction, for volume

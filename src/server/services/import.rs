@@ -202,6 +202,9 @@ pub async fn import_candidates(db: &Db, input: impl Read) -> anyhow::Result<Impo
         }
     }
     insert_pending(db, &mut pending, &mut report).await?;
+    if report.imported >= db::BULK_ROWS {
+        db.refresh_statistics().await?;
+    }
     // Duplicates are found when their batch is written: report in the file's order.
     report.errors.sort_by_key(|(line, _)| *line);
     Ok(report)
