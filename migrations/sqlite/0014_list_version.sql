@@ -1,5 +1,5 @@
 -- A number that changes whenever anything the candidate list counts or shows may have changed, so
--- counts and pages can be kept until then (services::candidates::CountCache). Triggers keep it, inside the writing
+-- counts and pages can be kept until then (services::candidates::ListCache). Triggers keep it, inside the writing
 -- transaction: a reader sees the number and the rows of one and the same commit. SQLite has one
 -- writer at a time, so the one row is no contention. (PostgreSQL uses its snapshot instead.)
 CREATE TABLE list_version (

@@ -26,7 +26,7 @@ pub async fn list_candidates(
         before,
     };
     let state = auth::state()?;
-    services::candidates::list(&state.db, &state.list_counts, &user, &query).await
+    services::candidates::list(&state.db, &state.list_cache, &user, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "list_jobs")]

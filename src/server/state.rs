@@ -17,9 +17,9 @@ pub struct AppState {
     /// Verification webhooks that arrive together are stored and applied in one transaction.
     #[from_ref(skip)]
     pub verification_ingest: Arc<crate::server::services::verification::IngestQueue>,
-    /// The candidate list's counts, kept until the rows they counted change.
+    /// The candidate list's counts and pages, kept until what they show changes.
     #[from_ref(skip)]
-    pub list_counts: Arc<crate::server::services::candidates::CountCache>,
+    pub list_cache: Arc<crate::server::services::candidates::ListCache>,
 }
 
 impl AppState {
@@ -31,7 +31,7 @@ impl AppState {
             config: Arc::new(config),
             http: http_client(),
             verification_ingest: Arc::new(crate::server::services::verification::ingest_queue(&db)),
-            list_counts: Arc::default(),
+            list_cache: Arc::default(),
         }
     }
 }

@@ -29,7 +29,7 @@ pub fn like_pattern(search: &str) -> Option<String> {
     Some(escaped)
 }
 
-/// The list's capped counts by filter, each with the `list_version` it was counted at: a page
+/// The list's capped counts by filter (and its pages, below), each with the `list_version` it was counted at: a page
 /// whose filter was counted at the version the database shows now reuses the count instead of
 /// counting up to 10,001 rows again. Any commit that may change a count changes the version, so a
 /// reused count is never stale (`db::candidates::list_version`). Bounded: when full it starts over.
@@ -42,7 +42,7 @@ pub fn like_pattern(search: &str) -> Option<String> {
 /// reads the same rows, so a page many people open (the first one of a common filter, a search
 /// someone repeats) costs no query until something it shows changes.
 #[derive(Default)]
-pub struct CountCache {
+pub struct ListCache {
     entries: std::sync::Mutex<std::collections::HashMap<db::candidates::ListFilter, CountSlot>>,
     pages: std::sync::Mutex<
         std::collections::HashMap<PageKey, (String, Vec<db::candidates::ListRow>)>,
@@ -60,8 +60,10 @@ struct Counted {
     started: u64,
 }
 
-impl CountCache {
+impl ListCache {
     const MAX_ENTRIES: usize = 4096;
+    /// Pages kept at most (26 rows each: a few MB).
+    const MAX_PAGES: usize = 1024;
 
     fn tick(&self) -> u64 {
         self.clock.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
@@ -115,7 +117,7 @@ impl CountCache {
         }
         let rows = db::candidates::list(db, filter, before, PAGE_SIZE + 1).await?;
         let mut pages = lock();
-        if pages.len() >= Self::MAX_ENTRIES {
+        if pages.len() >= Self::MAX_PAGES {
             pages.clear();
         }
         pages.insert(key, (version.to_string(), rows.clone()));
@@ -129,7 +131,7 @@ fn own_jobs_only(user: &CurrentUser) -> Option<i64> {
 
 pub async fn list(
     db: &Db,
-    counts: &CountCache,
+    cache: &ListCache,
     user: &CurrentUser,
     q: &CandidateQuery,
 ) -> Result<CandidatePage, AppError> {
@@ -159,13 +161,13 @@ pub async fn list(
             .then_some(true),
     };
     // Counted up to the cap only: an exact count would rescan every matching row per page.
-    let (version, counted) = counts.count(db, &filter).await?;
+    let (version, counted) = cache.count(db, &filter).await?;
     // Nothing matches: no page to look for (walking a job's applications for a status none of
     // them has is the slowest page there is: 17 ms → the count's 5 ms at 100k).
     let mut rows = if counted == 0 {
         Vec::new()
     } else {
-        counts.page(db, &version, &filter, q.before).await?
+        cache.page(db, &version, &filter, q.before).await?
     };
     let next_before = if rows.len() as i64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
