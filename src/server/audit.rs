@@ -254,8 +254,9 @@ impl LinkFields<'_> {
     }
 }
 
-/// A stored entry, as read back for verification and display.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+/// A stored entry, as read back for verification and display (also from a JSON array of its
+/// fields in this order: `db::audit::entries_after_packed`).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Deserialize)]
 pub struct StoredEntry {
     pub seq: i64,
     pub occurred_at: DateTime<Utc>,

@@ -114,10 +114,9 @@ pub async fn entries_after_packed(
     after: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<StoredEntry>> {
-    const FIELDS: &str = "seq, occurred_at, actor_type, actor_id, actor_label, subject_type, subject_id, event_type, payload, payload_sha256, prev_hash, hash";
     let packed: Option<String> = match db {
         Db::Sqlite(p) => sqlx::query_scalar(&format!(
-            "SELECT json_group_array(json_array({FIELDS})) FROM (SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2)"
+            "SELECT json_group_array(json_array({COLUMNS})) FROM (SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2)"
         ))
         .bind(after).bind(limit).fetch_one(p).await?,
         Db::Postgres(_) => return entries_after(db, after, limit).await,
@@ -125,51 +124,11 @@ pub async fn entries_after_packed(
     let Some(packed) = packed else {
         return Ok(Vec::new());
     };
-    type Packed = (
-        i64,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        String,
-    );
-    let rows: Vec<Packed> =
+    // Each entry an array of the columns in `StoredEntry`'s field order.
+    let mut entries: Vec<StoredEntry> =
         serde_json::from_str(&packed).map_err(|e| sqlx::Error::Decode(e.into()))?;
-    let mut entries = rows
-        .into_iter()
-        .map(|r| {
-            Ok(StoredEntry {
-                seq: r.0,
-                occurred_at: parse_stored_time(&r.1)?,
-                actor_type: r.2,
-                actor_id: r.3,
-                actor_label: r.4,
-                subject_type: r.5,
-                subject_id: r.6,
-                event_type: r.7,
-                payload: r.8,
-                payload_sha256: r.9,
-                prev_hash: r.10,
-                hash: r.11,
-            })
-        })
-        .collect::<sqlx::Result<Vec<_>>>()?;
     entries.sort_unstable_by_key(|e| e.seq);
     Ok(entries)
-}
-
-/// A timestamp as SQLite keeps it: RFC 3339 (as sqlx writes it), or with a space for the `T`.
-fn parse_stored_time(text: &str) -> sqlx::Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z"))
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| sqlx::Error::Decode(format!("audit entry time '{text}': {e}").into()))
 }
 
 /// The newest entries first, older than `before` when given.

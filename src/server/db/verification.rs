@@ -238,10 +238,10 @@ macro_rules! impl_apply_verification_event {
         // The candidate and its newest session (which alone drives the badge), in one statement.
         let known = match candidate_id {
             Some(id) => sqlx::query_as::<_, (i64, Option<String>, Option<DateTime<Utc>>)>(
-                "SELECT c.id,
-                        (SELECT s.session_id FROM verification_sessions s WHERE s.candidate_id = c.id ORDER BY s.created_at DESC, s.id DESC LIMIT 1),
-                        (SELECT s.created_at FROM verification_sessions s WHERE s.candidate_id = c.id ORDER BY s.created_at DESC, s.id DESC LIMIT 1)
-                 FROM candidates c WHERE c.id = $1")
+                "SELECT c.id, s.session_id, s.created_at FROM candidates c
+                 LEFT JOIN verification_sessions s ON s.id = (
+                     SELECT id FROM verification_sessions WHERE candidate_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1)
+                 WHERE c.id = $1")
                 .bind(id).fetch_optional(&mut *self).await?,
             None => None,
         };
@@ -278,19 +278,12 @@ macro_rules! impl_apply_verification_event {
             .bind(&details.evidence_pack_url).bind(&details.policy_name).bind(ev.event_created_at).bind(event_type.as_str()).bind(now)
             .execute(&mut *self).await?;
         // Only the candidate's newest session drives the badge; a newer one supersedes older ones.
-        // A session created just now is the newest unless another was created later than now
-        // (ordered by created_at, then id).
-        let is_newest = match (created_now, newest_created_at) {
-            (false, _) => newest.as_deref() == Some(ev.session_id),
-            (true, None) => true,
-            (true, Some(at)) if at != now => at < now,
-            // Created at the very same instant as another: ask the database to order them.
-            (true, Some(_)) => {
-                let newest: Option<String> = sqlx::query_scalar(
-                    "SELECT session_id FROM verification_sessions WHERE candidate_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1")
-                    .bind(candidate_id).fetch_optional(&mut *self).await?;
-                newest.as_deref() == Some(ev.session_id)
-            }
+        // A session created just now has a higher id than any read before its insert, so
+        // (ordered by created_at, then id) it is the newest unless another was created after now.
+        let is_newest = if created_now {
+            newest_created_at.is_none_or(|at| at <= now)
+        } else {
+            newest.as_deref() == Some(ev.session_id)
         };
         if is_newest {
             let verified_at = (new_status == VerificationStatus::Verified).then_some(ev.event_created_at);
@@ -375,12 +368,6 @@ pub enum Ingested {
 /// for the lot (group commit). Each event is applied inside a savepoint, so one that cannot be
 /// applied stays stored and pending without undoing the others. An error from storing fails the
 /// whole batch, and nothing of it is kept.
-/// Marks the events with these ids (a JSON array) applied: SQLite, PostgreSQL.
-const MARK_APPLIED_SQL: [&str; 2] = [
-    "UPDATE webhook_events SET state = 'applied', processed_at = $2 WHERE id IN (SELECT value FROM json_each($1))",
-    "UPDATE webhook_events SET state = 'applied', processed_at = $2 WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)",
-];
-
 pub async fn store_and_apply_batch(
     db: &Db,
     events: &[ReceivedEvent],
@@ -427,9 +414,14 @@ pub async fn store_and_apply_batch(
         // applied events' state.
         tx.append_audit_many(&audits).await?;
         if !applied_ids.is_empty() {
-            let ids = serde_json::to_string(&applied_ids).unwrap_or_else(|_| "[]".into());
-            sqlx::query(MARK_APPLIED_SQL[usize::from(matches!(db, Db::Postgres(_)))])
-                .bind(ids).bind(now).execute(&mut *tx).await?;
+            let mut mark = sqlx::QueryBuilder::new("UPDATE webhook_events SET state = 'applied', processed_at = ");
+            mark.push_bind(now).push(" WHERE id IN (");
+            let mut ids = mark.separated(", ");
+            for id in &applied_ids {
+                ids.push_bind(*id);
+            }
+            ids.push_unseparated(")");
+            mark.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(out)
