@@ -11,6 +11,7 @@ use rand::Rng;
 use std::time::Duration;
 
 const ROUNDS: usize = 1000;
+const KINDS: usize = 5;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_dropped_writes_leave_nothing_locked() {
@@ -49,9 +50,9 @@ async fn dropped_writes_leave_nothing_behind(backend: Backend) {
     let mut rng = rand::thread_rng();
     let mut cancelled = 0;
     for round in 0..ROUNDS {
-        // Four kinds of write at once, each given a deadline somewhere inside its own awaits.
+        // Five kinds of write at once, each given a deadline somewhere inside its own awaits.
         let mut ops = Vec::new();
-        for kind in 0..4 {
+        for kind in 0..KINDS {
             // Half are dropped at a random await point (the n-th time they wait), half after a
             // random deadline of up to 4 ms.
             let app_id = applications[rng.gen_range(0..applications.len())];
@@ -79,6 +80,8 @@ async fn dropped_writes_leave_nothing_behind(backend: Backend) {
         // Dropped callers do not stop detached writes: let them finish before the next round, so
         // a slow disk sees a backlog of at most one round (a leaked lock never lets the pool rest).
         wait_for_rest(&app.db, round).await;
+        // A leaked transaction is healed by the next BEGIN on its connection: look every round.
+        assert_no_connection_in_a_transaction(&app.db, round).await;
     }
     assert!(
         cancelled > ROUNDS,
@@ -100,21 +103,11 @@ async fn dropped_writes_leave_nothing_behind(backend: Backend) {
                 .unwrap();
             assert_eq!(value, default, "{setting}");
         }
-        let leaked: Vec<(i32, String, String)> = sqlx::query_as(
-            "SELECT pid, state, query FROM pg_stat_activity
-             WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
-        )
-        .fetch_all(pool)
-        .await
-        .unwrap();
-        assert!(
-            leaked.is_empty(),
-            "connections left inside a transaction: {leaked:?}"
-        );
     }
+    assert_no_connection_in_a_transaction(&app.db, ROUNDS).await;
 
     // Each kind of write completes promptly afterwards: nothing holds a lock it waits on.
-    for kind in 0..4 {
+    for kind in 0..KINDS {
         let op = operation(&app, &recruiter, kind, ROUNDS + kind, applications[0]);
         let started = std::time::Instant::now();
         let done = tokio::time::timeout(Duration::from_secs(1), op).await;
@@ -216,12 +209,42 @@ fn operation(
             );
             let _ = db::audit::append(&state.db, &event).await;
         }),
+        // A bare write transaction, not detached: a drop can land inside BEGIN itself, which
+        // sqlx cannot roll back (the pool's release check must catch the connection).
+        4 => Box::pin(async move {
+            use db::BeginWrite;
+            clearance::on_db!(&state.db, pool => {
+                if let Ok(mut tx) = pool.begin_write().await {
+                    let _ = sqlx::query("UPDATE candidates SET email = email WHERE id = 0")
+                        .execute(&mut *tx)
+                        .await;
+                    let _ = tx.commit().await;
+                }
+            })
+        }),
         // A reconciliation start and finish (no provider configured: it ends at once).
         _ => Box::pin(async move {
             let _ =
                 services::reconciliation::run(&state, "stress", chrono::Duration::hours(1), None)
                     .await;
         }),
+    }
+}
+
+/// On PostgreSQL: no session of this database sits idle inside a transaction.
+async fn assert_no_connection_in_a_transaction(db: &Db, round: usize) {
+    if let Db::Postgres(pool) = db {
+        let leaked: Vec<(i32, String, String)> = sqlx::query_as(
+            "SELECT pid, state, query FROM pg_stat_activity
+             WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        assert!(
+            leaked.is_empty(),
+            "round {round}: connections left inside a transaction: {leaked:?}"
+        );
     }
 }
 

@@ -4,6 +4,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub mod audit;
@@ -66,12 +67,94 @@ impl Default for PgTimeouts {
 /// both timestamps are equal (PostgreSQL documents this); in a leaked one the transaction began earlier.
 const PG_IN_TRANSACTION_SQL: &str = "SELECT transaction_timestamp() <> statement_timestamp()";
 
+/// When the last `begin_write` was dropped before it returned (milliseconds since the epoch; 0 =
+/// never). Only such a drop can hand a connection back inside a transaction sqlx does not know of
+/// (a dropped `Transaction` queues its own rollback), so connections are checked on release only
+/// for a while after one — the check costs a round trip per statement on PostgreSQL otherwise.
+static LAST_DROPPED_BEGIN_MS: AtomicU64 = AtomicU64::new(0);
+
+/// How long after a dropped `begin_write` every released connection is checked. The dropped
+/// future's connection goes back to the pool at once (sqlx spawns the release), so this is margin.
+const DOUBT_WINDOW_MS: u64 = 60_000;
+
+/// A connection idle for longer than this is pinged before use (a server restart or a proxy that
+/// dropped it shows then, not as the failure of a user's statement). Fresher ones are used as they
+/// are: sqlx's default pings every acquire, one more round trip per statement.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// True while a connection handed back may still be inside a leaked transaction.
+fn release_in_doubt() -> bool {
+    let last = LAST_DROPPED_BEGIN_MS.load(Ordering::Acquire);
+    last != 0 && now_ms().saturating_sub(last) <= DOUBT_WINDOW_MS
+}
+
+/// A `begin_write` future that, dropped before it finished, opens the window in which released
+/// connections are checked — before the future it wraps (and the connection inside it) is dropped:
+/// fields drop after `Drop::drop`, and the connection's release runs in a task that may start at
+/// once on another thread.
+struct DoubtIfDropped<F> {
+    begin: std::pin::Pin<Box<F>>,
+    finished: bool,
+}
+
+impl<F: std::future::Future> std::future::Future for DoubtIfDropped<F> {
+    type Output = F::Output;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let polled = self.begin.as_mut().poll(cx);
+        if polled.is_ready() {
+            self.finished = true;
+        }
+        polled
+    }
+}
+
+impl<F> Drop for DoubtIfDropped<F> {
+    fn drop(&mut self) {
+        if !self.finished {
+            LAST_DROPPED_BEGIN_MS.store(now_ms().max(1), Ordering::Release);
+        }
+    }
+}
+
+fn doubt_if_dropped<F: std::future::Future>(begin: F) -> DoubtIfDropped<F> {
+    DoubtIfDropped {
+        begin: Box::pin(begin),
+        finished: false,
+    }
+}
+
+/// The pool's acquire check: ping only connections that sat idle for a while.
+fn ping_if_long_idle<C: sqlx::Connection>(
+    conn: &mut C,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> futures::future::BoxFuture<'_, sqlx::Result<bool>> {
+    Box::pin(async move {
+        if meta.idle_for >= PING_IF_IDLE_FOR {
+            conn.ping().await?;
+        }
+        Ok(true)
+    })
+}
+
 /// The pool's release check: keep a connection only when it is outside any transaction.
 fn outside_a_transaction(
     conn: &mut sqlx::PgConnection,
     _: sqlx::pool::PoolConnectionMetadata,
 ) -> futures::future::BoxFuture<'_, sqlx::Result<bool>> {
     Box::pin(async move {
+        if !release_in_doubt() {
+            return Ok(true);
+        }
         use sqlx::{Executor, Row};
         // A query without arguments goes as one simple-protocol message.
         let row = conn.fetch_one(PG_IN_TRANSACTION_SQL).await?;
@@ -91,6 +174,9 @@ fn sqlite_outside_a_transaction(
     _: sqlx::pool::PoolConnectionMetadata,
 ) -> futures::future::BoxFuture<'_, sqlx::Result<bool>> {
     Box::pin(async move {
+        if !release_in_doubt() {
+            return Ok(true);
+        }
         use sqlx::Connection;
         conn.ping().await?;
         let open = conn.is_in_transaction();
@@ -151,6 +237,8 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 // A connection that comes back inside a transaction is closed, not reused: the
                 // server rolls the transaction back and its locks go with it.
+                .test_before_acquire(false)
+                .before_acquire(ping_if_long_idle)
                 .after_release(outside_a_transaction)
                 .connect_with(opts)
                 .await?;
@@ -172,6 +260,8 @@ impl Db {
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
+                .before_acquire(ping_if_long_idle)
                 .after_release(sqlite_outside_a_transaction)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
@@ -239,14 +329,14 @@ pub trait BeginWrite {
 impl BeginWrite for SqlitePool {
     type Database = sqlx::Sqlite;
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.begin_with("BEGIN IMMEDIATE").await
+        doubt_if_dropped(self.begin_with("BEGIN IMMEDIATE")).await
     }
 }
 
 impl BeginWrite for PgPool {
     type Database = sqlx::Postgres;
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        self.begin().await
+        doubt_if_dropped(self.begin()).await
     }
 }
 
