@@ -41,22 +41,11 @@ pub async fn session() -> Result<Session, AppError> {
 }
 
 /// The user row one request has read, by id: a page that asks for the user in its shell and in
-/// each of its server functions reads it once (provided per request in `server::router`). A new
-/// request reads it again, so role changes still apply at once.
+/// each of its server functions reads it once (provided per request in `server::router`) — also
+/// when they ask at the same moment, as a page's resources do while it renders: the first reads,
+/// the others wait for its answer. A new request reads it again, so role changes still apply at once.
 #[derive(Clone, Default)]
-pub struct RequestUser(std::sync::Arc<std::sync::Mutex<Option<(i64, Option<CurrentUser>)>>>);
-
-impl RequestUser {
-    fn get(&self, user_id: i64) -> Option<Option<CurrentUser>> {
-        let slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        slot.as_ref()
-            .filter(|(id, _)| *id == user_id)
-            .map(|(_, user)| user.clone())
-    }
-    fn put(&self, user_id: i64, user: Option<CurrentUser>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((user_id, user));
-    }
-}
+pub struct RequestUser(std::sync::Arc<tokio::sync::OnceCell<(i64, Option<CurrentUser>)>>);
 
 /// The signed-in user, re-read from the database for each request so role changes apply at once.
 pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
@@ -65,15 +54,21 @@ pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
     let Some(user_id) = session_user_id(&session, state.config.session_max_age).await else {
         return Ok(None);
     };
-    let cache = use_context::<RequestUser>();
-    if let Some(known) = cache.as_ref().and_then(|c| c.get(user_id)) {
-        return Ok(known);
+    let Some(cache) = use_context::<RequestUser>() else {
+        return read_user(&state, user_id).await;
+    };
+    let (cached_id, user) = cache
+        .0
+        .get_or_try_init(|| async {
+            Ok::<_, AppError>((user_id, read_user(&state, user_id).await?))
+        })
+        .await?;
+    if *cached_id == user_id {
+        Ok(user.clone())
+    } else {
+        // The session changed user within the request (sign-in): not the one cached.
+        read_user(&state, user_id).await
     }
-    let user = read_user(&state, user_id).await?;
-    if let Some(c) = &cache {
-        c.put(user_id, user.clone());
-    }
-    Ok(user)
 }
 
 async fn read_user(state: &AppState, user_id: i64) -> Result<Option<CurrentUser>, AppError> {

@@ -238,8 +238,10 @@ macro_rules! impl_apply_verification_event {
         // The candidate and its newest session (which alone drives the badge), in one statement.
         let known = match candidate_id {
             Some(id) => sqlx::query_as::<_, (i64, Option<String>, Option<DateTime<Utc>>)>(
+                // `s.candidate_id = c.id` lets PostgreSQL reach s through the candidate's index;
+                // joined on the subquery alone it hashed every session, per event.
                 "SELECT c.id, s.session_id, s.created_at FROM candidates c
-                 LEFT JOIN verification_sessions s ON s.id = (
+                 LEFT JOIN verification_sessions s ON s.candidate_id = c.id AND s.id = (
                      SELECT id FROM verification_sessions WHERE candidate_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1)
                  WHERE c.id = $1")
                 .bind(id).fetch_optional(&mut *self).await?,
