@@ -16,6 +16,5 @@ pub mod services;
 pub mod sim;
 pub mod state;
 pub mod webhooks;
-pub mod zip;
 
 pub use cli::main;

@@ -126,6 +126,69 @@ pub async fn export_candidate(
     db::audit::append(db, &event).await?;
     Ok((
         format!("candidate-{candidate_id}-data.zip"),
-        crate::server::zip::zip(&entries),
+        archive(&entries, Utc::now()).map_err(crate::server::auth::internal)?,
     ))
+}
+
+/// A ZIP archive of `(name, bytes)` entries, deflated, dated `at` (ZIP64 for an entry that needs it).
+pub fn archive(
+    entries: &[(String, Vec<u8>)],
+    at: chrono::DateTime<Utc>,
+) -> zip::result::ZipResult<Vec<u8>> {
+    use chrono::{Datelike, Timelike};
+    use std::io::Write;
+    let stamp = zip::DateTime::from_date_and_time(
+        at.year().clamp(1980, 2107) as u16,
+        at.month() as u8,
+        at.day() as u8,
+        at.hour() as u8,
+        at.minute() as u8,
+        at.second() as u8,
+    )
+    .unwrap_or_default();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(stamp)
+            .large_file(data.len() as u64 >= u64::from(u32::MAX));
+        zip.start_file(name.as_str(), options)?;
+        zip.write_all(data)?;
+    }
+    Ok(zip.finish()?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn archives_read_back_with_names_bytes_and_date() {
+        let entries = vec![
+            ("candidate.json".to_string(), b"{\"a\":1}".repeat(100)),
+            ("reports/1-report.pdf".to_string(), vec![0u8, 1, 2, 255]),
+        ];
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-03T10:20:30Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let bytes = archive(&entries, at).unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        assert_eq!(zip.len(), 2);
+        for (i, (name, data)) in entries.iter().enumerate() {
+            let mut file = zip.by_index(i).unwrap();
+            assert_eq!(file.name().unwrap(), name.as_str());
+            let modified = file.last_modified().unwrap();
+            assert_eq!(
+                (modified.year(), modified.month(), modified.day()),
+                (2026, 12, 3)
+            );
+            assert_eq!((modified.hour(), modified.minute()), (10, 20));
+            let mut read = Vec::new();
+            file.read_to_end(&mut read).unwrap();
+            assert_eq!(&read, data);
+        }
+        // Deflated: the repeated JSON takes far less room than its 700 bytes.
+        assert!(zip.by_index(0).unwrap().compressed_size() < 100);
+    }
 }
