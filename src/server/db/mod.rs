@@ -235,10 +235,10 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))
-                // A connection that comes back inside a transaction is closed, not reused: the
-                // server rolls the transaction back and its locks go with it.
                 .test_before_acquire(false)
                 .before_acquire(ping_if_long_idle)
+                // A connection that comes back inside a transaction is closed, not reused: the
+                // server rolls the transaction back and its locks go with it.
                 .after_release(outside_a_transaction)
                 .connect_with(opts)
                 .await?;
