@@ -117,16 +117,25 @@ impl Config {
     }
 
     pub fn from_env(site_addr: std::net::SocketAddr) -> anyhow::Result<Config> {
+        Config::from_vars(site_addr, |key| std::env::var(key).ok())
+    }
+
+    /// The configuration from `var` (the environment, or a map in tests). A variable set to a
+    /// value that does not parse, or lies outside its range, stops start-up with its name.
+    pub fn from_vars(
+        site_addr: std::net::SocketAddr,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Config> {
+        let non_empty_env = |key: &str| var(key).filter(|v| !v.trim().is_empty());
+        let number_env = |key: &str, min: u64, max: u64| number(non_empty_env(key), key, min, max);
         let database_url =
             non_empty_env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
         let public_url = non_empty_env("CLEARANCE_PUBLIC_URL")
             .unwrap_or_else(|| format!("http://{site_addr}"))
             .trim_end_matches('/')
             .to_string();
-        let minutes = non_empty_env("CLEARANCE_AUDIT_CHECKPOINT_MINUTES")
-            .and_then(|m| m.parse::<u64>().ok())
-            .filter(|m| *m > 0)
-            .unwrap_or(60);
+        let minutes =
+            number_env("CLEARANCE_AUDIT_CHECKPOINT_MINUTES", 1, MINUTES_A_YEAR)?.unwrap_or(60);
         let mut c = Config::new(database_url, public_url);
         c.audit_signing_key = non_empty_env("CLEARANCE_AUDIT_SIGNING_KEY").map(Secret::new);
         c.audit_checkpoint_every = std::time::Duration::from_secs(minutes * 60);
@@ -135,13 +144,10 @@ impl Config {
         c.verification_api_key = non_empty_env("CLEARANCE_VERIFICATION_API_KEY").map(Secret::new);
         c.verification_webhook_secret =
             non_empty_env("CLEARANCE_VERIFICATION_WEBHOOK_SECRET").map(Secret::new);
-        if let Some(n) = non_empty_env("CLEARANCE_DELIVERY_MAX_ATTEMPTS")
-            .and_then(|n| n.parse().ok())
-            .filter(|n| *n > 0)
-        {
-            c.delivery_max_attempts = n;
+        if let Some(n) = number_env("CLEARANCE_DELIVERY_MAX_ATTEMPTS", 1, 1_000)? {
+            c.delivery_max_attempts = n as i64;
         }
-        if let Some(ms) = non_empty_env("CLEARANCE_RETRY_BASE_MS").and_then(|n| n.parse().ok()) {
+        if let Some(ms) = number_env("CLEARANCE_RETRY_BASE_MS", 0, 3_600_000)? {
             c.retry_base = std::time::Duration::from_millis(ms);
         }
         let hours = non_empty_env("CLEARANCE_BUSINESS_HOURS")
@@ -151,10 +157,10 @@ impl Config {
             .map_err(|e| {
             anyhow::anyhow!("CLEARANCE_BUSINESS_HOURS / CLEARANCE_TIMEZONE: {e}")
         })?;
-        if let Some(m) = number_env("CLEARANCE_SESSION_IDLE_MINUTES", 1)? {
+        if let Some(m) = number_env("CLEARANCE_SESSION_IDLE_MINUTES", 1, MINUTES_A_YEAR)? {
             c.session_idle = std::time::Duration::from_secs(m * 60);
         }
-        if let Some(h) = number_env("CLEARANCE_SESSION_MAX_HOURS", 1)? {
+        if let Some(h) = number_env("CLEARANCE_SESSION_MAX_HOURS", 1, 24 * 366)? {
             c.session_max_age = std::time::Duration::from_secs(h * 3600);
         }
         let pg = &mut c.pg_timeouts;
@@ -166,7 +172,8 @@ impl Config {
                 &mut pg.idle_in_transaction_ms,
             ),
         ] {
-            if let Some(ms) = number_env(name, 0)? {
+            // PostgreSQL keeps these in a 32-bit int of milliseconds.
+            if let Some(ms) = number_env(name, 0, i32::MAX as u64)? {
                 *field = ms;
             }
         }
@@ -199,13 +206,8 @@ impl Config {
                 anyhow::anyhow!("CLEARANCE_RECONCILE_AT: '{at}' is not a time (HH:MM)")
             })?;
         }
-        if let Some(h) = non_empty_env("CLEARANCE_RECONCILE_LOOKBACK_HOURS") {
-            let hours: i64 = h.parse().ok().filter(|h| *h > 0).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "CLEARANCE_RECONCILE_LOOKBACK_HOURS: '{h}' is not a positive number"
-                )
-            })?;
-            c.reconcile_lookback = chrono::Duration::hours(hours);
+        if let Some(hours) = number_env("CLEARANCE_RECONCILE_LOOKBACK_HOURS", 1, 24 * 3660)? {
+            c.reconcile_lookback = chrono::Duration::hours(hours as i64);
         }
         if let Some(path) = non_empty_env("CLEARANCE_POLICY_FILE") {
             let text = std::fs::read_to_string(&path)
@@ -220,11 +222,8 @@ impl Config {
             }
             c.policy_yaml = Some(text);
         }
-        if let Some(d) = non_empty_env("CLEARANCE_ORDER_STALE_DAYS") {
-            let days: i64 = d.parse().ok().filter(|d| *d > 0).ok_or_else(|| {
-                anyhow::anyhow!("CLEARANCE_ORDER_STALE_DAYS: '{d}' is not a positive number")
-            })?;
-            c.order_stale_after = chrono::Duration::days(days);
+        if let Some(days) = number_env("CLEARANCE_ORDER_STALE_DAYS", 1, 3660)? {
+            c.order_stale_after = chrono::Duration::days(days as i64);
         }
         Ok(c)
     }
@@ -245,24 +244,70 @@ impl Config {
     }
 }
 
-fn non_empty_env(key: &str) -> Option<String> {
-    std::env::var(key).ok().filter(|v| !v.trim().is_empty())
-}
+const MINUTES_A_YEAR: u64 = 366 * 24 * 60;
 
-/// A whole number of at least `min` from the environment, if set; anything else is an error.
-fn number_env(key: &str, min: u64) -> anyhow::Result<Option<u64>> {
-    let Some(v) = non_empty_env(key) else {
+/// A whole number in `min..=max` if set; anything else is an error naming the variable.
+fn number(value: Option<String>, key: &str, min: u64, max: u64) -> anyhow::Result<Option<u64>> {
+    let Some(v) = value else {
         return Ok(None);
     };
     match v.trim().parse::<u64>() {
-        Ok(n) if n >= min => Ok(Some(n)),
-        _ => anyhow::bail!("{key}: '{v}' is not a whole number of at least {min}"),
+        Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+        _ => anyhow::bail!("{key}: '{v}' is not a whole number from {min} to {max}"),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Secret;
+    use super::{Config, Secret};
+
+    fn config_with(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let vars: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_vars("127.0.0.1:3000".parse().unwrap(), |k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn every_bad_number_stops_start_up_with_its_name() {
+        for (name, bad) in [
+            ("CLEARANCE_AUDIT_CHECKPOINT_MINUTES", "soon"),
+            ("CLEARANCE_AUDIT_CHECKPOINT_MINUTES", "0"),
+            ("CLEARANCE_DELIVERY_MAX_ATTEMPTS", "-1"),
+            ("CLEARANCE_DELIVERY_MAX_ATTEMPTS", "99999999999999999999"),
+            ("CLEARANCE_RETRY_BASE_MS", "2s"),
+            ("CLEARANCE_SESSION_IDLE_MINUTES", "18446744073709551615"),
+            ("CLEARANCE_SESSION_MAX_HOURS", "0"),
+            ("CLEARANCE_PG_STATEMENT_TIMEOUT_MS", "4294967296"),
+            ("CLEARANCE_RECONCILE_LOOKBACK_HOURS", "x"),
+            ("CLEARANCE_ORDER_STALE_DAYS", "1.5"),
+        ] {
+            let err = config_with(&[(name, bad)]).unwrap_err().to_string();
+            assert!(
+                err.starts_with(name) && err.contains(bad),
+                "{name}={bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn good_numbers_are_taken_and_unset_ones_default() {
+        let c = config_with(&[
+            ("CLEARANCE_AUDIT_CHECKPOINT_MINUTES", "15"),
+            ("CLEARANCE_DELIVERY_MAX_ATTEMPTS", "3"),
+            ("CLEARANCE_RETRY_BASE_MS", " 250 "),
+            ("CLEARANCE_ORDER_STALE_DAYS", ""),
+        ])
+        .unwrap();
+        assert_eq!(c.audit_checkpoint_every.as_secs(), 15 * 60);
+        assert_eq!(c.delivery_max_attempts, 3);
+        assert_eq!(c.retry_base.as_millis(), 250);
+        let defaults = config_with(&[]).unwrap();
+        assert_eq!(defaults.audit_checkpoint_every.as_secs(), 60 * 60);
+        assert_eq!(defaults.delivery_max_attempts, 6);
+        assert_eq!(c.order_stale_after, defaults.order_stale_after);
+    }
 
     #[test]
     fn secret_debug_is_redacted() {
