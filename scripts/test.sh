@@ -31,6 +31,10 @@ else
   warn "!!! NO POSTGRESQL REACHABLE: the PostgreSQL half of the suite is SKIPPED. Set TEST_DATABASE_URL=postgres://user@host:5432/postgres to run it. !!!"
 fi
 
+echo "== Formatting and lints (rustfmt, clippy with warnings as errors)"
+cargo fmt --all -- --check
+cargo clippy --all-targets --features ssr -- -D warnings
+
 echo "== Rust unit and integration tests"
 cargo test --features ssr
 

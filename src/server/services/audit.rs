@@ -25,8 +25,12 @@ pub async fn verify_chain(db: &Db) -> sqlx::Result<ChainReport> {
                 Ok(p) => p.last().map(|e| e.seq),
                 Err(_) => None,
             };
+            // An empty page ends the walk unsent; an error is sent on and ends it.
+            if matches!(&page, Ok(p) if p.is_empty()) {
+                return;
+            }
             let failed = page.is_err();
-            if (last.is_none() && !failed) || pages.send(page).await.is_err() || failed {
+            if pages.send(page).await.is_err() || failed {
                 return;
             }
             after = last.unwrap_or(after);
