@@ -32,8 +32,15 @@ else
 fi
 
 echo "== Formatting and lints (rustfmt, clippy with warnings as errors)"
-cargo fmt --all -- --check
-cargo clippy --all-targets --features ssr -- -D warnings
+if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
+  cargo fmt --all -- --check
+  cargo clippy --all-targets --features ssr -- -D warnings
+elif [ "${CI:-}" = "true" ]; then
+  echo "CI: rustfmt and clippy must be installed (rustup component add rustfmt clippy)" >&2
+  exit 1
+else
+  warn "!!! rustfmt or clippy is not installed (rustup component add rustfmt clippy): the format and lint gates are SKIPPED. !!!"
+fi
 
 echo "== Rust unit and integration tests"
 cargo test --features ssr
