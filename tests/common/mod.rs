@@ -17,9 +17,32 @@ pub struct TestApp {
 
 /// The base PostgreSQL URL tests create their databases on, if the run has one.
 pub fn postgres_base_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL")
+    let url = std::env::var("TEST_DATABASE_URL")
         .ok()
-        .filter(|u| !u.trim().is_empty())
+        .filter(|u| !u.trim().is_empty());
+    if url.is_none() {
+        warn_postgres_skipped_once();
+    }
+    url
+}
+
+/// One loud line per `cargo test` run (not per test, not per test binary) when the PostgreSQL
+/// halves are skipped. Written to the stderr handle itself, which the test harness does not capture;
+/// a marker named for the parent `cargo` process keeps the other test binaries quiet.
+fn warn_postgres_skipped_once() {
+    use std::io::Write;
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let dir = std::env::temp_dir().join("clearance-tests");
+        let _ = std::fs::create_dir_all(&dir);
+        let marker = dir.join(format!("postgres-skipped-{}", std::os::unix::process::parent_id()));
+        if std::fs::OpenOptions::new().write(true).create_new(true).open(marker).is_ok() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n!!! TEST_DATABASE_URL is not set: every PostgreSQL test is SKIPPED (set it to postgres://user@host:5432/postgres) !!!\n"
+            );
+        }
+    });
 }
 
 pub async fn fresh_database_url(backend: Backend) -> String {
