@@ -21,19 +21,19 @@ pub async fn verify_chain(db: &Db) -> sqlx::Result<ChainReport> {
         let mut after = 0;
         loop {
             let page = db::audit::entries_after_packed(&reader_db, after, VERIFY_PAGE).await;
-            let last = match &page {
-                Ok(p) => p.last().map(|e| e.seq),
+            // An empty page ends the walk unsent; an error is sent on and ends it.
+            let next = match &page {
+                Ok(p) => match p.last() {
+                    Some(e) => Some(e.seq),
+                    None => return,
+                },
                 Err(_) => None,
             };
-            // An empty page ends the walk unsent; an error is sent on and ends it.
-            if matches!(&page, Ok(p) if p.is_empty()) {
+            if pages.send(page).await.is_err() {
                 return;
             }
-            let failed = page.is_err();
-            if pages.send(page).await.is_err() || failed {
-                return;
-            }
-            after = last.unwrap_or(after);
+            let Some(next) = next else { return };
+            after = next;
         }
     });
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

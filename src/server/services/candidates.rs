@@ -29,9 +29,9 @@ pub fn like_pattern(search: &str) -> Option<String> {
     Some(escaped)
 }
 
-/// The list's capped counts by filter (and its pages, below), each with the `list_version` it was counted at: a page
-/// whose filter was counted at the version the database shows now reuses the count instead of
-/// counting up to 10,001 rows again. Any commit that may change a count changes the version, so a
+/// The list's capped counts by filter (and its pages, below), each with the `list_version` it was
+/// counted at: a page whose filter was counted at the version the database shows now reuses the
+/// count instead of counting up to 10,001 rows again. Any commit that may change a count changes the version, so a
 /// reused count is never stale (`db::candidates::list_version`). Bounded: when full it starts over.
 ///
 /// One count at a time per filter: requests that miss together wait for the one count in flight
