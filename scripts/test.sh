@@ -31,10 +31,11 @@ else
   warn "!!! NO POSTGRESQL REACHABLE: the PostgreSQL half of the suite is SKIPPED. Set TEST_DATABASE_URL=postgres://user@host:5432/postgres to run it. !!!"
 fi
 
-echo "== Formatting and lints (rustfmt, clippy with warnings as errors)"
+echo "== Formatting and lints (rustfmt, clippy with warnings as errors: server, tests, and the browser bundle)"
 if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
   cargo fmt --all -- --check
   cargo clippy --all-targets --features ssr -- -D warnings
+  cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
 elif [ "${CI:-}" = "true" ]; then
   echo "CI: rustfmt and clippy must be installed (rustup component add rustfmt clippy)" >&2
   exit 1

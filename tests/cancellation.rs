@@ -2,7 +2,7 @@
 //! no pooled connection inside a transaction and no lock behind: the next write goes through.
 mod common;
 
-use clearance::model::{AuditEventType, ChainReport, CurrentUser, Role, Stage};
+use clearance::model::{AuditEventType, ChainReport, CurrentUser, Stage};
 use clearance::server::audit::{Actor, NewAuditEvent};
 use clearance::server::db::{self, Db};
 use clearance::server::{services, webhooks};
@@ -275,7 +275,7 @@ async fn user(app: &TestApp, email: &str) -> CurrentUser {
         id: row.id,
         email: row.email.clone(),
         name: row.name.clone(),
-        role: row.role.parse::<Role>().unwrap(),
+        role: row.role,
     }
 }
 

@@ -18,6 +18,7 @@ on_both_backends!(
     partner_logos_need_a_signed_in_user,
     partner_calls_follow_no_redirects_read_capped_answers_and_refuse_internal_addresses,
     hiring_managers_get_no_check_results_and_only_their_jobs,
+    stored_values_this_version_does_not_know_are_refused_with_their_place,
 );
 
 async fn exec(app: &TestApp, sql: &str) {
@@ -638,4 +639,118 @@ async fn partner_calls_follow_no_redirects_read_capped_answers_and_refuse_intern
         .unwrap_err();
     let chain = format!("{e:?}");
     assert!(chain.contains("internal address"), "{chain}");
+}
+
+/// Writes a value the schema's CHECK refuses (as a newer version's schema would allow it): on
+/// PostgreSQL without the column's check, on SQLite on one connection that ignores checks.
+async fn past_checks(app: &TestApp, table: &str, column: &str, sql: &str) {
+    match &app.db {
+        Db::Postgres(p) => {
+            sqlx::query(&format!(
+                "ALTER TABLE {table} DROP CONSTRAINT {table}_{column}_check"
+            ))
+            .execute(p)
+            .await
+            .unwrap();
+            sqlx::query(sql).execute(p).await.unwrap();
+        }
+        Db::Sqlite(p) => {
+            let mut conn = p.acquire().await.unwrap();
+            sqlx::query("PRAGMA ignore_check_constraints = ON")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            sqlx::query(sql).execute(&mut *conn).await.unwrap();
+            sqlx::query("PRAGMA ignore_check_constraints = OFF")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// A status, stage or role in the database that this version does not know (written by hand, by
+/// a newer version, by a bad migration) is an error naming table, column and value — the profile
+/// does not show "Not started" for it — and a job of an unknown kind is dead-lettered with its
+/// name while the queue goes on.
+async fn stored_values_this_version_does_not_know_are_refused_with_their_place(app: TestApp) {
+    let recruiter = app.signed_in(RECRUITER).await;
+    let before = app
+        .call(&recruiter, "get_candidate", &[("id", "1".into())])
+        .await;
+    assert_eq!(before.status(), 200);
+
+    past_checks(
+        &app,
+        "candidates",
+        "verification_status",
+        "UPDATE candidates SET verification_status = 'pending_manual' WHERE id = 1",
+    )
+    .await;
+    let err = db::candidates::find_candidate(&app.db, 1)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "candidates.verification_status: unknown verification status 'pending_manual'"
+        ),
+        "{err}"
+    );
+    let page = app
+        .call(&recruiter, "get_candidate", &[("id", "1".into())])
+        .await;
+    assert_eq!(page.status(), 500, "never shown as some other status");
+    let body = page.text().await.unwrap();
+    assert!(
+        !body.contains("pending_manual"),
+        "the page gets no database detail: {body}"
+    );
+
+    past_checks(
+        &app,
+        "applications",
+        "stage",
+        "UPDATE applications SET stage = 'interview' WHERE candidate_id = 2",
+    )
+    .await;
+    let err = db::candidates::applications_of(&app.db, 2)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("applications.stage: unknown stage 'interview'"),
+        "{err}"
+    );
+
+    // Jobs of a kind this version cannot send: each dead-lettered with its place; the first does
+    // not hold up the second.
+    for _ in 0..2 {
+        exec(&app, "INSERT INTO delivery_jobs (kind, payload, state, attempts, max_attempts, run_at, created_at, updated_at)
+                    VALUES ('fax.send', '{}', 'pending', 0, 3, $1, $1, $1)").await;
+    }
+    let ids: Vec<i64> = match &app.db {
+        Db::Sqlite(p) => {
+            sqlx::query_scalar("SELECT id FROM delivery_jobs WHERE kind = 'fax.send'")
+                .fetch_all(p)
+                .await
+        }
+        Db::Postgres(p) => {
+            sqlx::query_scalar("SELECT id FROM delivery_jobs WHERE kind = 'fax.send'")
+                .fetch_all(p)
+                .await
+        }
+    }
+    .unwrap();
+    assert_eq!(ids.len(), 2);
+    assert!(app.run_jobs().await >= 2);
+    for id in ids {
+        let job = db::jobs::find(&app.db, id).await.unwrap().unwrap();
+        assert_eq!(job.state, "dead");
+        let error = job.last_error.unwrap_or_default();
+        assert!(
+            error.contains("delivery_jobs.kind: unknown job kind 'fax.send'"),
+            "{error}"
+        );
+    }
 }

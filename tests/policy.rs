@@ -107,7 +107,7 @@ async fn a_blocked_move_is_refused_with_reasons_and_logged(app: TestApp) {
     let apps = db::candidates::applications_of(&app.db, AT_PHONE_SCREEN)
         .await
         .unwrap();
-    assert_eq!(apps[0].stage, "phone_screen");
+    assert_eq!(apps[0].stage.as_str(), "phone_screen");
     // Ungated stages stay open.
     assert_eq!(
         try_move(&app, AT_PHONE_SCREEN, "rejected").await.status(),

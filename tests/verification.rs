@@ -20,6 +20,7 @@ on_both_with_provider!(
     a_stored_event_is_applied_after_a_restart,
     provider_outages_are_retried_then_dead_lettered,
     evidence_packs_are_stable_hashed_audited_and_role_gated,
+    the_worker_delivers_on_its_own_and_finishes_the_delivery_in_hand_on_shutdown,
 );
 
 type Sim = clearance::server::sim::verification::Sim;
@@ -601,4 +602,107 @@ async fn evidence_packs_are_stable_hashed_audited_and_role_gated(
         .filter(|t| *t == AuditEventType::EvidencePackViewed)
         .count();
     assert_eq!(opened, 2);
+}
+
+async fn job_states(app: &TestApp) -> Vec<String> {
+    let sql = "SELECT state FROM delivery_jobs ORDER BY id";
+    match &app.db {
+        db::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+        db::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+    }
+    .unwrap()
+}
+
+/// The background worker as `clearance serve` runs it (no test calls the jobs by hand): a request
+/// is delivered on its own; on shutdown the delivery in flight finishes and is recorded, shutdown
+/// ends well within the grace, and nothing new is sent afterwards.
+async fn the_worker_delivers_on_its_own_and_finishes_the_delivery_in_hand_on_shutdown(
+    app: TestApp,
+    _sim: Sim,
+    url: String,
+) {
+    let latency = |ms: u64| {
+        let url = url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{url}/control/settings"))
+                .json(&serde_json::json!({ "latency_ms": ms }))
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    clearance::server::jobs::spawn_worker(app.state.clone());
+    let r = app.signed_in(RECRUITER).await;
+    let send = |candidate: i64| {
+        let (app, r) = (&app, r.clone());
+        async move {
+            let res = app
+                .call(
+                    &r,
+                    "send_verification",
+                    &[("candidate_id", candidate.to_string())],
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+        }
+    };
+
+    // Delivered by the worker alone.
+    send(1).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while job_states(&app).await != ["done"] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not delivered: {:?}",
+            job_states(&app).await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        db::verification::sessions_of(&app.db, 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // A slow provider: shut down while the call is in flight.
+    latency(1500).await;
+    send(2).await;
+    while job_states(&app).await != ["done", "running"] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not claimed: {:?}",
+            job_states(&app).await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let started = std::time::Instant::now();
+    assert!(
+        app.state
+            .tasks
+            .shutdown(std::time::Duration::from_secs(10))
+            .await
+    );
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    assert_eq!(
+        job_states(&app).await,
+        ["done", "done"],
+        "the delivery in hand was finished and recorded"
+    );
+    assert_eq!(
+        db::verification::sessions_of(&app.db, 2)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Stopped: a new request waits in the queue for the next start.
+    latency(0).await;
+    send(3).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(job_states(&app).await, ["done", "done", "pending"]);
 }

@@ -44,41 +44,18 @@ pub struct CandidateRow {
     pub integrity_score: Option<i64>,
 }
 
-/// The list's interview-integrity filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum IntegrityFilter {
-    #[serde(rename = "below_60")]
-    Below60,
-    #[serde(rename = "below_80")]
-    Below80,
-    #[serde(rename = "flagged")]
-    Flagged,
-    #[serde(rename = "no_report")]
-    NoReport,
-}
-
-impl IntegrityFilter {
-    pub const ALL: [IntegrityFilter; 4] = [
-        IntegrityFilter::Below60,
-        IntegrityFilter::Below80,
-        IntegrityFilter::Flagged,
-        IntegrityFilter::NoReport,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IntegrityFilter::Below60 => "below_60",
-            IntegrityFilter::Below80 => "below_80",
-            IntegrityFilter::Flagged => "flagged",
-            IntegrityFilter::NoReport => "no_report",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            IntegrityFilter::Below60 => "Score below 60",
-            IntegrityFilter::Below80 => "Score below 80",
-            IntegrityFilter::Flagged => "Flagged",
-            IntegrityFilter::NoReport => "No report yet",
-        }
+text_enum! {
+    /// The list's interview-integrity filter.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum IntegrityFilter("integrity filter") {
+        #[serde(rename = "below_60")]
+        Below60 = "below_60" / "Score below 60",
+        #[serde(rename = "below_80")]
+        Below80 = "below_80" / "Score below 80",
+        #[serde(rename = "flagged")]
+        Flagged = "flagged" / "Flagged",
+        #[serde(rename = "no_report")]
+        NoReport = "no_report" / "No report yet",
     }
 }
 
@@ -92,16 +69,6 @@ mod integrity_filter_tests {
             assert_eq!(serde_json::to_value(f).unwrap(), f.as_str());
             assert_eq!(f.as_str().parse::<IntegrityFilter>(), Ok(f));
         }
-    }
-}
-
-impl std::str::FromStr for IntegrityFilter {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        IntegrityFilter::ALL
-            .into_iter()
-            .find(|f| f.as_str() == s)
-            .ok_or_else(|| format!("unknown integrity filter '{s}'"))
     }
 }
 

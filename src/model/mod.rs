@@ -1,9 +1,13 @@
-//! Shared domain types (no sqlx, no tokio): parsed once at the edge, valid from then on.
+//! Shared domain types (no tokio; sqlx only for the text enums' column types on the server):
+//! parsed once at the edge, valid from then on.
+#[macro_use]
+mod text_enum;
 mod audit;
 mod background;
 mod candidate;
 mod email;
 mod integrity;
+mod jobs;
 mod policy;
 mod review;
 mod role;
@@ -15,6 +19,7 @@ pub use background::*;
 pub use candidate::*;
 pub use email::Email;
 pub use integrity::*;
+pub use jobs::JobKind;
 pub use policy::*;
 pub use review::*;
 pub use role::{Permission, Role};

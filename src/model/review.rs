@@ -2,45 +2,14 @@
 use super::{RiskTier, VerificationStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewOutcome {
-    Verified,
-    Failed,
-    Reverify,
-}
-
-impl ReviewOutcome {
-    pub const ALL: [ReviewOutcome; 3] = [
-        ReviewOutcome::Verified,
-        ReviewOutcome::Failed,
-        ReviewOutcome::Reverify,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReviewOutcome::Verified => "verified",
-            ReviewOutcome::Failed => "failed",
-            ReviewOutcome::Reverify => "reverify",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            ReviewOutcome::Verified => "Verified",
-            ReviewOutcome::Failed => "Failed",
-            ReviewOutcome::Reverify => "Request re-verification",
-        }
-    }
-}
-
-impl FromStr for ReviewOutcome {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ReviewOutcome::ALL
-            .into_iter()
-            .find(|o| o.as_str() == s)
-            .ok_or_else(|| format!("unknown outcome '{s}'"))
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ReviewOutcome("outcome") {
+        Verified = "verified" / "Verified",
+        Failed = "failed" / "Failed",
+        Reverify = "reverify" / "Request re-verification",
     }
 }
 
@@ -105,12 +74,14 @@ pub fn may_approve(decided_by: i64, approver: i64) -> Result<(), String> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewState {
-    Open,
-    AwaitingSecondApproval,
-    Closed,
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ReviewState("review state") {
+        Open = "open" / "Open",
+        AwaitingSecondApproval = "awaiting_second_approval" / "Awaiting second approval",
+        Closed = "closed" / "Closed",
+    }
 }
 
 /// One queue item as the queue page shows it.
@@ -266,8 +237,8 @@ pub struct ReconcileOutcome {
 /// The support runbook in one place: sessions, the last webhook, deliveries with attempts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SupportView {
-    pub sessions: Vec<(String, String, DateTime<Utc>)>,
+    pub sessions: Vec<(String, VerificationStatus, DateTime<Utc>)>,
     /// (received at, event type, webhook id, what happened to it)
-    pub last_webhook: Option<(DateTime<Utc>, String, String, String)>,
+    pub last_webhook: Option<(DateTime<Utc>, super::VerificationEventType, String, String)>,
     pub deliveries: Vec<super::Delivery>,
 }

@@ -1,14 +1,15 @@
 //! Roles and the permission table of SPEC §2.
 use serde::{Deserialize, Serialize};
-use std::{fmt, str::FromStr};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Recruiter,
-    SecurityReviewer,
-    HiringManager,
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Role("role") {
+        Admin = "admin" / "Admin",
+        Recruiter = "recruiter" / "Recruiter",
+        SecurityReviewer = "security_reviewer" / "Security reviewer",
+        HiringManager = "hiring_manager" / "Hiring manager",
+    }
 }
 
 /// Everything a user may try to do; `Role::can` is the single source of truth.
@@ -32,31 +33,6 @@ pub enum Permission {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
-        Role::Admin,
-        Role::Recruiter,
-        Role::SecurityReviewer,
-        Role::HiringManager,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Recruiter => "recruiter",
-            Role::SecurityReviewer => "security_reviewer",
-            Role::HiringManager => "hiring_manager",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "Admin",
-            Role::Recruiter => "Recruiter",
-            Role::SecurityReviewer => "Security reviewer",
-            Role::HiringManager => "Hiring manager",
-        }
-    }
-
     pub fn can(self, permission: Permission) -> bool {
         use Permission::*;
         use Role::*;
@@ -75,22 +51,6 @@ impl Role {
     /// Hiring managers see only candidates on jobs they manage.
     pub fn sees_only_own_jobs(self) -> bool {
         self == Role::HiringManager
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s.trim())
-            .ok_or_else(|| format!("unknown role '{s}' (expected admin, recruiter, security_reviewer or hiring_manager)"))
     }
 }
 

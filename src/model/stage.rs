@@ -1,55 +1,22 @@
 //! Application stages and which moves between them are allowed.
 use serde::{Deserialize, Serialize};
-use std::{fmt, str::FromStr};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    Applied,
-    PhoneScreen,
-    OnsiteOrPanelInterview,
-    CodingAssessment,
-    Offer,
-    Hired,
-    Rejected,
+text_enum! {
+    /// The pipeline in order (`ALL`); `Rejected` is reachable from any open stage.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Stage("stage") {
+        Applied = "applied" / "Applied",
+        PhoneScreen = "phone_screen" / "Phone screen",
+        OnsiteOrPanelInterview = "onsite_or_panel_interview" / "Onsite / panel interview",
+        CodingAssessment = "coding_assessment" / "Coding assessment",
+        Offer = "offer" / "Offer",
+        Hired = "hired" / "Hired",
+        Rejected = "rejected" / "Rejected",
+    }
 }
 
 impl Stage {
-    /// The pipeline in order; `Rejected` is reachable from any open stage.
-    pub const ALL: [Stage; 7] = [
-        Stage::Applied,
-        Stage::PhoneScreen,
-        Stage::OnsiteOrPanelInterview,
-        Stage::CodingAssessment,
-        Stage::Offer,
-        Stage::Hired,
-        Stage::Rejected,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Applied => "applied",
-            Stage::PhoneScreen => "phone_screen",
-            Stage::OnsiteOrPanelInterview => "onsite_or_panel_interview",
-            Stage::CodingAssessment => "coding_assessment",
-            Stage::Offer => "offer",
-            Stage::Hired => "hired",
-            Stage::Rejected => "rejected",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Stage::Applied => "Applied",
-            Stage::PhoneScreen => "Phone screen",
-            Stage::OnsiteOrPanelInterview => "Onsite / panel interview",
-            Stage::CodingAssessment => "Coding assessment",
-            Stage::Offer => "Offer",
-            Stage::Hired => "Hired",
-            Stage::Rejected => "Rejected",
-        }
-    }
-
     fn position(self) -> usize {
         Stage::ALL.iter().position(|s| *s == self).unwrap_or(0)
     }
@@ -83,23 +50,6 @@ impl Stage {
             .into_iter()
             .filter(|to| self.can_move_to(*to).is_ok())
             .collect()
-    }
-}
-
-impl fmt::Display for Stage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Stage {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        Stage::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| format!("unknown stage '{s}'"))
     }
 }
 

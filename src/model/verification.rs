@@ -1,102 +1,26 @@
 //! Identity-verification statuses shown on the badge.
 use serde::{Deserialize, Serialize};
-use std::{fmt, str::FromStr};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VerificationStatus {
-    NotStarted,
-    InProgress,
-    Verified,
-    Failed,
-    NeedsReview,
-    Expired,
-}
-
-impl VerificationStatus {
-    pub const ALL: [VerificationStatus; 6] = [
-        VerificationStatus::NotStarted,
-        VerificationStatus::InProgress,
-        VerificationStatus::Verified,
-        VerificationStatus::Failed,
-        VerificationStatus::NeedsReview,
-        VerificationStatus::Expired,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VerificationStatus::NotStarted => "not_started",
-            VerificationStatus::InProgress => "in_progress",
-            VerificationStatus::Verified => "verified",
-            VerificationStatus::Failed => "failed",
-            VerificationStatus::NeedsReview => "needs_review",
-            VerificationStatus::Expired => "expired",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            VerificationStatus::NotStarted => "Not started",
-            VerificationStatus::InProgress => "In progress",
-            VerificationStatus::Verified => "Verified",
-            VerificationStatus::Failed => "Failed",
-            VerificationStatus::NeedsReview => "Needs review",
-            VerificationStatus::Expired => "Expired",
-        }
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum VerificationStatus("verification status") {
+        NotStarted = "not_started" / "Not started",
+        InProgress = "in_progress" / "In progress",
+        Verified = "verified" / "Verified",
+        Failed = "failed" / "Failed",
+        NeedsReview = "needs_review" / "Needs review",
+        Expired = "expired" / "Expired",
     }
 }
 
-impl fmt::Display for VerificationStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for VerificationStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        VerificationStatus::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s.trim())
-            .ok_or_else(|| format!("unknown verification status '{s}'"))
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum RiskTier {
-    Low,
-    Medium,
-    High,
-}
-
-impl RiskTier {
-    pub const ALL: [RiskTier; 3] = [RiskTier::Low, RiskTier::Medium, RiskTier::High];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RiskTier::Low => "low",
-            RiskTier::Medium => "medium",
-            RiskTier::High => "high",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            RiskTier::Low => "Low",
-            RiskTier::Medium => "Medium",
-            RiskTier::High => "High",
-        }
-    }
-}
-
-impl FromStr for RiskTier {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RiskTier::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s.trim())
-            .ok_or_else(|| format!("unknown risk tier '{s}'"))
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RiskTier("risk tier") {
+        Low = "low" / "Low",
+        Medium = "medium" / "Medium",
+        High = "high" / "High",
     }
 }
 
@@ -125,35 +49,19 @@ pub fn reason_code_label(code: &str) -> String {
     }
 }
 
-/// Webhook event types of the identity-verification provider and the status each one means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum VerificationEventType {
-    Started,
-    Completed,
-    NeedsReview,
-    Failed,
-    Expired,
+text_enum! {
+    /// Webhook event types of the identity-verification provider and the status each one means.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum VerificationEventType("event type") {
+        Started = "verification.started" / "Verification started",
+        Completed = "verification.completed" / "Verification completed",
+        NeedsReview = "verification.needs_review" / "Verification needs review",
+        Failed = "verification.failed" / "Verification failed",
+        Expired = "verification.expired" / "Verification expired",
+    }
 }
 
 impl VerificationEventType {
-    pub const ALL: [VerificationEventType; 5] = [
-        VerificationEventType::Started,
-        VerificationEventType::Completed,
-        VerificationEventType::NeedsReview,
-        VerificationEventType::Failed,
-        VerificationEventType::Expired,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VerificationEventType::Started => "verification.started",
-            VerificationEventType::Completed => "verification.completed",
-            VerificationEventType::NeedsReview => "verification.needs_review",
-            VerificationEventType::Failed => "verification.failed",
-            VerificationEventType::Expired => "verification.expired",
-        }
-    }
-
     pub fn status(self) -> VerificationStatus {
         match self {
             VerificationEventType::Started => VerificationStatus::InProgress,
@@ -162,16 +70,6 @@ impl VerificationEventType {
             VerificationEventType::Failed => VerificationStatus::Failed,
             VerificationEventType::Expired => VerificationStatus::Expired,
         }
-    }
-}
-
-impl FromStr for VerificationEventType {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        VerificationEventType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| format!("unknown event type '{s}' (expected one of verification.started, .completed, .needs_review, .failed, .expired)"))
     }
 }
 

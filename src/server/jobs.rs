@@ -1,5 +1,6 @@
 //! The delivery worker: claims due jobs with a lease, calls partners outside any transaction,
 //! records every attempt, retries with exponential backoff and jitter, dead-letters at the end.
+use crate::model::JobKind;
 use crate::server::db::{self, jobs::Attempt};
 use crate::server::partners::CallError;
 use crate::server::services;
@@ -7,6 +8,7 @@ use crate::server::state::AppState;
 use chrono::{Duration as ChronoDuration, Utc};
 use rand::Rng;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 /// How long a claimed job is ours before another worker may take it over.
@@ -57,17 +59,20 @@ async fn run_claimed(
     now: chrono::DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let result = match job.kind.as_str() {
-        "verification.create_session" => {
+    // A kind this version does not know is dead-lettered with its name (never retried, and
+    // never a stuck queue).
+    let kind = job.kind.parse::<JobKind>();
+    let result = match &kind {
+        Ok(JobKind::CreateVerificationSession) => {
             services::verification::create_session_job(state, &job).await
         }
-        db::background::ORDER_JOB => services::background::order_job(state, &job).await,
-        db::integrity::ANNOUNCE_JOB | db::integrity::CANCEL_JOB => {
+        Ok(JobKind::OrderBackgroundCheck) => services::background::order_job(state, &job).await,
+        Ok(JobKind::AnnounceInterview | JobKind::CancelInterview) => {
             services::integrity::job(state, &job).await
         }
-        other => Err(CallError::Final {
+        Err(e) => Err(CallError::Final {
             status: None,
-            detail: format!("unknown job kind '{other}'"),
+            detail: format!("delivery_jobs.kind: {e}"),
         }),
     };
     let latency_ms = started.elapsed().as_millis() as i64;
@@ -107,8 +112,8 @@ async fn run_claimed(
         Err(_) => {
             tracing::error!(%detail, "delivery dead-lettered");
             db::jobs::mark_dead(&state.db, job.id, &detail, done_at).await?;
-            services::verification::job_dead(state, &job, &detail).await?;
-            if job.kind == db::background::ORDER_JOB {
+            services::deliveries::dead_lettered(state, &job, &detail).await?;
+            if kind == Ok(JobKind::OrderBackgroundCheck) {
                 let exhausted = matches!(result, Err(CallError::Retryable { .. }));
                 services::background::order_job_ended(state, &job, &detail, exhausted).await?;
             }
@@ -119,28 +124,39 @@ async fn run_claimed(
 
 /// Runs every job that is due now (and webhook events left pending); for tests and the CLI.
 pub async fn run_until_empty(state: &AppState) -> anyhow::Result<usize> {
+    run_round(state, &CancellationToken::new()).await
+}
+
+/// One round of the worker: pending webhook events, SLA breaches and lapsed exceptions, then due
+/// jobs one at a time until none is left or `stop` is cancelled (the job in hand is finished and
+/// recorded first).
+async fn run_round(state: &AppState, stop: &CancellationToken) -> anyhow::Result<usize> {
     let mut n = 0;
     services::verification::apply_pending(&state.db, &state.config.business_calendar).await?;
     services::review::log_breaches(&state.db, &state.config.business_calendar, Utc::now()).await?;
     services::policy::log_lapsed_exceptions(&state.db, Utc::now()).await?;
-    while run_once(state).await? {
+    while !stop.is_cancelled() && run_once(state).await? {
         n += 1;
     }
     Ok(n)
 }
 
-/// The background worker for the life of the process.
+/// The background worker until shutdown: a round every `worker_poll`.
 pub fn spawn_worker(state: AppState) {
-    tokio::spawn(async move {
+    let tasks = state.tasks.clone();
+    tasks.clone().spawn(async move {
         loop {
             // Each round runs in its own task: a panic in one job is logged, deliveries go on.
-            let round = state.clone();
-            match tokio::spawn(async move { run_until_empty(&round).await }).await {
+            let (round, stop) = (state.clone(), tasks.stopping());
+            match tokio::spawn(async move { run_round(&round, &stop).await }).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::error!(error = %e, "job worker error"),
                 Err(e) => tracing::error!(error = %e, "job worker round panicked; continuing"),
             }
-            tokio::time::sleep(state.config.worker_poll).await;
+            if !tasks.pause(state.config.worker_poll).await {
+                tracing::info!("delivery worker stopped");
+                return;
+            }
         }
     });
 }

@@ -5,6 +5,7 @@ pub mod business_hours;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod downloads;
 pub mod group_commit;
 pub mod jobs;
 pub mod partners;
@@ -15,6 +16,7 @@ pub mod security;
 pub mod services;
 pub mod sim;
 pub mod state;
+pub mod tasks;
 pub mod webhooks;
 
 pub use cli::main;

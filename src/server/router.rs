@@ -77,62 +77,82 @@ async fn personal_download(
     res
 }
 
-fn register_server_fns() {
-    use crate::api::{
-        audit::*, auth::*, background::*, candidates::*, deliveries::*, integrity::*, policy::*,
-        reconciliation::*, review::*,
+/// Registers every server function with the router (explicitly: `inventory` may lose those in
+/// units the linker drops) and keeps their paths for the test that compares them with `api/`.
+macro_rules! server_fns {
+    ($($f:ident),+ $(,)?) => {
+        fn register_server_fns() {
+            use crate::api::{
+                audit::*, auth::*, background::*, candidates::*, deliveries::*, integrity::*,
+                policy::*, reconciliation::*, review::*,
+            };
+            $( leptos::server_fn::axum::register_explicit::<$f>(); )+
+        }
+
+        /// The path of each registered server function.
+        #[cfg(test)]
+        fn registered_paths() -> Vec<&'static str> {
+            use crate::api::{
+                audit::*, auth::*, background::*, candidates::*, deliveries::*, integrity::*,
+                policy::*, reconciliation::*, review::*,
+            };
+            use leptos::server_fn::ServerFn;
+            vec![$( <$f as ServerFn>::PATH ),+]
+        }
     };
-    use leptos::server_fn::axum::register_explicit;
-    register_explicit::<Login>();
-    register_explicit::<Logout>();
-    register_explicit::<GetCurrentUser>();
-    register_explicit::<ListCandidates>();
-    register_explicit::<ListJobs>();
-    register_explicit::<GetCandidate>();
-    register_explicit::<MoveStage>();
-    register_explicit::<VerifyAuditChain>();
-    register_explicit::<RecentAudit>();
-    register_explicit::<LatestCheckpoint>();
-    register_explicit::<CandidateTimeline>();
-    register_explicit::<SendVerification>();
-    register_explicit::<GetVerificationPanel>();
-    register_explicit::<ListDeliveries>();
-    register_explicit::<GetEvidencePack>();
-    register_explicit::<ExportCount>();
-    register_explicit::<GetReviewQueue>();
-    register_explicit::<ClaimReview>();
-    register_explicit::<ReleaseReview>();
-    register_explicit::<DecideReview>();
-    register_explicit::<ApproveOverride>();
-    register_explicit::<ReassignReview>();
-    register_explicit::<ListReasonCodes>();
-    register_explicit::<AddReasonCode>();
-    register_explicit::<RunReconciliation>();
-    register_explicit::<ReconcileCandidate>();
-    register_explicit::<GetDriftReport>();
-    register_explicit::<SupportView>();
-    register_explicit::<ReplayDelivery>();
-    register_explicit::<ListPartners>();
-    register_explicit::<AddPartner>();
-    register_explicit::<TestPartnerConnection>();
-    register_explicit::<GetCatalog>();
-    register_explicit::<PlaceBackgroundCheck>();
-    register_explicit::<BackgroundChecks>();
-    register_explicit::<ListPolicies>();
-    register_explicit::<PolicyVersions>();
-    register_explicit::<CheckPolicy>();
-    register_explicit::<SavePolicy>();
-    register_explicit::<GrantException>();
-    register_explicit::<StageExceptions>();
-    register_explicit::<GetMonitorStatus>();
-    register_explicit::<ConnectMonitor>();
-    register_explicit::<TestMonitor>();
-    register_explicit::<ScheduleInterview>();
-    register_explicit::<CancelInterview>();
-    register_explicit::<CandidateInterviews>();
-    register_explicit::<DeleteCandidate>();
-    register_explicit::<RescheduleInterview>();
 }
+
+server_fns!(
+    Login,
+    Logout,
+    GetCurrentUser,
+    ListCandidates,
+    ListJobs,
+    GetCandidate,
+    MoveStage,
+    VerifyAuditChain,
+    RecentAudit,
+    LatestCheckpoint,
+    CandidateTimeline,
+    SendVerification,
+    GetVerificationPanel,
+    ListDeliveries,
+    GetEvidencePack,
+    ExportCount,
+    GetReviewQueue,
+    ClaimReview,
+    ReleaseReview,
+    DecideReview,
+    ApproveOverride,
+    ReassignReview,
+    ListReasonCodes,
+    AddReasonCode,
+    RunReconciliation,
+    ReconcileCandidate,
+    GetDriftReport,
+    SupportView,
+    ReplayDelivery,
+    ListPartners,
+    AddPartner,
+    TestPartnerConnection,
+    GetCatalog,
+    PlaceBackgroundCheck,
+    BackgroundChecks,
+    ListPolicies,
+    PolicyVersions,
+    CheckPolicy,
+    SavePolicy,
+    GrantException,
+    StageExceptions,
+    GetMonitorStatus,
+    ConnectMonitor,
+    TestMonitor,
+    ScheduleInterview,
+    CancelInterview,
+    CandidateInterviews,
+    DeleteCandidate,
+    RescheduleInterview,
+);
 
 async fn healthz() -> &'static str {
     "ok"
@@ -153,7 +173,10 @@ pub fn machine_routes() -> Vec<(
     http::Method,
     axum::routing::MethodRouter<AppState>,
 )> {
-    use crate::server::webhooks::{background, evidence, export, integrity, verification};
+    use crate::server::downloads::{
+        audit_export, candidate_export, evidence, partner_logos, report_files,
+    };
+    use crate::server::webhooks::{background, integrity, verification};
     use http::Method;
     vec![
         ("/healthz", Method::GET, get(healthz)),
@@ -180,18 +203,22 @@ pub fn machine_routes() -> Vec<(
         (
             "/integrity-reports/{id}/file",
             Method::GET,
-            get(integrity::download).layer(middleware::from_fn(personal_download)),
+            get(report_files::report_file).layer(middleware::from_fn(personal_download)),
         ),
         (
             "/candidates/{id}/export.zip",
             Method::GET,
-            get(integrity::export).layer(middleware::from_fn(personal_download)),
+            get(candidate_export::download).layer(middleware::from_fn(personal_download)),
         ),
-        ("/partner-logos/{file}", Method::GET, get(background::logo)),
+        (
+            "/partner-logos/{file}",
+            Method::GET,
+            get(partner_logos::logo),
+        ),
         (
             "/audit/export",
             Method::GET,
-            get(export::download).layer(middleware::from_fn(personal_download)),
+            get(audit_export::download).layer(middleware::from_fn(personal_download)),
         ),
         (
             "/evidence/{session_id}/pack.json",
@@ -239,7 +266,7 @@ fn front_end_files(options: &leptos::config::LeptosOptions) -> Router<AppState> 
 pub async fn build(state: AppState) -> anyhow::Result<Router> {
     register_server_fns();
     let store = DbSessionStore::new(&state.db).await?;
-    store.spawn_expiry_sweeper();
+    store.spawn_expiry_sweeper(&state.tasks);
     let sessions = SessionManagerLayer::new(store)
         .with_name("clearance_session")
         .with_http_only(true)
@@ -334,4 +361,43 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod server_fn_registry_tests {
+    /// Every `#[server(…, endpoint = "…")]` in `src/api/` is registered, once: forgetting one in
+    /// `server_fns!` fails here instead of answering 404 in production.
+    #[test]
+    fn every_server_function_in_api_is_registered() {
+        let sources = [
+            include_str!("../api/audit.rs"),
+            include_str!("../api/auth.rs"),
+            include_str!("../api/background.rs"),
+            include_str!("../api/candidates.rs"),
+            include_str!("../api/deliveries.rs"),
+            include_str!("../api/integrity.rs"),
+            include_str!("../api/policy.rs"),
+            include_str!("../api/reconciliation.rs"),
+            include_str!("../api/review.rs"),
+        ];
+        let mut declared: Vec<String> = sources
+            .iter()
+            .flat_map(|src| src.split("endpoint = \"").skip(1))
+            .filter_map(|rest| rest.split('"').next())
+            .map(|name| format!("/api/{name}"))
+            .collect();
+        declared.sort();
+        let mut registered: Vec<String> = super::registered_paths()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        registered.sort();
+        assert_eq!(declared, registered);
+        // Every api module is read above: a new module must be added to both lists.
+        let modules = include_str!("../api/mod.rs")
+            .lines()
+            .filter(|l| l.starts_with("pub mod "))
+            .count();
+        assert_eq!(modules, sources.len());
+    }
 }

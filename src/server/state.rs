@@ -20,6 +20,9 @@ pub struct AppState {
     /// The candidate list's counts and pages, kept until what they show changes.
     #[from_ref(skip)]
     pub list_cache: Arc<crate::server::services::candidates::ListCache>,
+    /// The background tasks, stopped together on shutdown.
+    #[from_ref(skip)]
+    pub tasks: crate::server::tasks::Tasks,
 }
 
 impl AppState {
@@ -32,6 +35,7 @@ impl AppState {
             http: http_client(),
             verification_ingest: Arc::new(crate::server::services::verification::ingest_queue(&db)),
             list_cache: Arc::default(),
+            tasks: crate::server::tasks::Tasks::new(),
         }
     }
 }

@@ -51,9 +51,9 @@ fn Pack(pack: EvidencePack) -> impl IntoView {
                 <dt>"Started"</dt>
                 <dd><LocalTime at=pack.session_created_at/></dd>
                 <dt>"Outcome"</dt>
-                <dd>{pack.status.replace('_', " ")}</dd>
+                <dd>{pack.status.as_str().replace('_', " ")}</dd>
                 <dt>"Risk tier"</dt>
-                <dd>{pack.risk_tier.clone().unwrap_or_else(|| "Not assessed".into())}</dd>
+                <dd>{pack.risk_tier.map_or("Not assessed", |t| t.as_str())}</dd>
                 <dt>"Reasons"</dt>
                 <dd>{if pack.reason_codes.is_empty() { "None".to_string() } else { pack.reason_codes.join("; ") }}</dd>
                 <dt>"Policy"</dt>

@@ -303,7 +303,7 @@ fn Support(candidate_id: i64) -> impl IntoView {
                         Ok(v) => view! {
                             <p>"Verification sessions: "
                                 {if v.sessions.is_empty() { "none".to_string() } else {
-                                    v.sessions.iter().map(|(id, st, _)| format!("{id} ({})", st.replace('_', " "))).collect::<Vec<_>>().join(", ")
+                                    v.sessions.iter().map(|(id, st, _)| format!("{id} ({})", st.as_str().replace('_', " "))).collect::<Vec<_>>().join(", ")
             }}
                             </p>
                             <p>"Last webhook: "

@@ -1,7 +1,7 @@
 //! Sign-in: throttled per IP and per account, session id cycled on success.
 use super::{internal, password, SESSION_SIGNED_IN_AT_KEY, SESSION_USER_KEY};
 use crate::error::AppError;
-use crate::model::{AuditEventType, CurrentUser, Email, Role};
+use crate::model::{AuditEventType, CurrentUser, Email};
 use crate::server::audit::{sha256_hex, Actor, NewAuditEvent};
 use crate::server::db::{self, Db};
 use chrono::{Duration, Utc};
@@ -84,7 +84,7 @@ pub async fn login(
             return Err(AppError::BadCredentials);
         }
     };
-    let role = user.role.parse::<Role>().map_err(internal)?;
+    let role = user.role;
     db::login::release(db, &counted, &account_key).await?;
     // A fresh id at privilege change defeats session fixation.
     session.cycle_id().await.map_err(internal)?;

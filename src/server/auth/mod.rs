@@ -4,7 +4,7 @@ pub mod password;
 pub mod session_store;
 
 use crate::error::AppError;
-use crate::model::{CurrentUser, Permission, Role};
+use crate::model::{CurrentUser, Permission};
 use crate::server::{db, state::AppState};
 use leptos::prelude::use_context;
 use tower_sessions::Session;
@@ -75,15 +75,11 @@ async fn read_user(state: &AppState, user_id: i64) -> Result<Option<CurrentUser>
     let Some(row) = db::users::find_by_id(&state.db, user_id).await? else {
         return Ok(None);
     };
-    let role = row.role.parse::<Role>().map_err(|e| {
-        tracing::error!(error = %e, user_id, "stored role is invalid");
-        AppError::Internal
-    })?;
     Ok(Some(CurrentUser {
         id: row.id,
         email: row.email,
         name: row.name,
-        role,
+        role: row.role,
     }))
 }
 
@@ -98,10 +94,44 @@ pub async fn require(permission: Permission) -> Result<CurrentUser, AppError> {
     }
 }
 
-/// The signed-in user of a plain axum route's session, if any.
-pub async fn user_of_session(state: &AppState, session: &Session) -> Option<CurrentUser> {
-    let user_id = session_user_id(session, state.config.session_max_age).await?;
-    read_user(state, user_id).await.ok()?
+/// The signed-in user of a plain axum route (downloads): as an argument `SignedIn(user)` answers
+/// 401 "Please sign in." when nobody is; `Option<SignedIn>` lets the handler answer itself.
+pub struct SignedIn(pub CurrentUser);
+
+impl axum::extract::OptionalFromRequestParts<AppState> for SignedIn {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &AppState,
+    ) -> Result<Option<SignedIn>, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let session = <Session as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+            parts, state,
+        )
+        .await
+        .map_err(IntoResponse::into_response)?;
+        let Some(user_id) = session_user_id(&session, state.config.session_max_age).await else {
+            return Ok(None);
+        };
+        Ok(read_user(state, user_id).await.ok().flatten().map(SignedIn))
+    }
+}
+
+impl axum::extract::FromRequestParts<AppState> for SignedIn {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &AppState,
+    ) -> Result<SignedIn, Self::Rejection> {
+        use axum::response::IntoResponse;
+        <SignedIn as axum::extract::OptionalFromRequestParts<AppState>>::from_request_parts(
+            parts, state,
+        )
+        .await?
+        .ok_or_else(|| (http::StatusCode::UNAUTHORIZED, "Please sign in.").into_response())
+    }
 }
 
 pub fn internal(e: impl std::fmt::Display) -> AppError {

@@ -28,15 +28,16 @@ impl DbSessionStore {
         })
     }
 
-    /// Deletes expired sessions every few minutes, for the life of the process.
-    pub fn spawn_expiry_sweeper(&self) {
-        let store = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+    /// Deletes expired sessions now and every few minutes until shutdown.
+    pub fn spawn_expiry_sweeper(&self, tasks: &crate::server::tasks::Tasks) {
+        let (store, waits) = (self.clone(), tasks.clone());
+        tasks.spawn(async move {
             loop {
-                tick.tick().await;
                 if let Err(e) = store.delete_expired().await {
                     tracing::warn!(error = %e, "could not delete expired sessions");
+                }
+                if !waits.pause(std::time::Duration::from_secs(300)).await {
+                    return;
                 }
             }
         });

@@ -3,7 +3,7 @@ use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db};
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
 
-pub const ORDER_JOB: &str = "background_check.order";
+pub const ORDER_JOB: &str = crate::model::JobKind::OrderBackgroundCheck.as_str();
 
 /// A partner without its secret and logo bytes.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -1,5 +1,6 @@
 //! Jobs, candidates, applications and stage history.
-use super::{audit::AuditAppend, on_db, BeginWrite, Db};
+use super::{audit::AuditAppend, on_db, BeginWrite, Db, Origin};
+use crate::model::{RiskTier, Stage, VerificationStatus};
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
 
@@ -11,9 +12,9 @@ pub struct ListRow {
     pub last_name: String,
     pub email: String,
     pub job_title: String,
-    pub stage: String,
-    pub verification_status: String,
-    pub verification_risk_tier: Option<String>,
+    pub stage: Stage,
+    pub verification_status: VerificationStatus,
+    pub verification_risk_tier: Option<RiskTier>,
     pub integrity_score: Option<i64>,
 }
 
@@ -181,6 +182,13 @@ pub async fn list(
     binds.push(Bind::Int(limit));
     sql.push_str(&format!(" ORDER BY a.id DESC LIMIT ${}", binds.len()));
     on_db!(db, p => bind_all!(sqlx::query_as::<_, ListRow>(&sql), &binds).fetch_all(p).await)
+        .origin(|column| {
+            if column == "stage" {
+                "applications"
+            } else {
+                "candidates"
+            }
+        })
 }
 
 /// How many applications match, counting no further than `cap` (a page says "10,000+" rather
@@ -260,9 +268,9 @@ pub struct CandidateRow {
     pub city: String,
     pub state: String,
     pub zip: String,
-    pub verification_status: String,
+    pub verification_status: VerificationStatus,
     pub verification_updated_at: Option<DateTime<Utc>>,
-    pub verification_risk_tier: Option<String>,
+    pub verification_risk_tier: Option<RiskTier>,
     pub verification_verified_at: Option<DateTime<Utc>>,
     /// Who decided the last security review, and why (shown to those who see details).
     pub verification_reviewer: Option<String>,
@@ -276,6 +284,7 @@ pub async fn find_candidate(db: &Db, id: i64) -> sqlx::Result<Option<CandidateRo
                       verification_reviewer, verification_review_reason
                FROM candidates WHERE id = $1";
     on_db!(db, p => sqlx::query_as::<_, CandidateRow>(sql).bind(id).fetch_optional(p).await)
+        .in_table("candidates")
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -287,7 +296,7 @@ pub struct ApplicationRow {
     pub hiring_manager_id: i64,
     pub hiring_manager_name: String,
     pub policy_name: Option<String>,
-    pub stage: String,
+    pub stage: Stage,
 }
 
 const APPLICATION_SELECT: &str =
@@ -298,18 +307,20 @@ const APPLICATION_SELECT: &str =
 pub async fn applications_of(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<ApplicationRow>> {
     let sql = format!("{APPLICATION_SELECT} WHERE a.candidate_id = $1 ORDER BY a.id");
     on_db!(db, p => sqlx::query_as::<_, ApplicationRow>(&sql).bind(candidate_id).fetch_all(p).await)
+        .in_table("applications")
 }
 
 pub async fn find_application(db: &Db, id: i64) -> sqlx::Result<Option<ApplicationRow>> {
     let sql = format!("{APPLICATION_SELECT} WHERE a.id = $1");
     on_db!(db, p => sqlx::query_as::<_, ApplicationRow>(&sql).bind(id).fetch_optional(p).await)
+        .in_table("applications")
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StageChangeRow {
     pub application_id: i64,
-    pub from_stage: Option<String>,
-    pub to_stage: String,
+    pub from_stage: Option<Stage>,
+    pub to_stage: Stage,
     pub actor_name: Option<String>,
     pub changed_at: DateTime<Utc>,
 }
@@ -323,6 +334,7 @@ pub async fn stage_history(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<Stage
                WHERE a.candidate_id = $1
                ORDER BY s.id";
     on_db!(db, p => sqlx::query_as::<_, StageChangeRow>(sql).bind(candidate_id).fetch_all(p).await)
+        .in_table("stage_changes")
 }
 
 /// A candidate as the partner order needs them.

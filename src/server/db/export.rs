@@ -1,5 +1,6 @@
 //! Reads for the audit export, in keyset batches so memory stays flat however many rows there are.
-use super::{on_db, Db};
+use super::{on_db, Db, Origin};
+use crate::model::{RiskTier, Stage, VerificationStatus};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -10,9 +11,9 @@ pub struct ExportRow {
     pub last_name: String,
     pub email: String,
     pub job_title: String,
-    pub stage: String,
-    pub verification_status: String,
-    pub verification_risk_tier: Option<String>,
+    pub stage: Stage,
+    pub verification_status: VerificationStatus,
+    pub verification_risk_tier: Option<RiskTier>,
     pub verification_verified_at: Option<DateTime<Utc>>,
     pub verification_session_id: Option<String>,
     pub provider_evidence_url: Option<String>,
@@ -38,6 +39,7 @@ pub async fn batch(
                  AND EXISTS (SELECT 1 FROM stage_changes s WHERE s.application_id = a.id AND s.changed_at >= $3 AND s.changed_at < $4)
                ORDER BY a.id LIMIT $5";
     on_db!(db, p => sqlx::query_as::<_, ExportRow>(sql).bind(after_id).bind(job_id).bind(from).bind(to).bind(limit).fetch_all(p).await)
+        .origin(|column| if column == "stage" { "applications" } else { "candidates" })
 }
 
 pub async fn count(
@@ -55,7 +57,7 @@ pub async fn count(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TimelineRow {
     pub application_id: i64,
-    pub to_stage: String,
+    pub to_stage: Stage,
     pub actor_name: Option<String>,
     pub changed_at: DateTime<Utc>,
 }
@@ -66,4 +68,5 @@ pub async fn timelines(db: &Db, first: i64, last: i64) -> sqlx::Result<Vec<Timel
                FROM stage_changes s LEFT JOIN users u ON u.id = s.actor_user_id
                WHERE s.application_id BETWEEN $1 AND $2 ORDER BY s.application_id, s.id";
     on_db!(db, p => sqlx::query_as::<_, TimelineRow>(sql).bind(first).bind(last).fetch_all(p).await)
+        .in_table("stage_changes")
 }

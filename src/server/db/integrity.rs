@@ -1,10 +1,11 @@
 //! The monitor connection, interviews and integrity reports.
-use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db};
+use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db, Origin};
+use crate::model::Stage;
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
 
-pub const ANNOUNCE_JOB: &str = "integrity.announce";
-pub const CANCEL_JOB: &str = "integrity.cancel";
+pub const ANNOUNCE_JOB: &str = crate::model::JobKind::AnnounceInterview.as_str();
+pub const CANCEL_JOB: &str = crate::model::JobKind::CancelInterview.as_str();
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConnectionRow {
@@ -56,7 +57,7 @@ pub async fn connect(
 pub struct InterviewRow {
     pub id: i64,
     pub candidate_id: i64,
-    pub stage: String,
+    pub stage: Stage,
     pub scheduled_at: DateTime<Utc>,
     pub time_zone: String,
     pub interviewers: String,
@@ -164,6 +165,7 @@ pub async fn reschedule(
 pub async fn find_interview(db: &Db, id: i64) -> sqlx::Result<Option<InterviewRow>> {
     let sql = format!("SELECT {INTERVIEW_COLUMNS} FROM interviews WHERE id = $1");
     on_db!(db, p => sqlx::query_as::<_, InterviewRow>(&sql).bind(id).fetch_optional(p).await)
+        .in_table("interviews")
 }
 
 pub async fn interviews_of(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<InterviewRow>> {
@@ -171,6 +173,7 @@ pub async fn interviews_of(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<Inter
         "SELECT {INTERVIEW_COLUMNS} FROM interviews WHERE candidate_id = $1 ORDER BY scheduled_at DESC, id DESC"
     );
     on_db!(db, p => sqlx::query_as::<_, InterviewRow>(&sql).bind(candidate_id).fetch_all(p).await)
+        .in_table("interviews")
 }
 
 pub async fn set_monitor_session(

@@ -359,3 +359,55 @@ where
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
+
+/// Names where a value came from when a row's column cannot be read as its type (a status or
+/// stage Clearance does not know, written by hand or by a newer version): "candidates.
+/// verification_status: unknown verification status 'x' (expected …)" instead of sqlx's bare
+/// column name. Any other error passes through unchanged.
+pub trait Origin<T> {
+    /// `table_of` gives the table of a column of the row (for rows joined from several tables).
+    fn origin(self, table_of: impl Fn(&str) -> &'static str) -> sqlx::Result<T>;
+
+    /// Every column of the row comes from `table`.
+    fn in_table(self, table: &'static str) -> sqlx::Result<T>
+    where
+        Self: Sized,
+    {
+        self.origin(|_| table)
+    }
+}
+
+impl<T> Origin<T> for sqlx::Result<T> {
+    fn origin(self, table_of: impl Fn(&str) -> &'static str) -> sqlx::Result<T> {
+        self.map_err(|e| match e {
+            sqlx::Error::ColumnDecode { index, source } => {
+                let column = index.trim_matches('"');
+                sqlx::Error::Decode(format!("{}.{column}: {source}", table_of(column)).into())
+            }
+            other => other,
+        })
+    }
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::Origin;
+
+    #[test]
+    fn a_column_decode_error_names_table_column_and_value() {
+        let read: sqlx::Result<()> = Err(sqlx::Error::ColumnDecode {
+            index: "\"stage\"".into(),
+            source: "unknown stage 'interview' (expected applied, …)".into(),
+        });
+        let err = read.in_table("applications").unwrap_err().to_string();
+        assert!(
+            err.contains("applications.stage: unknown stage 'interview'"),
+            "{err}"
+        );
+        let other: sqlx::Result<()> = Err(sqlx::Error::RowNotFound);
+        assert!(matches!(
+            other.in_table("applications"),
+            Err(sqlx::Error::RowNotFound)
+        ));
+    }
+}

@@ -1,5 +1,6 @@
 //! Policy versions, stage exceptions and automatically started verifications.
-use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db};
+use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db, Origin};
+use crate::model::Stage;
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
 
@@ -65,7 +66,7 @@ pub async fn insert(
 pub struct ExceptionRow {
     pub id: i64,
     pub candidate_id: i64,
-    pub stage: String,
+    pub stage: Stage,
     pub reason_code: String,
     pub approved_by_name: String,
     pub approved_at: DateTime<Utc>,
@@ -90,6 +91,7 @@ pub async fn live_exceptions(
         "{EXCEPTION_SELECT} WHERE e.candidate_id = $1 AND e.expiry_at > $2 ORDER BY e.expiry_at"
     );
     on_db!(db, p => sqlx::query_as::<_, ExceptionRow>(&sql).bind(candidate_id).bind(now).fetch_all(p).await)
+        .in_table("stage_exceptions")
 }
 
 pub struct NewException<'a> {
@@ -129,6 +131,7 @@ pub async fn lapsed_unlogged(db: &Db, now: DateTime<Utc>) -> sqlx::Result<Vec<Ex
         "{EXCEPTION_SELECT} WHERE e.expiry_at <= $1 AND e.expired_logged_at IS NULL ORDER BY e.id LIMIT 500"
     );
     on_db!(db, p => sqlx::query_as::<_, ExceptionRow>(&sql).bind(now).fetch_all(p).await)
+        .in_table("stage_exceptions")
 }
 
 /// Marks an exception's expiry as logged and appends `exception_expired`, exactly once.
@@ -178,7 +181,7 @@ macro_rules! auto_start_in_tx {
             == 1;
         if fresh {
             sqlx::query_scalar::<_, i64>(ENQUEUE_SQL)
-                .bind("verification.create_session")
+                .bind(crate::model::JobKind::CreateVerificationSession)
                 .bind(a.job_payload)
                 .bind(a.max_attempts)
                 .bind($now)

@@ -1,5 +1,6 @@
 //! Review queue items: opened with verification results, claimed, decided, approved.
-use super::{audit::AuditAppend, on_db, BeginWrite, Db};
+use super::{audit::AuditAppend, on_db, BeginWrite, Db, Origin};
+use crate::model::{ReviewOutcome, ReviewState, RiskTier, VerificationStatus};
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
 
@@ -10,9 +11,9 @@ pub struct ItemRow {
     pub first_name: String,
     pub last_name: String,
     pub session_id: String,
-    pub risk_tier: Option<String>,
-    pub provider_status: String,
-    pub state: String,
+    pub risk_tier: Option<RiskTier>,
+    pub provider_status: VerificationStatus,
+    pub state: ReviewState,
     pub opened_at: DateTime<Utc>,
     pub deadline_at: Option<DateTime<Utc>>,
     pub assignee_id: Option<i64>,
@@ -20,11 +21,21 @@ pub struct ItemRow {
     pub claimed_at: Option<DateTime<Utc>>,
     pub decided_by: Option<i64>,
     pub decided_by_name: Option<String>,
-    pub decision: Option<String>,
+    pub decision: Option<ReviewOutcome>,
     pub reason_code: Option<String>,
     pub reason_label: Option<String>,
     pub rationale: Option<String>,
     pub breach_logged_at: Option<DateTime<Utc>>,
+}
+
+/// The table of an item row's column (the row joins candidates, reason codes and users).
+fn review_column_table(column: &str) -> &'static str {
+    match column {
+        "first_name" | "last_name" => "candidates",
+        "reason_label" => "review_reason_codes",
+        "assignee_name" | "decided_by_name" => "users",
+        _ => "review_items",
+    }
 }
 
 const ITEM_SELECT: &str = "SELECT r.id, r.candidate_id, c.first_name, c.last_name, r.session_id, r.risk_tier, r.provider_status,
@@ -38,17 +49,20 @@ const ITEM_SELECT: &str = "SELECT r.id, r.candidate_id, c.first_name, c.last_nam
 pub async fn open_items(db: &Db) -> sqlx::Result<Vec<ItemRow>> {
     let sql = format!("{ITEM_SELECT} WHERE r.state <> 'closed' ORDER BY r.deadline_at, r.id");
     on_db!(db, p => sqlx::query_as::<_, ItemRow>(&sql).fetch_all(p).await)
+        .origin(review_column_table)
 }
 
 pub async fn find(db: &Db, id: i64) -> sqlx::Result<Option<ItemRow>> {
     let sql = format!("{ITEM_SELECT} WHERE r.id = $1");
     on_db!(db, p => sqlx::query_as::<_, ItemRow>(&sql).bind(id).fetch_optional(p).await)
+        .origin(review_column_table)
 }
 
 /// The candidate's newest item, closed or not.
 pub async fn latest_for_candidate(db: &Db, candidate_id: i64) -> sqlx::Result<Option<ItemRow>> {
     let sql = format!("{ITEM_SELECT} WHERE r.candidate_id = $1 ORDER BY r.id DESC LIMIT 1");
     on_db!(db, p => sqlx::query_as::<_, ItemRow>(&sql).bind(candidate_id).fetch_optional(p).await)
+        .origin(review_column_table)
 }
 
 /// Sets or clears the assignee of an item that is not closed, with its audit entry.
@@ -105,14 +119,14 @@ pub struct Closing<'a> {
     pub item_id: i64,
     pub candidate_id: i64,
     /// The state the item must still be in (someone else may have acted first).
-    pub expected_state: &'a str,
-    pub decision: &'a str,
+    pub expected_state: ReviewState,
+    pub decision: ReviewOutcome,
     pub reason_code: &'a str,
     pub rationale: &'a str,
     pub decided_by: i64,
     pub second_approver: Option<i64>,
     /// The candidate's new badge, when the decision sets one; with the reviewer and reason shown.
-    pub new_status: Option<&'a str>,
+    pub new_status: Option<VerificationStatus>,
     pub reviewer_name: &'a str,
     pub reason_label: &'a str,
     pub now: DateTime<Utc>,
@@ -134,7 +148,7 @@ pub async fn close(db: &Db, c: &Closing<'_>, audits: &[NewAuditEvent]) -> sqlx::
             return Ok(false);
         }
         if let Some(status) = c.new_status {
-            let verified_at = (status == "verified").then_some(c.now);
+            let verified_at = (status == VerificationStatus::Verified).then_some(c.now);
             sqlx::query(
                 "UPDATE candidates SET verification_status = $2, verification_updated_at = $3, verification_reviewer = $4,
                      verification_review_reason = $5, verification_verified_at = COALESCE($6, verification_verified_at)
@@ -154,6 +168,7 @@ pub async fn close(db: &Db, c: &Closing<'_>, audits: &[NewAuditEvent]) -> sqlx::
 pub async fn unlogged_breaches(db: &Db, now: DateTime<Utc>) -> sqlx::Result<Vec<ItemRow>> {
     let sql = format!("{ITEM_SELECT} WHERE r.state <> 'closed' AND r.deadline_at < $1 AND r.breach_logged_at IS NULL ORDER BY r.id");
     on_db!(db, p => sqlx::query_as::<_, ItemRow>(&sql).bind(now).fetch_all(p).await)
+        .origin(review_column_table)
 }
 
 /// Marks a breach as logged, once, together with its audit entry.

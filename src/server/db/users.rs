@@ -1,5 +1,6 @@
 //! Users and their password hashes.
-use super::{audit::AuditAppend, on_db, BeginWrite, Db};
+use super::{audit::AuditAppend, on_db, BeginWrite, Db, Origin};
+use crate::model::Role;
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
 
@@ -8,7 +9,7 @@ pub struct UserRow {
     pub id: i64,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub password_hash: String,
 }
 
@@ -17,11 +18,13 @@ const COLUMNS: &str = "id, email, name, role, password_hash";
 pub async fn find_by_email(db: &Db, email: &str) -> sqlx::Result<Option<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1");
     on_db!(db, p => sqlx::query_as::<_, UserRow>(&sql).bind(email).fetch_optional(p).await)
+        .in_table("users")
 }
 
 pub async fn find_by_id(db: &Db, id: i64) -> sqlx::Result<Option<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
     on_db!(db, p => sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(p).await)
+        .in_table("users")
 }
 
 pub async fn insert(

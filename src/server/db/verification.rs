@@ -1,6 +1,8 @@
 //! Verification sessions and the webhook events that move them.
-use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db};
-use crate::model::{event_applies, AuditEventType, VerificationEventType, VerificationStatus};
+use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db, Origin};
+use crate::model::{
+    event_applies, AuditEventType, RiskTier, VerificationEventType, VerificationStatus,
+};
 use crate::server::audit::{Actor, NewAuditEvent};
 use chrono::{DateTime, Utc};
 
@@ -8,8 +10,8 @@ use chrono::{DateTime, Utc};
 pub struct SessionRow {
     pub session_id: String,
     pub candidate_id: i64,
-    pub status: String,
-    pub risk_tier: Option<String>,
+    pub status: VerificationStatus,
+    pub risk_tier: Option<RiskTier>,
     pub reason_codes: String,
     pub evidence_pack_url: Option<String>,
     pub policy_name: Option<String>,
@@ -24,6 +26,7 @@ const SESSION_COLUMNS: &str = "session_id, candidate_id, status, risk_tier, reas
 pub async fn sessions_of(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<SessionRow>> {
     let sql = format!("SELECT {SESSION_COLUMNS} FROM verification_sessions WHERE candidate_id = $1 ORDER BY created_at DESC, id DESC");
     on_db!(db, p => sqlx::query_as::<_, SessionRow>(&sql).bind(candidate_id).fetch_all(p).await)
+        .in_table("verification_sessions")
 }
 
 /// Records a request for a new session and queues its creation at the provider, atomically.
@@ -38,7 +41,7 @@ pub async fn request_session(
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
         let job_id = sqlx::query_scalar::<_, i64>(ENQUEUE_SQL)
-            .bind("verification.create_session").bind(payload).bind(max_attempts).bind(now)
+            .bind(crate::model::JobKind::CreateVerificationSession).bind(payload).bind(max_attempts).bind(now)
             .bind(format!("candidate:{candidate_id}"))
             .fetch_one(&mut *tx).await?;
         tx.append_audit(audit).await?;
@@ -112,7 +115,7 @@ pub async fn store_event(
 pub struct StoredEventRow {
     pub id: i64,
     pub webhook_id: String,
-    pub event_type: String,
+    pub event_type: VerificationEventType,
     pub candidate_ref: String,
     pub session_id: String,
     pub event_created_at: DateTime<Utc>,
@@ -133,6 +136,7 @@ pub async fn pending_events(db: &Db, limit: i64) -> sqlx::Result<Vec<i64>> {
 pub async fn unknown_candidate_events(db: &Db, limit: i64) -> sqlx::Result<Vec<StoredEventRow>> {
     let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE source = 'verification' AND state = 'unknown_candidate' ORDER BY id DESC LIMIT $1");
     on_db!(db, p => sqlx::query_as::<_, StoredEventRow>(&sql).bind(limit).fetch_all(p).await)
+        .in_table("webhook_events")
 }
 
 pub async fn last_event_for_candidate(
@@ -141,6 +145,7 @@ pub async fn last_event_for_candidate(
 ) -> sqlx::Result<Option<StoredEventRow>> {
     let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE source = 'verification' AND candidate_ref = $1 ORDER BY id DESC LIMIT 1");
     on_db!(db, p => sqlx::query_as::<_, StoredEventRow>(&sql).bind(candidate_ref).fetch_optional(p).await)
+        .in_table("webhook_events")
 }
 
 /// What happened to one stored event.
@@ -209,12 +214,12 @@ macro_rules! impl_apply_verification_event {
                 review_deadline: Option<DateTime<Utc>>,
             ) -> sqlx::Result<Applied> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE id = $1 AND state = 'pending'");
-        let Some(ev) = sqlx::query_as::<_, StoredEventRow>(&sql).bind(event_id).fetch_optional(&mut *self).await? else {
+        let Some(ev) = sqlx::query_as::<_, StoredEventRow>(&sql).bind(event_id).fetch_optional(&mut *self).await.in_table("webhook_events")? else {
             return Ok(Applied::AlreadyProcessed);
         };
         let facts = EventFacts {
             webhook_id: &ev.webhook_id,
-            event_type: ev.event_type.parse().map_err(|e: String| sqlx::Error::Decode(e.into()))?,
+            event_type: ev.event_type,
             session_id: &ev.session_id,
             event_created_at: ev.event_created_at,
         };
@@ -255,7 +260,7 @@ macro_rules! impl_apply_verification_event {
         let event_type = ev.event_type;
         let new_status = event_type.status();
         let session_sql = format!("SELECT {SESSION_COLUMNS} FROM verification_sessions WHERE session_id = $1");
-        let (session, created_now) = match sqlx::query_as::<_, SessionRow>(&session_sql).bind(ev.session_id).fetch_optional(&mut *self).await? {
+        let (session, created_now) = match sqlx::query_as::<_, SessionRow>(&session_sql).bind(ev.session_id).fetch_optional(&mut *self).await.in_table("verification_sessions")? {
             Some(s) => (s, false),
             None => {
                 let s = sqlx::query_as::<_, SessionRow>(&format!(
@@ -264,7 +269,7 @@ macro_rules! impl_apply_verification_event {
                 (s, true)
             }
         };
-        let current: VerificationStatus = session.status.parse().unwrap_or(VerificationStatus::NotStarted);
+        let current = session.status;
         if !event_applies(current, session.last_event_at, new_status, ev.event_created_at) {
             sqlx::query("UPDATE webhook_events SET state = 'stale', processed_at = $2, note = 'older than the newest applied event' WHERE id = $1")
                 .bind(event_id).bind(now).execute(&mut *self).await?;
@@ -450,6 +455,7 @@ pub async fn sessions_by_ids(db: &Db, ids: &[String]) -> sqlx::Result<Vec<Sessio
                 .bind(list)
                 .fetch_all(p)
                 .await
+                .in_table("verification_sessions")
         }
         Db::Sqlite(p) => {
             let sql = format!("SELECT {SESSION_COLUMNS} FROM verification_sessions WHERE session_id IN (SELECT value FROM json_each($1))");
@@ -457,6 +463,7 @@ pub async fn sessions_by_ids(db: &Db, ids: &[String]) -> sqlx::Result<Vec<Sessio
                 .bind(list)
                 .fetch_all(p)
                 .await
+                .in_table("verification_sessions")
         }
     }
 }
@@ -464,4 +471,5 @@ pub async fn sessions_by_ids(db: &Db, ids: &[String]) -> sqlx::Result<Vec<Sessio
 pub async fn find_session(db: &Db, session_id: &str) -> sqlx::Result<Option<SessionRow>> {
     let sql = format!("SELECT {SESSION_COLUMNS} FROM verification_sessions WHERE session_id = $1");
     on_db!(db, p => sqlx::query_as::<_, SessionRow>(&sql).bind(session_id).fetch_optional(p).await)
+        .in_table("verification_sessions")
 }

@@ -100,13 +100,16 @@ pub async fn check_against(
     Ok(report)
 }
 
-/// Signs a checkpoint every `every` for as long as the process runs.
-pub fn spawn_checkpointer(db: Db, key: SigningKey, every: std::time::Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
+/// Signs a checkpoint every `every` until shutdown.
+pub fn spawn_checkpointer(
+    tasks: &crate::server::tasks::Tasks,
+    db: Db,
+    key: SigningKey,
+    every: std::time::Duration,
+) {
+    let waits = tasks.clone();
+    tasks.spawn(async move {
+        while waits.pause(every).await {
             match create_checkpoint(&db, &key).await {
                 Ok(cp) => {
                     tracing::info!(count = cp.count, head = %cp.head_hash, "signed an audit checkpoint")

@@ -4,7 +4,6 @@ use crate::model::{
     Application, CandidatePage, CandidateProfile, CandidateQuery, CandidateRow, CurrentUser,
     JobSummary, Permission, Stage, StageChange,
 };
-use crate::server::auth::internal;
 use crate::server::db::{self, Db};
 
 pub const PAGE_SIZE: i64 = 25;
@@ -189,13 +188,9 @@ pub async fn list(
                 name: format!("{} {}", r.first_name, r.last_name),
                 email: r.email,
                 job_title: r.job_title,
-                stage: r.stage.parse().map_err(internal)?,
-                verification_status: r.verification_status.parse().map_err(internal)?,
-                risk_tier: r
-                    .verification_risk_tier
-                    .as_deref()
-                    .and_then(|t| t.parse().ok())
-                    .filter(|_| details),
+                stage: r.stage,
+                verification_status: r.verification_status,
+                risk_tier: r.verification_risk_tier.filter(|_| details),
                 integrity_score: r.integrity_score.filter(|_| details),
             })
         })
@@ -235,13 +230,8 @@ pub async fn profile(
         let mut changes = Vec::new();
         for h in history.iter().filter(|h| h.application_id == a.id) {
             changes.push(StageChange {
-                from_stage: h
-                    .from_stage
-                    .as_deref()
-                    .map(str::parse)
-                    .transpose()
-                    .map_err(internal)?,
-                to_stage: h.to_stage.parse().map_err(internal)?,
+                from_stage: h.from_stage,
+                to_stage: h.to_stage,
                 actor: h.actor_name.clone(),
                 changed_at: h.changed_at,
             });
@@ -253,7 +243,7 @@ pub async fn profile(
                 title: a.job_title.clone(),
             },
             hiring_manager: a.hiring_manager_name.clone(),
-            stage: a.stage.parse().map_err(internal)?,
+            stage: a.stage,
             history: changes,
         });
     }
@@ -292,7 +282,7 @@ pub async fn move_stage(
     let app = db::candidates::find_application(&state.db, application_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let from: Stage = app.stage.parse().map_err(internal)?;
+    let from = app.stage;
     from.can_move_to(to).map_err(AppError::BadRequest)?;
     let outcome = super::policy::move_stage(state, user, &app, from, to).await?;
     tracing::info!(application_id, user_id = user.id, from = %from, to = %to,

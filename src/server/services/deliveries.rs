@@ -1,7 +1,7 @@
 //! The admins' view of outbound deliveries and unmatched inbound events, and replay.
 use crate::error::AppError;
 use crate::model::{
-    AuditEventType, CurrentUser, DeliveriesView, Delivery, DeliveryAttempt, UnmatchedEvent,
+    AuditEventType, CurrentUser, DeliveriesView, Delivery, DeliveryAttempt, JobKind, UnmatchedEvent,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{self, Db};
@@ -9,14 +9,10 @@ use chrono::Utc;
 
 const SHOWN: i64 = 100;
 
+/// A job kind in plain words; a kind this version does not know is shown as stored.
 pub fn kind_label(kind: &str) -> String {
-    match kind {
-        "verification.create_session" => "Create verification session".into(),
-        "background_check.order" => "Background-check order".into(),
-        "integrity.announce" => "Announce interview to the integrity monitor".into(),
-        "integrity.cancel" => "Cancel interview at the integrity monitor".into(),
-        other => other.to_string(),
-    }
+    kind.parse::<JobKind>()
+        .map_or_else(|_| kind.to_string(), |k| k.label().to_string())
 }
 
 fn delivery(j: db::jobs::JobRow, attempts: &[db::jobs::AttemptRow]) -> Delivery {
@@ -82,7 +78,7 @@ pub async fn view(db: &Db) -> Result<DeliveriesView, AppError> {
         .map(|e| UnmatchedEvent {
             id: e.id,
             received_at: e.received_at,
-            event_type: e.event_type,
+            event_type: e.event_type.to_string(),
             candidate_ref: e.candidate_ref,
             session_id: e.session_id,
         })
@@ -123,11 +119,37 @@ pub async fn replay(db: &Db, user: &CurrentUser, job_id: i64) -> Result<(), AppE
     );
     db::audit::append(db, &event).await?;
     if let Some(job) = db::jobs::find(db, job_id).await? {
-        if job.kind == db::background::ORDER_JOB {
+        if job.kind.parse() == Ok(JobKind::OrderBackgroundCheck) {
             super::background::order_replayed(db, &job, user)
                 .await
                 .map_err(crate::server::auth::internal)?;
         }
     }
+    Ok(())
+}
+
+/// A delivery of any kind that will not be retried any more is recorded in the audit log.
+pub async fn dead_lettered(
+    state: &crate::server::state::AppState,
+    job: &db::jobs::JobRow,
+    detail: &str,
+) -> anyhow::Result<()> {
+    let subject_id = job.subject.clone().unwrap_or_default();
+    let (subject_type, id) = subject_id
+        .split_once(':')
+        .unwrap_or(("job", subject_id.as_str()));
+    let subject_type = if subject_type == "candidate" {
+        "candidate"
+    } else {
+        "job"
+    };
+    let event = NewAuditEvent::new(
+        Actor::System("delivery worker".into()),
+        subject_type,
+        id,
+        AuditEventType::DeliveryDeadLettered,
+        serde_json::json!({ "job_id": job.id, "kind": job.kind, "attempts": job.attempts, "error": detail }),
+    );
+    db::audit::append(&state.db, &event).await?;
     Ok(())
 }

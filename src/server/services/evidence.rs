@@ -86,8 +86,8 @@ pub async fn build(db: &Db, session_id: &str) -> Result<Option<EvidencePack>, Ap
         session_id: session.session_id.clone(),
         candidate_id: candidate.id,
         candidate_name: format!("{} {}", candidate.first_name, candidate.last_name),
-        status: session.status.clone(),
-        risk_tier: session.risk_tier.clone(),
+        status: session.status,
+        risk_tier: session.risk_tier,
         reason_codes: serde_json::from_str::<Vec<String>>(&session.reason_codes)
             .unwrap_or_default()
             .iter()
@@ -194,8 +194,8 @@ mod tests {
             session_id: "vs_1".into(),
             candidate_id: 7,
             candidate_name: "Ada Lovelace".into(),
-            status: "verified".into(),
-            risk_tier: Some("low".into()),
+            status: crate::model::VerificationStatus::Verified,
+            risk_tier: Some(crate::model::RiskTier::Low),
             reason_codes: vec![],
             policy_name: None,
             provider_evidence_url: None,
@@ -206,7 +206,7 @@ mod tests {
         let d = pack_digest(&pack);
         pack.sha256 = d.clone();
         assert_eq!(pack_digest(&pack), d, "stable once filled in");
-        pack.status = "failed".into();
+        pack.status = crate::model::VerificationStatus::Failed;
         assert_ne!(pack_digest(&pack), d);
     }
 }

@@ -1,5 +1,6 @@
 //! The audit export: one row per application with its stage timeline, verification status,
 //! risk tier, approvals and evidence-pack links — enough to answer "who approved this candidate?".
+use crate::model::Stage;
 use crate::server::db::{
     self,
     export::{ExportRow, TimelineRow},
@@ -103,16 +104,19 @@ pub fn record(row: &ExportRow, timeline: &[&TimelineRow], public_url: &str) -> E
         candidate: format!("{} {}", row.first_name, row.last_name),
         email: row.email.clone(),
         job: row.job_title.clone(),
-        stage: row.stage.clone(),
+        stage: row.stage.as_str().to_string(),
         stage_timeline: timeline.iter().map(step).collect::<Vec<_>>().join("; "),
         approved_by: timeline
             .iter()
-            .filter(|t| t.to_stage == "offer" || t.to_stage == "hired")
+            .filter(|t| matches!(t.to_stage, Stage::Offer | Stage::Hired))
             .map(step)
             .collect::<Vec<_>>()
             .join("; "),
-        verification_status: row.verification_status.clone(),
-        risk_tier: row.verification_risk_tier.clone().unwrap_or_default(),
+        verification_status: row.verification_status.as_str().to_string(),
+        risk_tier: row
+            .verification_risk_tier
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
         verified_at: row.verification_verified_at.map(ts).unwrap_or_default(),
         reviewer: String::new(),
         evidence_pack_url: row
@@ -334,22 +338,22 @@ mod tests {
             last_name: "Lovelace".into(),
             email: "ada@example.com".into(),
             job_title: "Data Analyst".into(),
-            stage: "offer".into(),
-            verification_status: "verified".into(),
-            verification_risk_tier: Some("low".into()),
+            stage: Stage::Offer,
+            verification_status: crate::model::VerificationStatus::Verified,
+            verification_risk_tier: Some(crate::model::RiskTier::Low),
             verification_verified_at: Some(at),
             verification_session_id: Some("vs_1".into()),
             provider_evidence_url: None,
         };
         let t1 = TimelineRow {
             application_id: 1,
-            to_stage: "applied".into(),
+            to_stage: Stage::Applied,
             actor_name: None,
             changed_at: at,
         };
         let t2 = TimelineRow {
             application_id: 1,
-            to_stage: "offer".into(),
+            to_stage: Stage::Offer,
             actor_name: Some("Riley Recruiter".into()),
             changed_at: at,
         };

@@ -348,7 +348,7 @@ pub async fn job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
     let body = monitor::Announce {
         interview_id: i.id.to_string(),
         candidate_id: i.candidate_id.to_string(),
-        stage: i.stage.clone(),
+        stage: i.stage.as_str().to_string(),
         scheduled_at: i.scheduled_at.with_timezone(&tz).to_rfc3339(),
         interviewers: serde_json::from_str(&i.interviewers).unwrap_or_default(),
     };
@@ -558,7 +558,7 @@ pub async fn interviews_for(
             });
         out.push(InterviewView {
             id: i.id,
-            stage: i.stage.parse().unwrap_or(Stage::OnsiteOrPanelInterview),
+            stage: i.stage,
             scheduled_at: i.scheduled_at,
             time_zone: i.time_zone,
             interviewers: serde_json::from_str(&i.interviewers).unwrap_or_default(),

@@ -233,7 +233,7 @@ pub async fn log_lapsed_exceptions(db: &Db, now: DateTime<Utc>) -> anyhow::Resul
 fn to_view(e: db::policy::ExceptionRow) -> Option<StageException> {
     Some(StageException {
         id: e.id,
-        stage: e.stage.parse().ok()?,
+        stage: e.stage,
         reason_code: e.reason_code,
         approved_by: e.approved_by_name,
         approved_at: e.approved_at,
@@ -361,10 +361,7 @@ pub async fn move_stage(
     let candidate = db::candidates::find_candidate(db, app.candidate_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let status: VerificationStatus = candidate
-        .verification_status
-        .parse()
-        .unwrap_or(VerificationStatus::NotStarted);
+    let status = candidate.verification_status;
     let name = policy_name_of(&state.config, app);
     let (policy, version) = current(db, &state.config, &name).await?;
     // Expiry is enforced at the moment of the move, and logged once.
@@ -376,12 +373,10 @@ pub async fn move_stage(
         .into_iter()
         // An exception lifts the gate of its own job's moves (older rows: any job).
         .filter(|e| e.job_id.is_none_or(|job| job == app.job_id))
-        .filter_map(|e| {
-            Some(ActiveException {
-                id: e.id,
-                stage: e.stage.parse().ok()?,
-                expiry_at: e.expiry_at,
-            })
+        .map(|e| ActiveException {
+            id: e.id,
+            stage: e.stage,
+            expiry_at: e.expiry_at,
         })
         .collect();
     let decision = rules::decide(&policy, to, status, &exceptions, now);

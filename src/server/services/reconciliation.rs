@@ -203,9 +203,11 @@ async fn reconcile_session(
     let Some(event_type) = event_type_for(provider_status) else {
         return Ok(());
     };
-    let local_status = local.as_ref().map(|l| l.status.clone());
-    let local_risk = local.as_ref().and_then(|l| l.risk_tier.clone());
-    let status_drift = local_status.as_deref() != Some(provider_status.as_str());
+    let local_status = local.map(|l| l.status.as_str().to_string());
+    let local_risk = local
+        .and_then(|l| l.risk_tier)
+        .map(|t| t.as_str().to_string());
+    let status_drift = local.map(|l| l.status) != Some(provider_status);
     let risk_drift = s.risk_tier.is_some() && local_risk != s.risk_tier;
     if !status_drift && !risk_drift {
         return Ok(());
@@ -286,9 +288,10 @@ async fn reconcile_session(
     Ok(())
 }
 
-/// Runs the reconciliation every day at `at` (organisation time) for the life of the process.
+/// Runs the reconciliation every day at `at` (organisation time) until shutdown.
 pub fn spawn_nightly(state: AppState, at: chrono::NaiveTime, lookback: Duration) {
-    tokio::spawn(async move {
+    let tasks = state.tasks.clone();
+    tasks.clone().spawn(async move {
         loop {
             let cal = &state.config.business_calendar;
             let now = Utc::now();
@@ -301,12 +304,12 @@ pub fn spawn_nightly(state: AppState, at: chrono::NaiveTime, lookback: Duration)
                 .map(|t| t.with_timezone(&Utc))
                 .find(|t| *t > now)
                 .unwrap_or(now + Duration::days(1));
-            tokio::time::sleep(
-                (next - now)
-                    .to_std()
-                    .unwrap_or(std::time::Duration::from_secs(3600)),
-            )
-            .await;
+            let wait = (next - now)
+                .to_std()
+                .unwrap_or(std::time::Duration::from_secs(3600));
+            if !tasks.pause(wait).await {
+                return;
+            }
             match run(&state, "schedule", lookback, None).await {
                 Ok(s) => tracing::info!(
                     checked = s.checked,

@@ -3,7 +3,7 @@
 use crate::error::AppError;
 use crate::model::{
     may_approve, needs_second_approval, AuditEventType, CurrentUser, ReviewItem, ReviewOutcome,
-    ReviewQueue, ReviewState, RiskTier, VerificationStatus,
+    ReviewQueue, ReviewState, RiskTier, Role, VerificationStatus,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::business_hours::{describe_remaining, BusinessCalendar};
@@ -29,22 +29,15 @@ pub fn to_item(
     cal: &BusinessCalendar,
     now: DateTime<Utc>,
 ) -> ReviewItem {
-    let state = match r.state.as_str() {
-        "awaiting_second_approval" => ReviewState::AwaitingSecondApproval,
-        "closed" => ReviewState::Closed,
-        _ => ReviewState::Open,
-    };
+    let state = r.state;
     let remaining = r.deadline_at.map(|d| cal.remaining(now, d));
     ReviewItem {
         id: r.id,
         candidate_id: r.candidate_id,
         candidate_name: format!("{} {}", r.first_name, r.last_name),
         session_id: r.session_id.clone(),
-        risk_tier: r.risk_tier.as_deref().and_then(|t| t.parse().ok()),
-        provider_status: r
-            .provider_status
-            .parse()
-            .unwrap_or(VerificationStatus::NeedsReview),
+        risk_tier: r.risk_tier,
+        provider_status: r.provider_status,
         state,
         opened_at: r.opened_at,
         deadline_at: r.deadline_at,
@@ -54,7 +47,7 @@ pub fn to_item(
         assigned_to_me: r.assignee_id == Some(user.id),
         claimed_at: r.claimed_at,
         decided_by: r.decided_by_name.clone(),
-        decision: r.decision.as_deref().and_then(|d| d.parse().ok()),
+        decision: r.decision,
         reason: r
             .reason_code
             .as_deref()
@@ -157,7 +150,7 @@ pub async fn reassign(
     let target = db::users::find_by_id(db, reviewer_id)
         .await?
         .ok_or_else(|| AppError::BadRequest("No such reviewer.".into()))?;
-    if target.role != "security_reviewer" {
+    if target.role != Role::SecurityReviewer {
         return Err(AppError::BadRequest(format!(
             "{} is not a security reviewer.",
             target.name
@@ -216,17 +209,10 @@ pub async fn decide(
     let item = db::review::find(db, item_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if item.state != "open" {
+    if item.state != ReviewState::Open {
         return Err(AppError::Conflict("This review is no longer open.".into()));
     }
-    let provider_status: VerificationStatus = item
-        .provider_status
-        .parse()
-        .unwrap_or(VerificationStatus::NeedsReview);
-    let risk = item
-        .risk_tier
-        .as_deref()
-        .and_then(|r| r.parse::<RiskTier>().ok());
+    let (provider_status, risk) = (item.provider_status, item.risk_tier);
     let now = Utc::now();
     let details = serde_json::json!({ "outcome": outcome.as_str(), "reason_code": reason_code, "reason": reason_label, "rationale": rationale });
     if needs_second_approval(provider_status, risk, outcome) {
@@ -239,15 +225,15 @@ pub async fn decide(
         return Ok("Awaiting second approval".into());
     }
     let new_status = match outcome {
-        ReviewOutcome::Verified => Some("verified"),
-        ReviewOutcome::Failed => Some("failed"),
+        ReviewOutcome::Verified => Some(VerificationStatus::Verified),
+        ReviewOutcome::Failed => Some(VerificationStatus::Failed),
         ReviewOutcome::Reverify => None,
     };
     let closing = Closing {
         item_id,
         candidate_id: item.candidate_id,
-        expected_state: "open",
-        decision: outcome.as_str(),
+        expected_state: ReviewState::Open,
+        decision: outcome,
         reason_code,
         rationale,
         decided_by: user.id,
@@ -273,7 +259,7 @@ pub async fn approve(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), Ap
     let item = db::review::find(db, item_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if item.state != "awaiting_second_approval" {
+    if item.state != ReviewState::AwaitingSecondApproval {
         return Err(AppError::Conflict(
             "There is no override waiting for approval on this item.".into(),
         ));
@@ -294,13 +280,13 @@ pub async fn approve(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), Ap
     let closing = Closing {
         item_id,
         candidate_id: item.candidate_id,
-        expected_state: "awaiting_second_approval",
-        decision: "verified",
+        expected_state: ReviewState::AwaitingSecondApproval,
+        decision: ReviewOutcome::Verified,
         reason_code: &reason_code,
         rationale: item.rationale.as_deref().unwrap_or(""),
         decided_by: requested_by,
         second_approver: Some(user.id),
-        new_status: Some("verified"),
+        new_status: Some(VerificationStatus::Verified),
         reviewer_name: &reviewer_name,
         reason_label,
         now: Utc::now(),

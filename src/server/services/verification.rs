@@ -1,7 +1,7 @@
 //! Identity verification: requesting sessions, receiving the provider's events, the panel.
 use crate::error::AppError;
 use crate::model::{
-    reason_code_label, AuditEventType, CurrentUser, RiskTier, VerificationEventType,
+    reason_code_label, AuditEventType, CurrentUser, ReviewState, RiskTier, VerificationEventType,
     VerificationPanel, VerificationStatus,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
@@ -70,10 +70,7 @@ pub async fn request_with(
                 .into(),
         ));
     }
-    let status: VerificationStatus = candidate
-        .verification_status
-        .parse()
-        .unwrap_or(VerificationStatus::NotStarted);
+    let status = candidate.verification_status;
     if !from_review
         && matches!(
             status,
@@ -166,28 +163,6 @@ pub async fn create_session_job(state: &AppState, job: &JobRow) -> Result<String
         retry_after: None,
     })?;
     Ok(format!("session {} created", created.session_id))
-}
-
-/// A delivery that will not be retried any more is recorded in the audit log.
-pub async fn job_dead(state: &AppState, job: &JobRow, detail: &str) -> anyhow::Result<()> {
-    let subject_id = job.subject.clone().unwrap_or_default();
-    let (subject_type, id) = subject_id
-        .split_once(':')
-        .unwrap_or(("job", subject_id.as_str()));
-    let subject_type = if subject_type == "candidate" {
-        "candidate"
-    } else {
-        "job"
-    };
-    let event = NewAuditEvent::new(
-        Actor::System("delivery worker".into()),
-        subject_type,
-        id,
-        AuditEventType::DeliveryDeadLettered,
-        serde_json::json!({ "job_id": job.id, "kind": job.kind, "attempts": job.attempts, "error": detail }),
-    );
-    db::audit::append(&state.db, &event).await?;
-    Ok(())
 }
 
 /// Why a verification webhook body was refused, in words the provider's engineers can act on.
@@ -356,10 +331,7 @@ pub async fn panel(
     calendar: &BusinessCalendar,
 ) -> Result<VerificationPanel, AppError> {
     use crate::model::Permission;
-    let status: VerificationStatus = candidate
-        .verification_status
-        .parse()
-        .map_err(crate::server::auth::internal)?;
+    let status = candidate.verification_status;
     let sessions = db::verification::sessions_of(db, candidate.id).await?;
     let current = sessions.first();
     let requested = db::verification::pending_request(db, candidate.id).await?;
@@ -368,8 +340,8 @@ pub async fn panel(
     let mut next_action = next_action(status, current.is_some(), requested, can_request);
     // A pending review says how long it has left (business time).
     let review = db::review::latest_for_candidate(db, candidate.id).await?;
-    if let Some(item) = review.as_ref().filter(|i| i.state != "closed") {
-        next_action = if item.state == "awaiting_second_approval" {
+    if let Some(item) = review.as_ref().filter(|i| i.state != ReviewState::Closed) {
+        next_action = if item.state == ReviewState::AwaitingSecondApproval {
             "Awaiting second approval".to_string()
         } else {
             match item.deadline_at {
@@ -387,10 +359,7 @@ pub async fn panel(
         candidate.verification_reviewer.clone(),
         candidate.verification_review_reason.clone(),
     );
-    let risk = candidate
-        .verification_risk_tier
-        .as_deref()
-        .and_then(|r| r.parse::<RiskTier>().ok());
+    let risk = candidate.verification_risk_tier;
     let reasons: Vec<String> = current
         .map(|s| serde_json::from_str::<Vec<String>>(&s.reason_codes).unwrap_or_default())
         .unwrap_or_default()

@@ -1,18 +1,19 @@
 //! `GET /evidence/{session_id}/pack.json`: the evidence pack as a download (same rules as the page).
 use crate::error::AppError;
+use crate::server::auth::SignedIn;
 use crate::server::{services, state::AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use tower_sessions::Session;
 
 pub async fn download(
     State(state): State<AppState>,
-    session: Session,
+    signed_in: Option<SignedIn>,
     Path(session_id): Path<String>,
 ) -> Response {
+    // Signed out is answered like a pack one may not see: its existence is not revealed.
     let not_found = || (StatusCode::NOT_FOUND, "Not found.").into_response();
-    let Some(user) = crate::server::auth::user_of_session(&state, &session).await else {
+    let Some(SignedIn(user)) = signed_in else {
         return not_found();
     };
     match services::evidence::open(&state.db, &user, &session_id, "json").await {

@@ -1,6 +1,7 @@
 //! `GET /audit/export?from=&to=&job=&format=csv|json`: the audit export, streamed.
 use crate::model::{AuditEventType, Permission};
 use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::auth::SignedIn;
 use crate::server::services::export::{parse_request, stream, Format};
 use crate::server::{db, state::AppState};
 use axum::body::Body;
@@ -8,16 +9,12 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
-use tower_sessions::Session;
 
 pub async fn download(
     State(state): State<AppState>,
-    session: Session,
+    SignedIn(user): SignedIn,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(user) = crate::server::auth::user_of_session(&state, &session).await else {
-        return (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
-    };
     if !user.role.can(Permission::ViewAudit) {
         return (
             StatusCode::FORBIDDEN,

@@ -1,0 +1,13 @@
+//! What the durable delivery queue sends.
+use serde::{Deserialize, Serialize};
+
+text_enum! {
+    /// A delivery job's kind: which partner call it makes, and what follows when it ends.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum JobKind("job kind") {
+        CreateVerificationSession = "verification.create_session" / "Create verification session",
+        OrderBackgroundCheck = "background_check.order" / "Background-check order",
+        AnnounceInterview = "integrity.announce" / "Announce interview to the integrity monitor",
+        CancelInterview = "integrity.cancel" / "Cancel interview at the integrity monitor",
+    }
+}
