@@ -146,7 +146,9 @@ async fn pages_are_compressed_when_the_browser_accepts_it() {
     // Without Accept-Encoding the page comes as it is.
     let res = get(&app, "/login", None).await;
     assert_eq!(header(&res, "content-encoding"), "");
-    assert!(res.text().await.unwrap().contains("<html"));
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    assert!(body.contains("<html"), "{status}: {body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

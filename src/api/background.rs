@@ -7,17 +7,8 @@ use leptos::prelude::*;
 /// Partners for the Partners page (admins) and the order picker (admins, recruiters).
 #[server(prefix = "/api", endpoint = "list_partners")]
 pub async fn list_partners() -> Result<Vec<PartnerSummary>, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::current_user()
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    if !(user.role.can(Permission::ManageSettings)
-        || user.role.can(Permission::OrderBackgroundCheck))
-    {
-        return Err(AppError::Forbidden);
-    }
-    services::background::partners(&auth::state()?.db).await
+    services::background::partners_for(&auth::state()?.db, &auth::user().await?).await
 }
 
 /// Connects a partner once; the secret is write-only and the logo arrives as base64 PNG.
@@ -30,47 +21,29 @@ pub async fn add_partner(
     api_secret: String,
     #[server(default)] logo_base64: String,
 ) -> Result<i64, AppError> {
-    use crate::model::Permission;
-    use crate::server::audit::Actor;
     use crate::server::{auth, services};
-    use base64::Engine;
-    let user = auth::require(Permission::ManageSettings).await?;
-    let logo_png = match logo_base64.trim() {
-        "" => None,
-        b64 => Some(
-            base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .map_err(|_| AppError::BadRequest("Logo: the file could not be read.".into()))?,
-        ),
-    };
-    let input = services::background::PartnerInput {
+    let form = services::background::PartnerForm {
         name,
         catalog_url,
         orders_url,
         account_id,
         api_secret,
-        logo_png,
+        logo_base64,
     };
-    let state = auth::state()?;
-    services::background::add_partner(&state.db, &state.config, Actor::from(&user), &input, false)
-        .await
+    services::background::connect_partner(&auth::state()?, &auth::user().await?, form).await
 }
 
 #[server(prefix = "/api", endpoint = "test_partner_connection")]
 pub async fn test_partner_connection(partner_id: i64) -> Result<ConnectionTest, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    auth::require(Permission::ManageSettings).await?;
-    services::background::test_connection(&auth::state()?, partner_id).await
+    services::background::test_connection(&auth::state()?, &auth::user().await?, partner_id).await
 }
 
 /// The partner's catalog for the picker; `refresh` fetches it now instead of using the cache.
 #[server(prefix = "/api", endpoint = "get_catalog")]
 pub async fn get_catalog(partner_id: i64, refresh: bool) -> Result<CatalogView, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::OrderBackgroundCheck).await?;
-    services::background::catalog(&auth::state()?, &user, partner_id, refresh).await
+    services::background::catalog(&auth::state()?, &auth::user().await?, partner_id, refresh).await
 }
 
 #[server(prefix = "/api", endpoint = "place_background_check")]
@@ -82,9 +55,7 @@ pub async fn place_background_check(
     expected_total: String,
     #[server(default)] job_id: Option<i64>,
 ) -> Result<i64, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::OrderBackgroundCheck).await?;
     let req = services::background::PlaceOrder {
         candidate_id,
         partner_id,
@@ -93,20 +64,11 @@ pub async fn place_background_check(
         expected_total,
         job_id,
     };
-    services::background::place_order(&auth::state()?, &user, req).await
+    services::background::place_order(&auth::state()?, &auth::user().await?, req).await
 }
 
 #[server(prefix = "/api", endpoint = "background_checks")]
 pub async fn background_checks(candidate_id: i64) -> Result<Vec<BackgroundCheck>, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::ViewCandidates).await?;
-    let state = auth::state()?;
-    services::background::orders_for(
-        &state.db,
-        &user,
-        candidate_id,
-        state.config.order_stale_after,
-    )
-    .await
+    services::background::orders_for(&auth::state()?, &auth::user().await?, candidate_id).await
 }

@@ -13,9 +13,7 @@ pub async fn list_candidates(
     #[server(default)] integrity: Option<crate::model::IntegrityFilter>,
     before: Option<i64>,
 ) -> Result<CandidatePage, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::ViewCandidates).await?;
     let query = crate::model::CandidateQuery {
         search,
         job_id,
@@ -25,55 +23,38 @@ pub async fn list_candidates(
         integrity,
         before,
     };
-    let state = auth::state()?;
-    services::candidates::list(&state.db, &state.list_cache, &user, &query).await
+    services::candidates::list(&auth::state()?, &auth::user().await?, &query).await
 }
 
 #[server(prefix = "/api", endpoint = "list_jobs")]
 pub async fn list_jobs() -> Result<Vec<JobSummary>, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::ViewCandidates).await?;
-    services::candidates::jobs(&auth::state()?.db, &user).await
+    services::candidates::jobs(&auth::state()?.db, &auth::user().await?).await
 }
 
 #[server(prefix = "/api", endpoint = "get_candidate")]
 pub async fn get_candidate(id: i64) -> Result<CandidateProfile, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::ViewCandidates).await?;
-    let state = auth::state()?;
-    services::candidates::profile(&state.db, &user, id, &state.config.business_calendar).await
+    services::candidates::profile(&auth::state()?, &auth::user().await?, id).await
 }
 
 #[server(prefix = "/api", endpoint = "move_stage")]
 pub async fn move_stage(application_id: i64, stage: Stage) -> Result<Stage, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::MoveStage).await?;
-    services::candidates::move_stage(&auth::state()?, &user, application_id, stage).await
+    services::candidates::move_stage(&auth::state()?, &auth::user().await?, application_id, stage)
+        .await
 }
 
 #[server(prefix = "/api", endpoint = "send_verification")]
 pub async fn send_verification(candidate_id: i64) -> Result<(), AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::RequestVerification).await?;
-    services::verification::request(&auth::state()?, &user, candidate_id).await
+    services::verification::request(&auth::state()?, &auth::user().await?, candidate_id).await
 }
 
 /// The verification panel alone, polled by an open profile so webhooks show without a reload.
 #[server(prefix = "/api", endpoint = "verification_panel")]
 pub async fn get_verification_panel(candidate_id: i64) -> Result<VerificationPanel, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::ViewCandidates).await?;
-    Ok(services::candidates::profile(
-        &auth::state()?.db,
-        &user,
-        candidate_id,
-        &auth::state()?.config.business_calendar,
-    )
-    .await?
-    .verification)
+    services::candidates::verification_panel(&auth::state()?, &auth::user().await?, candidate_id)
+        .await
 }

@@ -6,10 +6,8 @@ use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "monitor_status")]
 pub async fn get_monitor_status() -> Result<MonitorStatus, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    auth::require(Permission::ManageSettings).await?;
-    services::integrity::status(&auth::state()?.db).await
+    services::integrity::status(&auth::state()?.db, &auth::user().await?).await
 }
 
 /// Connects the monitor once; the key and secret are write-only.
@@ -19,29 +17,15 @@ pub async fn connect_monitor(
     api_key: String,
     webhook_secret: String,
 ) -> Result<(), AppError> {
-    use crate::model::Permission;
-    use crate::server::audit::Actor;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::ManageSettings).await?;
-    let state = auth::state()?;
-    services::integrity::connect(
-        &state.db,
-        &state.config,
-        Actor::from(&user),
-        Some(user.id),
-        &url,
-        &api_key,
-        &webhook_secret,
-    )
-    .await
+    let (state, user) = (auth::state()?, auth::user().await?);
+    services::integrity::connect_for(&state, &user, &url, &api_key, &webhook_secret).await
 }
 
 #[server(prefix = "/api", endpoint = "test_monitor")]
 pub async fn test_monitor() -> Result<ConnectionTest, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    auth::require(Permission::ManageSettings).await?;
-    services::integrity::test(&auth::state()?).await
+    services::integrity::test(&auth::state()?, &auth::user().await?).await
 }
 
 #[server(prefix = "/api", endpoint = "schedule_interview")]
@@ -53,9 +37,7 @@ pub async fn schedule_interview(
     interviewers: String,
     #[server(default)] job_id: Option<i64>,
 ) -> Result<i64, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::MoveStage).await?;
     let req = services::integrity::ScheduleRequest {
         candidate_id,
         job_id,
@@ -64,7 +46,7 @@ pub async fn schedule_interview(
         time_zone,
         interviewers,
     };
-    services::integrity::schedule(&auth::state()?, &user, req).await
+    services::integrity::schedule(&auth::state()?, &auth::user().await?, req).await
 }
 
 #[server(prefix = "/api", endpoint = "reschedule_interview")]
@@ -73,12 +55,10 @@ pub async fn reschedule_interview(
     local_time: String,
     time_zone: String,
 ) -> Result<(), AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::MoveStage).await?;
     services::integrity::reschedule(
         &auth::state()?,
-        &user,
+        &auth::user().await?,
         interview_id,
         &local_time,
         &time_zone,
@@ -88,26 +68,22 @@ pub async fn reschedule_interview(
 
 #[server(prefix = "/api", endpoint = "cancel_interview")]
 pub async fn cancel_interview(interview_id: i64) -> Result<(), AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::MoveStage).await?;
-    services::integrity::cancel(&auth::state()?, &user, interview_id).await
+    services::integrity::cancel(&auth::state()?, &auth::user().await?, interview_id).await
 }
 
 #[server(prefix = "/api", endpoint = "candidate_interviews")]
 pub async fn candidate_interviews(candidate_id: i64) -> Result<Vec<InterviewView>, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::ViewCandidates).await?;
-    services::integrity::interviews_for(&auth::state()?.db, &user, candidate_id).await
+    services::integrity::interviews_for(&auth::state()?.db, &auth::user().await?, candidate_id)
+        .await
 }
 
 /// Deletes a candidate and everything about them (admins); the email confirms which one.
 #[server(prefix = "/api", endpoint = "delete_candidate")]
 pub async fn delete_candidate(candidate_id: i64, confirm_email: String) -> Result<(), AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::ManageSettings).await?;
+    let user = auth::user().await?;
     services::retention::delete_candidate(&auth::state()?.db, &user, candidate_id, &confirm_email)
         .await
 }

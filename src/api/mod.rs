@@ -1,4 +1,5 @@
-//! Server functions: session → authorize → service → DTO. No SQL here.
+//! Server functions: the signed-in user → the service (which checks what they may do) → its DTO.
+//! No rules, no permissions and no SQL here.
 pub mod audit;
 pub mod auth;
 pub mod background;

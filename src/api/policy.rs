@@ -5,30 +5,22 @@ use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "list_policies")]
 pub async fn list_policies() -> Result<Vec<String>, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    auth::require(Permission::ManageSettings).await?;
-    let state = auth::state()?;
-    services::policy::names(&state.db, &state.config).await
+    services::policy::names(&auth::state()?, &auth::user().await?).await
 }
 
 /// Every version of one policy, newest first.
 #[server(prefix = "/api", endpoint = "policy_versions")]
 pub async fn policy_versions(name: String) -> Result<Vec<PolicyVersion>, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    auth::require(Permission::ManageSettings).await?;
-    let state = auth::state()?;
-    services::policy::versions(&state.db, &state.config, &name).await
+    services::policy::versions(&auth::state()?, &auth::user().await?, &name).await
 }
 
 /// Validates a policy text without saving it.
 #[server(prefix = "/api", endpoint = "check_policy")]
 pub async fn check_policy(name: String, yaml: String) -> Result<Vec<PolicyProblem>, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    auth::require(Permission::ManageSettings).await?;
-    Ok(services::policy::check(&name, &yaml))
+    services::policy::check_for(&auth::user().await?, &name, &yaml)
 }
 
 /// Saves a new version; an invalid text is refused with its problems and nothing is saved.
@@ -38,22 +30,9 @@ pub async fn save_policy(
     yaml: String,
     #[server(default)] change_ticket: Option<String>,
 ) -> Result<PolicySaveResult, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::ManageSettings).await?;
-    let state = auth::state()?;
-    Ok(
-        match services::policy::save(&state, &user, &name, &yaml, change_ticket).await? {
-            Ok(v) => PolicySaveResult {
-                version: Some(v),
-                problems: Vec::new(),
-            },
-            Err(problems) => PolicySaveResult {
-                version: None,
-                problems,
-            },
-        },
-    )
+    let (state, user) = (auth::state()?, auth::user().await?);
+    services::policy::save(&state, &user, &name, &yaml, change_ticket).await
 }
 
 #[server(prefix = "/api", endpoint = "grant_exception")]
@@ -64,27 +43,20 @@ pub async fn grant_exception(
     hours: i64,
     #[server(default)] job_id: Option<i64>,
 ) -> Result<i64, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::Adjudicate).await?;
-    services::policy::grant_exception(
-        &auth::state()?,
-        &user,
+    let grant = services::policy::Grant {
         candidate_id,
         job_id,
         stage,
-        &reason_code,
+        reason_code,
         hours,
-    )
-    .await
+    };
+    services::policy::grant_exception(&auth::state()?, &auth::user().await?, grant).await
 }
 
 /// The exceptions in force for a candidate (hiring managers: only their jobs' candidates).
 #[server(prefix = "/api", endpoint = "stage_exceptions")]
 pub async fn stage_exceptions(candidate_id: i64) -> Result<Vec<StageException>, AppError> {
-    use crate::model::Permission;
     use crate::server::{auth, services};
-    let user = auth::require(Permission::ViewCandidates).await?;
-    let state = auth::state()?;
-    services::policy::exceptions_for(&state.db, &user, candidate_id).await
+    services::policy::exceptions_for(&auth::state()?.db, &auth::user().await?, candidate_id).await
 }

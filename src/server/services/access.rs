@@ -4,6 +4,27 @@ use crate::model::{CurrentUser, Permission};
 use crate::server::db::{self, candidates::ApplicationRow, candidates::CandidateRow, Db};
 use std::collections::HashSet;
 
+/// The user's role grants `permission`, or 403 (logged): every service a person calls starts here.
+pub fn require(user: &CurrentUser, permission: Permission) -> Result<(), AppError> {
+    if user.role.can(permission) {
+        Ok(())
+    } else {
+        tracing::warn!(user_id = user.id, role = %user.role, ?permission, "permission denied");
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The user's role grants at least one of `permissions`, or 403.
+pub fn require_any(user: &CurrentUser, permissions: &[Permission]) -> Result<(), AppError> {
+    match permissions.iter().find(|p| user.role.can(**p)) {
+        Some(_) => Ok(()),
+        None => {
+            tracing::warn!(user_id = user.id, role = %user.role, ?permissions, "permission denied");
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
 /// A candidate as one user may see them: the applications they may see, and which jobs.
 #[derive(Debug, Clone)]
 pub struct Visible {

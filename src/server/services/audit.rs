@@ -1,6 +1,6 @@
 //! Verifying the audit chain, signing checkpoints, and reading the log for people.
 use crate::error::AppError;
-use crate::model::{AuditEntry, AuditEventType, ChainReport, CurrentUser};
+use crate::model::{AuditEntry, AuditEventType, ChainReport, CurrentUser, Permission};
 use crate::server::audit::{
     Actor, ChainVerifier, Checkpoint, EntryDigests, NewAuditEvent, StoredEntry,
 };
@@ -126,16 +126,38 @@ fn entries(stored: Vec<crate::server::audit::StoredEntry>) -> Vec<AuditEntry> {
 
 pub const PAGE: i64 = 50;
 
-pub async fn recent(db: &Db, before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
+/// The newest entries before `before` (admins and security reviewers).
+pub async fn recent(
+    db: &Db,
+    user: &CurrentUser,
+    before: Option<i64>,
+) -> Result<Vec<AuditEntry>, AppError> {
+    super::access::require(user, Permission::ViewAudit)?;
     Ok(entries(db::audit::recent(db, before, PAGE).await?))
 }
 
-/// The candidate's audit timeline, oldest first; hiring managers never get here (checked by the caller).
+/// A person's "verify the chain" (admins and security reviewers), recorded under their name.
+pub async fn verify_for(db: &Db, user: &CurrentUser) -> Result<ChainReport, AppError> {
+    super::access::require(user, Permission::ViewAudit)?;
+    Ok(verify_and_record(db, Actor::from(user)).await?)
+}
+
+/// The newest signed checkpoint as pretty JSON, if any was made (admins and security reviewers).
+pub async fn latest_checkpoint(db: &Db, user: &CurrentUser) -> Result<Option<String>, AppError> {
+    super::access::require(user, Permission::ViewAudit)?;
+    let cps = db::audit::checkpoints(db, 1).await?;
+    cps.first()
+        .map(|cp| serde_json::to_string_pretty(cp).map_err(crate::server::auth::internal))
+        .transpose()
+}
+
+/// The candidate's audit timeline, oldest first (roles that see verification details).
 pub async fn candidate_timeline(
     db: &Db,
-    _user: &CurrentUser,
+    user: &CurrentUser,
     candidate_id: i64,
 ) -> Result<Vec<AuditEntry>, AppError> {
+    super::access::require(user, Permission::ViewVerificationDetails)?;
     db::candidates::find_candidate(db, candidate_id)
         .await?
         .ok_or(AppError::NotFound)?;

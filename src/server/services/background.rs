@@ -2,7 +2,7 @@
 use crate::error::AppError;
 use crate::model::{
     format_money, order_status, AuditEventType, BackgroundCheck, Catalog, CatalogView,
-    ConnectionTest, CurrentUser, OrderedItem, PartnerSummary,
+    ConnectionTest, CurrentUser, OrderedItem, PartnerSummary, Permission,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{
@@ -118,6 +118,43 @@ impl PartnerInput {
     }
 }
 
+/// The Partners form as the browser sends it (the logo as base64 PNG, empty for none).
+pub struct PartnerForm {
+    pub name: String,
+    pub catalog_url: String,
+    pub orders_url: String,
+    pub account_id: String,
+    pub api_secret: String,
+    pub logo_base64: String,
+}
+
+/// An admin connects a partner from the Partners page.
+pub async fn connect_partner(
+    state: &AppState,
+    user: &CurrentUser,
+    form: PartnerForm,
+) -> Result<i64, AppError> {
+    use base64::Engine;
+    super::access::require(user, Permission::ManageSettings)?;
+    let logo_png = match form.logo_base64.trim() {
+        "" => None,
+        b64 => Some(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|_| AppError::BadRequest("Logo: the file could not be read.".into()))?,
+        ),
+    };
+    let input = PartnerInput {
+        name: form.name,
+        catalog_url: form.catalog_url,
+        orders_url: form.orders_url,
+        account_id: form.account_id,
+        api_secret: form.api_secret,
+        logo_png,
+    };
+    add_partner(&state.db, &state.config, Actor::from(user), &input, false).await
+}
+
 /// Registers a partner (admins and `clearance partner add`); with `replace`, updates one by name.
 pub async fn add_partner(
     db: &Db,
@@ -181,6 +218,16 @@ fn summary(p: PartnerRow) -> PartnerSummary {
     }
 }
 
+/// Partners for the Partners page (admins) and the order picker (admins, recruiters).
+pub async fn partners_for(db: &Db, user: &CurrentUser) -> Result<Vec<PartnerSummary>, AppError> {
+    super::access::require_any(
+        user,
+        &[Permission::ManageSettings, Permission::OrderBackgroundCheck],
+    )?;
+    partners(db).await
+}
+
+/// Every partner (the CLI's `partner list`, and `partners_for`).
 pub async fn partners(db: &Db) -> Result<Vec<PartnerSummary>, AppError> {
     Ok(db::background::partners(db)
         .await?
@@ -230,8 +277,10 @@ async fn fetch_and_store(
 /// "Test connection": fetch the catalog and say in plain words whether it is usable.
 pub async fn test_connection(
     state: &AppState,
+    user: &CurrentUser,
     partner_id: i64,
 ) -> Result<ConnectionTest, AppError> {
+    super::access::require(user, Permission::ManageSettings)?;
     let p = db::background::find_partner(&state.db, partner_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -257,6 +306,7 @@ pub async fn catalog(
     partner_id: i64,
     refresh: bool,
 ) -> Result<CatalogView, AppError> {
+    super::access::require(user, Permission::OrderBackgroundCheck)?;
     let admin = user.role.can(crate::model::Permission::ManageSettings);
     let p = db::background::find_partner(&state.db, partner_id)
         .await?
@@ -350,6 +400,7 @@ pub async fn place_order(
     user: &CurrentUser,
     req: PlaceOrder,
 ) -> Result<i64, AppError> {
+    super::access::require(user, Permission::OrderBackgroundCheck)?;
     let db = &state.db;
     let c = db::candidates::find_candidate(db, req.candidate_id)
         .await?
@@ -746,11 +797,12 @@ fn safe_link(url: Option<String>) -> Option<String> {
 
 /// A candidate's orders for the profile; hiring managers see status only.
 pub async fn orders_for(
-    db: &Db,
+    state: &AppState,
     user: &CurrentUser,
     candidate_id: i64,
-    stale_after: Duration,
 ) -> Result<Vec<BackgroundCheck>, AppError> {
+    super::access::require(user, Permission::ViewCandidates)?;
+    let (db, stale_after) = (&state.db, state.config.order_stale_after);
     let visible = super::access::visible_candidate(db, user, candidate_id).await?;
     let details = visible.details;
     let now = Utc::now();

@@ -5,6 +5,7 @@ use crate::model::{
     JobSummary, Permission, Stage, StageChange,
 };
 use crate::server::db::{self, Db};
+use crate::server::state::AppState;
 
 pub const PAGE_SIZE: i64 = 25;
 /// The list counts matches up to this many and then says "10,000+".
@@ -129,11 +130,12 @@ fn own_jobs_only(user: &CurrentUser) -> Option<i64> {
 }
 
 pub async fn list(
-    db: &Db,
-    cache: &ListCache,
+    state: &AppState,
     user: &CurrentUser,
     q: &CandidateQuery,
 ) -> Result<CandidatePage, AppError> {
+    super::access::require(user, Permission::ViewCandidates)?;
+    let (db, cache) = (&state.db, &*state.list_cache);
     // Risk tier and integrity scores are check results: not for hiring managers, neither as
     // columns nor as filters (a filter would reveal them by which rows it returns).
     let details = user.role.can(Permission::ViewVerificationDetails);
@@ -205,6 +207,7 @@ pub async fn list(
 }
 
 pub async fn jobs(db: &Db, user: &CurrentUser) -> Result<Vec<JobSummary>, AppError> {
+    super::access::require(user, Permission::ViewCandidates)?;
     Ok(db::candidates::jobs(db, own_jobs_only(user))
         .await?
         .into_iter()
@@ -217,11 +220,12 @@ pub async fn jobs(db: &Db, user: &CurrentUser) -> Result<Vec<JobSummary>, AppErr
 
 /// A candidate's profile; hiring managers get 404 for candidates outside their jobs.
 pub async fn profile(
-    db: &Db,
+    state: &AppState,
     user: &CurrentUser,
     candidate_id: i64,
-    calendar: &crate::server::business_hours::BusinessCalendar,
 ) -> Result<CandidateProfile, AppError> {
+    super::access::require(user, Permission::ViewCandidates)?;
+    let (db, calendar) = (&state.db, &state.config.business_calendar);
     let visible = super::access::visible_candidate(db, user, candidate_id).await?;
     let (c, apps) = (visible.candidate, visible.applications);
     let history = db::candidates::stage_history(db, candidate_id).await?;
@@ -272,13 +276,23 @@ pub async fn profile(
     })
 }
 
+/// The verification panel of a profile alone (an open profile polls it).
+pub async fn verification_panel(
+    state: &AppState,
+    user: &CurrentUser,
+    candidate_id: i64,
+) -> Result<crate::model::VerificationPanel, AppError> {
+    Ok(profile(state, user, candidate_id).await?.verification)
+}
+
 /// Moves one application to `to` through its policy's stage gate; refuses illegal moves and lost races.
 pub async fn move_stage(
-    state: &crate::server::state::AppState,
+    state: &AppState,
     user: &CurrentUser,
     application_id: i64,
     to: Stage,
 ) -> Result<Stage, AppError> {
+    super::access::require(user, Permission::MoveStage)?;
     let app = db::candidates::find_application(&state.db, application_id)
         .await?
         .ok_or(AppError::NotFound)?;

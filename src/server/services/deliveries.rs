@@ -1,7 +1,8 @@
 //! The admins' view of outbound deliveries and unmatched inbound events, and replay.
 use crate::error::AppError;
 use crate::model::{
-    AuditEventType, CurrentUser, DeliveriesView, Delivery, DeliveryAttempt, JobKind, UnmatchedEvent,
+    AuditEventType, CurrentUser, DeliveriesView, Delivery, DeliveryAttempt, JobKind, Permission,
+    UnmatchedEvent,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{self, Db};
@@ -42,7 +43,12 @@ fn delivery(j: db::jobs::JobRow, attempts: &[db::jobs::AttemptRow]) -> Delivery 
 }
 
 /// The support view of one candidate (admins and security reviewers).
-pub async fn support(db: &Db, candidate_id: i64) -> Result<crate::model::SupportView, AppError> {
+pub async fn support(
+    db: &Db,
+    user: &CurrentUser,
+    candidate_id: i64,
+) -> Result<crate::model::SupportView, AppError> {
+    super::access::require(user, Permission::ViewAudit)?;
     db::candidates::find_candidate(db, candidate_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -68,7 +74,8 @@ pub async fn support(db: &Db, candidate_id: i64) -> Result<crate::model::Support
     })
 }
 
-pub async fn view(db: &Db) -> Result<DeliveriesView, AppError> {
+pub async fn view(db: &Db, user: &CurrentUser) -> Result<DeliveriesView, AppError> {
+    super::access::require(user, Permission::ManageSettings)?;
     let jobs = db::jobs::unfinished(db, SHOWN).await?;
     let attempts = db::jobs::attempts_of_unfinished(db, SHOWN).await?;
     let deliveries = jobs.into_iter().map(|j| delivery(j, &attempts)).collect();
@@ -105,6 +112,7 @@ pub async fn view(db: &Db) -> Result<DeliveriesView, AppError> {
 
 /// Puts a dead-lettered delivery back in the queue; the same job (same ids) is sent again.
 pub async fn replay(db: &Db, user: &CurrentUser, job_id: i64) -> Result<(), AppError> {
+    super::access::require(user, Permission::ManageSettings)?;
     if !db::jobs::replay(db, job_id, Utc::now()).await? {
         return Err(AppError::Conflict(
             "Only a dead-lettered delivery can be replayed.".into(),

@@ -27,6 +27,20 @@ pub struct ExportRequest {
     pub format: Format,
 }
 
+/// How many applications an export with these filters would hold (admins and security reviewers).
+pub async fn count(
+    db: &Db,
+    user: &crate::model::CurrentUser,
+    from: &str,
+    to: &str,
+    job: Option<&str>,
+) -> Result<i64, crate::error::AppError> {
+    use crate::error::AppError;
+    super::access::require(user, crate::model::Permission::ViewAudit)?;
+    let req = parse_request(Some(from), Some(to), job, None).map_err(AppError::BadRequest)?;
+    Ok(db::export::count(db, req.from, req.to, req.job_id).await?)
+}
+
 /// Reads `from`/`to` (YYYY-MM-DD, `to` inclusive), `job` and `format` with reasons for bad values.
 pub fn parse_request(
     from: Option<&str>,

@@ -2,8 +2,8 @@
 //! receive signed reports and attach them to the candidate record.
 use crate::error::AppError;
 use crate::model::{
-    AuditEventType, ConnectionTest, CurrentUser, Email, InterviewView, MonitorStatus, ReportView,
-    Stage,
+    AuditEventType, ConnectionTest, CurrentUser, Email, InterviewView, MonitorStatus, Permission,
+    ReportView, Stage,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{self, integrity::NewReport, jobs::JobRow, Db};
@@ -26,6 +26,27 @@ pub const FLAG_SCORE: i64 = 59;
 /// A report is flagged when it names a flag or scores at or below `FLAG_SCORE`.
 pub fn is_flagged(score: i64, flags: &[String]) -> bool {
     !flags.is_empty() || score <= FLAG_SCORE
+}
+
+/// An admin connects the monitor from the Integrity settings page.
+pub async fn connect_for(
+    state: &AppState,
+    user: &CurrentUser,
+    url: &str,
+    api_key: &str,
+    webhook_secret: &str,
+) -> Result<(), AppError> {
+    super::access::require(user, Permission::ManageSettings)?;
+    connect(
+        &state.db,
+        &state.config,
+        Actor::from(user),
+        Some(user.id),
+        url,
+        api_key,
+        webhook_secret,
+    )
+    .await
 }
 
 /// Connects the monitor (admins, `clearance monitor connect`); key and secret are write-only.
@@ -91,7 +112,8 @@ fn opened(
     Ok(c)
 }
 
-pub async fn status(db: &Db) -> Result<MonitorStatus, AppError> {
+pub async fn status(db: &Db, user: &CurrentUser) -> Result<MonitorStatus, AppError> {
+    super::access::require(user, Permission::ManageSettings)?;
     let c = db::integrity::connection(db).await?;
     Ok(MonitorStatus {
         url: c.as_ref().map(|c| c.url.clone()),
@@ -99,7 +121,8 @@ pub async fn status(db: &Db) -> Result<MonitorStatus, AppError> {
     })
 }
 
-pub async fn test(state: &AppState) -> Result<ConnectionTest, AppError> {
+pub async fn test(state: &AppState, user: &CurrentUser) -> Result<ConnectionTest, AppError> {
+    super::access::require(user, Permission::ManageSettings)?;
     let Some(c) = db::integrity::connection(&state.db).await? else {
         return Ok(ConnectionTest {
             ok: false,
@@ -176,6 +199,7 @@ pub async fn schedule(
     user: &CurrentUser,
     req: ScheduleRequest,
 ) -> Result<i64, AppError> {
+    super::access::require(user, Permission::MoveStage)?;
     let db = &state.db;
     db::candidates::find_candidate(db, req.candidate_id)
         .await?
@@ -236,6 +260,7 @@ pub async fn reschedule(
     local_time: &str,
     time_zone: &str,
 ) -> Result<(), AppError> {
+    super::access::require(user, Permission::MoveStage)?;
     let i = db::integrity::find_interview(&state.db, interview_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -272,6 +297,7 @@ pub async fn cancel(
     user: &CurrentUser,
     interview_id: i64,
 ) -> Result<(), AppError> {
+    super::access::require(user, Permission::MoveStage)?;
     let i = db::integrity::find_interview(&state.db, interview_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -526,6 +552,7 @@ pub async fn interviews_for(
     user: &CurrentUser,
     candidate_id: i64,
 ) -> Result<Vec<InterviewView>, AppError> {
+    super::access::require(user, Permission::ViewCandidates)?;
     let visible = super::access::visible_candidate(db, user, candidate_id).await?;
     if visible.applications.is_empty() {
         return Err(AppError::NotFound);

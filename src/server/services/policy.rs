@@ -2,8 +2,8 @@
 //! and verification started automatically at a gated stage.
 use crate::error::AppError;
 use crate::model::{
-    AuditEventType, CurrentUser, PolicyProblem, PolicyVersion, Stage, StageException,
-    VerificationStatus,
+    AuditEventType, CurrentUser, Permission, PolicyProblem, PolicySaveResult, PolicyVersion, Stage,
+    StageException, VerificationStatus,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::config::Config;
@@ -78,10 +78,12 @@ fn policy_name_of(config: &Config, app: &ApplicationRow) -> String {
 
 /// Every policy name with its versions (the shipped one appears as version 1 until edited).
 pub async fn versions(
-    db: &Db,
-    config: &Config,
+    state: &AppState,
+    user: &CurrentUser,
     name: &str,
 ) -> Result<Vec<PolicyVersion>, AppError> {
+    super::access::require(user, Permission::ManageSettings)?;
+    let (db, config) = (&state.db, &*state.config);
     let mut list: Vec<PolicyVersion> = db::policy::versions(db, name)
         .await?
         .into_iter()
@@ -110,7 +112,10 @@ pub async fn versions(
     Ok(list)
 }
 
-pub async fn names(db: &Db, config: &Config) -> Result<Vec<String>, AppError> {
+/// Every policy's name (admins): stored, from the policy file, and shipped.
+pub async fn names(state: &AppState, user: &CurrentUser) -> Result<Vec<String>, AppError> {
+    super::access::require(user, Permission::ManageSettings)?;
+    let (db, config) = (&state.db, &*state.config);
     let mut names = db::policy::names(db).await?;
     let from_file = config
         .policy_yaml
@@ -127,6 +132,16 @@ pub async fn names(db: &Db, config: &Config) -> Result<Vec<String>, AppError> {
     }
     names.sort();
     Ok(names)
+}
+
+/// An admin checks a policy text before saving it.
+pub fn check_for(
+    user: &CurrentUser,
+    name: &str,
+    yaml: &str,
+) -> Result<Vec<PolicyProblem>, AppError> {
+    super::access::require(user, Permission::ManageSettings)?;
+    Ok(check(name, yaml))
 }
 
 /// Checks a policy text for `name`; an empty list means it may be saved.
@@ -152,7 +167,8 @@ pub async fn save(
     name: &str,
     yaml: &str,
     change_ticket: Option<String>,
-) -> Result<Result<i64, Vec<PolicyProblem>>, AppError> {
+) -> Result<PolicySaveResult, AppError> {
+    super::access::require(user, Permission::ManageSettings)?;
     if yaml.len() > 64 * 1024 {
         return Err(AppError::BadRequest(
             "The policy is longer than 64 KB.".into(),
@@ -160,7 +176,10 @@ pub async fn save(
     }
     let problems = check(name, yaml);
     if !problems.is_empty() {
-        return Ok(Err(problems));
+        return Ok(PolicySaveResult {
+            version: None,
+            problems,
+        });
     }
     let db = &state.db;
     let now = Utc::now();
@@ -202,7 +221,10 @@ pub async fn save(
     )
     .await
     {
-        Ok(_) => Ok(Ok(version)),
+        Ok(_) => Ok(PolicySaveResult {
+            version: Some(version),
+            problems: Vec::new(),
+        }),
         Err(e) if db::is_unique_violation(&e) => Err(AppError::Conflict(
             "Someone saved this policy just now. Reload to see their version, then edit again."
                 .into(),
@@ -249,6 +271,7 @@ pub async fn exceptions_for(
     user: &CurrentUser,
     candidate_id: i64,
 ) -> Result<Vec<StageException>, AppError> {
+    super::access::require(user, Permission::ViewCandidates)?;
     let visible = super::access::visible_candidate(db, user, candidate_id).await?;
     if visible.applications.is_empty() {
         return Err(AppError::NotFound);
@@ -270,17 +293,31 @@ pub async fn live_exceptions(db: &Db, candidate_id: i64) -> Result<Vec<StageExce
         .collect())
 }
 
+/// A time-bound exception as a security reviewer asks for it.
+pub struct Grant {
+    pub candidate_id: i64,
+    /// The application's job (`None`: the candidate's only application).
+    pub job_id: Option<i64>,
+    pub stage: Stage,
+    pub reason_code: String,
+    pub hours: i64,
+}
+
 /// A security reviewer grants a time-bound exception for one candidate and stage.
-#[allow(clippy::too_many_arguments)]
 pub async fn grant_exception(
     state: &AppState,
     user: &CurrentUser,
-    candidate_id: i64,
-    job_id: Option<i64>,
-    stage: Stage,
-    reason_code: &str,
-    hours: i64,
+    grant: Grant,
 ) -> Result<i64, AppError> {
+    super::access::require(user, Permission::Adjudicate)?;
+    let Grant {
+        candidate_id,
+        job_id,
+        stage,
+        reason_code,
+        hours,
+    } = grant;
+    let reason_code = reason_code.as_str();
     let db = &state.db;
     let apps = db::candidates::applications_of(db, candidate_id).await?;
     // The exception belongs to one application: its job's policy decides, its moves it lifts.

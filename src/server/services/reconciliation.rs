@@ -24,6 +24,95 @@ pub struct RunSummary {
     pub error: Option<String>,
 }
 
+/// A person's "reconcile now" (admins and security reviewers): every recent session, or one
+/// candidate's.
+pub async fn run_for(
+    state: &AppState,
+    user: &crate::model::CurrentUser,
+    candidate: Option<i64>,
+) -> Result<crate::model::ReconcileOutcome, crate::error::AppError> {
+    use crate::error::AppError;
+    super::access::require(user, crate::model::Permission::ViewAudit)?;
+    if let Some(id) = candidate {
+        db::candidates::find_candidate(&state.db, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+    }
+    let trigger = if candidate.is_some() {
+        "candidate"
+    } else {
+        "manual"
+    };
+    let s = run(state, trigger, state.config.reconcile_lookback, candidate)
+        .await
+        .map_err(crate::server::auth::internal)?;
+    Ok(crate::model::ReconcileOutcome {
+        ran: s.ran,
+        checked: s.checked,
+        drifted: s.drifted,
+        fixed: s.fixed,
+        failed: s.failed,
+        error: s.error,
+    })
+}
+
+/// The last runs, the drift they found, and orders silent past their age (admins and security
+/// reviewers).
+pub async fn drift_report(
+    state: &AppState,
+    user: &crate::model::CurrentUser,
+) -> Result<crate::model::DriftReport, crate::error::AppError> {
+    use crate::model::{DriftReport, DriftView, ReconciliationRunView, StaleOrder};
+    super::access::require(user, crate::model::Permission::ViewAudit)?;
+    let runs = db::reconciliation::recent_runs(&state.db, 20)
+        .await?
+        .into_iter()
+        .map(|r| ReconciliationRunView {
+            id: r.id,
+            trigger: r.trigger,
+            state: r.state,
+            started_at: r.started_at,
+            duration_ms: r.duration_ms,
+            checked: r.checked,
+            drifted: r.drifted,
+            fixed: r.fixed,
+            failed: r.failed,
+            error: r.error,
+        })
+        .collect();
+    let drift = db::reconciliation::recent_drift(&state.db, 100)
+        .await?
+        .into_iter()
+        .map(|d| DriftView {
+            candidate_id: d.candidate_id,
+            candidate: format!("{} {}", d.first_name, d.last_name),
+            session_id: d.session_id,
+            field: d.field,
+            before: d.before_value,
+            after: d.after_value,
+            detected_at: d.detected_at,
+            resolved_at: d.resolved_at,
+        })
+        .collect();
+    let cutoff = Utc::now() - state.config.order_stale_after;
+    let stale_orders = db::background::stale_orders(&state.db, cutoff, 100)
+        .await?
+        .into_iter()
+        .map(|o| StaleOrder {
+            candidate_id: o.candidate_id,
+            candidate: format!("{} {}", o.first_name, o.last_name),
+            background_check_id: o.background_check_id,
+            partner: o.partner_name,
+            submitted_at: o.submitted_at,
+        })
+        .collect();
+    Ok(DriftReport {
+        runs,
+        drift,
+        stale_orders,
+    })
+}
+
 /// The webhook event that says what the listing says, so fixes go through the one apply path.
 fn event_type_for(status: VerificationStatus) -> Option<VerificationEventType> {
     match status {

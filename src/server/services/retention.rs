@@ -13,6 +13,7 @@ pub async fn delete_candidate(
     candidate_id: i64,
     confirm_email: &str,
 ) -> Result<(), AppError> {
+    super::access::require(user, crate::model::Permission::ManageSettings)?;
     let c = db::candidates::find_candidate(db, candidate_id)
         .await?
         .ok_or(AppError::NotFound)?;

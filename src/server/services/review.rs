@@ -2,8 +2,8 @@
 //! SLA clocks in business hours, breaches logged once.
 use crate::error::AppError;
 use crate::model::{
-    may_approve, needs_second_approval, AuditEventType, CurrentUser, ReviewItem, ReviewOutcome,
-    ReviewQueue, ReviewState, RiskTier, Role, VerificationStatus,
+    check_reason_code, may_approve, needs_second_approval, AuditEventType, CurrentUser, Permission,
+    ReviewItem, ReviewOutcome, ReviewQueue, ReviewState, RiskTier, Role, VerificationStatus,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::business_hours::{describe_remaining, BusinessCalendar};
@@ -58,14 +58,46 @@ pub fn to_item(
     }
 }
 
+/// What the queue page asks for: a risk tier, whose items, only breached ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueFilter {
+    pub risk: Option<RiskTier>,
+    pub assignee: AssigneeFilter,
+    pub breached_only: bool,
+}
+
+impl QueueFilter {
+    /// From the page's query (`assignee=me|unassigned`, anything else: anyone).
+    pub fn from_query(
+        risk: Option<RiskTier>,
+        assignee: Option<&str>,
+        breached: Option<bool>,
+    ) -> Self {
+        QueueFilter {
+            risk,
+            assignee: match assignee {
+                Some("me") => AssigneeFilter::Me,
+                Some("unassigned") => AssigneeFilter::Unassigned,
+                _ => AssigneeFilter::Anyone,
+            },
+            breached_only: breached.unwrap_or(false),
+        }
+    }
+}
+
+/// The open items (security reviewers), filtered, with counts per tier.
 pub async fn queue(
-    db: &Db,
+    state: &AppState,
     user: &CurrentUser,
-    cal: &BusinessCalendar,
-    risk: Option<RiskTier>,
-    assignee: AssigneeFilter,
-    breached_only: bool,
+    filter: QueueFilter,
 ) -> Result<ReviewQueue, AppError> {
+    super::access::require(user, Permission::Adjudicate)?;
+    let (db, cal) = (&state.db, &state.config.business_calendar);
+    let QueueFilter {
+        risk,
+        assignee,
+        breached_only,
+    } = filter;
     let now = Utc::now();
     let all: Vec<ReviewItem> = db::review::open_items(db)
         .await?
@@ -122,6 +154,7 @@ fn event(
 }
 
 pub async fn claim(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), AppError> {
+    super::access::require(user, Permission::Adjudicate)?;
     let item = db::review::find(db, item_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -144,6 +177,7 @@ pub async fn reassign(
     item_id: i64,
     reviewer_id: i64,
 ) -> Result<(), AppError> {
+    super::access::require(user, Permission::Adjudicate)?;
     let item = db::review::find(db, item_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -169,6 +203,7 @@ pub async fn reassign(
 }
 
 pub async fn release(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), AppError> {
+    super::access::require(user, Permission::Adjudicate)?;
     let item = db::review::find(db, item_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -191,6 +226,7 @@ pub async fn decide(
     reason_code: &str,
     rationale: &str,
 ) -> Result<String, AppError> {
+    super::access::require(user, Permission::Adjudicate)?;
     let db = &state.db;
     let reason_label = db::review::reason_label(db, reason_code)
         .await?
@@ -256,6 +292,7 @@ pub async fn decide(
 
 /// The second reviewer's approval of an override: then, and only then, the candidate is verified.
 pub async fn approve(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), AppError> {
+    super::access::require(user, Permission::Adjudicate)?;
     let item = db::review::find(db, item_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -333,4 +370,35 @@ pub async fn log_breaches(
         }
     }
     Ok(n)
+}
+
+/// The review reason codes: admins manage them, security reviewers choose from them.
+pub async fn reason_codes(db: &Db, user: &CurrentUser) -> Result<Vec<(String, String)>, AppError> {
+    super::access::require_any(user, &[Permission::ManageSettings, Permission::Adjudicate])?;
+    Ok(db::review::reason_codes(db).await?)
+}
+
+/// An admin adds a reason code; an existing code is refused (409).
+pub async fn add_reason_code(
+    db: &Db,
+    user: &CurrentUser,
+    code: &str,
+    label: &str,
+) -> Result<(), AppError> {
+    super::access::require(user, Permission::ManageSettings)?;
+    let (code, label) = (code.trim(), label.trim());
+    check_reason_code(code, label).map_err(AppError::BadRequest)?;
+    let audit = NewAuditEvent::new(
+        Actor::from(user),
+        "reason_code",
+        code,
+        AuditEventType::ReasonCodeAdded,
+        serde_json::json!({ "code": code, "label": label }),
+    );
+    if !db::review::add_reason_code(db, code, label, &user.name, &audit).await? {
+        return Err(AppError::Conflict(format!(
+            "The reason code '{code}' exists already."
+        )));
+    }
+    Ok(())
 }

@@ -47,6 +47,7 @@ pub async fn request(
     user: &CurrentUser,
     candidate_id: i64,
 ) -> Result<(), AppError> {
+    super::access::require(user, crate::model::Permission::RequestVerification)?;
     request_with(state, user, candidate_id, false).await
 }
 
