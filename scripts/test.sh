@@ -36,6 +36,8 @@ if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1
   cargo fmt --all -- --check
   cargo clippy --all-targets --features ssr -- -D warnings
   cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
+  # The lean production server (no simulators) must build too.
+  cargo clippy --bin clearance --no-default-features --features ssr -- -D warnings
 elif [ "${CI:-}" = "true" ]; then
   echo "CI: rustfmt and clippy must be installed (rustup component add rustfmt clippy)" >&2
   exit 1

@@ -14,6 +14,7 @@ pub mod router;
 pub mod secrets;
 pub mod security;
 pub mod services;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod state;
 pub mod tasks;

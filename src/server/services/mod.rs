@@ -14,4 +14,5 @@ pub mod reconciliation;
 pub mod retention;
 pub mod review;
 pub mod secrets;
+pub mod users;
 pub mod verification;
