@@ -3,7 +3,7 @@
 use crate::model::{AuditEventType, PolicyProblem, Role, Stage, VerificationStatus};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The seed's policy, shipped as the default (`CLEARANCE_POLICY_FILE` replaces it).
 pub const DEFAULT_POLICY_YAML: &str = include_str!("policy_default.yaml");
@@ -36,7 +36,7 @@ struct RawPolicy {
     version: i64,
     policy_name: String,
     #[serde(default)]
-    ats_fields: serde_yaml::Value,
+    ats_fields: serde_norway::Value,
     slas: RawSlas,
     #[serde(default)]
     stage_gates: BTreeMap<String, RawGate>,
@@ -76,22 +76,82 @@ struct RawLogging {
     events: Vec<String>,
 }
 
-/// The 1-based line of the first line at or after `after` whose key or list item is `token`.
-fn line_of(text: &str, token: &str, after: usize) -> usize {
-    let found = text
-        .lines()
-        .enumerate()
-        .skip(after.saturating_sub(1))
-        .find(|(_, l)| {
-            let t = l.trim_start().trim_start_matches("- ").trim();
-            t.starts_with(&format!("{token}:"))
-                || t == token
-                || t.contains(&format!("[{token}"))
-                || t.contains(&format!(" {token},"))
-                || t.contains(&format!(" {token}]"))
-                || t.contains(&format!(",{token}"))
-        });
-    found.map(|(i, _)| i + 1).unwrap_or(0)
+/// The line (1-based) of every field and list item of a YAML text, by its path: `slas.
+/// manual_review_high_risk_hours`, `stage_gates.offer`, `stage_gates.offer.required_status.1`,
+/// `logging.events.0`. Taken from the parser's event spans, so a value is found where it is,
+/// whatever the layout (flow lists, comments, repeated words). Empty when the text does not parse.
+pub fn field_lines(text: &str) -> HashMap<String, usize> {
+    use saphyr_parser::{Event, Parser};
+    enum Frame {
+        /// A mapping, with the key whose value comes next (None: a key comes next).
+        Map(Option<String>),
+        /// A sequence, with the index of the next item.
+        Seq(usize),
+    }
+    fn path(stack: &[Frame], last: &str) -> String {
+        let mut parts: Vec<String> = stack
+            .iter()
+            .take(stack.len().saturating_sub(1))
+            .map(|f| match f {
+                Frame::Map(k) => k.clone().unwrap_or_default(),
+                Frame::Seq(i) => i.to_string(),
+            })
+            .collect();
+        parts.push(last.to_string());
+        parts.join(".")
+    }
+    /// A value at the top frame is complete: the mapping waits for a key, the sequence moves on.
+    fn done(stack: &mut [Frame]) {
+        match stack.last_mut() {
+            Some(Frame::Map(key)) => *key = None,
+            Some(Frame::Seq(i)) => *i += 1,
+            None => {}
+        }
+    }
+    let mut lines = HashMap::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    for event in Parser::new_from_str(text) {
+        let Ok((event, span)) = event else {
+            return HashMap::new();
+        };
+        let line = span.start.line();
+        let starts = matches!(
+            event,
+            Event::Scalar(..)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+                | Event::Alias(_)
+        );
+        if starts {
+            // Where this node sits: a key, a key's value, or a list item.
+            match stack.last_mut() {
+                Some(Frame::Map(key @ None)) => {
+                    if let Event::Scalar(k, ..) = &event {
+                        *key = Some(k.to_string());
+                        let k = k.to_string();
+                        lines.insert(path(&stack, &k), line);
+                    }
+                    continue;
+                }
+                Some(Frame::Seq(i)) => {
+                    let i = i.to_string();
+                    lines.insert(path(&stack, &i), line);
+                }
+                _ => {}
+            }
+        }
+        match event {
+            Event::MappingStart(..) => stack.push(Frame::Map(None)),
+            Event::SequenceStart(..) => stack.push(Frame::Seq(0)),
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                done(&mut stack);
+            }
+            Event::Scalar(..) | Event::Alias(_) => done(&mut stack),
+            _ => {}
+        }
+    }
+    lines
 }
 
 fn problem(line: usize, field: impl Into<String>, message: impl Into<String>) -> PolicyProblem {
@@ -104,30 +164,27 @@ fn problem(line: usize, field: impl Into<String>, message: impl Into<String>) ->
 
 /// Parses and validates a policy; every problem names its line and field.
 pub fn parse(text: &str) -> Result<Policy, Vec<PolicyProblem>> {
-    let raw: RawPolicy = serde_yaml::from_str(text).map_err(|e| {
+    let raw: RawPolicy = serde_norway::from_str(text).map_err(|e| {
         let line = e.location().map(|l| l.line()).unwrap_or(0);
         let msg = e.to_string();
-        // serde_yaml appends " at line X column Y"; the line is shown separately.
+        // The parser appends " at line X column Y"; the line is shown separately.
         let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
         vec![problem(line, "", msg)]
     })?;
     let _ = raw.ats_fields;
+    let lines = field_lines(text);
+    let line_of = |path: &str| lines.get(path).copied().unwrap_or(0);
     let mut problems = Vec::new();
     if raw.version < 1 {
-        problems.push(problem(
-            line_of(text, "version", 1),
-            "version",
-            "must be 1 or more",
-        ));
+        problems.push(problem(line_of("version"), "version", "must be 1 or more"));
     }
     if raw.policy_name.trim().is_empty() {
         problems.push(problem(
-            line_of(text, "policy_name", 1),
+            line_of("policy_name"),
             "policy_name",
             "must not be empty",
         ));
     }
-    let slas_line = line_of(text, "slas", 1);
     for (field, value) in [
         (
             "auto_initiate_after_stage_change_seconds",
@@ -144,16 +201,15 @@ pub fn parse(text: &str) -> Result<Policy, Vec<PolicyProblem>> {
     ] {
         if value < 0.0 {
             problems.push(problem(
-                line_of(text, field, slas_line),
+                line_of(&format!("slas.{field}")),
                 format!("slas.{field}"),
                 format!("is negative ({value}); SLAs must be zero or more"),
             ));
         }
     }
-    let gates_line = line_of(text, "stage_gates", 1);
     let mut stage_gates = BTreeMap::new();
     for (stage_name, gate) in &raw.stage_gates {
-        let stage_line = line_of(text, stage_name, gates_line);
+        let stage_line = line_of(&format!("stage_gates.{stage_name}"));
         let stage = match stage_name.parse::<Stage>() {
             Ok(s) => Some(s),
             Err(_) => {
@@ -169,11 +225,11 @@ pub fn parse(text: &str) -> Result<Policy, Vec<PolicyProblem>> {
             }
         };
         let mut statuses = Vec::new();
-        for s in &gate.required_status {
+        for (i, s) in gate.required_status.iter().enumerate() {
             match s.parse::<VerificationStatus>() {
                 Ok(v) => statuses.push(v),
                 Err(_) => problems.push(problem(
-                    line_of(text, s, stage_line),
+                    line_of(&format!("stage_gates.{stage_name}.required_status.{i}")),
                     format!("stage_gates.{stage_name}.required_status"),
                     format!(
                         "'{s}' is not a verification status; statuses are {}",
@@ -193,21 +249,20 @@ pub fn parse(text: &str) -> Result<Policy, Vec<PolicyProblem>> {
             stage_gates.insert(stage, statuses);
         }
     }
-    let ex_line = line_of(text, "exceptions", 1);
     let ttl = raw.exceptions.override_ttl_hours;
     if !(1..=MAX_OVERRIDE_TTL_HOURS).contains(&ttl) {
         problems.push(problem(
-            line_of(text, "override_ttl_hours", ex_line),
+            line_of("exceptions.override_ttl_hours"),
             "exceptions.override_ttl_hours",
             format!("is {ttl}; it must be between 1 and {MAX_OVERRIDE_TTL_HOURS} hours"),
         ));
     }
     let mut roles = Vec::new();
-    for r in &raw.exceptions.override_roles_allowed {
+    for (i, r) in raw.exceptions.override_roles_allowed.iter().enumerate() {
         match r.parse::<Role>() {
             Ok(role) => roles.push(role),
             Err(_) => problems.push(problem(
-                line_of(text, r, ex_line),
+                line_of(&format!("exceptions.override_roles_allowed.{i}")),
                 "exceptions.override_roles_allowed",
                 format!(
                     "'{r}' is not a role; roles are {}",
@@ -216,13 +271,12 @@ pub fn parse(text: &str) -> Result<Policy, Vec<PolicyProblem>> {
             )),
         }
     }
-    let log_line = line_of(text, "logging", 1);
     let mut events = Vec::new();
-    for e in &raw.logging.events {
+    for (i, e) in raw.logging.events.iter().enumerate() {
         match e.parse::<AuditEventType>() {
             Ok(ev) => events.push(ev),
             Err(_) => problems.push(problem(
-                line_of(text, e, log_line),
+                line_of(&format!("logging.events.{i}")),
                 "logging.events",
                 format!("'{e}' is not an event Clearance records"),
             )),
@@ -301,6 +355,22 @@ pub fn blocked_reason_codes(status: VerificationStatus) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_lines_come_from_the_parser_whatever_the_layout() {
+        let text = "# offer: not this line\nversion: 1\nstage_gates:\n  offer: {required_status: [verified,\n    verifed]}\n  hired:\n    required_status:\n      - verified # offer\n      - verified\nlogging:\n  events: [stage_changed, stage_changed]\n";
+        let lines = field_lines(text);
+        assert_eq!(lines["version"], 2);
+        assert_eq!(
+            lines["stage_gates.offer"], 4,
+            "the key, not the comment above"
+        );
+        assert_eq!(lines["stage_gates.offer.required_status.1"], 5);
+        assert_eq!(lines["stage_gates.hired.required_status.0"], 8);
+        assert_eq!(lines["stage_gates.hired.required_status.1"], 9);
+        assert_eq!(lines["logging.events.1"], 11);
+        assert!(field_lines("a: [unclosed").is_empty());
+    }
     use chrono::TimeZone;
 
     #[test]

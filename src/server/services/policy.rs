@@ -149,10 +149,10 @@ pub fn check(name: &str, yaml: &str) -> Vec<PolicyProblem> {
     match rules::parse(yaml) {
         Err(problems) => problems,
         Ok(p) if p.policy_name != name => vec![PolicyProblem {
-            line: yaml
-                .lines()
-                .position(|l| l.trim_start().starts_with("policy_name:"))
-                .map_or(0, |i| i + 1),
+            line: rules::field_lines(yaml)
+                .get("policy_name")
+                .copied()
+                .unwrap_or(0),
             field: "policy_name".into(),
             message: format!("must stay '{name}' (this edits that policy)"),
         }],
