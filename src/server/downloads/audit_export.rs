@@ -1,9 +1,8 @@
 //! `GET /audit/export?from=&to=&job=&format=csv|json`: the audit export, streamed.
-use crate::model::{AuditEventType, Permission};
-use crate::server::audit::{Actor, NewAuditEvent};
+use crate::error::AppError;
 use crate::server::auth::SignedIn;
-use crate::server::services::export::{parse_request, stream, Format};
-use crate::server::{db, state::AppState};
+use crate::server::services::export::{start, stream, Format};
+use crate::server::state::AppState;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -15,33 +14,31 @@ pub async fn download(
     SignedIn(user): SignedIn,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if !user.role.can(Permission::ViewAudit) {
-        return (
-            StatusCode::FORBIDDEN,
-            "You do not have permission to do that.",
-        )
-            .into_response();
-    }
     let get = |k: &str| q.get(k).map(String::as_str);
-    let req = match parse_request(get("from"), get("to"), get("job"), get("format")) {
-        Ok(r) => r,
-        Err(reason) => return (StatusCode::BAD_REQUEST, reason).into_response(),
+    let req = match start(
+        &state.db,
+        &user,
+        get("from"),
+        get("to"),
+        get("job"),
+        get("format"),
+    )
+    .await
+    {
+        Ok(req) => req,
+        Err(e @ (AppError::Forbidden | AppError::BadRequest(_))) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            return (status, e.to_string()).into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not start an export");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Could not start the export; try again.",
+            )
+                .into_response();
+        }
     };
-    let event = NewAuditEvent::new(
-        Actor::from(&user),
-        "audit_log",
-        "export",
-        AuditEventType::AuditExported,
-        serde_json::json!({ "from": get("from"), "to": get("to"), "job_id": req.job_id, "format": get("format").unwrap_or("csv") }),
-    );
-    if let Err(e) = db::audit::append(&state.db, &event).await {
-        tracing::error!(error = %e, "could not record the export");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Could not start the export; try again.",
-        )
-            .into_response();
-    }
     let (content_type, ext) = match req.format {
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
         Format::Json => ("application/json", "json"),

@@ -1,6 +1,6 @@
 //! `GET /partner-logos/{id}.png`: partner logos, as checked and stored when the partner was added.
 use crate::server::auth::SignedIn;
-use crate::server::{db, state::AppState};
+use crate::server::{services, state::AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ pub async fn logo(
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    match db::background::partner_logo(&state.db, id).await {
+    match services::background::partner_logo(&state.db, id).await {
         Ok(Some(png)) => (
             [
                 (header::CONTENT_TYPE, "image/png"),

@@ -1,7 +1,7 @@
 //! `GET /integrity-reports/{id}/file`: an interview-integrity report's attached file.
-use crate::model::Permission;
+use crate::error::AppError;
 use crate::server::auth::SignedIn;
-use crate::server::{db, state::AppState};
+use crate::server::{services, state::AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,29 +12,19 @@ pub async fn report_file(
     SignedIn(user): SignedIn,
     Path(id): Path<i64>,
 ) -> Response {
-    if !user.role.can(Permission::ViewVerificationDetails) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    match db::integrity::report_file(&state.db, id).await {
-        Ok(Some((_, filename, content_type, bytes))) => {
-            let ct = if content_type == "application/pdf" {
-                "application/pdf"
-            } else {
-                "application/octet-stream"
-            };
-            (
-                [
-                    (header::CONTENT_TYPE, ct.to_string()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{filename}\""),
-                    ),
-                ],
-                bytes,
-            )
-                .into_response()
-        }
-        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+    match services::integrity::report_file(&state.db, &user, id).await {
+        Ok((filename, content_type, bytes)) => (
+            [
+                (header::CONTENT_TYPE, content_type.to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
         Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }

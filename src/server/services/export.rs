@@ -27,6 +27,32 @@ pub struct ExportRequest {
     pub format: Format,
 }
 
+/// Starts an audit export for a person (admins and security reviewers): the request checked, and
+/// the download recorded in the audit log before a byte is sent.
+pub async fn start(
+    db: &Db,
+    user: &crate::model::CurrentUser,
+    from: Option<&str>,
+    to: Option<&str>,
+    job: Option<&str>,
+    format: Option<&str>,
+) -> Result<ExportRequest, crate::error::AppError> {
+    use crate::error::AppError;
+    use crate::model::AuditEventType;
+    use crate::server::audit::{Actor, NewAuditEvent};
+    super::access::require(user, crate::model::Permission::ViewAudit)?;
+    let req = parse_request(from, to, job, format).map_err(AppError::BadRequest)?;
+    let event = NewAuditEvent::new(
+        Actor::from(user),
+        "audit_log",
+        "export",
+        AuditEventType::AuditExported,
+        serde_json::json!({ "from": from, "to": to, "job_id": req.job_id, "format": format.unwrap_or("csv") }),
+    );
+    db::audit::append(db, &event).await?;
+    Ok(req)
+}
+
 /// How many applications an export with these filters would hold (admins and security reviewers).
 pub async fn count(
     db: &Db,

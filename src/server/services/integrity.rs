@@ -597,6 +597,27 @@ pub async fn interviews_for(
     Ok(out)
 }
 
+/// A report's attached file as (filename, content type, bytes), for roles that see check results;
+/// everyone else gets 404, like a file that does not exist.
+pub async fn report_file(
+    db: &Db,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(String, &'static str, Vec<u8>), AppError> {
+    if !user.role.can(Permission::ViewVerificationDetails) {
+        return Err(AppError::NotFound);
+    }
+    let (_, filename, content_type, bytes) = db::integrity::report_file(db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let content_type = if content_type == "application/pdf" {
+        "application/pdf"
+    } else {
+        "application/octet-stream"
+    };
+    Ok((filename, content_type, bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

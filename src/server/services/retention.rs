@@ -45,6 +45,10 @@ pub async fn export_candidate(
     user: &CurrentUser,
     candidate_id: i64,
 ) -> Result<(String, Vec<u8>), AppError> {
+    // Admins only; to anyone else the archive does not exist.
+    if !user.role.can(crate::model::Permission::ManageSettings) {
+        return Err(AppError::NotFound);
+    }
     let c = db::candidates::find_candidate(db, candidate_id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -335,3 +335,8 @@ pub async fn catalog(
         error,
     })
 }
+
+/// A partner's logo as checked and stored (any signed-in user; the route checks that).
+pub async fn partner_logo(db: &Db, id: i64) -> Result<Option<Vec<u8>>, AppError> {
+    Ok(db::background::partner_logo(db, id).await?)
+}
