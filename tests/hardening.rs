@@ -729,19 +729,11 @@ async fn stored_values_this_version_does_not_know_are_refused_with_their_place(a
         exec(&app, "INSERT INTO delivery_jobs (kind, payload, state, attempts, max_attempts, run_at, created_at, updated_at)
                     VALUES ('fax.send', '{}', 'pending', 0, 3, $1, $1, $1)").await;
     }
-    let ids: Vec<i64> = match &app.db {
-        Db::Sqlite(p) => {
-            sqlx::query_scalar("SELECT id FROM delivery_jobs WHERE kind = 'fax.send'")
-                .fetch_all(p)
-                .await
-        }
-        Db::Postgres(p) => {
-            sqlx::query_scalar("SELECT id FROM delivery_jobs WHERE kind = 'fax.send'")
-                .fetch_all(p)
-                .await
-        }
-    }
-    .unwrap();
+    let ids: Vec<i64> = common::column(
+        &app.db,
+        "SELECT id FROM delivery_jobs WHERE kind = 'fax.send'",
+    )
+    .await;
     assert_eq!(ids.len(), 2);
     assert!(app.run_jobs().await >= 2);
     for id in ids {

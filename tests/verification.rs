@@ -605,12 +605,7 @@ async fn evidence_packs_are_stable_hashed_audited_and_role_gated(
 }
 
 async fn job_states(app: &TestApp) -> Vec<String> {
-    let sql = "SELECT state FROM delivery_jobs ORDER BY id";
-    match &app.db {
-        db::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await,
-        db::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await,
-    }
-    .unwrap()
+    common::column(&app.db, "SELECT state FROM delivery_jobs ORDER BY id").await
 }
 
 /// The background worker as `clearance serve` runs it (no test calls the jobs by hand): a request
@@ -633,23 +628,8 @@ async fn the_worker_delivers_on_its_own_and_finishes_the_delivery_in_hand_on_shu
         }
     };
     clearance::server::jobs::spawn_worker(app.state.clone());
-    let r = app.signed_in(RECRUITER).await;
-    let send = |candidate: i64| {
-        let (app, r) = (&app, r.clone());
-        async move {
-            let res = app
-                .call(
-                    &r,
-                    "send_verification",
-                    &[("candidate_id", candidate.to_string())],
-                )
-                .await;
-            assert_eq!(res.status(), 200);
-        }
-    };
-
     // Delivered by the worker alone.
-    send(1).await;
+    common::request_verification(&app, 1).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while job_states(&app).await != ["done"] {
         assert!(
@@ -669,7 +649,7 @@ async fn the_worker_delivers_on_its_own_and_finishes_the_delivery_in_hand_on_shu
 
     // A slow provider: shut down while the call is in flight.
     latency(1500).await;
-    send(2).await;
+    common::request_verification(&app, 2).await;
     while job_states(&app).await != ["done", "running"] {
         assert!(
             std::time::Instant::now() < deadline,
@@ -702,7 +682,7 @@ async fn the_worker_delivers_on_its_own_and_finishes_the_delivery_in_hand_on_shu
 
     // Stopped: a new request waits in the queue for the next start.
     latency(0).await;
-    send(3).await;
+    common::request_verification(&app, 3).await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(job_states(&app).await, ["done", "done", "pending"]);
 }

@@ -61,22 +61,15 @@ macro_rules! text_enum {
         }
 
         #[cfg(feature = "ssr")]
-        impl sqlx::Type<sqlx::Sqlite> for $name {
-            fn type_info() -> <sqlx::Sqlite as sqlx::Database>::TypeInfo {
-                <str as sqlx::Type<sqlx::Sqlite>>::type_info()
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $name
+        where
+            str: sqlx::Type<DB>,
+        {
+            fn type_info() -> <DB as sqlx::Database>::TypeInfo {
+                <str as sqlx::Type<DB>>::type_info()
             }
-            fn compatible(ty: &<sqlx::Sqlite as sqlx::Database>::TypeInfo) -> bool {
-                <str as sqlx::Type<sqlx::Sqlite>>::compatible(ty)
-            }
-        }
-
-        #[cfg(feature = "ssr")]
-        impl sqlx::Type<sqlx::Postgres> for $name {
-            fn type_info() -> <sqlx::Postgres as sqlx::Database>::TypeInfo {
-                <str as sqlx::Type<sqlx::Postgres>>::type_info()
-            }
-            fn compatible(ty: &<sqlx::Postgres as sqlx::Database>::TypeInfo) -> bool {
-                <str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            fn compatible(ty: &<DB as sqlx::Database>::TypeInfo) -> bool {
+                <str as sqlx::Type<DB>>::compatible(ty)
             }
         }
 

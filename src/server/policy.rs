@@ -128,8 +128,7 @@ pub fn field_lines(text: &str) -> HashMap<String, usize> {
                 Some(Frame::Map(key @ None)) => {
                     if let Event::Scalar(k, ..) = &event {
                         *key = Some(k.to_string());
-                        let k = k.to_string();
-                        lines.insert(path(&stack, &k), line);
+                        lines.insert(path(&stack, k), line);
                     }
                     continue;
                 }
@@ -172,8 +171,15 @@ pub fn parse(text: &str) -> Result<Policy, Vec<PolicyProblem>> {
         vec![problem(line, "", msg)]
     })?;
     let _ = raw.ats_fields;
-    let lines = field_lines(text);
-    let line_of = |path: &str| lines.get(path).copied().unwrap_or(0);
+    // Lines are looked up only when something is wrong (moves parse the policy in force).
+    let lines = std::cell::OnceCell::new();
+    let line_of = |path: &str| {
+        lines
+            .get_or_init(|| field_lines(text))
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    };
     let mut problems = Vec::new();
     if raw.version < 1 {
         problems.push(problem(line_of("version"), "version", "must be 1 or more"));

@@ -373,8 +373,8 @@ pub async fn verification_panel(
     res.json().await.unwrap()
 }
 
-/// The recruiter sends verification; the worker creates the session; returns its id.
-pub async fn send_verification(app: &TestApp, candidate: i64) -> String {
+/// The recruiter clicks "Send verification" (the request is queued, nothing is delivered yet).
+pub async fn request_verification(app: &TestApp, candidate: i64) {
     let r = app.signed_in("recruiter@clearance.test").await;
     let res = app
         .call(
@@ -384,12 +384,34 @@ pub async fn send_verification(app: &TestApp, candidate: i64) -> String {
         )
         .await;
     assert_eq!(res.status(), 200);
+}
+
+/// The recruiter sends verification; the worker creates the session; returns its id.
+pub async fn send_verification(app: &TestApp, candidate: i64) -> String {
+    request_verification(app, candidate).await;
     app.run_jobs().await;
     clearance::server::db::verification::sessions_of(&app.db, candidate)
         .await
         .unwrap()[0]
         .session_id
         .clone()
+}
+
+/// The first column of every row a query returns, on either database.
+pub async fn column<T>(db: &Db, sql: &str) -> Vec<T>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+        + Send
+        + Unpin,
+{
+    match db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+    }
+    .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// Runs one statement on the test's database, with the current time bound as `$1` (if used).

@@ -225,7 +225,7 @@ pub async fn profile(
     candidate_id: i64,
 ) -> Result<CandidateProfile, AppError> {
     super::access::require(user, Permission::ViewCandidates)?;
-    let (db, calendar) = (&state.db, &state.config.business_calendar);
+    let db = &state.db;
     let visible = super::access::visible_candidate(db, user, candidate_id).await?;
     let (c, apps) = (visible.candidate, visible.applications);
     let history = db::candidates::stage_history(db, candidate_id).await?;
@@ -252,8 +252,7 @@ pub async fn profile(
         });
     }
     let details = user.role.can(Permission::ViewVerificationDetails);
-    let job_policy = apps.iter().find_map(|a| a.policy_name.clone());
-    let verification = super::verification::panel(db, user, &c, job_policy, calendar).await?;
+    let verification = panel_of(state, user, &c, &apps).await?;
     let location = [c.city.as_str(), c.state.as_str()]
         .iter()
         .filter(|s| !s.is_empty())
@@ -276,13 +275,28 @@ pub async fn profile(
     })
 }
 
-/// The verification panel of a profile alone (an open profile polls it).
+/// The verification panel of a profile alone (an open profile polls it): the candidate as the
+/// user may see them and the panel, without the stage history the rest of the profile needs.
 pub async fn verification_panel(
     state: &AppState,
     user: &CurrentUser,
     candidate_id: i64,
 ) -> Result<crate::model::VerificationPanel, AppError> {
-    Ok(profile(state, user, candidate_id).await?.verification)
+    super::access::require(user, Permission::ViewCandidates)?;
+    let visible = super::access::visible_candidate(&state.db, user, candidate_id).await?;
+    panel_of(state, user, &visible.candidate, &visible.applications).await
+}
+
+/// A visible candidate's verification panel, under the policy of their first job that names one.
+async fn panel_of(
+    state: &AppState,
+    user: &CurrentUser,
+    candidate: &db::candidates::CandidateRow,
+    applications: &[db::candidates::ApplicationRow],
+) -> Result<crate::model::VerificationPanel, AppError> {
+    let job_policy = applications.iter().find_map(|a| a.policy_name.clone());
+    let calendar = &state.config.business_calendar;
+    super::verification::panel(&state.db, user, candidate, job_policy, calendar).await
 }
 
 /// Moves one application to `to` through its policy's stage gate; refuses illegal moves and lost races.

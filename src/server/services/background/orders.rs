@@ -15,6 +15,7 @@ use crate::server::db::{
 };
 use crate::server::partners::{background as partner, CallError};
 use crate::server::secrets;
+use crate::server::services::access;
 use crate::server::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
@@ -78,7 +79,7 @@ pub async fn place_order(
     user: &CurrentUser,
     req: PlaceOrder,
 ) -> Result<i64, AppError> {
-    crate::server::services::access::require(user, Permission::OrderBackgroundCheck)?;
+    access::require(user, Permission::OrderBackgroundCheck)?;
     let db = &state.db;
     let c = db::candidates::find_candidate(db, req.candidate_id)
         .await?
@@ -389,7 +390,7 @@ pub async fn orders_for(
     user: &CurrentUser,
     candidate_id: i64,
 ) -> Result<Vec<BackgroundCheck>, AppError> {
-    crate::server::services::access::require(user, Permission::ViewCandidates)?;
+    access::require(user, Permission::ViewCandidates)?;
     let (db, stale_after) = (&state.db, state.config.order_stale_after);
     let visible =
         crate::server::services::access::visible_candidate(db, user, candidate_id).await?;

@@ -11,6 +11,7 @@ use crate::server::db::{
 };
 use crate::server::partners::background as partner;
 use crate::server::secrets;
+use crate::server::services::access;
 use crate::server::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 /// How long a fetched catalog is used before it is fetched again.
@@ -129,7 +130,7 @@ pub async fn connect_partner(
     form: PartnerForm,
 ) -> Result<i64, AppError> {
     use base64::Engine;
-    crate::server::services::access::require(user, Permission::ManageSettings)?;
+    access::require(user, Permission::ManageSettings)?;
     let logo_png = match form.logo_base64.trim() {
         "" => None,
         b64 => Some(
@@ -214,7 +215,7 @@ fn summary(p: PartnerRow) -> PartnerSummary {
 
 /// Partners for the Partners page (admins) and the order picker (admins, recruiters).
 pub async fn partners_for(db: &Db, user: &CurrentUser) -> Result<Vec<PartnerSummary>, AppError> {
-    crate::server::services::access::require_any(
+    access::require_any(
         user,
         &[Permission::ManageSettings, Permission::OrderBackgroundCheck],
     )?;
@@ -274,7 +275,7 @@ pub async fn test_connection(
     user: &CurrentUser,
     partner_id: i64,
 ) -> Result<ConnectionTest, AppError> {
-    crate::server::services::access::require(user, Permission::ManageSettings)?;
+    access::require(user, Permission::ManageSettings)?;
     let p = db::background::find_partner(&state.db, partner_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -300,7 +301,7 @@ pub async fn catalog(
     partner_id: i64,
     refresh: bool,
 ) -> Result<CatalogView, AppError> {
-    crate::server::services::access::require(user, Permission::OrderBackgroundCheck)?;
+    access::require(user, Permission::OrderBackgroundCheck)?;
     let admin = user.role.can(crate::model::Permission::ManageSettings);
     let p = db::background::find_partner(&state.db, partner_id)
         .await?
