@@ -6,7 +6,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[cfg(feature = "ssr")]
 fn main() -> std::process::ExitCode {
-    clearance::server::main()
+    clearance::server::main(clearance::site::pages())
 }
 
 #[cfg(not(feature = "ssr"))]

@@ -1,5 +1,4 @@
 //! The axum router: health routes, Leptos pages and server functions, and the layers around them.
-use crate::app::{shell, App};
 use crate::server::{auth::session_store::DbSessionStore, security, state::AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -263,7 +262,15 @@ fn front_end_files(options: &leptos::config::LeptosOptions) -> Router<AppState> 
         ))
 }
 
-pub async fn build(state: AppState) -> anyhow::Result<Router> {
+/// The pages the router serves — the Leptos shell and root component — handed in by the composition
+/// root (`crate::site`), so that nothing under `server/` imports `app/`.
+#[derive(Clone, Copy)]
+pub struct Pages {
+    pub shell: fn(leptos::config::LeptosOptions) -> leptos::prelude::AnyView,
+    pub app: fn() -> leptos::prelude::AnyView,
+}
+
+pub async fn build(state: AppState, pages: Pages) -> anyhow::Result<Router> {
     register_server_fns();
     let store = DbSessionStore::new(&state.db).await?;
     store.spawn_expiry_sweeper(&state.tasks);
@@ -276,7 +283,8 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
             state.config.session_idle.as_secs() as i64,
         )));
 
-    let routes = generate_route_list(App);
+    let Pages { shell, app: root } = pages;
+    let routes = generate_route_list(root);
     let options = state.leptos_options.clone();
     let [h1, h2, h3, h4] = security::header_layers();
     let mut app = Router::new();
@@ -343,10 +351,11 @@ pub async fn build(state: AppState) -> anyhow::Result<Router> {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    pages: Pages,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     use axum::serve::ListenerExt;
-    let app = build(state).await?;
+    let app = build(state, pages).await?;
     // Without TCP_NODELAY a response written in two segments waits for the client's delayed ACK:
     // about 40 ms on every keep-alive request (seen as a 40 ms p50 floor, even for a static file).
     let listener = listener.tap_io(|tcp| {

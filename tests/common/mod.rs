@@ -128,9 +128,14 @@ pub async fn spawn_app_with_site(
     let state = AppState::new(leptos_options, db.clone(), config);
     let serve_state = state.clone();
     tokio::spawn(async move {
-        router::serve(listener, serve_state, std::future::pending())
-            .await
-            .expect("server");
+        router::serve(
+            listener,
+            serve_state,
+            clearance::site::pages(),
+            std::future::pending(),
+        )
+        .await
+        .expect("server");
     });
     TestApp {
         address: format!("http://{addr}"),

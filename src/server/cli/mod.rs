@@ -159,7 +159,8 @@ enum ImportCommand {
     Candidates { file: PathBuf },
 }
 
-pub fn main() -> ExitCode {
+/// Runs the command line; `pages` are the web pages `serve` answers with (from `crate::site`).
+pub fn main(pages: crate::server::router::Pages) -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
     if std::env::var_os("LEPTOS_OUTPUT_NAME").is_none() {
@@ -176,7 +177,10 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve { demo: false }))) {
+    match runtime.block_on(run(
+        cli.command.unwrap_or(Command::Serve { demo: false }),
+        pages,
+    )) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -242,11 +246,11 @@ async fn open_db(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-async fn run(command: Command) -> anyhow::Result<()> {
+async fn run(command: Command, pages: crate::server::router::Pages) -> anyhow::Result<()> {
     let options = leptos_options()?;
     let config = Config::from_env(options.site_addr)?;
     match command {
-        Command::Serve { demo } => serve::serve(options, config, demo).await,
+        Command::Serve { demo } => serve::serve(options, config, demo, pages).await,
         Command::Migrate => migrate(&config).await,
         Command::User {
             command: UserCommand::Add { email, name, role },

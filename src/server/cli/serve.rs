@@ -3,7 +3,12 @@ use super::open_db;
 use crate::server::{config::Config, router, services, state::AppState};
 use leptos::config::LeptosOptions;
 
-pub async fn serve(options: LeptosOptions, config: Config, demo: bool) -> anyhow::Result<()> {
+pub async fn serve(
+    options: LeptosOptions,
+    config: Config,
+    demo: bool,
+    pages: router::Pages,
+) -> anyhow::Result<()> {
     let db = open_db(&config).await?;
     if demo {
         services::demo::load(&db).await?;
@@ -40,7 +45,7 @@ pub async fn serve(options: LeptosOptions, config: Config, demo: bool) -> anyhow
         stopping.cancel();
     };
     tokio::select! {
-        served = router::serve(listener, state, signalled) => served?,
+        served = router::serve(listener, state, pages, signalled) => served?,
         _ = async {
             stopped.cancelled().await;
             tokio::time::sleep(REQUEST_GRACE).await;
