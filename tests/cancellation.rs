@@ -5,7 +5,7 @@ mod common;
 use clearance::model::{AuditEventType, ChainReport, CurrentUser, Stage};
 use clearance::server::audit::{Actor, NewAuditEvent};
 use clearance::server::db::{self, Db};
-use clearance::server::{services, webhooks};
+use clearance::server::{partners, services, webhooks};
 use common::{Backend, TestApp};
 use rand::Rng;
 use std::time::Duration;
@@ -185,7 +185,7 @@ fn operation(
             .to_string();
             let id = format!("msg_stress_{round}");
             let ts = chrono::Utc::now().timestamp();
-            let sig = webhooks::signature::sign(common::WEBHOOK_SECRET, &id, ts, body.as_bytes())
+            let sig = partners::signature::sign(common::WEBHOOK_SECRET, &id, ts, body.as_bytes())
                 .unwrap();
             let mut headers = axum::http::HeaderMap::new();
             headers.insert("webhook-id", id.parse().unwrap());

@@ -5,8 +5,8 @@ mod common;
 use clearance::model::{AuditEventType, InterviewView};
 use clearance::server::audit::Actor;
 use clearance::server::db;
+use clearance::server::partners::signature;
 use clearance::server::sim::monitor::{Sim, SimConfig, Switches};
-use clearance::server::webhooks::signature;
 use common::{audit_types, TestApp, WEBHOOK_SECRET};
 use sha2::Digest;
 

@@ -6,7 +6,7 @@ use clearance::model::{
     AuditEventType, CandidatePage, RiskTier, VerificationPanel, VerificationStatus,
 };
 use clearance::server::db;
-use clearance::server::webhooks::signature;
+use clearance::server::partners::signature;
 use common::{audit_types, TestApp, WEBHOOK_SECRET};
 
 const RECRUITER: &str = "recruiter@clearance.test";

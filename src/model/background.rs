@@ -1,4 +1,5 @@
 //! Background checks (seed 000): partner catalogs, exact-decimal prices, orders as users see them.
+use crate::error::Invalid;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -31,11 +32,11 @@ pub struct Catalog {
 }
 
 /// A price from the wire: a decimal string (numbers are accepted too), never negative.
-pub fn parse_price(value: &str) -> Result<Decimal, String> {
+pub fn parse_price(value: &str) -> Result<Decimal, Invalid> {
     let v = value.trim();
     let d = Decimal::from_str(v).map_err(|_| format!("'{value}' is not a decimal amount"))?;
     if d.is_sign_negative() {
-        return Err(format!("'{value}' is negative"));
+        return Err(Invalid::from(format!("'{value}' is negative")));
     }
     Ok(d)
 }
@@ -63,12 +64,12 @@ pub fn unique_add_ons(ids: &[String]) -> Vec<String> {
 }
 
 /// The sum of the given prices (absent prices count as nothing); an unreadable price is an error.
-pub fn total_of<'a>(prices: impl IntoIterator<Item = Option<&'a str>>) -> Result<Decimal, String> {
+pub fn total_of<'a>(prices: impl IntoIterator<Item = Option<&'a str>>) -> Result<Decimal, Invalid> {
     let mut total = Decimal::ZERO;
     for p in prices.into_iter().flatten() {
         total = total
             .checked_add(parse_price(p)?)
-            .ok_or("the total is too large")?;
+            .ok_or(Invalid::new("the total is too large"))?;
     }
     Ok(total)
 }
@@ -82,7 +83,7 @@ impl Catalog {
     }
 
     /// The total of a package and add-ons chosen from this catalog.
-    pub fn total(&self, package_id: &str, add_on_ids: &[String]) -> Result<Decimal, String> {
+    pub fn total(&self, package_id: &str, add_on_ids: &[String]) -> Result<Decimal, Invalid> {
         let pkg = self
             .package(package_id)
             .ok_or_else(|| format!("the catalog has no package '{package_id}'"))?;
@@ -97,17 +98,17 @@ impl Catalog {
     }
 
     /// Reads a partner's catalog answer, saying in plain words what is wrong with it.
-    pub fn parse(text: &str) -> Result<Catalog, String> {
+    pub fn parse(text: &str) -> Result<Catalog, Invalid> {
         let v: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| format!("the catalog is not valid JSON ({e})"))?;
-        let obj = v
-            .as_object()
-            .ok_or("the catalog is not a JSON object with a 'packages' list")?;
+        let obj = v.as_object().ok_or(Invalid::new(
+            "the catalog is not a JSON object with a 'packages' list",
+        ))?;
         let packages = obj
             .get("packages")
-            .ok_or("the catalog has no 'packages' field")?
+            .ok_or(Invalid::new("the catalog has no 'packages' field"))?
             .as_array()
-            .ok_or("'packages' is not a list")?;
+            .ok_or(Invalid::new("'packages' is not a list"))?;
         let mut catalog = Catalog::default();
         for (i, p) in packages.iter().enumerate() {
             let at = format!("package {}", i + 1);
@@ -128,7 +129,9 @@ impl Catalog {
                                 .ok_or(format!("{at}: 'screenings' must be a list of text"))
                         })
                         .collect::<Result<_, _>>()?,
-                    Some(_) => return Err(format!("{at}: 'screenings' is not a list")),
+                    Some(_) => {
+                        return Err(Invalid::from(format!("{at}: 'screenings' is not a list")))
+                    }
                 },
                 id,
             });
@@ -149,10 +152,10 @@ impl Catalog {
                     });
                 }
             }
-            Some(_) => return Err("'add_on_packages' is not a list".into()),
+            Some(_) => return Err(Invalid::new("'add_on_packages' is not a list")),
         }
         if catalog.packages.is_empty() {
-            return Err("the catalog lists no packages".into());
+            return Err(Invalid::new("the catalog lists no packages"));
         }
         Ok(catalog)
     }
@@ -160,22 +163,22 @@ impl Catalog {
 
 type JsonObject = serde_json::Map<String, serde_json::Value>;
 
-fn required_string(o: &JsonObject, key: &str, at: &str) -> Result<String, String> {
+fn required_string(o: &JsonObject, key: &str, at: &str) -> Result<String, Invalid> {
     match o.get(key) {
         Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
         // Ids travel as strings, but a partner sending a number means the same thing.
         Some(serde_json::Value::Number(n)) if key == "id" => Ok(n.to_string()),
-        Some(serde_json::Value::String(_)) => Err(format!("{at}: '{key}' is empty")),
-        Some(_) => Err(format!("{at}: '{key}' is not text")),
-        None => Err(format!("{at} has no '{key}'")),
+        Some(serde_json::Value::String(_)) => Err(Invalid::from(format!("{at}: '{key}' is empty"))),
+        Some(_) => Err(Invalid::from(format!("{at}: '{key}' is not text"))),
+        None => Err(Invalid::from(format!("{at} has no '{key}'"))),
     }
 }
 
-fn optional_string(o: &JsonObject, key: &str, at: &str) -> Result<Option<String>, String> {
+fn optional_string(o: &JsonObject, key: &str, at: &str) -> Result<Option<String>, Invalid> {
     match o.get(key) {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(s)) => Ok(Some(s.clone()).filter(|s| !s.trim().is_empty())),
-        Some(_) => Err(format!("{at}: '{key}' is not text")),
+        Some(_) => Err(Invalid::from(format!("{at}: '{key}' is not text"))),
     }
 }
 

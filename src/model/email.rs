@@ -1,4 +1,5 @@
 //! Email addresses, normalised to lower case.
+use crate::error::Invalid;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -7,26 +8,28 @@ pub struct Email(String);
 
 impl Email {
     /// Accepts `local@domain.tld` with no spaces; trims and lower-cases.
-    pub fn parse(raw: &str) -> Result<Email, String> {
+    pub fn parse(raw: &str) -> Result<Email, Invalid> {
         let s = raw.trim().to_lowercase();
         if s.is_empty() {
-            return Err("email is empty".into());
+            return Err(Invalid::new("email is empty"));
         }
         if s.len() > 254 {
-            return Err("email is longer than 254 characters".into());
+            return Err(Invalid::new("email is longer than 254 characters"));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!("email '{s}' contains spaces"));
+            return Err(Invalid::from(format!("email '{s}' contains spaces")));
         }
         let Some((local, domain)) = s.split_once('@') else {
-            return Err(format!("email '{s}' has no @"));
+            return Err(Invalid::from(format!("email '{s}' has no @")));
         };
         if local.is_empty() || domain.contains('@') {
-            return Err(format!("email '{s}' is not of the form name@domain"));
+            return Err(Invalid::from(format!(
+                "email '{s}' is not of the form name@domain"
+            )));
         }
         let labels: Vec<&str> = domain.split('.').collect();
         if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) {
-            return Err(format!("email '{s}' has no valid domain"));
+            return Err(Invalid::from(format!("email '{s}' has no valid domain")));
         }
         Ok(Email(s))
     }

@@ -1,5 +1,6 @@
 //! The security review queue: outcomes, reason codes, and the four-eyes rule.
 use super::{RiskTier, VerificationStatus};
+use crate::error::Invalid;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -49,26 +50,26 @@ pub fn needs_second_approval(
 }
 
 /// A new reason code: lower-case letters, digits and underscores, 3 to 60 characters.
-pub fn check_reason_code(code: &str, label: &str) -> Result<(), String> {
+pub fn check_reason_code(code: &str, label: &str) -> Result<(), Invalid> {
     let ok = (3..=60).contains(&code.len())
         && code
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
-        return Err(format!(
+        return Err(Invalid::from(format!(
             "'{code}' is not a code: use 3–60 lower-case letters, digits and underscores"
-        ));
+        )));
     }
     if label.trim().is_empty() || label.chars().count() > 120 {
-        return Err("The label must be 1–120 characters.".into());
+        return Err(Invalid::new("The label must be 1–120 characters."));
     }
     Ok(())
 }
 
 /// The second approver must be a different person from the reviewer who decided.
-pub fn may_approve(decided_by: i64, approver: i64) -> Result<(), String> {
+pub fn may_approve(decided_by: i64, approver: i64) -> Result<(), Invalid> {
     if decided_by == approver {
-        Err("The reviewer who requested the override cannot also approve it; a different security reviewer must.".into())
+        Err(Invalid::new("The reviewer who requested the override cannot also approve it; a different security reviewer must."))
     } else {
         Ok(())
     }

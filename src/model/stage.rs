@@ -1,4 +1,5 @@
 //! Application stages and which moves between them are allowed.
+use crate::error::Invalid;
 use serde::{Deserialize, Serialize};
 
 text_enum! {
@@ -26,21 +27,27 @@ impl Stage {
     }
 
     /// Forward along the pipeline (skipping is allowed) or to Rejected; closed stages stay closed.
-    pub fn can_move_to(self, to: Stage) -> Result<(), String> {
+    pub fn can_move_to(self, to: Stage) -> Result<(), Invalid> {
         if self == to {
-            return Err(format!("the candidate is already in {}", to.label()));
+            return Err(Invalid::from(format!(
+                "the candidate is already in {}",
+                to.label()
+            )));
         }
         if self.is_closed() {
-            return Err(format!("the application is closed ({})", self.label()));
+            return Err(Invalid::from(format!(
+                "the application is closed ({})",
+                self.label()
+            )));
         }
         if to == Stage::Rejected || to.position() > self.position() {
             Ok(())
         } else {
-            Err(format!(
+            Err(Invalid::from(format!(
                 "cannot move back from {} to {}",
                 self.label(),
                 to.label()
-            ))
+            )))
         }
     }
 

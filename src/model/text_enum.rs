@@ -46,16 +46,16 @@ macro_rules! text_enum {
         }
 
         impl ::std::str::FromStr for $name {
-            type Err = String;
+            type Err = $crate::error::Invalid;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 let trimmed = s.trim();
                 $name::ALL.into_iter().find(|v| v.as_str() == trimmed).ok_or_else(|| {
-                    format!(
+                    $crate::error::Invalid(format!(
                         "unknown {} '{}' (expected {})",
                         $what,
                         s,
                         [$($text),+].join(", ")
-                    )
+                    ))
                 })
             }
         }

@@ -1,4 +1,5 @@
 //! The tamper-evident audit log: canonical hashing, the chain rule, verification and signed checkpoints.
+use crate::error::Invalid;
 use crate::model::{AuditEntry, AuditEventType, ChainReport};
 use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -531,11 +532,13 @@ impl Checkpoint {
     }
 
     /// Checks the signature against `trusted` (or the embedded key when none is given).
-    pub fn verify_signature(&self, trusted: Option<&VerifyingKey>) -> Result<(), String> {
+    pub fn verify_signature(&self, trusted: Option<&VerifyingKey>) -> Result<(), Invalid> {
         let embedded = decode_verifying_key(&self.public_key)?;
         let key = trusted.unwrap_or(&embedded);
         if trusted.is_some_and(|t| t != &embedded) {
-            return Err("the checkpoint was signed with a different key".into());
+            return Err(Invalid::new(
+                "the checkpoint was signed with a different key",
+            ));
         }
         let sig_bytes: [u8; 64] = B64
             .decode(&self.signature)
@@ -546,7 +549,7 @@ impl Checkpoint {
             Self::message(self.count, &self.head_hash, self.created_at).as_bytes(),
             &Signature::from_bytes(&sig_bytes),
         )
-        .map_err(|_| "the checkpoint signature does not verify".to_string())
+        .map_err(|_| Invalid::new("the checkpoint signature does not verify"))
     }
 
     /// Compares a verified chain with this checkpoint: truncation or a rebuilt chain show here.
@@ -554,37 +557,37 @@ impl Checkpoint {
         &self,
         report: &ChainReport,
         hash_at_count: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Invalid> {
         match report {
-            ChainReport::Broken { .. } => Err(format!("the chain itself is {report}")),
-            ChainReport::Intact { count, .. } if *count < self.count => Err(format!(
+            ChainReport::Broken { .. } => Err(Invalid::from(format!("the chain itself is {report}"))),
+            ChainReport::Intact { count, .. } if *count < self.count => Err(Invalid::from(format!(
                 "the chain was truncated: the checkpoint of {} covers {} entries, the chain has {count}",
                 self.created_at, self.count
-            )),
+            ))),
             ChainReport::Intact { .. } => match hash_at_count {
                 Some(h) if h == self.head_hash => Ok(()),
-                Some(h) => Err(format!(
+                Some(h) => Err(Invalid::from(format!(
                     "the chain was rebuilt: entry {} has hash {h}, the checkpoint says {}",
                     self.count, self.head_hash
-                )),
+                ))),
                 None if self.count == 0 => Ok(()),
-                None => Err(format!("entry {} is missing", self.count)),
+                None => Err(Invalid::from(format!("entry {} is missing", self.count))),
             },
         }
     }
 }
 
-pub fn decode_verifying_key(b64: &str) -> Result<VerifyingKey, String> {
+pub fn decode_verifying_key(b64: &str) -> Result<VerifyingKey, Invalid> {
     let bytes: [u8; 32] = B64
         .decode(b64.trim())
         .map_err(|e| format!("public key is not base64: {e}"))?
         .try_into()
         .map_err(|_| "public key is not 32 bytes".to_string())?;
-    VerifyingKey::from_bytes(&bytes).map_err(|e| format!("invalid public key: {e}"))
+    VerifyingKey::from_bytes(&bytes).map_err(|e| Invalid(format!("invalid public key: {e}")))
 }
 
 /// Reads `CLEARANCE_AUDIT_SIGNING_KEY`-style text: base64 of a 32-byte Ed25519 seed.
-pub fn decode_signing_key(b64: &str) -> Result<SigningKey, String> {
+pub fn decode_signing_key(b64: &str) -> Result<SigningKey, Invalid> {
     let bytes: [u8; 32] = B64
         .decode(b64.trim())
         .map_err(|_| "the audit signing key is not base64".to_string())?

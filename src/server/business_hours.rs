@@ -1,5 +1,6 @@
 //! The business-hours clock for review SLAs: deadlines skip nights, weekends and closed days,
 //! in the organisation's own time zone (DST included).
+use crate::error::Invalid;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 
@@ -36,7 +37,7 @@ fn weekday(s: &str) -> Result<Weekday, String> {
 
 impl BusinessCalendar {
     /// Parses `Mon-Fri 09:00-17:00` (or `Mon,Wed,Fri 08:30-16:00`) in time zone `tz` (IANA name).
-    pub fn parse(hours: &str, tz: &str) -> Result<BusinessCalendar, String> {
+    pub fn parse(hours: &str, tz: &str) -> Result<BusinessCalendar, Invalid> {
         let tz: Tz = tz
             .trim()
             .parse()
@@ -44,7 +45,7 @@ impl BusinessCalendar {
         let (days_part, times_part) = hours
             .trim()
             .split_once(' ')
-            .ok_or("expected e.g. 'Mon-Fri 09:00-17:00'")?;
+            .ok_or(Invalid::new("expected e.g. 'Mon-Fri 09:00-17:00'"))?;
         let days = if let Some((a, b)) = days_part.split_once('-') {
             let (a, b) = (weekday(a)?, weekday(b)?);
             let mut out = vec![a];
@@ -60,17 +61,16 @@ impl BusinessCalendar {
                 .map(weekday)
                 .collect::<Result<Vec<_>, _>>()?
         };
-        let (o, c) = times_part
-            .trim()
-            .split_once('-')
-            .ok_or("expected opening and closing times like 09:00-17:00")?;
+        let (o, c) = times_part.trim().split_once('-').ok_or(Invalid::new(
+            "expected opening and closing times like 09:00-17:00",
+        ))?;
         let t = |s: &str| {
             NaiveTime::parse_from_str(s.trim(), "%H:%M")
                 .map_err(|_| format!("'{s}' is not a time (HH:MM)"))
         };
         let (open, close) = (t(o)?, t(c)?);
         if close <= open {
-            return Err("closing time must be after opening time".into());
+            return Err(Invalid::new("closing time must be after opening time"));
         }
         Ok(BusinessCalendar {
             tz,

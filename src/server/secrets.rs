@@ -1,4 +1,5 @@
 //! Partner and monitor secrets at rest: AES-256-GCM under `CLEARANCE_SECRET_KEY`.
+use crate::error::Invalid;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
@@ -32,15 +33,15 @@ pub enum SecretError {
 
 impl SecretBox {
     /// A key in base64 (32 bytes), as `clearance secret keygen` prints it.
-    pub fn from_base64(text: &str) -> Result<SecretBox, String> {
+    pub fn from_base64(text: &str) -> Result<SecretBox, Invalid> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .map_err(|_| "CLEARANCE_SECRET_KEY is not base64".to_string())?;
         if bytes.len() != 32 {
-            return Err(format!(
+            return Err(Invalid::from(format!(
                 "CLEARANCE_SECRET_KEY must be 32 bytes (256 bits) in base64, got {} bytes; `clearance secret keygen` prints one",
                 bytes.len()
-            ));
+            )));
         }
         let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| "invalid key".to_string())?;
         Ok(SecretBox { cipher })

@@ -348,7 +348,7 @@ pub async fn post_signed_webhook(
     body: &str,
 ) -> reqwest::Result<reqwest::Response> {
     let ts = chrono::Utc::now().timestamp();
-    let sig = clearance::server::webhooks::signature::sign(WEBHOOK_SECRET, id, ts, body.as_bytes())
+    let sig = clearance::server::partners::signature::sign(WEBHOOK_SECRET, id, ts, body.as_bytes())
         .unwrap();
     reqwest::Client::new()
         .post(format!("{address}/webhooks/verification"))

@@ -1,4 +1,5 @@
 //! argon2id password hashing on a blocking thread, with equal work for unknown users.
+use crate::error::Invalid;
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -83,11 +84,11 @@ pub async fn verify(password: String, stored_hash: Option<String>) -> bool {
     ok
 }
 
-pub fn check_strength(password: &str) -> Result<(), String> {
+pub fn check_strength(password: &str) -> Result<(), Invalid> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(format!(
+        return Err(Invalid::from(format!(
             "password must be at least {MIN_PASSWORD_LEN} characters"
-        ));
+        )));
     }
     Ok(())
 }

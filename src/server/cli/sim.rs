@@ -211,7 +211,7 @@ pub async fn run(command: SimCommand) -> anyhow::Result<()> {
 }
 
 fn check_secret(webhook_secret: &str) -> anyhow::Result<()> {
-    crate::server::webhooks::signature::secret_key(webhook_secret)
+    crate::server::partners::signature::secret_key(webhook_secret)
         .map(|_| ())
         .map_err(|e| anyhow::anyhow!("--webhook-secret: {e}"))
 }

@@ -1,4 +1,5 @@
 //! The background-check partner (seed 000): fetch the catalog, POST an order, exactly per contract.
+use super::PartnerProblem;
 use super::{excerpt, network_error, parse_retry_after, CallError};
 use crate::model::Catalog;
 use serde::{Deserialize, Serialize};
@@ -71,22 +72,14 @@ pub async fn fetch_catalog(
     url: &str,
     account_id: &str,
     secret: &str,
-) -> Result<(Catalog, String), String> {
+) -> Result<(Catalog, String), PartnerProblem> {
     let res = http
         .get(url)
         .basic_auth(account_id, Some(secret))
         .header("accept", "application/json")
         .send()
         .await
-        .map_err(|e| {
-            if e.is_timeout() {
-                format!("The partner did not answer within the time limit ({url}).")
-            } else if e.is_connect() {
-                format!("The partner is unreachable: could not connect to {url}.")
-            } else {
-                format!("The request to {url} failed.")
-            }
-        })?;
+        .map_err(|e| PartnerProblem::unanswered("partner", url, &e))?;
     let status = res.status().as_u16();
     let text = super::outbound::read_capped(res, super::outbound::CATALOG_CAP)
         .await
@@ -94,16 +87,20 @@ pub async fn fetch_catalog(
     match status {
         200 => {}
         401 | 403 => {
-            return Err(format!(
+            return Err(PartnerProblem::from(format!(
             "The partner refused our credentials ({status}): check the account ID and API secret."
-        ))
+        )))
         }
-        404 => return Err(format!("The catalog URL was not found (404): {url}")),
+        404 => {
+            return Err(PartnerProblem::from(format!(
+                "The catalog URL was not found (404): {url}"
+            )))
+        }
         s => {
-            return Err(format!(
+            return Err(PartnerProblem::from(format!(
                 "The partner answered {s} instead of the catalog.{PARTNER_SAID}{}",
                 excerpt(&text)
-            ))
+            )))
         }
     }
     let catalog =
@@ -153,7 +150,7 @@ pub async fn post_order(
         .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
     let text = super::outbound::read_capped(res, super::outbound::ANSWER_CAP)
         .await
-        .unwrap_or_else(|e| e);
+        .unwrap_or_else(String::from);
     match status {
         201 => Ok(format!("accepted (201) as {}", body.background_check_id)),
         // The contract says 201; another 2xx still means the partner has the order.

@@ -1,10 +1,49 @@
-//! Outbound partner clients and how their answers are classified for retries.
+//! Partner clients, how their answers are classified for retries, and the webhook signature
+//! scheme partners sign with (`signature`).
 pub mod background;
 pub mod monitor;
 pub mod outbound;
+pub mod signature;
 pub mod verification;
 
 use std::time::Duration;
+
+/// What went wrong talking to a partner, in words an admin can act on (shown on the partner's
+/// page and stored with a failed catalog fetch or connection test).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PartnerProblem(pub String);
+
+impl PartnerProblem {
+    /// The request itself failed: no answer in time, no connection, or another transport error.
+    pub fn unanswered(who: &str, url: &str, e: &reqwest::Error) -> PartnerProblem {
+        PartnerProblem(if e.is_timeout() {
+            format!("The {who} did not answer within the time limit ({url}).")
+        } else if e.is_connect() {
+            format!("The {who} is unreachable: could not connect to {url}.")
+        } else {
+            format!("The request to {url} failed.")
+        })
+    }
+}
+
+impl From<String> for PartnerProblem {
+    fn from(message: String) -> Self {
+        PartnerProblem(message)
+    }
+}
+
+impl From<&str> for PartnerProblem {
+    fn from(message: &str) -> Self {
+        PartnerProblem(message.to_string())
+    }
+}
+
+impl From<PartnerProblem> for String {
+    fn from(p: PartnerProblem) -> Self {
+        p.0
+    }
+}
 
 /// The result of one outbound call, as the job worker needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,10 +72,10 @@ impl From<crate::server::secrets::SecretError> for CallError {
 
 impl CallError {
     /// A call we refuse to make (a URL the outbound policy forbids): retrying cannot help.
-    pub fn refused(detail: String) -> Self {
+    pub fn refused(detail: impl Into<String>) -> Self {
         CallError::Final {
             status: None,
-            detail,
+            detail: detail.into(),
         }
     }
 

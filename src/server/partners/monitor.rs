@@ -1,4 +1,5 @@
 //! The interview-integrity monitor (SPEC §7): announce an interview, cancel it, test the connection.
+use super::PartnerProblem;
 use super::{classify, excerpt, network_error, parse_retry_after, CallError};
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +44,7 @@ pub async fn announce(
     let ra = retry_after(&res);
     let text = super::outbound::read_capped(res, super::outbound::ANSWER_CAP)
         .await
-        .unwrap_or_else(|e| e);
+        .unwrap_or_else(String::from);
     classify(status, &text, ra)?;
     serde_json::from_str::<Announced>(&text).map_err(|e| CallError::Final {
         status: Some(status),
@@ -74,29 +75,25 @@ pub async fn cancel(
     let ra = retry_after(&res);
     let text = super::outbound::read_capped(res, super::outbound::ANSWER_CAP)
         .await
-        .unwrap_or_else(|e| e);
+        .unwrap_or_else(String::from);
     classify(status, &text, ra)
 }
 
 /// "Test connection": an authenticated request the monitor must answer without 401/403/5xx.
-pub async fn test(http: &reqwest::Client, url: &str, key: &str) -> Result<(), String> {
+pub async fn test(http: &reqwest::Client, url: &str, key: &str) -> Result<(), PartnerProblem> {
     let res = http
         .get(format!("{url}/interviews/connection-test"))
         .bearer_auth(key)
         .send()
         .await
-        .map_err(|e| {
-            if e.is_timeout() {
-                format!("The monitor did not answer within the time limit ({url}).")
-            } else if e.is_connect() {
-                format!("The monitor is unreachable: could not connect to {url}.")
-            } else {
-                format!("The request to {url} failed.")
-            }
-        })?;
+        .map_err(|e| PartnerProblem::unanswered("monitor", url, &e))?;
     match res.status().as_u16() {
-        401 | 403 => Err("The monitor refused the API key (401/403).".into()),
-        s if s >= 500 => Err(format!("The monitor answered {s}: it is having problems.")),
+        401 | 403 => Err(PartnerProblem::from(
+            "The monitor refused the API key (401/403).",
+        )),
+        s if s >= 500 => Err(PartnerProblem::from(format!(
+            "The monitor answered {s}: it is having problems."
+        ))),
         _ => Ok(()),
     }
 }

@@ -1,6 +1,8 @@
 //! Safe outbound calls to admin-entered partner and monitor URLs: https only (unless allowed), no
 //! internal addresses (unless allow-listed, checked again at every DNS lookup), no redirects,
 //! answers read up to a cap.
+use super::PartnerProblem;
+use crate::error::Invalid;
 use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -52,17 +54,17 @@ impl OutboundPolicy {
     }
 
     /// Checks a URL before any call: scheme, and the address when the host is an IP literal.
-    pub fn check_url(&self, url: &str) -> Result<(), String> {
+    pub fn check_url(&self, url: &str) -> Result<(), Invalid> {
         let parsed = reqwest::Url::parse(url).map_err(|_| format!("'{url}' is not a URL"))?;
         match parsed.scheme() {
             "https" => {}
             "http" if self.allow_http => {}
             "http" => {
-                return Err(format!(
+                return Err(Invalid::from(format!(
                     "{url} is not https (plain http is allowed only with CLEARANCE_ALLOW_HTTP_PARTNERS=true)"
-                ))
+                )))
             }
-            other => return Err(format!("{url}: '{other}' URLs are not allowed")),
+            other => return Err(Invalid::from(format!("{url}: '{other}' URLs are not allowed"))),
         }
         let ip = match parsed.host() {
             Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
@@ -71,10 +73,10 @@ impl OutboundPolicy {
                 Some(IpAddr::from([127, 0, 0, 1]))
             }
             Some(url::Host::Domain(_)) => None,
-            None => return Err(format!("{url} has no host")),
+            None => return Err(Invalid::from(format!("{url} has no host"))),
         };
         match ip {
-            Some(ip) if !self.allows(ip) => Err(internal_refusal(url)),
+            Some(ip) if !self.allows(ip) => Err(Invalid::from(internal_refusal(url))),
             _ => Ok(()),
         }
     }
@@ -127,9 +129,9 @@ pub fn client(policy: &OutboundPolicy) -> reqwest::Client {
 }
 
 /// Reads an answer's body up to `cap` bytes; a longer one is refused, not read to the end.
-pub async fn read_capped(mut res: reqwest::Response, cap: usize) -> Result<String, String> {
+pub async fn read_capped(mut res: reqwest::Response, cap: usize) -> Result<String, PartnerProblem> {
     if res.content_length().is_some_and(|n| n as usize > cap) {
-        return Err(too_large(cap));
+        return Err(PartnerProblem::from(too_large(cap)));
     }
     let mut body = Vec::new();
     while let Some(chunk) = res
@@ -138,7 +140,7 @@ pub async fn read_capped(mut res: reqwest::Response, cap: usize) -> Result<Strin
         .map_err(|_| "the answer was cut off".to_string())?
     {
         if body.len() + chunk.len() > cap {
-            return Err(too_large(cap));
+            return Err(PartnerProblem::from(too_large(cap)));
         }
         body.extend_from_slice(&chunk);
     }

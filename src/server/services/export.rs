@@ -1,5 +1,6 @@
 //! The audit export: one row per application with its stage timeline, verification status,
 //! risk tier, approvals and evidence-pack links — enough to answer "who approved this candidate?".
+use crate::error::Invalid;
 use crate::model::Stage;
 use crate::server::db::{
     self,
@@ -37,11 +38,10 @@ pub async fn start(
     job: Option<&str>,
     format: Option<&str>,
 ) -> Result<ExportRequest, crate::error::AppError> {
-    use crate::error::AppError;
     use crate::model::AuditEventType;
     use crate::server::audit::{Actor, NewAuditEvent};
     super::access::require(user, crate::model::Permission::ViewAudit)?;
-    let req = parse_request(from, to, job, format).map_err(AppError::BadRequest)?;
+    let req = parse_request(from, to, job, format)?;
     let event = NewAuditEvent::new(
         Actor::from(user),
         "audit_log",
@@ -61,9 +61,8 @@ pub async fn count(
     to: &str,
     job: Option<&str>,
 ) -> Result<i64, crate::error::AppError> {
-    use crate::error::AppError;
     super::access::require(user, crate::model::Permission::ViewAudit)?;
-    let req = parse_request(Some(from), Some(to), job, None).map_err(AppError::BadRequest)?;
+    let req = parse_request(Some(from), Some(to), job, None)?;
     Ok(db::export::count(db, req.from, req.to, req.job_id).await?)
 }
 
@@ -73,7 +72,7 @@ pub fn parse_request(
     to: Option<&str>,
     job: Option<&str>,
     format: Option<&str>,
-) -> Result<ExportRequest, String> {
+) -> Result<ExportRequest, Invalid> {
     let date = |name: &str, v: Option<&str>| -> Result<NaiveDate, String> {
         let v = v
             .filter(|s| !s.is_empty())
@@ -84,7 +83,7 @@ pub fn parse_request(
     let from = date("from", from)?;
     let to = date("to", to)?;
     if to < from {
-        return Err("to is before from".into());
+        return Err(Invalid::new("to is before from"));
     }
     let job_id = match job.filter(|s| !s.is_empty()) {
         Some(j) => Some(
@@ -96,12 +95,17 @@ pub fn parse_request(
     let format = match format.unwrap_or("csv") {
         "csv" => Format::Csv,
         "json" => Format::Json,
-        other => return Err(format!("format '{other}' is not csv or json")),
+        other => {
+            return Err(Invalid::from(format!(
+                "format '{other}' is not csv or json"
+            )))
+        }
     };
     let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     Ok(ExportRequest {
-        from: start(from).ok_or("bad from date")?,
-        to: start(to.succ_opt().ok_or("bad to date")?).ok_or("bad to date")?,
+        from: start(from).ok_or(Invalid::new("bad from date"))?,
+        to: start(to.succ_opt().ok_or(Invalid::new("bad to date"))?)
+            .ok_or(Invalid::new("bad to date"))?,
         job_id,
         format,
     })

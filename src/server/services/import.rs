@@ -1,4 +1,5 @@
 //! `clearance import candidates FILE.csv`: each good row imported whole, each bad row reported with its line.
+use crate::error::Invalid;
 use crate::model::{Email, Stage};
 use crate::server::audit::{self, Actor};
 use crate::server::db::{self, candidates::NewCandidate, Db};
@@ -36,7 +37,7 @@ pub struct ImportReport {
 }
 
 /// Maps header names to column positions; refuses a file that lacks a required column.
-pub fn header_index(headers: &csv::StringRecord) -> Result<HashMap<String, usize>, String> {
+pub fn header_index(headers: &csv::StringRecord) -> Result<HashMap<String, usize>, Invalid> {
     let index: HashMap<String, usize> = headers
         .iter()
         .enumerate()
@@ -48,11 +49,11 @@ pub fn header_index(headers: &csv::StringRecord) -> Result<HashMap<String, usize
         .filter(|r| !index.contains_key(*r))
         .collect();
     if !missing.is_empty() {
-        return Err(format!(
+        return Err(Invalid::from(format!(
             "the header row lacks the column(s) {} (expected: {})",
             missing.join(", "),
             KNOWN.join(",")
-        ));
+        )));
     }
     Ok(index)
 }
@@ -61,7 +62,7 @@ pub fn header_index(headers: &csv::StringRecord) -> Result<HashMap<String, usize
 pub fn parse_row(
     index: &HashMap<String, usize>,
     record: &csv::StringRecord,
-) -> Result<ImportRow, String> {
+) -> Result<ImportRow, Invalid> {
     let get = |name: &str| {
         index
             .get(name)
@@ -72,7 +73,7 @@ pub fn parse_row(
     let required = |name: &str| {
         let v = get(name);
         if v.is_empty() {
-            Err(format!("{name} is empty"))
+            Err(Invalid::from(format!("{name} is empty")))
         } else {
             Ok(v)
         }
@@ -177,7 +178,7 @@ pub async fn import_candidates(db: &Db, input: impl Read) -> anyhow::Result<Impo
         let row = match parse_row(&index, &record) {
             Ok(r) => r,
             Err(e) => {
-                report.errors.push((line, e));
+                report.errors.push((line, e.into()));
                 continue;
             }
         };

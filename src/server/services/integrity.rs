@@ -1,16 +1,17 @@
 //! Interview integrity: connect the monitor once, announce interviews through durable jobs,
 //! receive signed reports and attach them to the candidate record.
-use crate::error::AppError;
+use crate::error::{AppError, Invalid};
 use crate::model::{
     AuditEventType, ConnectionTest, CurrentUser, Email, InterviewView, MonitorStatus, Permission,
     ReportView, Stage,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{self, integrity::NewReport, jobs::JobRow, Db};
+use crate::server::partners::signature;
 use crate::server::partners::{monitor, CallError};
 use crate::server::secrets::{self, SecretBox};
+use crate::server::services::refusal::Refusal;
 use crate::server::state::AppState;
-use crate::server::webhooks::signature;
 use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
@@ -73,10 +74,7 @@ pub async fn connect(
             "Webhook secret must be a whsec_… secret (base64 after the prefix)".into(),
         )
     })?;
-    config
-        .outbound
-        .check_url(url)
-        .map_err(AppError::BadRequest)?;
+    config.outbound.check_url(url)?;
     let key = config
         .secret_key
         .as_ref()
@@ -139,7 +137,10 @@ pub async fn test(state: &AppState, user: &CurrentUser) -> Result<ConnectionTest
         }
     };
     if let Err(message) = state.config.outbound.check_url(&c.url) {
-        return Ok(ConnectionTest { ok: false, message });
+        return Ok(ConnectionTest {
+            ok: false,
+            message: message.into(),
+        });
     }
     Ok(
         match monitor::test(&state.partner_http, &c.url, &c.api_key).await {
@@ -147,7 +148,10 @@ pub async fn test(state: &AppState, user: &CurrentUser) -> Result<ConnectionTest
                 ok: true,
                 message: "Connected: the monitor accepted the API key.".into(),
             },
-            Err(message) => ConnectionTest { ok: false, message },
+            Err(message) => ConnectionTest {
+                ok: false,
+                message: message.0,
+            },
         },
     )
 }
@@ -167,7 +171,7 @@ pub struct ScheduleRequest {
 }
 
 /// The instant of a wall time in a zone; a time that does not exist there (DST gap) is refused.
-pub fn instant(local: &str, zone: &str) -> Result<DateTime<Utc>, String> {
+pub fn instant(local: &str, zone: &str) -> Result<DateTime<Utc>, Invalid> {
     let tz: chrono_tz::Tz = zone
         .trim()
         .parse()
@@ -178,10 +182,14 @@ pub fn instant(local: &str, zone: &str) -> Result<DateTime<Utc>, String> {
     tz.from_local_datetime(&naive)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| format!("{local} does not exist in {zone} (the clocks skip it)"))
+        .ok_or_else(|| {
+            Invalid(format!(
+                "{local} does not exist in {zone} (the clocks skip it)"
+            ))
+        })
 }
 
-pub fn parse_interviewers(text: &str) -> Result<Vec<String>, String> {
+pub fn parse_interviewers(text: &str) -> Result<Vec<String>, Invalid> {
     let list: Vec<String> = text
         .split([',', '\n', ';'])
         .map(str::trim)
@@ -189,7 +197,7 @@ pub fn parse_interviewers(text: &str) -> Result<Vec<String>, String> {
         .map(|s| Email::parse(s).map(|e| e.as_str().to_string()))
         .collect::<Result<_, _>>()?;
     if list.is_empty() {
-        return Err("name at least one interviewer by email".into());
+        return Err(Invalid::from("name at least one interviewer by email"));
     }
     Ok(list)
 }
@@ -206,8 +214,8 @@ pub async fn schedule(
         .ok_or(AppError::NotFound)?;
     let apps = db::candidates::applications_of(db, req.candidate_id).await?;
     let job_id = super::access::application_for(&apps, req.job_id)?.job_id;
-    let at = instant(&req.local_time, &req.time_zone).map_err(AppError::BadRequest)?;
-    let interviewers = parse_interviewers(&req.interviewers).map_err(AppError::BadRequest)?;
+    let at = instant(&req.local_time, &req.time_zone)?;
+    let interviewers = parse_interviewers(&req.interviewers)?;
     if db::integrity::connection(db).await?.is_none() {
         return Err(AppError::Conflict(
             "No interview-integrity monitor is connected. Ask an admin to connect it once on the Partners page.".into(),
@@ -264,7 +272,7 @@ pub async fn reschedule(
     let i = db::integrity::find_interview(&state.db, interview_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let at = instant(local_time, time_zone).map_err(AppError::BadRequest)?;
+    let at = instant(local_time, time_zone)?;
     let audit = NewAuditEvent::new(
         Actor::from(user),
         "candidate",
@@ -423,7 +431,7 @@ pub enum Received {
     Unmatched,
 }
 
-/// `POST /webhooks/integrity`: signature, body, durable storage, in that order. Err = (status, reason).
+/// `POST /webhooks/integrity`: signature, body, durable storage, in that order.
 pub async fn receive(
     db: &Db,
     key: Option<&SecretBox>,
@@ -431,20 +439,14 @@ pub async fn receive(
     timestamp: Option<&str>,
     signatures: Option<&str>,
     body: &[u8],
-) -> Result<Received, (u16, String)> {
+) -> Result<Received, Refusal> {
     let conn = db::integrity::connection(db)
         .await
-        .map_err(|_| {
-            (
-                503,
-                "could not read the connection; retry later".to_string(),
-            )
-        })?
-        .ok_or((
-            503,
-            "no interview-integrity monitor is connected here".to_string(),
-        ))?;
-    let conn = opened(key, conn).map_err(|e| (503, e.to_string()))?;
+        .map_err(|_| Refusal::RetryLater("could not read the connection; retry later".into()))?
+        .ok_or_else(|| {
+            Refusal::RetryLater("no interview-integrity monitor is connected here".into())
+        })?;
+    let conn = opened(key, conn).map_err(|e| Refusal::RetryLater(e.to_string()))?;
     signature::verify(
         &conn.webhook_secret,
         webhook_id,
@@ -453,31 +455,34 @@ pub async fn receive(
         body,
         Utc::now().timestamp(),
     )
-    .map_err(|e| (401, e.to_string()))?;
+    .map_err(|e| Refusal::BadSignature(e.to_string()))?;
     let webhook_id = webhook_id.unwrap_or_default();
     let env: ReportEnvelope = serde_json::from_slice(body)
-        .map_err(|e| (400, format!("the body is not an integrity report ({e})")))?;
+        .map_err(|e| Refusal::Malformed(format!("the body is not an integrity report ({e})")))?;
     if env.kind != "integrity.report_ready" {
-        return Err((400, format!("unknown event type '{}'", env.kind)));
+        return Err(Refusal::Malformed(format!(
+            "unknown event type '{}'",
+            env.kind
+        )));
     }
     let d = env.data;
     if !(0..=100).contains(&d.integrity_score) {
-        return Err((
-            400,
-            format!("integrity_score {} is outside 0–100", d.integrity_score),
-        ));
+        return Err(Refusal::Malformed(format!(
+            "integrity_score {} is outside 0–100",
+            d.integrity_score
+        )));
     }
     if !matches!(d.consent.as_str(), "given" | "declined") {
-        return Err((
-            400,
-            format!("consent '{}' is neither 'given' nor 'declined'", d.consent),
-        ));
+        return Err(Refusal::Malformed(format!(
+            "consent '{}' is neither 'given' nor 'declined'",
+            d.consent
+        )));
     }
     let content = base64::engine::general_purpose::STANDARD
         .decode(d.report.content_base64.trim())
-        .map_err(|_| (400, "report.content_base64 is not base64".to_string()))?;
+        .map_err(|_| Refusal::Malformed("report.content_base64 is not base64".into()))?;
     if content.len() > REPORT_MAX_BYTES {
-        return Err((413, "the report is larger than 10 MB".to_string()));
+        return Err(Refusal::TooLarge("the report is larger than 10 MB".into()));
     }
     let filename: String = d
         .report
@@ -490,7 +495,7 @@ pub async fn receive(
     let interview = match d.interview_id.parse::<i64>() {
         Ok(id) => db::integrity::find_interview(db, id)
             .await
-            .map_err(|_| (503, "could not store the report; retry later".to_string()))?
+            .map_err(|_| Refusal::RetryLater("could not store the report; retry later".into()))?
             .filter(|i| i.candidate_id.to_string() == d.candidate_id.trim()),
         Err(_) => None,
     };
@@ -541,7 +546,9 @@ pub async fn receive(
         Ok(None) => Ok(Received::Duplicate),
         Err(e) => {
             tracing::error!(error = %e, "could not store an integrity report");
-            Err((503, "could not store the report; retry later".to_string()))
+            Err(Refusal::RetryLater(
+                "could not store the report; retry later".into(),
+            ))
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod import;
 pub mod integrity;
 pub mod policy;
 pub mod reconciliation;
+pub mod refusal;
 pub mod retention;
 pub mod review;
 pub mod secrets;

@@ -302,7 +302,7 @@ pub async fn approve(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), Ap
         ));
     }
     let requested_by = item.decided_by.ok_or(AppError::Internal)?;
-    may_approve(requested_by, user.id).map_err(AppError::Conflict)?;
+    may_approve(requested_by, user.id).map_err(|e| AppError::Conflict(e.0))?;
     let reason_code = item.reason_code.clone().unwrap_or_default();
     let reason_label = item
         .reason_label
@@ -387,7 +387,7 @@ pub async fn add_reason_code(
 ) -> Result<(), AppError> {
     super::access::require(user, Permission::ManageSettings)?;
     let (code, label) = (code.trim(), label.trim());
-    check_reason_code(code, label).map_err(AppError::BadRequest)?;
+    check_reason_code(code, label)?;
     let audit = NewAuditEvent::new(
         Actor::from(user),
         "reason_code",

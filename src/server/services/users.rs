@@ -19,7 +19,7 @@ pub async fn add(db: &Db, actor: Actor, new: NewUser<'_>) -> Result<i64, AppErro
     if name.is_empty() {
         return Err(AppError::BadRequest("--name is empty".into()));
     }
-    password::check_strength(&new.password).map_err(AppError::BadRequest)?;
+    password::check_strength(&new.password)?;
     let hash = password::hash(new.password)
         .await
         .map_err(crate::server::auth::internal)?;

@@ -6,6 +6,7 @@ use crate::model::{
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::business_hours::BusinessCalendar;
+use crate::server::config::Secret;
 use crate::server::db::{
     self,
     jobs::JobRow,
@@ -13,7 +14,8 @@ use crate::server::db::{
     Db,
 };
 use crate::server::group_commit::{BatchFailed, GroupCommit};
-use crate::server::partners::{self, CallError};
+use crate::server::partners::{self, signature, CallError};
+use crate::server::services::refusal::Refusal;
 use crate::server::state::AppState;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -166,11 +168,41 @@ pub async fn create_session_job(state: &AppState, job: &JobRow) -> Result<String
     Ok(format!("session {} created", created.session_id))
 }
 
+/// `POST /webhooks/verification`: the signature (with the configured secret), then the body.
+pub fn check_webhook(
+    secret: Option<&Secret>,
+    webhook_id: Option<&str>,
+    timestamp: Option<&str>,
+    signatures: Option<&str>,
+    body: &[u8],
+) -> Result<(InboundEvent, EventDetails), Refusal> {
+    let Some(secret) = secret else {
+        return Err(Refusal::RetryLater(
+            "verification webhooks are not configured here".into(),
+        ));
+    };
+    let now = Utc::now().timestamp();
+    signature::verify(
+        secret.expose(),
+        webhook_id,
+        timestamp,
+        signatures,
+        body,
+        now,
+    )
+    .map_err(|e| Refusal::BadSignature(e.to_string()))?;
+    parse_webhook(webhook_id.unwrap_or_default(), body)
+}
+
 /// Why a verification webhook body was refused, in words the provider's engineers can act on.
 pub fn parse_webhook(
     webhook_id: &str,
     body: &[u8],
-) -> Result<(InboundEvent, EventDetails), String> {
+) -> Result<(InboundEvent, EventDetails), Refusal> {
+    parse_body(webhook_id, body).map_err(Refusal::Malformed)
+}
+
+fn parse_body(webhook_id: &str, body: &[u8]) -> Result<(InboundEvent, EventDetails), String> {
     #[derive(Deserialize)]
     struct Envelope {
         #[serde(rename = "type")]
@@ -487,24 +519,29 @@ mod tests {
         assert_eq!(d.risk_tier.as_deref(), Some("low"));
         assert!(parse_webhook("m", b"not json")
             .unwrap_err()
+            .to_string()
             .contains("not a verification event"));
         let unknown =
             String::from_utf8_lossy(good).replace("verification.completed", "verification.done");
         assert!(parse_webhook("m", unknown.as_bytes())
             .unwrap_err()
+            .to_string()
             .contains("unknown event type"));
         let bad_tier = String::from_utf8_lossy(good).replace("\"low\"", "\"extreme\"");
         assert!(parse_webhook("m", bad_tier.as_bytes())
             .unwrap_err()
+            .to_string()
             .contains("risk_tier"));
         let js =
             String::from_utf8_lossy(good).replace("https://p.example/e/1", "javascript:alert(1)");
         assert!(parse_webhook("m", js.as_bytes())
             .unwrap_err()
+            .to_string()
             .contains("evidence_pack_url"));
         let missing = br#"{"type":"verification.completed","data":{"candidate_id":"1"}}"#;
         assert!(parse_webhook("m", missing)
             .unwrap_err()
+            .to_string()
             .contains("session_id"));
     }
 }

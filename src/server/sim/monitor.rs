@@ -1,7 +1,7 @@
 //! The interview-integrity monitor, simulated per SPEC §7: accepts interviews, and after their
 //! time (or on demand) posts a signed report with a small PDF, a score, flags and consent.
 use crate::server::partners::monitor::Announce;
-use crate::server::webhooks::signature;
+use crate::server::partners::signature;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -1,7 +1,7 @@
 //! The identity-verification provider, simulated: sessions, a page to complete them, signed
 //! webhooks, the reconciliation listing, and switches for the ways real providers misbehave.
+use crate::server::partners::signature;
 use crate::server::partners::verification::CreateSession;
-use crate::server::webhooks::signature;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};

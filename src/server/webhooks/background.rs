@@ -1,4 +1,5 @@
 //! `POST /webhooks/background-checks/{token}`: the partner's result updates (seed 000).
+use super::refused;
 use crate::server::db::{self, background::UpdateOutcome};
 use crate::server::services::background::receive_result;
 use crate::server::state::AppState;
@@ -28,10 +29,6 @@ pub async fn receive(
             )
                 .into_response()
         }
-        Err((code, reason)) => {
-            tracing::warn!(status = code, %reason, "refused a background-check update");
-            let code = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
-            (code, Json(serde_json::json!({ "error": reason }))).into_response()
-        }
+        Err(refusal) => refused("a background-check update", refusal),
     }
 }

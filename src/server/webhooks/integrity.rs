@@ -1,4 +1,5 @@
 //! `POST /webhooks/integrity`: signed monitor reports, stored before we answer.
+use super::refused;
 use crate::server::services::integrity::{receive as receive_report, Received};
 use crate::server::{db, state::AppState};
 use axum::body::Bytes;
@@ -42,10 +43,6 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             };
             (code, Json(serde_json::json!({ "status": status }))).into_response()
         }
-        Err((code, reason)) => {
-            tracing::warn!(status = code, %reason, "refused an integrity report");
-            let code = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
-            (code, Json(serde_json::json!({ "error": reason }))).into_response()
-        }
+        Err(refusal) => refused("an integrity report", refusal),
     }
 }

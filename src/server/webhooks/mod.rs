@@ -1,5 +1,20 @@
-//! Inbound partner webhooks: signature checks, durable storage before the 2xx.
+//! Inbound partner webhooks: the HTTP side of what `services/` accepts (after the signature check
+//! and durable storage, the 2xx) or refuses (`Refusal`: its status and reason).
 pub mod background;
 pub mod integrity;
-pub mod signature;
 pub mod verification;
+
+use crate::server::services::refusal::Refusal;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// A refused webhook: its status, and `{"error": reason}` for the partner's engineers (logged too).
+fn refused(what: &str, refusal: Refusal) -> Response {
+    tracing::warn!(status = refusal.status(), reason = %refusal, "refused {what}");
+    let code = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    (
+        code,
+        axum::Json(serde_json::json!({ "error": refusal.to_string() })),
+    )
+        .into_response()
+}

@@ -1,44 +1,30 @@
 //! `POST /webhooks/verification`: signed provider events, stored durably before we answer.
-use super::signature;
+use super::refused;
 use crate::server::db::verification::{Applied, Ingested};
-use crate::server::services::verification::{parse_webhook, receive as receive_event};
+use crate::server::services::verification::{check_webhook, receive as receive_event};
 use crate::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Utc;
 
 fn answer(status: StatusCode, key: &str, value: &str) -> Response {
     (status, Json(serde_json::json!({ key: value }))).into_response()
 }
 
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(secret) = &state.config.verification_webhook_secret else {
-        return answer(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "error",
-            "verification webhooks are not configured here",
-        );
-    };
     let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let now = Utc::now().timestamp();
-    if let Err(e) = signature::verify(
-        secret.expose(),
+    let checked = check_webhook(
+        state.config.verification_webhook_secret.as_ref(),
         h("webhook-id"),
         h("webhook-timestamp"),
         h("webhook-signature"),
         &body,
-        now,
-    ) {
-        tracing::warn!(reason = %e, "refused a verification webhook");
-        return answer(StatusCode::UNAUTHORIZED, "error", &e.to_string());
-    }
-    let webhook_id = h("webhook-id").unwrap_or_default();
-    let (event, details) = match parse_webhook(webhook_id, &body) {
+    );
+    let (event, details) = match checked {
         Ok(parsed) => parsed,
-        Err(reason) => return answer(StatusCode::BAD_REQUEST, "error", &reason),
+        Err(refusal) => return refused("a verification webhook", refusal),
     };
     // Queued, the event is stored and applied even if the sender hangs up; the answer comes after
     // the commit its batch shares with the webhooks that arrived at the same time.

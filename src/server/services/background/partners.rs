@@ -1,5 +1,6 @@
 //! Partners (connect once, test the connection) and their catalogs (cached, refreshable).
 use crate::error::AppError;
+use crate::error::Invalid;
 use crate::model::{
     AuditEventType, Catalog, CatalogView, ConnectionTest, CurrentUser, PartnerSummary, Permission,
 };
@@ -10,6 +11,7 @@ use crate::server::db::{
     Db,
 };
 use crate::server::partners::background as partner;
+use crate::server::partners::PartnerProblem;
 use crate::server::secrets;
 use crate::server::services::access;
 use crate::server::state::AppState;
@@ -26,26 +28,26 @@ pub(super) const LOGO_MAX_SIDE: u32 = 4096;
 
 /// Checks that `bytes` are a real PNG of sensible size: the `png` decoder reads the signature, every
 /// chunk with its checksum and every row through to IEND (one row in memory at a time).
-pub fn check_png(bytes: &[u8]) -> Result<(u32, u32), String> {
+pub fn check_png(bytes: &[u8]) -> Result<(u32, u32), Invalid> {
     const SIG: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
     if bytes.len() > LOGO_MAX_BYTES {
-        return Err(format!(
+        return Err(Invalid::from(format!(
             "the logo is {} KB; the limit is {} KB",
             bytes.len().div_ceil(1024),
             LOGO_MAX_BYTES / 1024
-        ));
+        )));
     }
     if !bytes.starts_with(&SIG) {
-        return Err("the logo is not a PNG image".into());
+        return Err(Invalid::new("the logo is not a PNG image"));
     }
     let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
         .read_info()
         .map_err(png_problem)?;
     let (w, h) = (reader.info().width, reader.info().height);
     if w == 0 || h == 0 || w > LOGO_MAX_SIDE || h > LOGO_MAX_SIDE {
-        return Err(format!(
+        return Err(Invalid::from(format!(
             "the logo is {w}×{h} pixels; it must be between 1 and {LOGO_MAX_SIDE} each way"
-        ));
+        )));
     }
     while reader.next_row().map_err(png_problem)?.is_some() {}
     reader.finish().map_err(png_problem)?;
@@ -78,33 +80,33 @@ pub struct PartnerInput {
     pub logo_png: Option<Vec<u8>>,
 }
 
-fn check_url(label: &str, url: &str) -> Result<(), String> {
+fn check_url(label: &str, url: &str) -> Result<(), Invalid> {
     let u = url.trim();
     let rest = u
         .strip_prefix("https://")
         .or_else(|| u.strip_prefix("http://"))
         .ok_or(format!("{label} must start with https:// or http://"))?;
     if rest.is_empty() || rest.starts_with('/') || u.contains(char::is_whitespace) {
-        return Err(format!("{label} is not a valid URL"));
+        return Err(Invalid::from(format!("{label} is not a valid URL")));
     }
     Ok(())
 }
 
 impl PartnerInput {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         if self.name.trim().is_empty() {
-            return Err("Name is required".into());
+            return Err(Invalid::new("Name is required"));
         }
         if self.name.trim().chars().count() > 100 {
-            return Err("Name is longer than 100 characters".into());
+            return Err(Invalid::new("Name is longer than 100 characters"));
         }
         check_url("Catalog URL", &self.catalog_url)?;
         check_url("Orders URL", &self.orders_url)?;
         if self.account_id.trim().is_empty() {
-            return Err("Account ID is required".into());
+            return Err(Invalid::new("Account ID is required"));
         }
         if self.api_secret.is_empty() {
-            return Err("API secret is required".into());
+            return Err(Invalid::new("API secret is required"));
         }
         if let Some(png) = &self.logo_png {
             check_png(png).map_err(|e| format!("Logo: {e}"))?;
@@ -158,12 +160,9 @@ pub async fn add_partner(
     input: &PartnerInput,
     replace: bool,
 ) -> Result<i64, AppError> {
-    input.validate().map_err(AppError::BadRequest)?;
+    input.validate()?;
     for url in [&input.catalog_url, &input.orders_url] {
-        config
-            .outbound
-            .check_url(url.trim())
-            .map_err(AppError::BadRequest)?;
+        config.outbound.check_url(url.trim())?;
     }
     let key = config
         .secret_key
@@ -235,7 +234,7 @@ pub async fn partners(db: &Db) -> Result<Vec<PartnerSummary>, AppError> {
 async fn fetch_and_store(
     state: &AppState,
     p: &PartnerRow,
-) -> Result<(Catalog, DateTime<Utc>), String> {
+) -> Result<(Catalog, DateTime<Utc>), PartnerProblem> {
     let stored = db::background::partner_secret(&state.db, p.id)
         .await
         .map_err(|_| "The database could not be read; try again.".to_string())?
@@ -248,7 +247,11 @@ async fn fetch_and_store(
     .map_err(|e| e.to_string())?;
     // Microseconds, as both databases store it, so the age shown now and later agree.
     let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
-    state.config.outbound.check_url(&p.catalog_url)?;
+    state
+        .config
+        .outbound
+        .check_url(&p.catalog_url)
+        .map_err(|e| PartnerProblem(e.0))?;
     match partner::fetch_catalog(&state.partner_http, &p.catalog_url, &p.account_id, &secret).await
     {
         Ok((catalog, text)) => {
@@ -260,7 +263,7 @@ async fn fetch_and_store(
         Err(message) => {
             tracing::warn!(partner = %p.name, %message, "catalog fetch failed");
             if let Err(e) =
-                db::background::store_catalog_error(&state.db, p.id, &message, now).await
+                db::background::store_catalog_error(&state.db, p.id, &message.0, now).await
             {
                 tracing::error!(error = %e, "could not record a catalog error");
             }
@@ -288,7 +291,10 @@ pub async fn test_connection(
                 c.add_on_packages.len()
             ),
         },
-        Err(message) => ConnectionTest { ok: false, message },
+        Err(problem) => ConnectionTest {
+            ok: false,
+            message: problem.0,
+        },
     })
 }
 
@@ -317,7 +323,7 @@ pub async fn catalog(
         (Some(c), true) => (Some(c), p.catalog_fetched_at, None),
         (cached, _) => match fetch_and_store(state, &p).await {
             Ok((c, at)) => (Some(c), Some(at), None),
-            Err(message) => (cached, p.catalog_fetched_at, Some(message)),
+            Err(problem) => (cached, p.catalog_fetched_at, Some(problem.0)),
         },
     };
     let error = error.map(|e| {

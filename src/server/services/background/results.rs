@@ -7,10 +7,9 @@ use crate::server::db::{
     background::{ResultUpdate, UpdateOutcome},
     Db,
 };
+use crate::server::services::refusal::Refusal;
 use chrono::Utc;
 use serde::Deserialize;
-/// Why a result webhook was refused: (HTTP status, reason).
-pub type Refusal = (u16, String);
 
 #[derive(Debug, Deserialize)]
 struct ResultBody {
@@ -28,41 +27,38 @@ fn text_field(
     required: bool,
 ) -> Result<Option<String>, Refusal> {
     match v {
-        serde_json::Value::String(s) if s.chars().count() > 2000 => {
-            Err((400, format!("'{name}' is longer than 2000 characters")))
-        }
+        serde_json::Value::String(s) if s.chars().count() > 2000 => Err(Refusal::Malformed(
+            format!("'{name}' is longer than 2000 characters"),
+        )),
         serde_json::Value::String(s) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
         serde_json::Value::Number(n) if name == "background_check_id" => Ok(Some(n.to_string())),
         serde_json::Value::Null | serde_json::Value::String(_) if !required => Ok(None),
         serde_json::Value::Null | serde_json::Value::String(_) => {
-            Err((400, format!("'{name}' is required")))
+            Err(Refusal::Malformed(format!("'{name}' is required")))
         }
-        _ => Err((400, format!("'{name}' must be text"))),
+        _ => Err(Refusal::Malformed(format!("'{name}' must be text"))),
     }
 }
 
 /// The partner's `POST /webhooks/background-checks/{token}`: 404 for a wrong token or id,
 /// 400 with a reason for a malformed body; duplicates and regressions change nothing.
 pub async fn receive_result(db: &Db, token: &str, body: &[u8]) -> Result<UpdateOutcome, Refusal> {
-    let not_found = || (404, "no such background check".to_string());
+    let not_found = || Refusal::NotFound("no such background check".into());
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(not_found());
     }
     let internal = |e: sqlx::Error| {
         tracing::error!(error = %e, "could not read a background check");
-        (503, "could not store the update; retry later".to_string())
+        Refusal::RetryLater("could not store the update; retry later".into())
     };
     let order = db::background::order_by_token(db, &token_hash(token))
         .await
         .map_err(internal)?
         .ok_or_else(not_found)?;
-    let text =
-        std::str::from_utf8(body).map_err(|_| (400, "the body is not UTF-8 text".to_string()))?;
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Refusal::Malformed("the body is not UTF-8 text".into()))?;
     let parsed: ResultBody = serde_json::from_str(text).map_err(|e| {
-        (
-            400,
-            format!("the body is not a background-check update ({e}); expected background_check_id, status, result, result_link_url"),
-        )
+        Refusal::Malformed(format!("the body is not a background-check update ({e}); expected background_check_id, status, result, result_link_url"))
     })?;
     let id = text_field(&parsed.background_check_id, "background_check_id", true)?;
     if id.as_deref() != Some(order.background_check_id.as_str()) {
