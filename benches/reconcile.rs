@@ -89,9 +89,14 @@ async fn bench(n: usize) {
     let state = AppState::new(leptos_options, db, config);
     let rss_before = rss_kib("VmRSS:");
     let started = std::time::Instant::now();
-    let s = reconciliation::run(&state, "bench", chrono::Duration::hours(48), None)
-        .await
-        .unwrap();
+    let s = reconciliation::run(
+        &state,
+        clearance::model::ReconciliationTrigger::Manual,
+        chrono::Duration::hours(48),
+        None,
+    )
+    .await
+    .unwrap();
     let took = started.elapsed();
     let peak = rss_kib("VmHWM:");
     assert!(s.ran && s.error.is_none(), "{s:?}");

@@ -175,7 +175,7 @@ async fn order_is_sent_exactly_per_contract_and_the_result_lands_on_the_profile(
 
     place_standard_with_drugs(&app, partner).await;
     let placed = &orders(&app, RECRUITER).await[0];
-    assert_eq!(placed.status, "queued");
+    assert_eq!(placed.status.as_str(), "queued");
     assert_eq!(placed.total.as_deref(), Some("89.98"));
     app.run_jobs().await;
 
@@ -207,7 +207,10 @@ async fn order_is_sent_exactly_per_contract_and_the_result_lands_on_the_profile(
     assert!(o
         .webhook_url
         .starts_with(&format!("{}/webhooks/background-checks/", app.address)));
-    assert_eq!(orders(&app, RECRUITER).await[0].status, "submitted");
+    assert_eq!(
+        orders(&app, RECRUITER).await[0].status.as_str(),
+        "submitted"
+    );
     // The webhook token is the order's secret: the partner got it, the job queue holds it sealed.
     let token = o.webhook_url.rsplit('/').next().unwrap();
     assert!(token.len() >= 64);
@@ -224,7 +227,7 @@ async fn order_is_sent_exactly_per_contract_and_the_result_lands_on_the_profile(
         200
     );
     let done = &orders(&app, RECRUITER).await[0];
-    assert_eq!(done.status, "complete");
+    assert_eq!(done.status.as_str(), "complete");
     assert_eq!(done.status_label, "Complete");
     assert_eq!(done.result.as_deref(), Some("Pass"));
     assert!(done
@@ -243,7 +246,7 @@ async fn order_is_sent_exactly_per_contract_and_the_result_lands_on_the_profile(
     );
     // The hiring manager sees that the check exists and its status, nothing more.
     let seen = &orders(&app, "manager@clearance.test").await[0];
-    assert_eq!(seen.status, "complete");
+    assert_eq!(seen.status.as_str(), "complete");
     assert_eq!(seen.result, None);
     assert_eq!(seen.result_link_url, None);
     assert_eq!(seen.total, None);
@@ -277,7 +280,7 @@ async fn a_rejection_shows_the_partners_error_message(app: TestApp) {
     place_standard_with_drugs(&app, partner).await;
     app.run_jobs().await;
     let o = &orders(&app, RECRUITER).await[0];
-    assert_eq!(o.status, "rejected");
+    assert_eq!(o.status.as_str(), "rejected");
     assert!(
         o.error_message
             .as_deref()
@@ -315,7 +318,10 @@ async fn server_errors_are_retried_and_the_partner_gets_one_order(app: TestApp) 
     let statuses: Vec<_> = attempts.iter().map(|a| a.http_status).collect();
     assert_eq!(statuses, vec![Some(500), Some(500), Some(500), None]);
     assert_eq!(attempts[3].outcome, "delivered");
-    assert_eq!(orders(&app, RECRUITER).await[0].status, "submitted");
+    assert_eq!(
+        orders(&app, RECRUITER).await[0].status.as_str(),
+        "submitted"
+    );
 }
 
 async fn a_partner_down_for_the_whole_schedule_dead_letters_then_replay_delivers_once(
@@ -344,7 +350,7 @@ async fn a_partner_down_for_the_whole_schedule_dead_letters_then_replay_delivers
     place_standard_with_drugs(&app, partner).await;
     app.run_jobs().await;
     let o = &orders(&app, RECRUITER).await[0];
-    assert_eq!(o.status, "dead_lettered");
+    assert_eq!(o.status.as_str(), "dead_lettered");
     assert!(o.error_message.as_deref().unwrap().contains("down"));
     let job = order_job_id(&app).await;
     assert_eq!(
@@ -369,10 +375,10 @@ async fn a_partner_down_for_the_whole_schedule_dead_letters_then_replay_delivers
         .call(&admin, "replay_delivery", &[("job_id", job.to_string())])
         .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(orders(&app, RECRUITER).await[0].status, "queued");
+    assert_eq!(orders(&app, RECRUITER).await[0].status.as_str(), "queued");
     app.run_jobs().await;
     let after = &orders(&app, RECRUITER).await[0];
-    assert_eq!(after.status, "submitted");
+    assert_eq!(after.status.as_str(), "submitted");
     assert_eq!(sim.orders().len(), 1);
     assert_eq!(
         sim.orders()[0].order.background_check_id,
@@ -512,7 +518,10 @@ async fn bad_result_webhooks_get_clear_4xx(app: TestApp) {
     let res = client.post(&url).body(big).send().await.unwrap();
     assert_eq!(res.status(), 413);
     // None of this changed the order.
-    assert_eq!(orders(&app, RECRUITER).await[0].status, "submitted");
+    assert_eq!(
+        orders(&app, RECRUITER).await[0].status.as_str(),
+        "submitted"
+    );
     assert_eq!(post_result(&app, &url, good).await.0, 200);
 }
 
@@ -529,7 +538,7 @@ async fn a_worker_killed_between_claim_and_send_resends_the_same_order(app: Test
     assert!(sim.orders().is_empty());
     app.run_jobs().await;
     let o = &orders(&app, RECRUITER).await[0];
-    assert_eq!(o.status, "submitted");
+    assert_eq!(o.status.as_str(), "submitted");
     assert_eq!(sim.orders().len(), 1);
     assert_eq!(
         sim.orders()[0].order.background_check_id,
@@ -571,7 +580,10 @@ async fn a_worker_killed_between_claim_and_send_resends_the_same_order(app: Test
         second.posts, 2,
         "sent again with the same background_check_id"
     );
-    assert_eq!(orders(&app, RECRUITER).await[0].status, "submitted");
+    assert_eq!(
+        orders(&app, RECRUITER).await[0].status.as_str(),
+        "submitted"
+    );
 }
 
 async fn partners_are_connected_once_and_tested_in_plain_words(app: TestApp) {
@@ -783,7 +795,7 @@ async fn silent_orders_are_flagged_stale(backend: common::Backend) {
     app.run_jobs().await;
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let o = &orders(&app, RECRUITER).await[0];
-    assert_eq!(o.status, "submitted");
+    assert_eq!(o.status.as_str(), "submitted");
     assert!(o.stale);
     let admin = app.signed_in(ADMIN).await;
     let report: clearance::model::DriftReport = app

@@ -224,9 +224,13 @@ fn operation(
         }),
         // A reconciliation start and finish (no provider configured: it ends at once).
         _ => Box::pin(async move {
-            let _ =
-                services::reconciliation::run(&state, "stress", chrono::Duration::hours(1), None)
-                    .await;
+            let _ = services::reconciliation::run(
+                &state,
+                clearance::model::ReconciliationTrigger::Manual,
+                chrono::Duration::hours(1),
+                None,
+            )
+            .await;
         }),
     }
 }

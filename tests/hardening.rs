@@ -738,7 +738,7 @@ async fn stored_values_this_version_does_not_know_are_refused_with_their_place(a
     assert!(app.run_jobs().await >= 2);
     for id in ids {
         let job = db::jobs::find(&app.db, id).await.unwrap().unwrap();
-        assert_eq!(job.state, "dead");
+        assert_eq!(job.state, clearance::model::JobState::Dead);
         let error = job.last_error.unwrap_or_default();
         assert!(
             error.contains("delivery_jobs.kind: unknown job kind 'fax.send'"),

@@ -160,7 +160,7 @@ async fn an_interview_is_announced_once_and_its_report_attached(app: TestApp) {
     assert_eq!(report.score, Some(42));
     assert!(!report.passed, "a score of 42 with flags does not pass");
     assert_eq!(report.flags, vec!["tab_switch", "second_voice"]);
-    assert_eq!(report.consent, "given");
+    assert_eq!(report.consent.as_str(), "given");
     let pdf = clearance::server::sim::monitor::report_pdf(&id.to_string(), 42);
     assert_eq!(
         report.sha256.as_deref(),
@@ -354,7 +354,10 @@ async fn rescheduling_and_cancelling_tell_the_monitor(app: TestApp) {
     assert_eq!(again.status(), 409);
     app.run_jobs().await;
     assert!(sim.interviews()[0].cancelled);
-    assert_eq!(interviews(&app, RECRUITER).await[0].state, "cancelled");
+    assert_eq!(
+        interviews(&app, RECRUITER).await[0].state,
+        clearance::model::InterviewState::Cancelled
+    );
     // "Test monitor connection" in plain words: accepted key, then a refused one.
     let admin = app.signed_in("admin@clearance.test").await;
     let t: clearance::model::ConnectionTest = app

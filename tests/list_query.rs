@@ -69,13 +69,10 @@ fn matches(r: &Row, f: &ListFilter, search: Option<&str>) -> bool {
     let lower = |s: &str| s.to_lowercase();
     f.hiring_manager_id.is_none_or(|h| r.hiring_manager_id == h)
         && f.job_id.is_none_or(|j| r.job_id == j)
-        && f.stage.as_ref().is_none_or(|s| &r.stage == s)
-        && f.status
-            .as_ref()
-            .is_none_or(|s| &r.verification_status == s)
+        && f.stage.is_none_or(|s| r.stage == s.as_str())
+        && f.status.is_none_or(|s| r.verification_status == s.as_str())
         && f.risk
-            .as_ref()
-            .is_none_or(|s| r.verification_risk_tier.as_ref() == Some(s))
+            .is_none_or(|s| r.verification_risk_tier.as_deref() == Some(s.as_str()))
         && f.integrity_below
             .is_none_or(|b| r.integrity_score.is_some_and(|s| s < b))
         && f.integrity_flagged.is_none_or(|_| r.integrity_flagged)
@@ -151,9 +148,10 @@ async fn every_filter_combination_returns_what_the_filters_describe(app: TestApp
         let f = ListFilter {
             hiring_manager_id: pick(&mut rng).then(|| managers[rng.gen_range(0..managers.len())]),
             job_id: pick(&mut rng).then(|| rng.gen_range(1..=4)),
-            stage: pick(&mut rng).then(|| STAGES[rng.gen_range(0..STAGES.len())].to_string()),
-            status: pick(&mut rng).then(|| STATUSES[rng.gen_range(0..STATUSES.len())].to_string()),
-            risk: pick(&mut rng).then(|| RISKS[rng.gen_range(0..3)].to_string()),
+            stage: pick(&mut rng).then(|| STAGES[rng.gen_range(0..STAGES.len())].parse().unwrap()),
+            status: pick(&mut rng)
+                .then(|| STATUSES[rng.gen_range(0..STATUSES.len())].parse().unwrap()),
+            risk: pick(&mut rng).then(|| RISKS[rng.gen_range(0..3)].parse().unwrap()),
             search_pattern: like_pattern(search),
             integrity_below: pick(&mut rng).then(|| [60, 80][rng.gen_range(0..2)]),
             integrity_flagged: rng.gen_bool(0.15).then_some(true),

@@ -2,7 +2,8 @@
 mod common;
 
 use clearance::model::{
-    AuditEventType, DriftReport, ReconcileOutcome, VerificationPanel, VerificationStatus,
+    AuditEventType, DriftReport, ReconcileOutcome, ReconciliationTrigger, RunState,
+    VerificationPanel, VerificationStatus,
 };
 use clearance::server::db;
 use common::{audit_types, TestApp};
@@ -80,7 +81,7 @@ async fn a_run_fixes_every_drifted_candidate_and_a_second_finds_none(
     assert_eq!(panel(&app, 8).await.status, VerificationStatus::Verified);
     let p9 = panel(&app, 9).await;
     assert_eq!(p9.status, VerificationStatus::NeedsReview);
-    assert_eq!(p9.risk_tier.as_deref(), Some("High"));
+    assert_eq!(p9.risk_tier, Some(clearance::model::RiskTier::High));
 
     let second: ReconcileOutcome = app
         .call(&sec, "run_reconciliation", &[])
@@ -150,12 +151,12 @@ async fn a_run_fixes_every_drifted_candidate_and_a_second_finds_none(
 async fn runs_never_overlap_and_a_dead_run_is_closed(app: TestApp, _sim: Sim, _url: String) {
     let now = chrono::Utc::now();
     let window = app.state.config.reconcile_abandoned_after;
-    let first = db::reconciliation::start(&app.db, "test", now, window)
+    let first = db::reconciliation::start(&app.db, ReconciliationTrigger::Manual, now, window)
         .await
         .unwrap();
     assert!(first.is_some());
     assert_eq!(
-        db::reconciliation::start(&app.db, "test", now, window)
+        db::reconciliation::start(&app.db, ReconciliationTrigger::Manual, now, window)
             .await
             .unwrap(),
         None,
@@ -171,12 +172,17 @@ async fn runs_never_overlap_and_a_dead_run_is_closed(app: TestApp, _sim: Sim, _u
     assert!(!busy.ran);
     // Silent past the window (no page finished), the dead run is closed as failed and a new one starts.
     let later = now + window + chrono::Duration::seconds(1);
-    assert!(db::reconciliation::start(&app.db, "test", later, window)
-        .await
-        .unwrap()
-        .is_some());
+    assert!(
+        db::reconciliation::start(&app.db, ReconciliationTrigger::Manual, later, window)
+            .await
+            .unwrap()
+            .is_some()
+    );
     let runs = db::reconciliation::recent_runs(&app.db, 5).await.unwrap();
-    assert_eq!(runs.iter().filter(|r| r.state == "failed").count(), 1);
+    assert_eq!(
+        runs.iter().filter(|r| r.state == RunState::Failed).count(),
+        1
+    );
 }
 
 async fn events_for_unknown_candidates_apply_once_they_exist(
@@ -242,7 +248,7 @@ async fn a_run_killed_half_way_and_started_again_ends_in_the_same_state(
     let run = tokio::spawn(async move {
         clearance::server::services::reconciliation::run(
             &state,
-            "test",
+            ReconciliationTrigger::Manual,
             chrono::Duration::hours(48),
             None,
         )
@@ -261,7 +267,7 @@ async fn a_run_killed_half_way_and_started_again_ends_in_the_same_state(
     run.abort();
     let _ = run.await;
     let runs = db::reconciliation::recent_runs(&app.db, 5).await.unwrap();
-    assert_eq!(runs[0].state, "running", "killed, not finished");
+    assert_eq!(runs[0].state, RunState::Running, "killed, not finished");
     let half: Vec<_> = [8, 9]
         .into_iter()
         .map(|c| db::candidates::find_candidate(&app.db, c))
@@ -289,7 +295,7 @@ async fn a_run_killed_half_way_and_started_again_ends_in_the_same_state(
     settings(&url, serde_json::json!({ "drop_rate": 1.0 })).await;
     let s = clearance::server::services::reconciliation::run(
         &restarted,
-        "test",
+        ReconciliationTrigger::Manual,
         chrono::Duration::hours(48),
         None,
     )
@@ -300,11 +306,11 @@ async fn a_run_killed_half_way_and_started_again_ends_in_the_same_state(
     assert_eq!(panel(&app, 8).await.status, VerificationStatus::Verified);
     assert_eq!(panel(&app, 9).await.status, VerificationStatus::NeedsReview);
     let runs = db::reconciliation::recent_runs(&app.db, 5).await.unwrap();
-    assert_eq!(runs[1].state, "failed");
+    assert_eq!(runs[1].state, RunState::Failed);
     assert!(runs[1].error.as_deref().unwrap().contains("abandoned"));
     let again = clearance::server::services::reconciliation::run(
         &restarted,
-        "test",
+        ReconciliationTrigger::Manual,
         chrono::Duration::hours(48),
         None,
     )
@@ -329,8 +335,18 @@ async fn two_app_instances_start_one_run(app: TestApp, sim: Sim, url: String) {
     };
     let lookback = chrono::Duration::hours(48);
     let (a, b) = tokio::join!(
-        clearance::server::services::reconciliation::run(&app.state, "schedule", lookback, None),
-        clearance::server::services::reconciliation::run(&other, "schedule", lookback, None),
+        clearance::server::services::reconciliation::run(
+            &app.state,
+            ReconciliationTrigger::Schedule,
+            lookback,
+            None,
+        ),
+        clearance::server::services::reconciliation::run(
+            &other,
+            ReconciliationTrigger::Schedule,
+            lookback,
+            None,
+        ),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(

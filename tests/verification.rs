@@ -103,7 +103,7 @@ async fn send_complete_and_see_it_on_the_panel_and_in_the_list(
     .unwrap();
     let p = panel(&app, RECRUITER, 1).await;
     assert_eq!(p.status, VerificationStatus::NeedsReview);
-    assert_eq!(p.risk_tier.as_deref(), Some("High"));
+    assert_eq!(p.risk_tier, Some(clearance::model::RiskTier::High));
     assert_eq!(
         p.reason_codes,
         Some(vec!["Could not complete the liveness check".to_string()])
@@ -424,7 +424,7 @@ async fn provider_outages_are_retried_then_dead_lettered(app: TestApp, sim: Sim,
     );
     app.run_jobs().await;
     let jobs = db::jobs::for_subject(&app.db, "candidate:5").await.unwrap();
-    assert_eq!(jobs[0].state, "dead");
+    assert_eq!(jobs[0].state, clearance::model::JobState::Dead);
     assert_eq!(jobs[0].attempts, app.state.config.delivery_max_attempts);
     assert!(jobs[0]
         .last_error

@@ -242,7 +242,7 @@ pub struct BackgroundCheck {
     pub partner_name: String,
     pub partner_id: i64,
     pub package_name: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub status_label: String,
     pub add_ons: Vec<OrderedItem>,
     pub total: Option<String>,
@@ -259,31 +259,84 @@ pub struct BackgroundCheck {
     pub stale: bool,
 }
 
-/// Order statuses we set ourselves; anything else is the partner's, kept verbatim.
-pub mod order_status {
-    pub const QUEUED: &str = "queued";
-    pub const SUBMITTED: &str = "submitted";
-    pub const REJECTED: &str = "rejected";
-    pub const DEAD_LETTERED: &str = "dead_lettered";
+/// A background-check order's status: the four Clearance sets itself, or the partner's own status,
+/// kept verbatim (the partner contract does not enumerate them). Stored and sent as its text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum OrderStatus {
+    /// Waiting for (or retrying) the order call.
+    Queued,
+    /// The partner accepted the order.
+    Submitted,
+    /// The partner refused the order (422).
+    Rejected,
+    /// Every delivery attempt failed.
+    DeadLettered,
+    /// What the partner's last update said.
+    Partner(String),
+}
 
-    pub fn label(status: &str) -> String {
-        match status {
-            QUEUED => "Sending to partner".into(),
-            SUBMITTED => "Submitted".into(),
-            REJECTED => "Rejected by partner".into(),
-            DEAD_LETTERED => "Not delivered".into(),
-            "complete" | "completed" => "Complete".into(),
-            "in_progress" | "pending" => "In progress".into(),
-            other => other.to_string(),
+impl OrderStatus {
+    pub fn as_str(&self) -> &str {
+        match self {
+            OrderStatus::Queued => "queued",
+            OrderStatus::Submitted => "submitted",
+            OrderStatus::Rejected => "rejected",
+            OrderStatus::DeadLettered => "dead_lettered",
+            OrderStatus::Partner(s) => s,
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            OrderStatus::Queued => "Sending to partner".into(),
+            OrderStatus::Submitted => "Submitted".into(),
+            OrderStatus::Rejected => "Rejected by partner".into(),
+            OrderStatus::DeadLettered => "Not delivered".into(),
+            OrderStatus::Partner(s) => match s.as_str() {
+                "complete" | "completed" => "Complete".into(),
+                "in_progress" | "pending" => "In progress".into(),
+                other => other.to_string(),
+            },
         }
     }
 
     /// A partner status after which no earlier-stage update may overwrite the order.
-    pub fn is_final(status: &str) -> bool {
-        matches!(
-            status.to_ascii_lowercase().as_str(),
+    pub fn is_final(&self) -> bool {
+        matches!(self, OrderStatus::Partner(s) if matches!(
+            s.to_ascii_lowercase().as_str(),
             "complete" | "completed" | "cancelled" | "canceled"
-        )
+        ))
+    }
+}
+
+impl From<&str> for OrderStatus {
+    fn from(s: &str) -> Self {
+        match s {
+            "queued" => OrderStatus::Queued,
+            "submitted" => OrderStatus::Submitted,
+            "rejected" => OrderStatus::Rejected,
+            "dead_lettered" => OrderStatus::DeadLettered,
+            other => OrderStatus::Partner(other.to_string()),
+        }
+    }
+}
+
+impl From<String> for OrderStatus {
+    fn from(s: String) -> Self {
+        OrderStatus::from(s.as_str())
+    }
+}
+
+impl From<OrderStatus> for String {
+    fn from(s: OrderStatus) -> Self {
+        s.as_str().to_string()
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -374,13 +427,32 @@ mod tests {
 
     #[test]
     fn final_statuses() {
-        assert!(order_status::is_final("complete"));
-        assert!(order_status::is_final("Completed"));
-        assert!(!order_status::is_final("in_progress"));
-        assert!(!order_status::is_final("submitted"));
+        assert!(OrderStatus::from("complete").is_final());
+        assert!(OrderStatus::from("Completed").is_final());
+        assert!(!OrderStatus::from("in_progress").is_final());
+        assert!(!OrderStatus::from("submitted").is_final());
         assert_eq!(
-            order_status::label("awaiting_applicant"),
+            OrderStatus::from("awaiting_applicant").label(),
             "awaiting_applicant"
+        );
+    }
+
+    #[test]
+    fn our_statuses_are_known_and_the_partners_kept_verbatim() {
+        for ours in [
+            OrderStatus::Queued,
+            OrderStatus::Submitted,
+            OrderStatus::Rejected,
+            OrderStatus::DeadLettered,
+        ] {
+            assert_eq!(OrderStatus::from(ours.as_str()), ours);
+        }
+        let theirs = OrderStatus::from("Awaiting Applicant");
+        assert_eq!(theirs, OrderStatus::Partner("Awaiting Applicant".into()));
+        assert_eq!(theirs.to_string(), "Awaiting Applicant");
+        assert_eq!(
+            serde_json::to_string(&OrderStatus::DeadLettered).unwrap(),
+            "\"dead_lettered\""
         );
     }
 }

@@ -1,5 +1,5 @@
 //! Data carried between server functions and pages.
-use super::{RiskTier, Role, Stage, VerificationStatus};
+use super::{JobState, RiskTier, Role, Stage, VerificationStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -108,7 +108,7 @@ pub struct Application {
 pub struct VerificationPanel {
     pub status: VerificationStatus,
     pub last_updated: Option<DateTime<Utc>>,
-    pub risk_tier: Option<String>,
+    pub risk_tier: Option<RiskTier>,
     pub reason_codes: Option<Vec<String>>,
     pub evidence_pack_url: Option<String>,
     pub policy_name: Option<String>,
@@ -165,7 +165,7 @@ pub struct Delivery {
     pub id: i64,
     pub what: String,
     pub subject: String,
-    pub state: String,
+    pub state: JobState,
     pub attempts: i64,
     pub max_attempts: i64,
     pub last_error: Option<String>,

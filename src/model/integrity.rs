@@ -3,6 +3,26 @@ use super::Stage;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+text_enum! {
+    /// Whether the candidate agreed to be monitored, as the monitor reports it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Consent("consent") {
+        Given = "given" / "given",
+        Declined = "declined" / "declined",
+    }
+}
+
+text_enum! {
+    /// An interview is scheduled until it is cancelled (rescheduling keeps it scheduled).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum InterviewState("interview state") {
+        Scheduled = "scheduled" / "Scheduled",
+        Cancelled = "cancelled" / "Cancelled",
+    }
+}
+
 /// A flag from the monitor, in plain words (unknown flags are shown as sent).
 pub fn integrity_flag_label(flag: &str) -> String {
     match flag {
@@ -33,7 +53,7 @@ pub struct InterviewView {
     pub scheduled_at: DateTime<Utc>,
     pub time_zone: String,
     pub interviewers: Vec<String>,
-    pub state: String,
+    pub state: InterviewState,
     pub monitored: bool,
     pub report: Option<ReportView>,
 }
@@ -48,7 +68,7 @@ pub struct ReportView {
     pub score: Option<i64>,
     pub flags: Vec<String>,
     pub summary: Option<String>,
-    pub consent: String,
+    pub consent: Consent,
     pub consent_at: DateTime<Utc>,
     pub filename: Option<String>,
     pub sha256: Option<String>,

@@ -11,3 +11,15 @@ text_enum! {
         CancelInterview = "integrity.cancel" / "Cancel interview at the integrity monitor",
     }
 }
+
+text_enum! {
+    /// Where a delivery job is: waiting (first try or retry), being sent, sent, or dead-lettered.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum JobState("delivery job state") {
+        Pending = "pending" / "Waiting",
+        Running = "running" / "Sending",
+        Done = "done" / "Delivered",
+        Dead = "dead" / "Dead-lettered",
+    }
+}

@@ -19,11 +19,12 @@ pub use background::*;
 pub use candidate::*;
 pub use email::Email;
 pub use integrity::*;
-pub use jobs::JobKind;
+pub use jobs::{JobKind, JobState};
 pub use policy::*;
 pub use review::*;
 pub use role::{Permission, Role};
 pub use stage::Stage;
 pub use verification::{
-    event_applies, reason_code_label, RiskTier, VerificationEventType, VerificationStatus,
+    event_applies, reason_code_label, EventState, RiskTier, VerificationEventType,
+    VerificationStatus,
 };

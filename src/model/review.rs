@@ -179,12 +179,35 @@ mod tests {
     }
 }
 
+text_enum! {
+    /// What started a reconciliation run.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ReconciliationTrigger("reconciliation trigger") {
+        Schedule = "schedule" / "Nightly schedule",
+        Cli = "cli" / "Command line",
+        Manual = "manual" / "Reconcile now",
+        Candidate = "candidate" / "One candidate",
+    }
+}
+
+text_enum! {
+    /// A reconciliation run is running until it finishes or fails (or is found abandoned).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RunState("reconciliation run state") {
+        Running = "running" / "Running",
+        Finished = "finished" / "Finished",
+        Failed = "failed" / "Failed",
+    }
+}
+
 /// One reconciliation run as the Drift page lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReconciliationRunView {
     pub id: i64,
-    pub trigger: String,
-    pub state: String,
+    pub trigger: ReconciliationTrigger,
+    pub state: RunState,
     pub started_at: DateTime<Utc>,
     pub duration_ms: Option<i64>,
     pub checked: i64,
@@ -240,6 +263,11 @@ pub struct ReconcileOutcome {
 pub struct SupportView {
     pub sessions: Vec<(String, VerificationStatus, DateTime<Utc>)>,
     /// (received at, event type, webhook id, what happened to it)
-    pub last_webhook: Option<(DateTime<Utc>, super::VerificationEventType, String, String)>,
+    pub last_webhook: Option<(
+        DateTime<Utc>,
+        super::VerificationEventType,
+        String,
+        super::EventState,
+    )>,
     pub deliveries: Vec<super::Delivery>,
 }

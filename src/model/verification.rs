@@ -196,3 +196,16 @@ mod ordering_tests {
         }
     }
 }
+
+text_enum! {
+    /// A stored provider event: waiting to be applied, applied, older than what we have, or for a
+    /// candidate we do not know (kept, and matched again when the candidate appears).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum EventState("webhook event state") {
+        Pending = "pending" / "Waiting",
+        Applied = "applied" / "Applied",
+        Stale = "stale" / "Stale",
+        UnknownCandidate = "unknown_candidate" / "Unknown candidate",
+    }
+}

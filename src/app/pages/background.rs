@@ -1,7 +1,9 @@
 //! The profile's background checks: the orders (newest first) and the order picker.
 use crate::api::background::{background_checks, get_catalog, list_partners, PlaceBackgroundCheck};
 use crate::app::components::{client_data, ticker, ErrorNotice, LocalTime};
-use crate::model::{format_money, total_of, BackgroundCheck, CatalogView, PartnerSummary};
+use crate::model::{
+    format_money, total_of, BackgroundCheck, CatalogView, OrderStatus, PartnerSummary,
+};
 use leptos::prelude::*;
 
 #[component]
@@ -60,7 +62,7 @@ fn OrderList(orders: Vec<BackgroundCheck>) -> impl IntoView {
         <ul class="orders">
             {orders.into_iter().map(|o| {
                 let add_ons = o.add_ons.iter().map(|a| a.name.clone()).collect::<Vec<_>>().join(", ");
-                let status_class = format!("order-status status-{}", o.status.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+                let status_class = format!("order-status status-{}", o.status.as_str().replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
                 view! {
                     <li class="order" class:superseded=o.superseded>
                         <p class="order-title">
@@ -78,7 +80,7 @@ fn OrderList(orders: Vec<BackgroundCheck>) -> impl IntoView {
                             <p><a href=u rel="noopener noreferrer" target="_blank">"View result at the partner"</a></p>
                         })}
                         {o.error_message.clone().map(|e| view! {
-                            <p class="error">{if o.status == "queued" { "Retrying. The partner said: " } else { "The partner said: " }} {e}</p>
+                            <p class="error">{if o.status == OrderStatus::Queued { "Retrying. The partner said: " } else { "The partner said: " }} {e}</p>
                         })}
                         <p class="order-meta">
                             {o.total.clone().and_then(|t| crate::model::parse_price(&t).ok()).map(|t| format!("{} · ", format_money(t)))}

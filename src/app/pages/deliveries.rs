@@ -2,7 +2,7 @@
 //! partner events we kept because they name a candidate we do not have.
 use crate::api::deliveries::{list_deliveries, ReplayDelivery};
 use crate::app::components::{ErrorNotice, LocalTime};
-use crate::model::Delivery;
+use crate::model::{Delivery, JobState};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -56,12 +56,9 @@ pub fn DeliveriesPage() -> impl IntoView {
 #[component]
 fn DeliveryCard(delivery: Delivery, replay: ServerAction<ReplayDelivery>) -> impl IntoView {
     let d = delivery;
-    let state_label = match d.state.as_str() {
-        "dead" => "Dead-lettered".to_string(),
-        "pending" if d.attempts > 0 => "Retrying".to_string(),
-        "pending" => "Waiting".to_string(),
-        "running" => "Sending".to_string(),
-        other => other.to_string(),
+    let state_label = match d.state {
+        JobState::Pending if d.attempts > 0 => "Retrying",
+        state => state.label(),
     };
     let heading = format!("{} — {}", d.what, d.subject);
     view! {
@@ -73,7 +70,7 @@ fn DeliveryCard(delivery: Delivery, replay: ServerAction<ReplayDelivery>) -> imp
                 {d.next_try.map(|t| view! { " · next try " <LocalTime at=t/> })}
             </p>
             {d.last_error.clone().map(|e| view! { <p class="error">"Last error: " {e}</p> })}
-            {(d.state == "dead").then(|| view! {
+            {(d.state == JobState::Dead).then(|| view! {
                 <ActionForm action=replay>
                     <input type="hidden" name="job_id" value=d.id.to_string()/>
                     <button type="submit">"Replay"</button>

@@ -78,8 +78,8 @@ pub fn DriftPage() -> impl IntoView {
                                 <tbody>
                                     {r.runs.into_iter().map(|run| view! {
                                         <tr>
-                                            <td><LocalTime at=run.started_at/></td><td>{run.trigger}</td>
-                                            <td>{run.state}{run.error.map(|e| format!(" — {e}"))}</td>
+                                            <td><LocalTime at=run.started_at/></td><td>{run.trigger.as_str()}</td>
+                                            <td>{run.state.as_str()}{run.error.map(|e| format!(" — {e}"))}</td>
                                             <td>{run.checked}</td><td>{run.drifted}</td><td>{run.fixed}</td><td>{run.failed}</td>
                                             <td>{run.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default()}</td>
                                         </tr>

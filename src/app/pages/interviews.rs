@@ -3,7 +3,7 @@ use crate::api::integrity::{
     candidate_interviews, CancelInterview, RescheduleInterview, ScheduleInterview,
 };
 use crate::app::components::{client_data, ticker, ErrorNotice, JobChoice, LocalTime};
-use crate::model::{integrity_flag_label, InterviewView, Stage};
+use crate::model::{integrity_flag_label, InterviewState, InterviewView, Stage};
 use leptos::prelude::*;
 
 #[component]
@@ -51,9 +51,9 @@ fn Interview(
     reschedule: ServerAction<RescheduleInterview>,
 ) -> impl IntoView {
     let i = interview;
-    let scheduled = i.state == "scheduled";
-    let monitoring = match (i.state.as_str(), i.monitored) {
-        ("cancelled", _) => "Cancelled",
+    let scheduled = i.state == InterviewState::Scheduled;
+    let monitoring = match (i.state, i.monitored) {
+        (InterviewState::Cancelled, _) => "Cancelled",
         (_, true) => "Monitored",
         (_, false) => "Announcing to the monitor…",
     };
@@ -73,7 +73,7 @@ fn Interview(
                         <p>{if flags.is_empty() { "No flags.".to_string() } else { format!("Flags: {}", flags.join("; ")) }}</p>
                     })}
                     {r.summary.clone().filter(|s| !s.is_empty()).map(|s| view! { <p>{s}</p> })}
-                    <p>{format!("Consent {} · ", if r.consent == "given" { "given" } else { "declined" })} <LocalTime at=r.consent_at/></p>
+                    <p>{format!("Consent {} · ", r.consent.label())} <LocalTime at=r.consent_at/></p>
                     {r.report_id.map(|id| view! {
                         <p>
                             <a href=format!("/integrity-reports/{id}/file") download="">{format!("Download report ({})", r.filename.clone().unwrap_or_default())}</a>

@@ -169,7 +169,7 @@ fn PanelBody(
             <dd><StatusBadge status=panel.status/></dd>
             {details.then(|| view! {
                 <dt>"Risk tier"</dt>
-                <dd>{panel.risk_tier.clone().unwrap_or_else(|| "Not assessed".into())}</dd>
+                <dd>{panel.risk_tier.map_or("Not assessed", |t| t.label())}</dd>
                 <dt>"Reasons"</dt>
                 <dd>{if reasons.is_empty() {
                     view! { "None" }.into_any()
@@ -322,7 +322,7 @@ fn Support(candidate_id: i64) -> impl IntoView {
                                         <tbody>
                                             {v.deliveries.into_iter().map(|d| view! {
                                                 <tr>
-                                                    <td>{d.what}</td><td>{d.state}</td><td>{format!("{} of {}", d.attempts, d.max_attempts)}</td>
+                                                    <td>{d.what}</td><td>{d.state.as_str()}</td><td>{format!("{} of {}", d.attempts, d.max_attempts)}</td>
                                                     <td>{d.history.last().map(|a| format!("{} {}", a.http_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into()), a.detail)).unwrap_or_default()}</td>
                                                 </tr>
                                             }).collect_view()}

@@ -308,7 +308,13 @@ async fn reconcile(options: LeptosOptions, config: Config) -> anyhow::Result<()>
     let db = open_db(&config).await?;
     let lookback = config.reconcile_lookback;
     let state = AppState::new(options, db, config);
-    let s = services::reconciliation::run(&state, "cli", lookback, None).await?;
+    let s = services::reconciliation::run(
+        &state,
+        crate::model::ReconciliationTrigger::Cli,
+        lookback,
+        None,
+    )
+    .await?;
     if !s.ran {
         anyhow::bail!("another reconciliation is running; try again when it has finished");
     }

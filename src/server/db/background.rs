@@ -1,5 +1,6 @@
 //! Background-check partners, orders and the partner's result updates.
 use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db};
+use crate::model::OrderStatus;
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
 
@@ -128,7 +129,8 @@ pub struct OrderRow {
     pub add_ons: String,
     pub total: String,
     pub ordered_by_name: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: OrderStatus,
     pub result: Option<String>,
     pub result_link_url: Option<String>,
     pub error_message: Option<String>,
@@ -208,15 +210,15 @@ pub async fn orders_of(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<OrderRow>
 pub async fn transition(
     db: &Db,
     order_id: i64,
-    from: &[&str],
-    to: &str,
+    from: &[OrderStatus],
+    to: OrderStatus,
     error_message: Option<&str>,
     now: DateTime<Utc>,
     audit: &NewAuditEvent,
 ) -> sqlx::Result<bool> {
     let list = from
         .iter()
-        .map(|s| format!("'{}'", s.replace('\'', "")))
+        .map(|s| format!("'{}'", s.as_str().replace('\'', "")))
         .collect::<Vec<_>>()
         .join(",");
     let sql = format!(
@@ -226,7 +228,7 @@ pub async fn transition(
     );
     on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
-        let changed = sqlx::query(&sql).bind(order_id).bind(to).bind(error_message).bind(now)
+        let changed = sqlx::query(&sql).bind(order_id).bind(to.as_str()).bind(error_message).bind(now)
             .execute(&mut *tx).await?.rows_affected() == 1;
         if changed {
             tx.append_audit(audit).await?;
@@ -268,7 +270,7 @@ impl UpdateOutcome {
 }
 
 pub struct ResultUpdate<'a> {
-    pub status: &'a str,
+    pub status: &'a OrderStatus,
     pub result: Option<&'a str>,
     pub result_link_url: Option<&'a str>,
     pub body: &'a str,
@@ -283,7 +285,6 @@ pub async fn apply_update(
     now: DateTime<Utc>,
     audit: impl FnOnce(&str) -> NewAuditEvent,
 ) -> sqlx::Result<UpdateOutcome> {
-    use crate::model::order_status;
     let lock = match db {
         Db::Postgres(_) => " FOR UPDATE",
         Db::Sqlite(_) => "",
@@ -295,9 +296,10 @@ pub async fn apply_update(
         let mut tx = pool.begin_write().await?;
         let (status, result, link) = sqlx::query_as::<_, (String, Option<String>, Option<String>)>(&select)
             .bind(order_id).fetch_one(&mut *tx).await?;
-        let outcome = if status == u.status && result.as_deref() == u.result && link.as_deref() == u.result_link_url {
+        let previous = OrderStatus::from(status.as_str());
+        let outcome = if &previous == u.status && result.as_deref() == u.result && link.as_deref() == u.result_link_url {
             UpdateOutcome::Duplicate
-        } else if order_status::is_final(&status) && !order_status::is_final(u.status) {
+        } else if previous.is_final() && !u.status.is_final() {
             UpdateOutcome::Stale
         } else {
             UpdateOutcome::Applied
@@ -309,7 +311,7 @@ pub async fn apply_update(
             sqlx::query(
                 "UPDATE background_check_orders SET status = $2, result = $3, result_link_url = $4, error_message = NULL,
                      result_at = $5, updated_at = $5, submitted_at = COALESCE(submitted_at, $5) WHERE id = $1")
-                .bind(order_id).bind(u.status).bind(u.result).bind(u.result_link_url).bind(now)
+                .bind(order_id).bind(u.status.as_str()).bind(u.result).bind(u.result_link_url).bind(now)
                 .execute(&mut *tx).await?;
             tx.append_audit(&audit(&status)).await?;
         }

@@ -24,9 +24,9 @@ pub struct ListFilter {
     /// Only jobs managed by this user (hiring managers).
     pub hiring_manager_id: Option<i64>,
     pub job_id: Option<i64>,
-    pub stage: Option<String>,
-    pub status: Option<String>,
-    pub risk: Option<String>,
+    pub stage: Option<Stage>,
+    pub status: Option<VerificationStatus>,
+    pub risk: Option<RiskTier>,
     /// A LIKE pattern, already lower-cased and escaped with `\`.
     pub search_pattern: Option<String>,
     /// Latest integrity score below this.
@@ -42,6 +42,8 @@ pub struct ListFilter {
 enum Bind {
     Int(i64),
     Text(String),
+    /// A state's stored text (stage, status, risk tier).
+    Str(&'static str),
 }
 
 /// The FROM and WHERE of the list, with only the predicates of the filters that are set (so the
@@ -89,12 +91,12 @@ fn list_where(f: &ListFilter, sqlite: bool, page: bool, binds: &mut Vec<Bind>) -
     if let Some(job) = f.job_id {
         push(&mut sql, binds, " AND a.job_id = ?", Bind::Int(job));
     }
-    if let Some(stage) = &f.stage {
+    if let Some(stage) = f.stage {
         push(
             &mut sql,
             binds,
             " AND a.stage = ?",
-            Bind::Text(stage.clone()),
+            Bind::Str(stage.as_str()),
         );
     }
     if let Some(pattern) = &f.search_pattern {
@@ -115,20 +117,20 @@ fn list_where(f: &ListFilter, sqlite: bool, page: bool, binds: &mut Vec<Bind>) -
         let n = binds.len();
         sql.push_str(&clause.replacen('?', &format!("${n}"), 2));
     }
-    if let Some(status) = &f.status {
+    if let Some(status) = f.status {
         push(
             &mut sql,
             binds,
             " AND c.verification_status = ?",
-            Bind::Text(status.clone()),
+            Bind::Str(status.as_str()),
         );
     }
-    if let Some(risk) = &f.risk {
+    if let Some(risk) = f.risk {
         push(
             &mut sql,
             binds,
             " AND c.verification_risk_tier = ?",
-            Bind::Text(risk.clone()),
+            Bind::Str(risk.as_str()),
         );
     }
     if let Some(below) = f.integrity_below {
@@ -155,6 +157,7 @@ macro_rules! bind_all {
             q = match b {
                 Bind::Int(i) => q.bind(*i),
                 Bind::Text(t) => q.bind(t.clone()),
+                Bind::Str(s) => q.bind(*s),
             };
         }
         q

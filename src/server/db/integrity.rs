@@ -1,6 +1,6 @@
 //! The monitor connection, interviews and integrity reports.
 use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db, Origin};
-use crate::model::Stage;
+use crate::model::{Consent, InterviewState, Stage};
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
 
@@ -61,7 +61,7 @@ pub struct InterviewRow {
     pub scheduled_at: DateTime<Utc>,
     pub time_zone: String,
     pub interviewers: String,
-    pub state: String,
+    pub state: InterviewState,
     pub monitor_session_id: Option<String>,
     /// The job of the application the interview is for (unknown for some older rows).
     pub job_id: Option<i64>,
@@ -193,7 +193,7 @@ pub struct NewReport<'a> {
     pub candidate_id: Option<i64>,
     pub monitor_session_id: &'a str,
     pub generated_at: DateTime<Utc>,
-    pub consent: &'a str,
+    pub consent: Consent,
     pub score: i64,
     pub flags_json: &'a str,
     pub summary: &'a str,
@@ -251,7 +251,7 @@ pub struct ReportRow {
     pub interview_ref: String,
     pub monitor_session_id: String,
     pub generated_at: DateTime<Utc>,
-    pub consent: String,
+    pub consent: Consent,
     pub integrity_score: i64,
     pub flags: String,
     pub summary: String,

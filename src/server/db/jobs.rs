@@ -1,5 +1,6 @@
 //! The durable job queue: enqueue inside the caller's transaction, claim with a lease, record attempts.
 use super::{on_db, BeginWrite, Db};
+use crate::model::JobState;
 use chrono::{DateTime, Duration, Utc};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -7,7 +8,7 @@ pub struct JobRow {
     pub id: i64,
     pub kind: String,
     pub payload: String,
-    pub state: String,
+    pub state: JobState,
     pub attempts: i64,
     pub max_attempts: i64,
     pub run_at: DateTime<Utc>,

@@ -1,5 +1,6 @@
 //! Reconciliation runs (one at a time, across instances) and drift records.
 use super::{on_db, BeginWrite, Db};
+use crate::model::{ReconciliationTrigger, RunState};
 use chrono::{DateTime, Utc};
 
 /// Starts a run unless one is running; a run whose last sign of life (start or page heartbeat)
@@ -7,11 +8,11 @@ use chrono::{DateTime, Utc};
 /// starts cleanly from the beginning of the window.
 pub async fn start(
     db: &Db,
-    trigger: &str,
+    trigger: ReconciliationTrigger,
     now: DateTime<Utc>,
     abandoned_after: chrono::Duration,
 ) -> sqlx::Result<Option<i64>> {
-    let (db, trigger) = (db.clone(), trigger.to_string());
+    let db = db.clone();
     super::detached(async move {
         let stale = now - abandoned_after;
         let close = "UPDATE reconciliation_runs SET state = 'failed', finished_at = $1, error = 'abandoned: the process running it stopped' WHERE state = 'running' AND COALESCE(heartbeat_at, started_at) <= $2";
@@ -19,7 +20,7 @@ pub async fn start(
         on_db!(&db, p => {
             let mut tx = p.begin_write().await?;
             sqlx::query(close).bind(now).bind(stale).execute(&mut *tx).await?;
-            let id = sqlx::query_scalar::<_, i64>(insert).bind(&trigger).bind(now).fetch_optional(&mut *tx).await?;
+            let id = sqlx::query_scalar::<_, i64>(insert).bind(trigger).bind(now).fetch_optional(&mut *tx).await?;
             tx.commit().await?;
             Ok(id)
         })
@@ -56,9 +57,9 @@ pub async fn finish(
 ) -> sqlx::Result<()> {
     let sql = "UPDATE reconciliation_runs SET state = $2, finished_at = $3, checked = $4, drifted = $5, fixed = $6, failed = $7, duration_ms = $8, error = $9 WHERE id = $1";
     let state = if error.is_some() {
-        "failed"
+        RunState::Failed
     } else {
-        "finished"
+        RunState::Finished
     };
     let (db, error) = (db.clone(), error.map(str::to_string));
     super::detached(async move {
@@ -71,8 +72,8 @@ pub async fn finish(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRow {
     pub id: i64,
-    pub trigger: String,
-    pub state: String,
+    pub trigger: ReconciliationTrigger,
+    pub state: RunState,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub checked: i64,

@@ -1,7 +1,7 @@
 //! Verification sessions and the webhook events that move them.
 use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db, Origin};
 use crate::model::{
-    event_applies, AuditEventType, RiskTier, VerificationEventType, VerificationStatus,
+    event_applies, AuditEventType, EventState, RiskTier, VerificationEventType, VerificationStatus,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use chrono::{DateTime, Utc};
@@ -120,7 +120,7 @@ pub struct StoredEventRow {
     pub session_id: String,
     pub event_created_at: DateTime<Utc>,
     pub body: String,
-    pub state: String,
+    pub state: EventState,
     pub note: Option<String>,
     pub received_at: DateTime<Utc>,
 }
@@ -160,7 +160,7 @@ pub enum Applied {
 /// The details of an event that land on the session.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct EventDetails {
-    pub risk_tier: Option<String>,
+    pub risk_tier: Option<RiskTier>,
     #[serde(default)]
     pub reason_codes: Vec<String>,
     pub evidence_pack_url: Option<String>,

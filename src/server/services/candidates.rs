@@ -147,9 +147,9 @@ pub async fn list(
     let filter = db::candidates::ListFilter {
         hiring_manager_id: own_jobs_only(user),
         job_id: q.job_id,
-        stage: q.stage.map(|s| s.as_str().to_string()),
-        status: q.status.map(|s| s.as_str().to_string()),
-        risk: q.risk.map(|r| r.as_str().to_string()),
+        stage: q.stage,
+        status: q.status,
+        risk: q.risk,
         search_pattern: q.search.as_deref().and_then(like_pattern),
         integrity_below: match q.integrity {
             Some(crate::model::IntegrityFilter::Below60) => Some(60),

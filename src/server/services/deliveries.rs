@@ -1,8 +1,8 @@
 //! The admins' view of outbound deliveries and unmatched inbound events, and replay.
 use crate::error::AppError;
 use crate::model::{
-    AuditEventType, CurrentUser, DeliveriesView, Delivery, DeliveryAttempt, JobKind, Permission,
-    UnmatchedEvent,
+    AuditEventType, CurrentUser, DeliveriesView, Delivery, DeliveryAttempt, JobKind, JobState,
+    Permission, UnmatchedEvent,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{self, Db};
@@ -21,7 +21,7 @@ fn delivery(j: db::jobs::JobRow, attempts: &[db::jobs::AttemptRow]) -> Delivery 
         id: j.id,
         what: kind_label(&j.kind),
         subject: j.subject.clone().unwrap_or_default(),
-        next_try: (j.state == "pending").then_some(j.run_at),
+        next_try: (j.state == JobState::Pending).then_some(j.run_at),
         state: j.state,
         attempts: j.attempts,
         max_attempts: j.max_attempts,

@@ -2,8 +2,8 @@
 //! receive signed reports and attach them to the candidate record.
 use crate::error::{AppError, Invalid};
 use crate::model::{
-    AuditEventType, ConnectionTest, CurrentUser, Email, InterviewView, MonitorStatus, Permission,
-    ReportView, Stage,
+    AuditEventType, ConnectionTest, Consent, CurrentUser, Email, InterviewState, InterviewView,
+    MonitorStatus, Permission, ReportView, Stage,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{self, integrity::NewReport, jobs::JobRow, Db};
@@ -375,7 +375,7 @@ pub async fn job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
         monitor::cancel(&state.partner_http, &c.url, &c.api_key, &i.id.to_string()).await?;
         return Ok(format!("interview {} cancelled at the monitor", i.id));
     }
-    if i.state == "cancelled" {
+    if i.state == InterviewState::Cancelled {
         return Ok("cancelled before it was announced".into());
     }
     let tz: chrono_tz::Tz = i.time_zone.parse().unwrap_or(chrono_tz::UTC);
@@ -472,12 +472,12 @@ pub async fn receive(
             d.integrity_score
         )));
     }
-    if !matches!(d.consent.as_str(), "given" | "declined") {
-        return Err(Refusal::Malformed(format!(
+    let consent: Consent = d.consent.parse().map_err(|_| {
+        Refusal::Malformed(format!(
             "consent '{}' is neither 'given' nor 'declined'",
             d.consent
-        )));
-    }
+        ))
+    })?;
     let content = base64::engine::general_purpose::STANDARD
         .decode(d.report.content_base64.trim())
         .map_err(|_| Refusal::Malformed("report.content_base64 is not base64".into()))?;
@@ -509,7 +509,7 @@ pub async fn receive(
         candidate_id,
         monitor_session_id: &d.monitor_session_id,
         generated_at: d.generated_at,
-        consent: &d.consent,
+        consent,
         score: d.integrity_score,
         flags_json: &flags_json,
         summary: &d.summary,
@@ -535,7 +535,7 @@ pub async fn receive(
                 "candidate",
                 subject.clone(),
                 AuditEventType::ConsentRecorded,
-                serde_json::json!({ "report_id": id, "interview_id": d.interview_id, "consent": d.consent,
+                serde_json::json!({ "report_id": id, "interview_id": d.interview_id, "consent": consent,
                                     "at": d.generated_at }),
             ),
         ]
@@ -580,11 +580,11 @@ pub async fn interviews_for(
                 let flags: Vec<String> = serde_json::from_str(&r.flags).unwrap_or_default();
                 ReportView {
                     report_id: files.then_some(r.id),
-                    passed: r.consent == "given" && !is_flagged(r.integrity_score, &flags),
+                    passed: r.consent == Consent::Given && !is_flagged(r.integrity_score, &flags),
                     score: files.then_some(r.integrity_score),
                     flags: if files { flags } else { Vec::new() },
                     summary: files.then(|| r.summary.clone()),
-                    consent: r.consent.clone(),
+                    consent: r.consent,
                     consent_at: r.generated_at,
                     filename: files.then(|| r.filename.clone()),
                     sha256: files.then(|| r.sha256.clone()),

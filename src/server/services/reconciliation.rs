@@ -1,6 +1,8 @@
 //! Reconciliation with the identity-verification provider (the source of truth for identity
 //! evidence): page through its listing, make Clearance match, log the drift it fixed.
-use crate::model::{AuditEventType, VerificationEventType, VerificationStatus};
+use crate::model::{
+    AuditEventType, ReconciliationTrigger, VerificationEventType, VerificationStatus,
+};
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{
     self,
@@ -39,9 +41,9 @@ pub async fn run_for(
             .ok_or(AppError::NotFound)?;
     }
     let trigger = if candidate.is_some() {
-        "candidate"
+        ReconciliationTrigger::Candidate
     } else {
-        "manual"
+        ReconciliationTrigger::Manual
     };
     let s = run(state, trigger, state.config.reconcile_lookback, candidate)
         .await
@@ -153,7 +155,7 @@ async fn page_with_retries(
 /// Runs one reconciliation: all sessions updated in the look-back window, or one candidate's.
 pub async fn run(
     state: &AppState,
-    trigger: &str,
+    trigger: ReconciliationTrigger,
     lookback: Duration,
     only_candidate: Option<i64>,
 ) -> anyhow::Result<RunSummary> {
@@ -399,7 +401,7 @@ pub fn spawn_nightly(state: AppState, at: chrono::NaiveTime, lookback: Duration)
             if !tasks.pause(wait).await {
                 return;
             }
-            match run(&state, "schedule", lookback, None).await {
+            match run(&state, ReconciliationTrigger::Schedule, lookback, None).await {
                 Ok(s) => tracing::info!(
                     checked = s.checked,
                     drifted = s.drifted,

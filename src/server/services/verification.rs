@@ -228,10 +228,14 @@ fn parse_body(webhook_id: &str, body: &[u8]) -> Result<(InboundEvent, EventDetai
     if d.session_id.trim().is_empty() || d.candidate_id.trim().is_empty() {
         return Err("data.candidate_id and data.session_id must not be empty".into());
     }
-    if let Some(r) = &d.risk_tier {
-        r.parse::<RiskTier>()
-            .map_err(|e| format!("data.risk_tier: {e} (expected low, medium or high)"))?;
-    }
+    let risk_tier = d
+        .risk_tier
+        .as_deref()
+        .map(|r| {
+            r.parse::<RiskTier>()
+                .map_err(|e| format!("data.risk_tier: {e} (expected low, medium or high)"))
+        })
+        .transpose()?;
     if let Some(u) = &d.evidence_pack_url {
         if !(u.starts_with("https://") || u.starts_with("http://")) {
             return Err("data.evidence_pack_url must be an http(s) URL".into());
@@ -246,7 +250,7 @@ fn parse_body(webhook_id: &str, body: &[u8]) -> Result<(InboundEvent, EventDetai
         body: text.to_string(),
     };
     let details = EventDetails {
-        risk_tier: d.risk_tier,
+        risk_tier,
         reason_codes: d.reason_codes,
         evidence_pack_url: d.evidence_pack_url,
         policy_name: d.policy_name,
@@ -293,10 +297,7 @@ pub async fn receive(
     event: InboundEvent,
     details: EventDetails,
 ) -> Result<db::verification::Ingested, BatchFailed> {
-    let risk = details
-        .risk_tier
-        .as_deref()
-        .and_then(|r| r.parse::<RiskTier>().ok());
+    let risk = details.risk_tier;
     let received = db::verification::ReceivedEvent {
         candidate_id: parse_candidate_ref(&event.candidate_ref),
         review_deadline: Some(review_deadline(
@@ -324,10 +325,7 @@ pub async fn apply_stored(
         Err(_) => EventDetails::default(),
     };
     let now = Utc::now();
-    let risk = details
-        .risk_tier
-        .as_deref()
-        .and_then(|r| r.parse::<RiskTier>().ok());
+    let risk = details.risk_tier;
     let deadline = review_deadline(calendar, risk, now);
     Ok(db::verification::apply_event(
         db,
@@ -410,11 +408,7 @@ pub async fn panel(
     Ok(VerificationPanel {
         status,
         last_updated: candidate.verification_updated_at,
-        risk_tier: if details {
-            risk.map(|r| r.label().to_string())
-        } else {
-            None
-        },
+        risk_tier: risk.filter(|_| details),
         reason_codes: details.then_some(reasons),
         evidence_pack_url: if details {
             current.and_then(|s| s.evidence_pack_url.clone())
@@ -516,7 +510,7 @@ mod tests {
         let (e, d) = parse_webhook("msg_1", good).unwrap();
         assert_eq!(e.event_type, VerificationEventType::Completed);
         assert_eq!(e.session_id, "vs_9");
-        assert_eq!(d.risk_tier.as_deref(), Some("low"));
+        assert_eq!(d.risk_tier, Some(RiskTier::Low));
         assert!(parse_webhook("m", b"not json")
             .unwrap_err()
             .to_string()

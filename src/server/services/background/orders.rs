@@ -3,7 +3,7 @@ use super::partners::catalog;
 use super::results::safe_link;
 use crate::error::AppError;
 use crate::model::{
-    format_money, order_status, AuditEventType, BackgroundCheck, CurrentUser, OrderedItem,
+    format_money, AuditEventType, BackgroundCheck, CurrentUser, OrderStatus, OrderedItem,
     Permission,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
@@ -295,8 +295,8 @@ pub async fn order_job(state: &AppState, job: &JobRow) -> Result<String, CallErr
             db::background::transition(
                 &state.db,
                 order.id,
-                &[order_status::QUEUED],
-                order_status::SUBMITTED,
+                &[OrderStatus::Queued],
+                OrderStatus::Submitted,
                 None,
                 now,
                 &event,
@@ -330,12 +330,9 @@ pub async fn order_job_ended(
         return Ok(());
     };
     let (to, event) = if exhausted {
-        (
-            order_status::DEAD_LETTERED,
-            AuditEventType::OrderDeadLettered,
-        )
+        (OrderStatus::DeadLettered, AuditEventType::OrderDeadLettered)
     } else {
-        (order_status::REJECTED, AuditEventType::OrderFailed)
+        (OrderStatus::Rejected, AuditEventType::OrderFailed)
     };
     let audit = order_event(
         &order,
@@ -345,7 +342,7 @@ pub async fn order_job_ended(
     db::background::transition(
         &state.db,
         order.id,
-        &[order_status::QUEUED],
+        &[OrderStatus::Queued],
         to,
         Some(detail),
         Utc::now(),
@@ -374,8 +371,8 @@ pub async fn order_replayed(db: &Db, job: &JobRow, user: &CurrentUser) -> anyhow
     db::background::transition(
         db,
         order.id,
-        &[order_status::DEAD_LETTERED, order_status::REJECTED],
-        order_status::QUEUED,
+        &[OrderStatus::DeadLettered, OrderStatus::Rejected],
+        OrderStatus::Queued,
         None,
         Utc::now(),
         &audit,
@@ -407,7 +404,7 @@ pub async fn orders_for(
 }
 
 pub fn is_stale(o: &OrderRow, now: DateTime<Utc>, stale_after: Duration) -> bool {
-    o.status == order_status::SUBMITTED
+    o.status == OrderStatus::Submitted
         && o.result_at.is_none()
         && now - o.submitted_at.unwrap_or(o.created_at) > stale_after
 }
@@ -427,7 +424,7 @@ fn to_view(
         partner_name: o.partner_name,
         partner_id: o.partner_id,
         package_name: o.package_name,
-        status_label: order_status::label(&o.status),
+        status_label: o.status.label(),
         status: o.status,
         add_ons: if details { add_ons } else { Vec::new() },
         total: details.then_some(o.total),

@@ -1,6 +1,6 @@
 //! The partner's result webhooks (seed 000): token-addressed, checked, never regressing.
 use super::orders::token_hash;
-use crate::model::AuditEventType;
+use crate::model::{AuditEventType, OrderStatus};
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{
     self,
@@ -64,7 +64,7 @@ pub async fn receive_result(db: &Db, token: &str, body: &[u8]) -> Result<UpdateO
     if id.as_deref() != Some(order.background_check_id.as_str()) {
         return Err(not_found());
     }
-    let status = text_field(&parsed.status, "status", true)?.unwrap_or_default();
+    let status = OrderStatus::from(text_field(&parsed.status, "status", true)?.unwrap_or_default());
     let result = text_field(&parsed.result, "result", false)?;
     let link = text_field(&parsed.result_link_url, "result_link_url", false)?;
     let update = ResultUpdate {
