@@ -97,6 +97,22 @@ pub fn LocalTime(at: DateTime<Utc>, #[prop(optional)] relative: bool) -> impl In
     view! { <time datetime=at.to_rfc3339()>{text}</time> }
 }
 
+/// A table with its column headings, or "None." when it has no rows.
+#[component]
+pub fn Table(headings: &'static [&'static str], empty: bool, children: Children) -> impl IntoView {
+    if empty {
+        view! { <p>"None."</p> }.into_any()
+    } else {
+        view! {
+            <table class="audit">
+                <thead><tr>{headings.iter().map(|h| view! { <th scope="col">{*h}</th> }).collect_view()}</tr></thead>
+                <tbody>{children()}</tbody>
+            </table>
+        }
+        .into_any()
+    }
+}
+
 #[component]
 pub fn StatusBadge(status: VerificationStatus) -> impl IntoView {
     view! { <span class=format!("badge badge-{}", status.as_str())>{status.label()}</span> }

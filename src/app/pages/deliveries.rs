@@ -1,7 +1,7 @@
 //! The Deliveries page: what did not reach a partner yet (with every attempt), replay, and
 //! partner events we kept because they name a candidate we do not have.
 use crate::api::deliveries::{list_deliveries, ReplayDelivery};
-use crate::app::components::{ErrorNotice, LocalTime};
+use crate::app::components::{ErrorNotice, LocalTime, Table};
 use crate::model::{Delivery, JobState};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -31,20 +31,11 @@ pub fn DeliveriesPage() -> impl IntoView {
                         <section aria-labelledby="unmatched-heading">
                             <h2 id="unmatched-heading">"Partner events for unknown candidates or interviews"</h2>
                             <p>"Kept as received; they are matched again when the candidate appears."</p>
-                            {if v.unmatched.is_empty() {
-                                view! { <p>"None."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <table class="audit">
-                                        <thead><tr><th scope="col">"Received"</th><th scope="col">"Event"</th><th scope="col">"Candidate or interview sent"</th><th scope="col">"Session"</th></tr></thead>
-                                        <tbody>
-                                            {v.unmatched.into_iter().map(|u| view! {
-                                                <tr><td><LocalTime at=u.received_at/></td><td>{u.event_type}</td><td>{u.candidate_ref}</td><td>{u.session_id}</td></tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                }.into_any()
-                            }}
+                            <Table headings=&["Received", "Event", "Candidate or interview sent", "Session"] empty=v.unmatched.is_empty()>
+                                {v.unmatched.into_iter().map(|u| view! {
+                                    <tr><td><LocalTime at=u.received_at/></td><td>{u.event_type}</td><td>{u.candidate_ref}</td><td>{u.session_id}</td></tr>
+                                }).collect_view()}
+                            </Table>
                         </section>
                     }.into_any(),
                 }

@@ -1,6 +1,6 @@
 //! The Drift page: reconciliation runs with their counts, the drift they found, and "run now".
 use crate::api::reconciliation::{get_drift_report, RunReconciliation};
-use crate::app::components::{ErrorNotice, LocalTime};
+use crate::app::components::{ErrorNotice, LocalTime, Table};
 use crate::model::ReconcileOutcome;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -107,24 +107,15 @@ pub fn DriftPage() -> impl IntoView {
                         <section aria-labelledby="stale-heading">
                             <h2 id="stale-heading">"Stale background checks"</h2>
                             <p>"Orders the partner accepted but has not answered for a long time. The partner contract has no status endpoint: ask the partner about these."</p>
-                            {if r.stale_orders.is_empty() {
-                                view! { <p>"None."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <table class="audit">
-                                        <thead><tr><th scope="col">"Candidate"</th><th scope="col">"Background check"</th><th scope="col">"Partner"</th><th scope="col">"Submitted"</th></tr></thead>
-                                        <tbody>
-                                            {r.stale_orders.into_iter().map(|o| view! {
-                                                <tr>
-                                                    <td><a href=format!("/candidates/{}", o.candidate_id)>{o.candidate}</a></td>
-                                                    <td class="mono">{o.background_check_id}</td><td>{o.partner}</td>
-                                                    <td><LocalTime at=o.submitted_at relative=true/></td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                }.into_any()
-                            }}
+                            <Table headings=&["Candidate", "Background check", "Partner", "Submitted"] empty=r.stale_orders.is_empty()>
+                                {r.stale_orders.into_iter().map(|o| view! {
+                                    <tr>
+                                        <td><a href=format!("/candidates/{}", o.candidate_id)>{o.candidate}</a></td>
+                                        <td class="mono">{o.background_check_id}</td><td>{o.partner}</td>
+                                        <td><LocalTime at=o.submitted_at relative=true/></td>
+                                    </tr>
+                                }).collect_view()}
+                            </Table>
                         </section>
                     }.into_any(),
                 }

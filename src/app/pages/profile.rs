@@ -2,7 +2,7 @@
 use crate::api::audit::candidate_timeline;
 use crate::api::candidates::{get_candidate, get_verification_panel, MoveStage, SendVerification};
 use crate::api::reconciliation::{support_view, ReconcileCandidate};
-use crate::app::components::{client_data, ErrorNotice, LocalTime, StageLabel, StatusBadge};
+use crate::app::components::{client_data, ErrorNotice, LocalTime, StageLabel, StatusBadge, Table};
 use crate::app::pages::audit::AuditTable;
 use crate::app::pages::background::BackgroundChecksSection;
 use crate::app::pages::exceptions::ExceptionsSection;
@@ -313,23 +313,14 @@ fn Support(candidate_id: i64) -> impl IntoView {
                                 }}
                             </p>
                             <h3>"Deliveries"</h3>
-                            {if v.deliveries.is_empty() {
-                                view! { <p>"None."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <table class="audit">
-                                        <thead><tr><th scope="col">"What"</th><th scope="col">"State"</th><th scope="col">"Attempts"</th><th scope="col">"Last answer"</th></tr></thead>
-                                        <tbody>
-                                            {v.deliveries.into_iter().map(|d| view! {
-                                                <tr>
-                                                    <td>{d.what}</td><td>{d.state.as_str()}</td><td>{format!("{} of {}", d.attempts, d.max_attempts)}</td>
-                                                    <td>{d.history.last().map(|a| format!("{} {}", a.http_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into()), a.detail)).unwrap_or_default()}</td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                }.into_any()
-                            }}
+                            <Table headings=&["What", "State", "Attempts", "Last answer"] empty=v.deliveries.is_empty()>
+                                {v.deliveries.into_iter().map(|d| view! {
+                                    <tr>
+                                        <td>{d.what}</td><td>{d.state.as_str()}</td><td>{format!("{} of {}", d.attempts, d.max_attempts)}</td>
+                                        <td>{d.history.last().map(|a| format!("{} {}", a.http_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into()), a.detail)).unwrap_or_default()}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </Table>
                         }.into_any(),
                     }
                             }}

@@ -1,6 +1,6 @@
 //! Background-check partners, orders and the partner's result updates.
-use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db};
-use crate::model::OrderStatus;
+use super::{audit::AuditAppend, jobs::Enqueue, on_db, BeginWrite, Db};
+use crate::model::{JobKind, OrderStatus};
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
 
@@ -178,10 +178,7 @@ pub async fn place_order(
             .bind(o.partner_id).bind(o.package_id).bind(o.package_name).bind(o.package_price)
             .bind(o.add_ons_json).bind(o.total).bind(o.ordered_by).bind(now)
             .fetch_one(&mut *tx).await?;
-        sqlx::query_scalar::<_, i64>(ENQUEUE_SQL)
-            .bind(ORDER_JOB).bind(job_payload(id)).bind(max_attempts).bind(now)
-            .bind(format!("candidate:{}", o.candidate_id))
-            .fetch_one(&mut *tx).await?;
+        tx.enqueue(JobKind::OrderBackgroundCheck, &job_payload(id), max_attempts, now, &format!("candidate:{}", o.candidate_id)).await?;
         tx.append_audit(&audit(id)).await?;
         tx.commit().await?;
         Ok(id)

@@ -1,11 +1,10 @@
 //! The monitor connection, interviews and integrity reports.
-use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db, Origin};
-use crate::model::{Consent, InterviewState, Stage};
+use super::{audit::AuditAppend, jobs::Enqueue, on_db, BeginWrite, Db, Origin};
+use crate::model::{Consent, InterviewState, JobKind, Stage};
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
 
 pub const ANNOUNCE_JOB: &str = crate::model::JobKind::AnnounceInterview.as_str();
-pub const CANCEL_JOB: &str = crate::model::JobKind::CancelInterview.as_str();
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConnectionRow {
@@ -96,10 +95,8 @@ pub async fn schedule(
             .bind(i.candidate_id).bind(i.stage).bind(i.scheduled_at).bind(i.time_zone)
             .bind(i.interviewers_json).bind(i.created_by).bind(now).bind(i.job_id)
             .fetch_one(&mut *tx).await?;
-        sqlx::query_scalar::<_, i64>(ENQUEUE_SQL)
-            .bind(ANNOUNCE_JOB).bind(serde_json::json!({ "interview_id": id }).to_string())
-            .bind(max_attempts).bind(now).bind(format!("candidate:{}", i.candidate_id))
-            .fetch_one(&mut *tx).await?;
+        let payload = serde_json::json!({ "interview_id": id }).to_string();
+        tx.enqueue(JobKind::AnnounceInterview, &payload, max_attempts, now, &format!("candidate:{}", i.candidate_id)).await?;
         for event in audit(id) {
             tx.append_audit(&event).await?;
         }
@@ -122,10 +119,8 @@ pub async fn cancel(
         let changed = sqlx::query("UPDATE interviews SET state = 'cancelled', updated_at = $2 WHERE id = $1 AND state = 'scheduled'")
             .bind(interview_id).bind(now).execute(&mut *tx).await?.rows_affected() == 1;
         if changed {
-            sqlx::query_scalar::<_, i64>(ENQUEUE_SQL)
-                .bind(CANCEL_JOB).bind(serde_json::json!({ "interview_id": interview_id }).to_string())
-                .bind(max_attempts).bind(now).bind(format!("candidate:{candidate_id}"))
-                .fetch_one(&mut *tx).await?;
+            let payload = serde_json::json!({ "interview_id": interview_id }).to_string();
+            tx.enqueue(JobKind::CancelInterview, &payload, max_attempts, now, &format!("candidate:{candidate_id}")).await?;
             tx.append_audit(audit).await?;
         }
         tx.commit().await?;
@@ -151,10 +146,8 @@ pub async fn reschedule(
             .bind(interview_id).bind(scheduled_at).bind(time_zone).bind(now)
             .execute(&mut *tx).await?.rows_affected() == 1;
         if changed {
-            sqlx::query_scalar::<_, i64>(ENQUEUE_SQL)
-                .bind(ANNOUNCE_JOB).bind(serde_json::json!({ "interview_id": interview_id }).to_string())
-                .bind(max_attempts).bind(now).bind(format!("candidate:{candidate_id}"))
-                .fetch_one(&mut *tx).await?;
+            let payload = serde_json::json!({ "interview_id": interview_id }).to_string();
+            tx.enqueue(JobKind::AnnounceInterview, &payload, max_attempts, now, &format!("candidate:{candidate_id}")).await?;
             tx.append_audit(audit).await?;
         }
         tx.commit().await?;

@@ -1,6 +1,6 @@
 //! The durable job queue: enqueue inside the caller's transaction, claim with a lease, record attempts.
 use super::{on_db, BeginWrite, Db};
-use crate::model::JobState;
+use crate::model::{JobKind, JobState};
 use chrono::{DateTime, Duration, Utc};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -21,8 +21,48 @@ const COLUMNS: &str =
     "id, kind, payload, state, attempts, max_attempts, run_at, last_error, subject, created_at";
 
 /// The INSERT for a new job; run it on the transaction that records the request.
-pub const ENQUEUE_SQL: &str = "INSERT INTO delivery_jobs (kind, payload, state, attempts, max_attempts, run_at, subject, created_at, updated_at)
+const ENQUEUE_SQL: &str = "INSERT INTO delivery_jobs (kind, payload, state, attempts, max_attempts, run_at, subject, created_at, updated_at)
      VALUES ($1, $2, 'pending', 0, $3, $4, $5, $4, $4) RETURNING id";
+
+/// Queuing a delivery job on an open transaction of either backend: it is sent only if the
+/// caller's writes commit with it. `subject` is what the job is about (`candidate:{id}`).
+pub trait Enqueue {
+    fn enqueue(
+        &mut self,
+        kind: JobKind,
+        payload: &str,
+        max_attempts: i64,
+        now: DateTime<Utc>,
+        subject: &str,
+    ) -> impl std::future::Future<Output = sqlx::Result<i64>> + Send;
+}
+
+macro_rules! impl_enqueue {
+    ($conn:ty) => {
+        impl Enqueue for $conn {
+            async fn enqueue(
+                &mut self,
+                kind: JobKind,
+                payload: &str,
+                max_attempts: i64,
+                now: DateTime<Utc>,
+                subject: &str,
+            ) -> sqlx::Result<i64> {
+                sqlx::query_scalar::<_, i64>(ENQUEUE_SQL)
+                    .bind(kind)
+                    .bind(payload)
+                    .bind(max_attempts)
+                    .bind(now)
+                    .bind(subject)
+                    .fetch_one(&mut *self)
+                    .await
+            }
+        }
+    };
+}
+
+impl_enqueue!(sqlx::SqliteConnection);
+impl_enqueue!(sqlx::PgConnection);
 
 /// Claims the next due job (pending and due, or running with an expired lease) for `lease`.
 /// Runs to its end once started (detached), so a claim is never half-made.

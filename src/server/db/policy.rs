@@ -1,5 +1,5 @@
 //! Policy versions, stage exceptions and automatically started verifications.
-use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db, Origin};
+use super::{audit::AuditAppend, jobs::Enqueue, on_db, BeginWrite, Db, Origin};
 use crate::model::Stage;
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
@@ -180,14 +180,14 @@ macro_rules! auto_start_in_tx {
         .rows_affected()
             == 1;
         if fresh {
-            sqlx::query_scalar::<_, i64>(ENQUEUE_SQL)
-                .bind(crate::model::JobKind::CreateVerificationSession)
-                .bind(a.job_payload)
-                .bind(a.max_attempts)
-                .bind($now)
-                .bind(format!("candidate:{}", a.candidate_id))
-                .fetch_one(&mut *$tx)
-                .await?;
+            $tx.enqueue(
+                crate::model::JobKind::CreateVerificationSession,
+                &a.job_payload,
+                a.max_attempts,
+                $now,
+                &format!("candidate:{}", a.candidate_id),
+            )
+            .await?;
             $tx.append_audit(a.audit).await?;
         }
         fresh

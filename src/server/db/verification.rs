@@ -1,5 +1,5 @@
 //! Verification sessions and the webhook events that move them.
-use super::{audit::AuditAppend, jobs::ENQUEUE_SQL, on_db, BeginWrite, Db, Origin};
+use super::{audit::AuditAppend, jobs::Enqueue, on_db, BeginWrite, Db, Origin};
 use crate::model::{
     event_applies, AuditEventType, EventState, RiskTier, VerificationEventType, VerificationStatus,
 };
@@ -40,10 +40,7 @@ pub async fn request_session(
 ) -> sqlx::Result<i64> {
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
-        let job_id = sqlx::query_scalar::<_, i64>(ENQUEUE_SQL)
-            .bind(crate::model::JobKind::CreateVerificationSession).bind(payload).bind(max_attempts).bind(now)
-            .bind(format!("candidate:{candidate_id}"))
-            .fetch_one(&mut *tx).await?;
+        let job_id = tx.enqueue(crate::model::JobKind::CreateVerificationSession, payload, max_attempts, now, &format!("candidate:{candidate_id}")).await?;
         tx.append_audit(audit).await?;
         tx.commit().await?;
         Ok(job_id)

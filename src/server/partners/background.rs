@@ -1,6 +1,5 @@
 //! The background-check partner (seed 000): fetch the catalog, POST an order, exactly per contract.
-use super::PartnerProblem;
-use super::{excerpt, network_error, parse_retry_after, CallError};
+use super::{excerpt, network_error, read_answer, CallError, PartnerProblem};
 use crate::model::Catalog;
 use serde::{Deserialize, Serialize};
 
@@ -142,15 +141,7 @@ pub async fn post_order(
         .send()
         .await
         .map_err(|e| network_error(&e))?;
-    let status = res.status().as_u16();
-    let retry_after = res
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-    let text = super::outbound::read_capped(res, super::outbound::ANSWER_CAP)
-        .await
-        .unwrap_or_else(String::from);
+    let (status, retry_after, text) = read_answer(res, super::outbound::ANSWER_CAP).await;
     match status {
         201 => Ok(format!("accepted (201) as {}", body.background_check_id)),
         // The contract says 201; another 2xx still means the partner has the order.

@@ -91,6 +91,21 @@ impl CallError {
     }
 }
 
+/// A partner's answer, read: its status, its `Retry-After` (if any) and its body up to `cap` bytes
+/// (a longer or broken body reads as the reason it could not be read).
+pub async fn read_answer(res: reqwest::Response, cap: usize) -> (u16, Option<Duration>, String) {
+    let status = res.status().as_u16();
+    let retry_after = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+    let text = outbound::read_capped(res, cap)
+        .await
+        .unwrap_or_else(String::from);
+    (status, retry_after, text)
+}
+
 /// The longest a partner's `Retry-After` may make us wait.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 

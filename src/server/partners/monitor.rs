@@ -1,6 +1,5 @@
 //! The interview-integrity monitor (SPEC §7): announce an interview, cancel it, test the connection.
-use super::PartnerProblem;
-use super::{classify, excerpt, network_error, parse_retry_after, CallError};
+use super::{classify, excerpt, network_error, read_answer, CallError, PartnerProblem};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,13 +18,6 @@ pub struct Announced {
     pub monitor_session_id: String,
 }
 
-fn retry_after(res: &reqwest::Response) -> Option<std::time::Duration> {
-    res.headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, chrono::Utc::now()))
-}
-
 /// `POST {url}/interviews` → `201 {"monitor_session_id"}`.
 pub async fn announce(
     http: &reqwest::Client,
@@ -40,11 +32,7 @@ pub async fn announce(
         .send()
         .await
         .map_err(|e| network_error(&e))?;
-    let status = res.status().as_u16();
-    let ra = retry_after(&res);
-    let text = super::outbound::read_capped(res, super::outbound::ANSWER_CAP)
-        .await
-        .unwrap_or_else(String::from);
+    let (status, ra, text) = read_answer(res, super::outbound::ANSWER_CAP).await;
     classify(status, &text, ra)?;
     serde_json::from_str::<Announced>(&text).map_err(|e| CallError::Final {
         status: Some(status),
@@ -68,14 +56,10 @@ pub async fn cancel(
         .send()
         .await
         .map_err(|e| network_error(&e))?;
-    let status = res.status().as_u16();
+    let (status, ra, text) = read_answer(res, super::outbound::ANSWER_CAP).await;
     if status == 404 {
         return Ok(());
     }
-    let ra = retry_after(&res);
-    let text = super::outbound::read_capped(res, super::outbound::ANSWER_CAP)
-        .await
-        .unwrap_or_else(String::from);
     classify(status, &text, ra)
 }
 

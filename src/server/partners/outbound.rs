@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 /// Largest catalog answer we read.
 pub const CATALOG_CAP: usize = 1024 * 1024;
+/// Largest page of the provider's session listing.
+pub const LISTING_CAP: usize = 1024 * 1024;
 /// Largest answer to anything else.
 pub const ANSWER_CAP: usize = 64 * 1024;
 

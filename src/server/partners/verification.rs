@@ -1,5 +1,5 @@
 //! The identity-verification provider: create a session (SPEC §4), list sessions for reconciliation.
-use super::{classify, excerpt, network_error, parse_retry_after, CallError};
+use super::{classify, excerpt, network_error, read_answer, CallError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -30,13 +30,7 @@ pub async fn create_session(
         .send()
         .await
         .map_err(|e| network_error(&e))?;
-    let status = res.status().as_u16();
-    let retry_after = res
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-    let text = res.text().await.unwrap_or_default();
+    let (status, retry_after, text) = read_answer(res, super::outbound::LISTING_CAP).await;
     classify(status, &text, retry_after)?;
     if status != 201 {
         return Err(CallError::Final {
@@ -89,13 +83,7 @@ pub async fn list_sessions(
         req = req.query(&[("cursor", c)]);
     }
     let res = req.send().await.map_err(|e| network_error(&e))?;
-    let status = res.status().as_u16();
-    let retry_after = res
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-    let text = res.text().await.unwrap_or_default();
+    let (status, retry_after, text) = read_answer(res, super::outbound::LISTING_CAP).await;
     classify(status, &text, retry_after)?;
     serde_json::from_str::<SessionPage>(&text).map_err(|e| CallError::Final {
         status: Some(status),

@@ -3,7 +3,7 @@
 use crate::error::{AppError, Invalid};
 use crate::model::{
     AuditEventType, ConnectionTest, Consent, CurrentUser, Email, InterviewState, InterviewView,
-    MonitorStatus, Permission, ReportView, Stage,
+    JobKind, MonitorStatus, Permission, ReportView, Stage,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{self, integrity::NewReport, jobs::JobRow, Db};
@@ -371,7 +371,7 @@ pub async fn job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
         .await
         .map_err(retry_db)?
         .ok_or_else(|| final_err("the interview no longer exists"))?;
-    if job.kind == db::integrity::CANCEL_JOB {
+    if job.kind == JobKind::CancelInterview.as_str() {
         monitor::cancel(&state.partner_http, &c.url, &c.api_key, &i.id.to_string()).await?;
         return Ok(format!("interview {} cancelled at the monitor", i.id));
     }

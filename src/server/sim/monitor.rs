@@ -1,7 +1,6 @@
 //! The interview-integrity monitor, simulated per SPEC §7: accepts interviews, and after their
 //! time (or on demand) posts a signed report with a small PDF, a score, flags and consent.
 use crate::server::partners::monitor::Announce;
-use crate::server::partners::signature;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,7 +10,6 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -62,17 +60,13 @@ pub struct SimInterview {
     pub announcements: u32,
 }
 
-struct Inner {
+pub struct Inner {
     config: SimConfig,
     interviews: Vec<SimInterview>,
     reports_sent: u64,
 }
 
-#[derive(Clone)]
-pub struct Sim {
-    inner: Arc<Mutex<Inner>>,
-    http: reqwest::Client,
-}
+pub type Sim = super::Shared<Inner>;
 
 /// A small valid PDF saying which interview it is about.
 pub fn report_pdf(interview_id: &str, score: i64) -> Vec<u8> {
@@ -109,18 +103,11 @@ pub fn report_pdf(interview_id: &str, score: i64) -> Vec<u8> {
 
 impl Sim {
     pub fn new(config: SimConfig) -> Sim {
-        Sim {
-            inner: Arc::new(Mutex::new(Inner {
-                config,
-                interviews: Vec::new(),
-                reports_sent: 0,
-            })),
-            http: crate::server::state::http_client(),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        Sim::with(Inner {
+            config,
+            interviews: Vec::new(),
+            reports_sent: 0,
+        })
     }
 
     pub fn interviews(&self) -> Vec<SimInterview> {
@@ -192,22 +179,12 @@ impl Sim {
             }
         })
         .to_string();
-        let id = format!("msg_{:016x}", rand::thread_rng().gen::<u64>());
-        let ts = Utc::now().timestamp();
-        let sig = signature::sign(&config.webhook_secret, &id, ts, body.as_bytes())
-            .map_err(|e| e.to_string())?;
+        let hook = super::SignedWebhook::new(&config.webhook_secret, body)?;
         let copies = if config.switches.duplicate { 2 } else { 1 };
         let mut last = 0;
         for _ in 0..copies {
-            let res = self
-                .http
-                .post(&config.webhook_url)
-                .header("content-type", "application/json")
-                .header("webhook-id", &id)
-                .header("webhook-timestamp", ts.to_string())
-                .header("webhook-signature", &sig)
-                .body(body.clone())
-                .send()
+            let res = hook
+                .send(&self.http, &config.webhook_url)
                 .await
                 .map_err(|e| format!("could not deliver the report: {e}"))?;
             last = res.status().as_u16();

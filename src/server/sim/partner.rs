@@ -11,7 +11,6 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, Mutex};
 
 /// The seed's catalog: three packages and two add-ons.
 pub const SEED_CATALOG: &str = r#"{
@@ -93,32 +92,21 @@ pub struct SimOrder {
     pub posts: u32,
 }
 
-struct Inner {
+pub struct Inner {
     config: SimConfig,
     orders: Vec<SimOrder>,
     webhooks_sent: u64,
 }
 
-#[derive(Clone)]
-pub struct Sim {
-    inner: Arc<Mutex<Inner>>,
-    http: reqwest::Client,
-}
+pub type Sim = super::Shared<Inner>;
 
 impl Sim {
     pub fn new(config: SimConfig) -> Sim {
-        Sim {
-            inner: Arc::new(Mutex::new(Inner {
-                config,
-                orders: Vec::new(),
-                webhooks_sent: 0,
-            })),
-            http: crate::server::state::http_client(),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        Sim::with(Inner {
+            config,
+            orders: Vec::new(),
+            webhooks_sent: 0,
+        })
     }
 
     pub fn router(self) -> Router {

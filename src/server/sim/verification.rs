@@ -1,6 +1,5 @@
 //! The identity-verification provider, simulated: sessions, a page to complete them, signed
 //! webhooks, the reconciliation listing, and switches for the ways real providers misbehave.
-use crate::server::partners::signature;
 use crate::server::partners::verification::CreateSession;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -10,7 +9,6 @@ use axum::{Form, Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, Mutex};
 
 /// How the simulator misbehaves; all off by default. Changeable at run time via `POST /control/settings`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -60,34 +58,23 @@ pub struct SimSession {
     pub updated_at: DateTime<Utc>,
 }
 
-struct Inner {
+pub struct Inner {
     config: SimConfig,
     sessions: Vec<SimSession>,
     delivered: u64,
     dropped: u64,
 }
 
-#[derive(Clone)]
-pub struct Sim {
-    inner: Arc<Mutex<Inner>>,
-    http: reqwest::Client,
-}
+pub type Sim = super::Shared<Inner>;
 
 impl Sim {
     pub fn new(config: SimConfig) -> Sim {
-        Sim {
-            inner: Arc::new(Mutex::new(Inner {
-                config,
-                sessions: Vec::new(),
-                delivered: 0,
-                dropped: 0,
-            })),
-            http: crate::server::state::http_client(),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        Sim::with(Inner {
+            config,
+            sessions: Vec::new(),
+            delivered: 0,
+            dropped: 0,
+        })
     }
 
     pub fn router(self) -> Router {
@@ -166,29 +153,18 @@ impl Sim {
             tracing::info!("simulator dropped a webhook on purpose");
             return;
         }
-        let id = format!("msg_{:016x}", rand::thread_rng().gen::<u64>());
-        let ts = Utc::now().timestamp();
         let secret = if config.switches.bad_signature {
             "whsec_d3Jvbmcgc2VjcmV0IGtleQ=="
         } else {
             config.webhook_secret.as_str()
         };
-        let Ok(sig) = signature::sign(secret, &id, ts, body.as_bytes()) else {
+        let Ok(hook) = super::SignedWebhook::new(secret, body) else {
             tracing::error!("simulator webhook secret is not a whsec_ secret");
             return;
         };
         let copies = if config.switches.duplicate { 2 } else { 1 };
         for _ in 0..copies {
-            let res = self
-                .http
-                .post(&config.webhook_url)
-                .header("content-type", "application/json")
-                .header("webhook-id", &id)
-                .header("webhook-timestamp", ts.to_string())
-                .header("webhook-signature", &sig)
-                .body(body.clone())
-                .send()
-                .await;
+            let res = hook.send(&self.http, &config.webhook_url).await;
             match res {
                 Ok(r) => tracing::info!(
                     status = r.status().as_u16(),
