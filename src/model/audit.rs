@@ -5,8 +5,6 @@ use std::fmt;
 
 text_enum! {
     /// Every kind of event the audit log records: seed 001's `logging.events`, then ours.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum AuditEventType("audit event type") {
         StageChanged = "stage_changed" / "Stage changed",
         VerificationRequested = "verification_requested" / "Verification requested",

@@ -46,15 +46,10 @@ pub struct CandidateRow {
 
 text_enum! {
     /// The list's interview-integrity filter.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
     pub enum IntegrityFilter("integrity filter") {
-        #[serde(rename = "below_60")]
         Below60 = "below_60" / "Score below 60",
-        #[serde(rename = "below_80")]
         Below80 = "below_80" / "Score below 80",
-        #[serde(rename = "flagged")]
         Flagged = "flagged" / "Flagged",
-        #[serde(rename = "no_report")]
         NoReport = "no_report" / "No report yet",
     }
 }

@@ -5,8 +5,6 @@ use serde::{Deserialize, Serialize};
 
 text_enum! {
     /// Whether the candidate agreed to be monitored, as the monitor reports it.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum Consent("consent") {
         Given = "given" / "given",
         Declined = "declined" / "declined",
@@ -15,8 +13,6 @@ text_enum! {
 
 text_enum! {
     /// An interview is scheduled until it is cancelled (rescheduling keeps it scheduled).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum InterviewState("interview state") {
         Scheduled = "scheduled" / "Scheduled",
         Cancelled = "cancelled" / "Cancelled",

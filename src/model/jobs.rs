@@ -1,9 +1,7 @@
 //! What the durable delivery queue sends.
-use serde::{Deserialize, Serialize};
 
 text_enum! {
     /// A delivery job's kind: which partner call it makes, and what follows when it ends.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
     pub enum JobKind("job kind") {
         CreateVerificationSession = "verification.create_session" / "Create verification session",
         OrderBackgroundCheck = "background_check.order" / "Background-check order",
@@ -14,8 +12,6 @@ text_enum! {
 
 text_enum! {
     /// Where a delivery job is: waiting (first try or retry), being sent, sent, or dead-lettered.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum JobState("delivery job state") {
         Pending = "pending" / "Waiting",
         Running = "running" / "Sending",

@@ -5,8 +5,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 text_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum ReviewOutcome("outcome") {
         Verified = "verified" / "Verified",
         Failed = "failed" / "Failed",
@@ -76,8 +74,6 @@ pub fn may_approve(decided_by: i64, approver: i64) -> Result<(), Invalid> {
 }
 
 text_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum ReviewState("review state") {
         Open = "open" / "Open",
         AwaitingSecondApproval = "awaiting_second_approval" / "Awaiting second approval",
@@ -181,8 +177,6 @@ mod tests {
 
 text_enum! {
     /// What started a reconciliation run.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum ReconciliationTrigger("reconciliation trigger") {
         Schedule = "schedule" / "Nightly schedule",
         Cli = "cli" / "Command line",
@@ -193,8 +187,6 @@ text_enum! {
 
 text_enum! {
     /// A reconciliation run is running until it finishes or fails (or is found abandoned).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum RunState("reconciliation run state") {
         Running = "running" / "Running",
         Finished = "finished" / "Finished",

@@ -1,9 +1,6 @@
 //! Roles and the permission table of SPEC §2.
-use serde::{Deserialize, Serialize};
 
 text_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum Role("role") {
         Admin = "admin" / "Admin",
         Recruiter = "recruiter" / "Recruiter",

@@ -1,11 +1,9 @@
 //! Application stages and which moves between them are allowed.
 use crate::error::Invalid;
-use serde::{Deserialize, Serialize};
 
 text_enum! {
     /// The pipeline in order (`ALL`); `Rejected` is reachable from any open stage.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
+    #[derive(PartialOrd, Ord)]
     pub enum Stage("stage") {
         Applied = "applied" / "Applied",
         PhoneScreen = "phone_screen" / "Phone screen",

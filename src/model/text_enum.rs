@@ -1,14 +1,14 @@
 //! One definition for the enums that are stored and sent as text (statuses, stages, tiers…).
 
 /// Declares an enum whose variants each have a stored text and a label in plain words, and gives
-/// it `ALL`, `as_str`, `label`, `Display` (the stored text) and `FromStr` (an unknown text is
-/// refused as "unknown {what} '…' (expected …)"). On the server it is also a sqlx TEXT type on
+/// it `Debug, Clone, Copy, PartialEq, Eq, Hash`, `ALL`, `as_str`, `label`, `Display` (the stored
+/// text), `FromStr` (an unknown text is refused as "unknown {what} '…' (expected …)") and serde as
+/// the stored text (JSON, URLs and the database say the same). On the server it is also a sqlx TEXT type on
 /// both databases, so rows carry the enum itself: a stored value Clearance does not know fails the
 /// read with that message (and `db::Context` adds the table and column) — never a silent default.
 ///
 /// ```ignore
 /// text_enum! {
-///     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 ///     pub enum Tier("risk tier") { Low = "low" / "Low", High = "high" / "High" }
 /// }
 /// ```
@@ -19,6 +19,7 @@ macro_rules! text_enum {
             $( $(#[$vmeta:meta])* $variant:ident = $text:literal / $label:literal ),+ $(,)?
         }
     ) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         $(#[$meta])*
         $vis enum $name {
             $( $(#[$vmeta])* $variant ),+
@@ -36,6 +37,19 @@ macro_rules! text_enum {
             /// The variant in plain words, for people.
             pub fn label(self) -> &'static str {
                 match self { $( $name::$variant => $label ),+ }
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <String as ::serde::Deserialize>::deserialize(d)?;
+                text.parse().map_err(::serde::de::Error::custom)
             }
         }
 
@@ -99,4 +113,26 @@ macro_rules! text_enum {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{IntegrityFilter, Stage, VerificationEventType};
+
+    #[test]
+    fn json_says_what_the_database_and_urls_say() {
+        let json = serde_json::to_string(&VerificationEventType::Completed).unwrap();
+        assert_eq!(json, "\"verification.completed\"");
+        let back: VerificationEventType = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, VerificationEventType::Completed);
+        assert_eq!(
+            serde_json::to_string(&IntegrityFilter::Below60).unwrap(),
+            "\"below_60\""
+        );
+        let unknown = serde_json::from_str::<Stage>("\"limbo\"").unwrap_err();
+        assert!(
+            unknown.to_string().contains("unknown stage 'limbo'"),
+            "{unknown}"
+        );
+    }
 }

@@ -1,9 +1,6 @@
 //! Identity-verification statuses shown on the badge.
-use serde::{Deserialize, Serialize};
 
 text_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum VerificationStatus("verification status") {
         NotStarted = "not_started" / "Not started",
         InProgress = "in_progress" / "In progress",
@@ -15,8 +12,7 @@ text_enum! {
 }
 
 text_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-    #[serde(rename_all = "snake_case")]
+    #[derive(PartialOrd, Ord)]
     pub enum RiskTier("risk tier") {
         Low = "low" / "Low",
         Medium = "medium" / "Medium",
@@ -51,7 +47,6 @@ pub fn reason_code_label(code: &str) -> String {
 
 text_enum! {
     /// Webhook event types of the identity-verification provider and the status each one means.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
     pub enum VerificationEventType("event type") {
         Started = "verification.started" / "Verification started",
         Completed = "verification.completed" / "Verification completed",
@@ -200,8 +195,6 @@ mod ordering_tests {
 text_enum! {
     /// A stored provider event: waiting to be applied, applied, older than what we have, or for a
     /// candidate we do not know (kept, and matched again when the candidate appears).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum EventState("webhook event state") {
         Pending = "pending" / "Waiting",
         Applied = "applied" / "Applied",
