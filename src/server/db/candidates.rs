@@ -76,28 +76,32 @@ fn list_where(f: &ListFilter, sqlite: bool, page: bool, binds: &mut Vec<Bind>) -
         sql.push_str(" JOIN jobs j ON j.id = a.job_id");
     }
     sql.push_str(" WHERE 1 = 1");
-    let push = |sql: &mut String, binds: &mut Vec<Bind>, clause: &str, value: Bind| {
-        binds.push(value);
-        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
-    };
-    if let Some(hm) = f.hiring_manager_id {
-        push(
-            &mut sql,
-            binds,
+    // The filters that compare one column with one value, each numbered as it is bound.
+    let compared = [
+        (
             " AND j.hiring_manager_id = ?",
-            Bind::Int(hm),
-        );
-    }
-    if let Some(job) = f.job_id {
-        push(&mut sql, binds, " AND a.job_id = ?", Bind::Int(job));
-    }
-    if let Some(stage) = f.stage {
-        push(
-            &mut sql,
-            binds,
-            " AND a.stage = ?",
-            Bind::Str(stage.as_str()),
-        );
+            f.hiring_manager_id.map(Bind::Int),
+        ),
+        (" AND a.job_id = ?", f.job_id.map(Bind::Int)),
+        (" AND a.stage = ?", f.stage.map(|s| Bind::Str(s.as_str()))),
+        (
+            " AND c.verification_status = ?",
+            f.status.map(|s| Bind::Str(s.as_str())),
+        ),
+        (
+            " AND c.verification_risk_tier = ?",
+            f.risk.map(|r| Bind::Str(r.as_str())),
+        ),
+        (
+            " AND c.integrity_score < ?",
+            f.integrity_below.map(Bind::Int),
+        ),
+    ];
+    for (clause, value) in compared {
+        if let Some(value) = value {
+            binds.push(value);
+            sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+        }
     }
     if let Some(pattern) = &f.search_pattern {
         // The same LIKE on both, over a trigram index: SQLite's FTS5 table (kept by triggers),
@@ -116,30 +120,6 @@ fn list_where(f: &ListFilter, sqlite: bool, page: bool, binds: &mut Vec<Bind>) -
         binds.push(Bind::Text(pattern.clone()));
         let n = binds.len();
         sql.push_str(&clause.replacen('?', &format!("${n}"), 2));
-    }
-    if let Some(status) = f.status {
-        push(
-            &mut sql,
-            binds,
-            " AND c.verification_status = ?",
-            Bind::Str(status.as_str()),
-        );
-    }
-    if let Some(risk) = f.risk {
-        push(
-            &mut sql,
-            binds,
-            " AND c.verification_risk_tier = ?",
-            Bind::Str(risk.as_str()),
-        );
-    }
-    if let Some(below) = f.integrity_below {
-        push(
-            &mut sql,
-            binds,
-            " AND c.integrity_score < ?",
-            Bind::Int(below),
-        );
     }
     if f.integrity_flagged == Some(true) {
         sql.push_str(" AND c.integrity_flagged = TRUE");
