@@ -1,6 +1,8 @@
 //! The admins' Partners page: connect a background-check partner once, test the connection.
 use crate::api::background::{list_partners, AddPartner, TestPartnerConnection};
 use crate::app::components::{ErrorNotice, LocalTime};
+use crate::error::AppError;
+use crate::model::ConnectionTest;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -140,13 +142,7 @@ pub fn PartnersPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <p role="status" class="connection-test">
-                {move || test.value().get().map(|r| match r {
-                    Ok(t) if t.ok => view! { <span class="ok">{t.message}</span> }.into_any(),
-                    Ok(t) => view! { <span class="error">{t.message}</span> }.into_any(),
-                    Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
-                })}
-            </p>
+            <ConnectionTestResult result=test.value()/>
         </section>
         <MonitorSection/>
         <section class="card" aria-labelledby="connect-heading">
@@ -202,13 +198,23 @@ pub fn MonitorSection() -> impl IntoView {
             <ActionForm action=test>
                 <button type="submit" disabled=move || test.pending().get()>"Test monitor connection"</button>
             </ActionForm>
-            <p role="status" class="connection-test">
-                {move || test.value().get().map(|r| match r {
-                    Ok(t) if t.ok => view! { <span class="ok">{t.message}</span> }.into_any(),
-                    Ok(t) => view! { <span class="error">{t.message}</span> }.into_any(),
-                    Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
-                })}
-            </p>
+            <ConnectionTestResult result=test.value()/>
         </section>
+    }
+}
+
+/// What the last "Test connection" said, announced to screen readers.
+#[component]
+fn ConnectionTestResult(
+    #[prop(into)] result: Signal<Option<Result<ConnectionTest, AppError>>>,
+) -> impl IntoView {
+    view! {
+        <p role="status" class="connection-test">
+            {move || result.get().map(|r| match r {
+                Ok(t) if t.ok => view! { <span class="ok">{t.message}</span> }.into_any(),
+                Ok(t) => view! { <span class="error">{t.message}</span> }.into_any(),
+                Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
+            })}
+        </p>
     }
 }
