@@ -239,9 +239,10 @@ pub struct StaleOrder {
     pub submitted_at: DateTime<Utc>,
 }
 
-/// What a reconciliation did, for the button that started it.
+/// What a reconciliation run did, for the button that started it (and the CLI).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReconcileOutcome {
+    /// False when another run was already in progress (runs never overlap).
     pub ran: bool,
     pub checked: i64,
     pub drifted: i64,

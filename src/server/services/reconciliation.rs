@@ -13,18 +13,9 @@ use crate::server::partners::{self, CallError};
 use crate::server::services::verification::{apply_stored, parse_candidate_ref};
 use crate::server::state::AppState;
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunSummary {
-    /// False when another run was already in progress (runs never overlap).
-    pub ran: bool,
-    pub checked: i64,
-    pub drifted: i64,
-    pub fixed: i64,
-    pub failed: i64,
-    pub error: Option<String>,
-}
+/// What a run did (the same the "reconcile now" button reports).
+pub type RunSummary = crate::model::ReconcileOutcome;
 
 /// A person's "reconcile now" (admins and security reviewers): every recent session, or one
 /// candidate's.
@@ -45,17 +36,9 @@ pub async fn run_for(
     } else {
         ReconciliationTrigger::Manual
     };
-    let s = run(state, trigger, state.config.reconcile_lookback, candidate)
+    run(state, trigger, state.config.reconcile_lookback, candidate)
         .await
-        .map_err(crate::server::auth::internal)?;
-    Ok(crate::model::ReconcileOutcome {
-        ran: s.ran,
-        checked: s.checked,
-        drifted: s.drifted,
-        fixed: s.fixed,
-        failed: s.failed,
-        error: s.error,
-    })
+        .map_err(crate::server::auth::internal)
 }
 
 /// The last runs, the drift they found, and orders silent past their age (admins and security
