@@ -36,7 +36,7 @@ pub fn parse_price(value: &str) -> Result<Decimal, Invalid> {
     let v = value.trim();
     let d = Decimal::from_str(v).map_err(|_| format!("'{value}' is not a decimal amount"))?;
     if d.is_sign_negative() {
-        return Err(Invalid::from(format!("'{value}' is negative")));
+        return Err(Invalid(format!("'{value}' is negative")));
     }
     Ok(d)
 }
@@ -129,9 +129,7 @@ impl Catalog {
                                 .ok_or(format!("{at}: 'screenings' must be a list of text"))
                         })
                         .collect::<Result<_, _>>()?,
-                    Some(_) => {
-                        return Err(Invalid::from(format!("{at}: 'screenings' is not a list")))
-                    }
+                    Some(_) => return Err(Invalid(format!("{at}: 'screenings' is not a list"))),
                 },
                 id,
             });
@@ -168,9 +166,9 @@ fn required_string(o: &JsonObject, key: &str, at: &str) -> Result<String, Invali
         Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
         // Ids travel as strings, but a partner sending a number means the same thing.
         Some(serde_json::Value::Number(n)) if key == "id" => Ok(n.to_string()),
-        Some(serde_json::Value::String(_)) => Err(Invalid::from(format!("{at}: '{key}' is empty"))),
-        Some(_) => Err(Invalid::from(format!("{at}: '{key}' is not text"))),
-        None => Err(Invalid::from(format!("{at} has no '{key}'"))),
+        Some(serde_json::Value::String(_)) => Err(Invalid(format!("{at}: '{key}' is empty"))),
+        Some(_) => Err(Invalid(format!("{at}: '{key}' is not text"))),
+        None => Err(Invalid(format!("{at} has no '{key}'"))),
     }
 }
 
@@ -178,7 +176,7 @@ fn optional_string(o: &JsonObject, key: &str, at: &str) -> Result<Option<String>
     match o.get(key) {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(s)) => Ok(Some(s.clone()).filter(|s| !s.trim().is_empty())),
-        Some(_) => Err(Invalid::from(format!("{at}: '{key}' is not text"))),
+        Some(_) => Err(Invalid(format!("{at}: '{key}' is not text"))),
     }
 }
 

@@ -17,19 +17,19 @@ impl Email {
             return Err(Invalid::new("email is longer than 254 characters"));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(Invalid::from(format!("email '{s}' contains spaces")));
+            return Err(Invalid(format!("email '{s}' contains spaces")));
         }
         let Some((local, domain)) = s.split_once('@') else {
-            return Err(Invalid::from(format!("email '{s}' has no @")));
+            return Err(Invalid(format!("email '{s}' has no @")));
         };
         if local.is_empty() || domain.contains('@') {
-            return Err(Invalid::from(format!(
+            return Err(Invalid(format!(
                 "email '{s}' is not of the form name@domain"
             )));
         }
         let labels: Vec<&str> = domain.split('.').collect();
         if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) {
-            return Err(Invalid::from(format!("email '{s}' has no valid domain")));
+            return Err(Invalid(format!("email '{s}' has no valid domain")));
         }
         Ok(Email(s))
     }

@@ -54,7 +54,7 @@ pub fn check_reason_code(code: &str, label: &str) -> Result<(), Invalid> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
-        return Err(Invalid::from(format!(
+        return Err(Invalid(format!(
             "'{code}' is not a code: use 3–60 lower-case letters, digits and underscores"
         )));
     }

@@ -27,13 +27,13 @@ impl Stage {
     /// Forward along the pipeline (skipping is allowed) or to Rejected; closed stages stay closed.
     pub fn can_move_to(self, to: Stage) -> Result<(), Invalid> {
         if self == to {
-            return Err(Invalid::from(format!(
+            return Err(Invalid(format!(
                 "the candidate is already in {}",
                 to.label()
             )));
         }
         if self.is_closed() {
-            return Err(Invalid::from(format!(
+            return Err(Invalid(format!(
                 "the application is closed ({})",
                 self.label()
             )));
@@ -41,7 +41,7 @@ impl Stage {
         if to == Stage::Rejected || to.position() > self.position() {
             Ok(())
         } else {
-            Err(Invalid::from(format!(
+            Err(Invalid(format!(
                 "cannot move back from {} to {}",
                 self.label(),
                 to.label()

@@ -559,19 +559,19 @@ impl Checkpoint {
         hash_at_count: Option<&str>,
     ) -> Result<(), Invalid> {
         match report {
-            ChainReport::Broken { .. } => Err(Invalid::from(format!("the chain itself is {report}"))),
-            ChainReport::Intact { count, .. } if *count < self.count => Err(Invalid::from(format!(
+            ChainReport::Broken { .. } => Err(Invalid(format!("the chain itself is {report}"))),
+            ChainReport::Intact { count, .. } if *count < self.count => Err(Invalid(format!(
                 "the chain was truncated: the checkpoint of {} covers {} entries, the chain has {count}",
                 self.created_at, self.count
             ))),
             ChainReport::Intact { .. } => match hash_at_count {
                 Some(h) if h == self.head_hash => Ok(()),
-                Some(h) => Err(Invalid::from(format!(
+                Some(h) => Err(Invalid(format!(
                     "the chain was rebuilt: entry {} has hash {h}, the checkpoint says {}",
                     self.count, self.head_hash
                 ))),
                 None if self.count == 0 => Ok(()),
-                None => Err(Invalid::from(format!("entry {} is missing", self.count))),
+                None => Err(Invalid(format!("entry {} is missing", self.count))),
             },
         }
     }

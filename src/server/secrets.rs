@@ -38,7 +38,7 @@ impl SecretBox {
             .decode(text.trim())
             .map_err(|_| "CLEARANCE_SECRET_KEY is not base64".to_string())?;
         if bytes.len() != 32 {
-            return Err(Invalid::from(format!(
+            return Err(Invalid(format!(
                 "CLEARANCE_SECRET_KEY must be 32 bytes (256 bits) in base64, got {} bytes; `clearance secret keygen` prints one",
                 bytes.len()
             )));

@@ -86,7 +86,7 @@ pub async fn verify(password: String, stored_hash: Option<String>) -> bool {
 
 pub fn check_strength(password: &str) -> Result<(), Invalid> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(Invalid::from(format!(
+        return Err(Invalid(format!(
             "password must be at least {MIN_PASSWORD_LEN} characters"
         )));
     }

@@ -62,11 +62,11 @@ impl OutboundPolicy {
             "https" => {}
             "http" if self.allow_http => {}
             "http" => {
-                return Err(Invalid::from(format!(
+                return Err(Invalid(format!(
                     "{url} is not https (plain http is allowed only with CLEARANCE_ALLOW_HTTP_PARTNERS=true)"
                 )))
             }
-            other => return Err(Invalid::from(format!("{url}: '{other}' URLs are not allowed"))),
+            other => return Err(Invalid(format!("{url}: '{other}' URLs are not allowed"))),
         }
         let ip = match parsed.host() {
             Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
@@ -75,7 +75,7 @@ impl OutboundPolicy {
                 Some(IpAddr::from([127, 0, 0, 1]))
             }
             Some(url::Host::Domain(_)) => None,
-            None => return Err(Invalid::from(format!("{url} has no host"))),
+            None => return Err(Invalid(format!("{url} has no host"))),
         };
         match ip {
             Some(ip) if !self.allows(ip) => Err(Invalid::from(internal_refusal(url))),

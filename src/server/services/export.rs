@@ -95,11 +95,7 @@ pub fn parse_request(
     let format = match format.unwrap_or("csv") {
         "csv" => Format::Csv,
         "json" => Format::Json,
-        other => {
-            return Err(Invalid::from(format!(
-                "format '{other}' is not csv or json"
-            )))
-        }
+        other => return Err(Invalid(format!("format '{other}' is not csv or json"))),
     };
     let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     Ok(ExportRequest {

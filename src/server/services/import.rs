@@ -49,7 +49,7 @@ pub fn header_index(headers: &csv::StringRecord) -> Result<HashMap<String, usize
         .filter(|r| !index.contains_key(*r))
         .collect();
     if !missing.is_empty() {
-        return Err(Invalid::from(format!(
+        return Err(Invalid(format!(
             "the header row lacks the column(s) {} (expected: {})",
             missing.join(", "),
             KNOWN.join(",")
@@ -73,7 +73,7 @@ pub fn parse_row(
     let required = |name: &str| {
         let v = get(name);
         if v.is_empty() {
-            Err(Invalid::from(format!("{name} is empty")))
+            Err(Invalid(format!("{name} is empty")))
         } else {
             Ok(v)
         }

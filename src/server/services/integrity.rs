@@ -197,7 +197,7 @@ pub fn parse_interviewers(text: &str) -> Result<Vec<String>, Invalid> {
         .map(|s| Email::parse(s).map(|e| e.as_str().to_string()))
         .collect::<Result<_, _>>()?;
     if list.is_empty() {
-        return Err(Invalid::from("name at least one interviewer by email"));
+        return Err(Invalid::new("name at least one interviewer by email"));
     }
     Ok(list)
 }

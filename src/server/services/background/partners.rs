@@ -31,7 +31,7 @@ pub(super) const LOGO_MAX_SIDE: u32 = 4096;
 pub fn check_png(bytes: &[u8]) -> Result<(u32, u32), Invalid> {
     const SIG: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
     if bytes.len() > LOGO_MAX_BYTES {
-        return Err(Invalid::from(format!(
+        return Err(Invalid(format!(
             "the logo is {} KB; the limit is {} KB",
             bytes.len().div_ceil(1024),
             LOGO_MAX_BYTES / 1024
@@ -45,7 +45,7 @@ pub fn check_png(bytes: &[u8]) -> Result<(u32, u32), Invalid> {
         .map_err(png_problem)?;
     let (w, h) = (reader.info().width, reader.info().height);
     if w == 0 || h == 0 || w > LOGO_MAX_SIDE || h > LOGO_MAX_SIDE {
-        return Err(Invalid::from(format!(
+        return Err(Invalid(format!(
             "the logo is {w}×{h} pixels; it must be between 1 and {LOGO_MAX_SIDE} each way"
         )));
     }
@@ -87,7 +87,7 @@ fn check_url(label: &str, url: &str) -> Result<(), Invalid> {
         .or_else(|| u.strip_prefix("http://"))
         .ok_or(format!("{label} must start with https:// or http://"))?;
     if rest.is_empty() || rest.starts_with('/') || u.contains(char::is_whitespace) {
-        return Err(Invalid::from(format!("{label} is not a valid URL")));
+        return Err(Invalid(format!("{label} is not a valid URL")));
     }
     Ok(())
 }
@@ -109,7 +109,7 @@ impl PartnerInput {
             return Err(Invalid::new("API secret is required"));
         }
         if let Some(png) = &self.logo_png {
-            check_png(png).map_err(|e| format!("Logo: {e}"))?;
+            check_png(png).map_err(|e| e.within("Logo"))?;
         }
         Ok(())
     }
