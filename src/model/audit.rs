@@ -48,6 +48,15 @@ text_enum! {
         ConsentRecorded = "consent_recorded" / "Monitoring consent recorded",
         CandidateDeleted = "candidate_deleted" / "Candidate deleted",
         CandidateDataExported = "candidate_data_exported" / "Candidate data exported",
+        AdverseActionStarted = "adverse_action_started" / "Adverse action started",
+        AdverseAssessmentRecorded = "adverse_assessment_recorded" / "Individualized assessment recorded",
+        PreAdverseNoticeSent = "pre_adverse_notice_sent" / "Pre-adverse notice sent",
+        CandidateResponseRecorded = "candidate_response_recorded" / "Candidate response recorded",
+        AdverseActionResumed = "adverse_action_resumed" / "Waiting period resumed",
+        AdverseActionCancelled = "adverse_action_cancelled" / "Adverse action cancelled",
+        FinalAdverseNoticeSent = "final_adverse_notice_sent" / "Final adverse notice sent",
+        NoticeTemplateChanged = "notice_template_changed" / "Notice template changed",
+        NoticeEmailed = "notice_emailed" / "Notice emailed",
     }
 }
 

@@ -7,6 +7,7 @@ text_enum! {
         OrderBackgroundCheck = "background_check.order" / "Background-check order",
         AnnounceInterview = "integrity.announce" / "Announce interview to the integrity monitor",
         CancelInterview = "integrity.cancel" / "Cancel interview at the integrity monitor",
+        SendNotice = "adverse.send_notice" / "Email an adverse-action notice",
     }
 }
 

@@ -2,6 +2,7 @@
 //! parsed once at the edge, valid from then on.
 #[macro_use]
 mod text_enum;
+mod adverse;
 mod audit;
 mod background;
 mod candidate;
@@ -14,6 +15,7 @@ mod role;
 mod stage;
 mod verification;
 
+pub use adverse::*;
 pub use audit::{AuditEntry, AuditEventType, ChainReport, EvidenceEvent, EvidencePack};
 pub use background::*;
 pub use candidate::*;

@@ -19,6 +19,8 @@ pub enum Permission {
     /// Risk-tier reason codes, evidence-pack link, check results.
     ViewVerificationDetails,
     OrderBackgroundCheck,
+    /// Run the adverse-action process on a background-check result.
+    AdverseAction,
     RequestVerification,
     MoveStage,
     /// Adjudicate the review queue, grant stage exceptions, approve overrides.
@@ -38,7 +40,7 @@ impl Role {
             ViewVerificationDetails | RequestVerification => {
                 matches!(self, Admin | Recruiter | SecurityReviewer)
             }
-            OrderBackgroundCheck | MoveStage => matches!(self, Admin | Recruiter),
+            OrderBackgroundCheck | AdverseAction | MoveStage => matches!(self, Admin | Recruiter),
             Adjudicate => self == SecurityReviewer,
             ManageSettings => self == Admin,
             ViewAudit => matches!(self, Admin | SecurityReviewer),
@@ -63,6 +65,7 @@ mod tests {
             (ViewVerificationBadge, [true, true, true, true]),
             (ViewVerificationDetails, [true, true, true, false]),
             (OrderBackgroundCheck, [true, true, false, false]),
+            (AdverseAction, [true, true, false, false]),
             (RequestVerification, [true, true, true, false]),
             (MoveStage, [true, true, false, false]),
             (Adjudicate, [false, false, true, false]),

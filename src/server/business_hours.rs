@@ -127,6 +127,36 @@ impl BusinessCalendar {
         start + amount
     }
 
+    /// The end of a waiting period of `days` whole days after the day of `start` (in this
+    /// calendar's zone): local midnight after the last of them. With `business_only`, only open
+    /// days count (a notice sent on Friday for 5 business days ends as Friday week turns to
+    /// Saturday); otherwise every calendar day counts. DST shifts move the UTC instant, never the
+    /// local midnight.
+    pub fn end_of_days_after(
+        &self,
+        start: DateTime<Utc>,
+        days: u32,
+        business_only: bool,
+    ) -> DateTime<Utc> {
+        let mut day = start.with_timezone(&self.tz).date_naive();
+        let mut counted = 0;
+        // At most ten years of closed days: a calendar without open days cannot spin forever.
+        for _ in 0..3700 {
+            if counted >= days {
+                break;
+            }
+            day = match day.succ_opt() {
+                Some(d) => d,
+                None => break,
+            };
+            if !business_only || self.is_open_day(day) {
+                counted += 1;
+            }
+        }
+        let after = day.succ_opt().unwrap_or(day);
+        self.at(after, NaiveTime::MIN)
+    }
+
     /// Business time left from `now` until `deadline` (negative when breached).
     pub fn remaining(&self, now: DateTime<Utc>, deadline: DateTime<Utc>) -> Duration {
         if deadline <= now {
@@ -179,6 +209,54 @@ mod tests {
 
     fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
+    }
+
+    #[test]
+    fn waiting_period_in_calendar_and_business_days() {
+        let cal = BusinessCalendar::default();
+        // Sent Friday 2026-11-27 15:00 UTC: 7 calendar days end as Friday 12-04 turns to Saturday.
+        assert_eq!(
+            cal.end_of_days_after(utc(2026, 11, 27, 15, 0), 7, false),
+            utc(2026, 12, 5, 0, 0)
+        );
+        // 5 business days skip the weekend: Mon 11-30 … Fri 12-04, so the same end.
+        assert_eq!(
+            cal.end_of_days_after(utc(2026, 11, 27, 15, 0), 5, true),
+            utc(2026, 12, 5, 0, 0)
+        );
+        // Sent on a Saturday: business days start Monday; 1 business day ends Monday night.
+        assert_eq!(
+            cal.end_of_days_after(utc(2026, 11, 28, 9, 0), 1, true),
+            utc(2026, 12, 1, 0, 0)
+        );
+        // Sent Wednesday for 5 business days: Thu, Fri, Mon, Tue, Wed → ends Thursday 00:00.
+        assert_eq!(
+            cal.end_of_days_after(utc(2026, 11, 25, 23, 59), 5, true),
+            utc(2026, 12, 3, 0, 0)
+        );
+    }
+
+    #[test]
+    fn waiting_period_across_daylight_saving_ends_at_local_midnight() {
+        // Berlin leaves summer time on Sunday 2026-10-25. Sent Thursday 2026-10-22 10:00 local
+        // (08:00 UTC): 7 calendar days end at local midnight starting Friday 10-30, which is
+        // 23:00 UTC on the 29th (winter time, UTC+1) — not 22:00 as in summer time.
+        let cal = BusinessCalendar::parse("Mon-Fri 09:00-17:00", "Europe/Berlin").unwrap();
+        assert_eq!(
+            cal.end_of_days_after(utc(2026, 10, 22, 8, 0), 7, false),
+            utc(2026, 10, 29, 23, 0)
+        );
+        // 5 business days from Thursday 10-22: Fri, Mon, Tue, Wed, Thu → Friday 10-30 00:00 local.
+        assert_eq!(
+            cal.end_of_days_after(utc(2026, 10, 22, 8, 0), 5, true),
+            utc(2026, 10, 29, 23, 0)
+        );
+        // Sent just after local midnight (22:30 UTC on the 21st is 00:30 on the 22nd in Berlin):
+        // the local day counts, not the UTC one.
+        assert_eq!(
+            cal.end_of_days_after(utc(2026, 10, 21, 22, 30), 7, false),
+            utc(2026, 10, 29, 23, 0)
+        );
     }
 
     #[test]

@@ -69,6 +69,14 @@ pub struct Config {
     pub pg_timeouts: crate::server::db::PgTimeouts,
     /// `CLEARANCE_SQLITE_SYNCHRONOUS`: full (default) or normal.
     pub sqlite_durability: crate::server::db::SqliteDurability,
+    /// `CLEARANCE_SMTP_URL` (+ `CLEARANCE_SMTP_FROM`): where adverse-action notices are emailed;
+    /// without it notices are generated for print only.
+    pub smtp: Option<crate::server::mail::SmtpSettings>,
+    /// `CLEARANCE_EMPLOYER_NAME`: who the notices are from.
+    pub employer_name: String,
+    /// `CLEARANCE_ADVERSE_WAIT_SECONDS` (demo and tests only): every waiting period lasts this
+    /// long instead of the job's days; the profile says so.
+    pub adverse_wait_override: Option<chrono::Duration>,
 }
 
 /// Parses a comma-separated list of CIDRs (a bare address counts as one host).
@@ -113,6 +121,9 @@ impl Config {
             session_max_age: std::time::Duration::from_secs(12 * 3600),
             pg_timeouts: Default::default(),
             sqlite_durability: Default::default(),
+            smtp: None,
+            employer_name: "Clearance demo employer".into(),
+            adverse_wait_override: None,
         }
     }
 
@@ -224,6 +235,20 @@ impl Config {
         }
         if let Some(days) = number_env("CLEARANCE_ORDER_STALE_DAYS", 1, 3660)? {
             c.order_stale_after = chrono::Duration::days(days as i64);
+        }
+        if let Some(url) = non_empty_env("CLEARANCE_SMTP_URL") {
+            let from = non_empty_env("CLEARANCE_SMTP_FROM")
+                .unwrap_or_else(|| "Clearance <notices@clearance.invalid>".into());
+            c.smtp = Some(
+                crate::server::mail::SmtpSettings::new(&url, &from)
+                    .map_err(|e| anyhow::anyhow!("CLEARANCE_SMTP_URL / CLEARANCE_SMTP_FROM: {e}"))?,
+            );
+        }
+        if let Some(name) = non_empty_env("CLEARANCE_EMPLOYER_NAME") {
+            c.employer_name = name.trim().to_string();
+        }
+        if let Some(s) = number_env("CLEARANCE_ADVERSE_WAIT_SECONDS", 0, 3600 * 24 * 90)? {
+            c.adverse_wait_override = Some(chrono::Duration::seconds(s as i64));
         }
         Ok(c)
     }

@@ -70,6 +70,7 @@ async fn run_claimed(
         Ok(JobKind::AnnounceInterview | JobKind::CancelInterview) => {
             services::integrity::job(state, &job).await
         }
+        Ok(JobKind::SendNotice) => services::adverse::notice_job(state, &job).await,
         Err(e) => Err(CallError::Final {
             status: None,
             detail: format!("delivery_jobs.kind: {e}"),
@@ -113,6 +114,9 @@ async fn run_claimed(
             tracing::error!(%detail, "delivery dead-lettered");
             db::jobs::mark_dead(&state.db, job.id, &detail, done_at).await?;
             services::deliveries::dead_lettered(state, &job, &detail).await?;
+            if kind == Ok(JobKind::SendNotice) {
+                services::adverse::notice_job_ended(state, &job, &detail).await?;
+            }
             if kind == Ok(JobKind::OrderBackgroundCheck) {
                 let exhausted = matches!(result, Err(CallError::Retryable { .. }));
                 services::background::order_job_ended(state, &job, &detail, exhausted).await?;

@@ -8,6 +8,7 @@ pub mod db;
 pub mod downloads;
 pub mod group_commit;
 pub mod jobs;
+pub mod mail;
 pub mod partners;
 pub mod policy;
 pub mod router;

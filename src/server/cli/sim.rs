@@ -74,6 +74,15 @@ pub enum SimCommand {
         #[arg(long)]
         no_auto_complete: bool,
     },
+    /// A local SMTP sink for adverse-action notices: accepts every message and shows them on a page.
+    Mail {
+        /// SMTP address (Clearance's CLEARANCE_SMTP_URL=smtp://this).
+        #[arg(long, default_value = "127.0.0.1:2525")]
+        smtp: SocketAddr,
+        /// The page showing what arrived.
+        #[arg(long, default_value = "127.0.0.1:4400")]
+        listen: SocketAddr,
+    },
     /// The identity-verification provider (SPEC §4): sessions, signed webhooks, reconciliation listing.
     Verification {
         /// Address to listen on.
@@ -108,6 +117,13 @@ pub enum SimCommand {
 
 pub async fn run(command: SimCommand) -> anyhow::Result<()> {
     match command {
+        SimCommand::Mail { smtp, listen } => {
+            let smtp_listener = std::net::TcpListener::bind(smtp)
+                .map_err(|e| anyhow::anyhow!("cannot listen on {smtp}: {e}"))?;
+            let web = bind(listen).await?;
+            println!("mail sink: SMTP on {smtp}, received mail on http://{listen}");
+            crate::server::sim::mail::serve(smtp_listener, web).await
+        }
         SimCommand::Verification {
             listen,
             webhook_url,

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+pub mod adverse;
 pub mod audit;
 pub mod background;
 pub mod candidates;

@@ -1,5 +1,6 @@
 //! Business operations: permission-checked callers in, plain DTOs out; SQL stays in `db`.
 pub mod access;
+pub mod adverse;
 pub mod audit;
 pub mod background;
 pub mod candidates;

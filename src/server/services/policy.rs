@@ -378,6 +378,9 @@ pub async fn grant_exception(
     Ok(db::policy::insert_exception(db, &new, audit).await?)
 }
 
+/// The reason code of a move blocked by an open adverse action.
+pub const ADVERSE_ACTION_PENDING: &str = "adverse_action_pending";
+
 /// What a move did besides moving.
 pub struct MoveOutcome {
     pub auto_started: bool,
@@ -416,6 +419,24 @@ pub async fn move_stage(
             expiry_at: e.expiry_at,
         })
         .collect();
+    // An open adverse action holds the application: no offer, no hire (exceptions do not lift it).
+    if let Some(action_id) = crate::server::services::adverse::holds(db, app.id, to).await? {
+        let blocked = NewAuditEvent::new(
+            Actor::from(user),
+            "candidate",
+            app.candidate_id,
+            AuditEventType::StageTransitionBlocked,
+            serde_json::json!({
+                "application_id": app.id, "job": app.job_title, "from": from.as_str(), "to": to.as_str(),
+                "reason_codes": [ADVERSE_ACTION_PENDING], "adverse_action_id": action_id,
+            }),
+        );
+        db::policy::record_blocked(db, &blocked, None, now).await?;
+        return Err(AppError::Conflict(format!(
+            "Blocked: an adverse action is in progress for this application, so it cannot move to {}. Finish or cancel it first. Reason code: {ADVERSE_ACTION_PENDING}.",
+            to.label()
+        )));
+    }
     let decision = rules::decide(&policy, to, status, &exceptions, now);
     let gated = policy.stage_gates.contains_key(&to);
     let needs_session = gated
