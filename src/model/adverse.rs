@@ -87,7 +87,11 @@ impl WaitingPeriod {
 
 impl std::fmt::Display for WaitingPeriod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = if self.business { "business" } else { "calendar" };
+        let kind = if self.business {
+            "business"
+        } else {
+            "calendar"
+        };
         write!(f, "{} {kind} days", self.days)
     }
 }
@@ -111,7 +115,10 @@ impl Assessment {
     pub fn validated(self) -> Result<Assessment, Invalid> {
         let fields = [
             ("the findings considered", self.findings),
-            ("the nature and gravity of the offense", self.offense_gravity),
+            (
+                "the nature and gravity of the offense",
+                self.offense_gravity,
+            ),
             ("the time elapsed", self.time_elapsed),
             ("the nature of the job", self.job_nature),
             ("the rationale", self.rationale),
@@ -245,10 +252,16 @@ mod tests {
     #[test]
     fn waiting_period_bounds_and_words() {
         assert_eq!(WaitingPeriod::default().to_string(), "7 calendar days");
-        assert_eq!(WaitingPeriod::new(5, true).unwrap().to_string(), "5 business days");
+        assert_eq!(
+            WaitingPeriod::new(5, true).unwrap().to_string(),
+            "5 business days"
+        );
         assert!(WaitingPeriod::new(4, true).is_err());
         assert!(WaitingPeriod::new(6, false).is_err());
-        assert_eq!(WaitingPeriod::new(7, false).unwrap(), WaitingPeriod::default());
+        assert_eq!(
+            WaitingPeriod::new(7, false).unwrap(),
+            WaitingPeriod::default()
+        );
         assert!(WaitingPeriod::new(91, false).is_err());
         assert!(WaitingPeriod::new(-1, true).is_err());
     }

@@ -240,8 +240,9 @@ impl Config {
             let from = non_empty_env("CLEARANCE_SMTP_FROM")
                 .unwrap_or_else(|| "Clearance <notices@clearance.invalid>".into());
             c.smtp = Some(
-                crate::server::mail::SmtpSettings::new(&url, &from)
-                    .map_err(|e| anyhow::anyhow!("CLEARANCE_SMTP_URL / CLEARANCE_SMTP_FROM: {e}"))?,
+                crate::server::mail::SmtpSettings::new(&url, &from).map_err(|e| {
+                    anyhow::anyhow!("CLEARANCE_SMTP_URL / CLEARANCE_SMTP_FROM: {e}")
+                })?,
             );
         }
         if let Some(name) = non_empty_env("CLEARANCE_EMPLOYER_NAME") {

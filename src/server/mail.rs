@@ -3,8 +3,8 @@
 //! required), `smtp://host:2525` (plain, for a local relay or the demo's sink). The URL may carry
 //! credentials, so it is kept as a secret and never logged: logs and pages name the host only.
 use crate::error::Invalid;
-use crate::server::partners::CallError;
 use crate::server::config::Secret;
+use crate::server::partners::CallError;
 use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;

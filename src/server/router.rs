@@ -82,8 +82,8 @@ macro_rules! server_fns {
     ($($f:ident),+ $(,)?) => {
         fn register_server_fns() {
             use crate::api::{
-                audit::*, auth::*, background::*, candidates::*, deliveries::*, integrity::*,
-                policy::*, reconciliation::*, review::*,
+                adverse::*, audit::*, auth::*, background::*, candidates::*, deliveries::*,
+                integrity::*, policy::*, reconciliation::*, review::*,
             };
             $( leptos::server_fn::axum::register_explicit::<$f>(); )+
         }
@@ -92,8 +92,8 @@ macro_rules! server_fns {
         #[cfg(test)]
         fn registered_paths() -> Vec<&'static str> {
             use crate::api::{
-                audit::*, auth::*, background::*, candidates::*, deliveries::*, integrity::*,
-                policy::*, reconciliation::*, review::*,
+                adverse::*, audit::*, auth::*, background::*, candidates::*, deliveries::*,
+                integrity::*, policy::*, reconciliation::*, review::*,
             };
             use leptos::server_fn::ServerFn;
             vec![$( <$f as ServerFn>::PATH ),+]
@@ -102,6 +102,16 @@ macro_rules! server_fns {
 }
 
 server_fns!(
+    GetAdverseActions,
+    StartAdverseAction,
+    RecordAdverseAssessment,
+    SendPreAdverseNotice,
+    RecordCandidateResponse,
+    ResumeAdverseAction,
+    CancelAdverseAction,
+    SendFinalAdverseNotice,
+    NoticeTemplates,
+    SaveNoticeTemplate,
     Login,
     Logout,
     GetCurrentUser,
@@ -173,7 +183,7 @@ pub fn machine_routes() -> Vec<(
     axum::routing::MethodRouter<AppState>,
 )> {
     use crate::server::downloads::{
-        audit_export, candidate_export, evidence, partner_logos, report_files,
+        adverse, audit_export, candidate_export, evidence, partner_logos, report_files,
     };
     use crate::server::webhooks::{background, integrity, verification};
     use http::Method;
@@ -203,6 +213,16 @@ pub fn machine_routes() -> Vec<(
             "/integrity-reports/{id}/file",
             Method::GET,
             get(report_files::report_file).layer(middleware::from_fn(personal_download)),
+        ),
+        (
+            "/adverse-notices/{id}",
+            Method::GET,
+            get(adverse::notice_page).layer(middleware::from_fn(personal_download)),
+        ),
+        (
+            "/adverse-responses/{id}/document",
+            Method::GET,
+            get(adverse::response_document).layer(middleware::from_fn(personal_download)),
         ),
         (
             "/candidates/{id}/export.zip",

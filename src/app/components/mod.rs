@@ -61,6 +61,34 @@ pub fn relative_age(seconds: i64) -> String {
 
 /// A UTC instant: rendered in UTC on the server, then in the viewer's own zone once hydrated
 /// (with `relative`, also how long ago).
+/// Reads the file chosen in `input` as base64 (empty when none is chosen); `what` names it in the
+/// message when it is larger than `max_bytes` or cannot be read.
+#[cfg(feature = "hydrate")]
+pub async fn file_base64(
+    input: Option<web_sys::HtmlInputElement>,
+    max_bytes: u32,
+    what: &str,
+) -> Result<String, String> {
+    let Some(file) = input.and_then(|i| i.files()).and_then(|f| f.get(0)) else {
+        return Ok(String::new());
+    };
+    if file.size() > f64::from(max_bytes) {
+        return Err(format!("{what} is larger than {} KB.", max_bytes / 1024));
+    }
+    let unreadable = || format!("{what} could not be read.");
+    let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| unreadable())?;
+    let binary: String = js_sys::Uint8Array::new(&buf)
+        .to_vec()
+        .into_iter()
+        .map(char::from)
+        .collect();
+    web_sys::window()
+        .and_then(|w| w.btoa(&binary).ok())
+        .ok_or_else(unreadable)
+}
+
 #[component]
 pub fn LocalTime(at: DateTime<Utc>, #[prop(optional)] relative: bool) -> impl IntoView {
     let (text, set_text) = signal(at.format("%Y-%m-%d %H:%M UTC").to_string());

@@ -1,8 +1,13 @@
 //! The profile's background checks: the orders (newest first) and the order picker.
+use crate::api::adverse::get_adverse_actions;
 use crate::api::background::{background_checks, get_catalog, list_partners, PlaceBackgroundCheck};
 use crate::app::components::{client_data, ticker, ErrorNotice, LocalTime};
+use crate::app::pages::adverse::{
+    AdverseActionList, AdverseSteps, OnHoldNotice, StartAdverseButton,
+};
 use crate::model::{
-    format_money, total_of, BackgroundCheck, CatalogView, OrderStatus, PartnerSummary,
+    format_money, result_is_adverse, total_of, AdverseActionView, AdverseActions, BackgroundCheck,
+    CatalogView, OrderStatus, PartnerSummary,
 };
 use leptos::prelude::*;
 
@@ -20,6 +25,12 @@ pub fn BackgroundChecksSection(
         place.version().get();
         background_checks(candidate_id)
     });
+    let steps = AdverseSteps::new();
+    let adverse = client_data(move || {
+        tick.get();
+        steps.version();
+        get_adverse_actions(candidate_id)
+    });
     // A placed order closes the picker.
     Effect::new(move |_| {
         if let Some(Ok(_)) = place.value().get() {
@@ -29,11 +40,19 @@ pub fn BackgroundChecksSection(
     view! {
         <section class="card background-checks" aria-labelledby="checks-heading">
             <h2 id="checks-heading">"Background checks"</h2>
+            {move || matches!(adverse.get(), Some(Ok(AdverseActions::OnHold(true)))).then(|| view! { <OnHoldNotice/> })}
+            {move || steps.error().map(|e| view! { <p role="alert" class="error">{e}</p> })}
             {move || match orders.get() {
                 None => view! { <p>"Loading…"</p> }.into_any(),
                 Some(loaded) => match loaded {
                         Ok(list) if list.is_empty() => view! { <p>"No background check ordered yet."</p> }.into_any(),
-                        Ok(list) => view! { <OrderList orders=list/> }.into_any(),
+                        Ok(list) => {
+                            let actions = match adverse.get() {
+                                Some(Ok(AdverseActions::Detailed(a))) => a,
+                                _ => Vec::new(),
+                            };
+                            view! { <OrderList orders=list actions=actions can_start=can_order steps=steps/> }.into_any()
+                        }
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                     }
             }}
@@ -57,10 +76,20 @@ pub fn BackgroundChecksSection(
 }
 
 #[component]
-fn OrderList(orders: Vec<BackgroundCheck>) -> impl IntoView {
+fn OrderList(
+    orders: Vec<BackgroundCheck>,
+    actions: Vec<AdverseActionView>,
+    can_start: bool,
+    steps: AdverseSteps,
+) -> impl IntoView {
     view! {
         <ul class="orders">
             {orders.into_iter().map(|o| {
+                let of_order: Vec<AdverseActionView> = actions.iter().filter(|a| a.order_id == o.id).cloned().collect();
+                // A newer order's result speaks for the candidate; an open process blocks a second.
+                let may_start = can_start && !o.superseded
+                    && o.result.as_deref().is_some_and(result_is_adverse)
+                    && !of_order.iter().any(|a| a.state.is_open());
                 let add_ons = o.add_ons.iter().map(|a| a.name.clone()).collect::<Vec<_>>().join(", ");
                 let status_class = format!("order-status status-{}", o.status.as_str().replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
                 view! {
@@ -88,6 +117,8 @@ fn OrderList(orders: Vec<BackgroundCheck>) -> impl IntoView {
                             <LocalTime at=o.ordered_at/>
                             " · " <span class="mono">{o.background_check_id.clone()}</span>
                         </p>
+                        {may_start.then(|| view! { <StartAdverseButton order_id=o.id steps=steps/> })}
+                        {(!of_order.is_empty()).then(|| view! { <AdverseActionList actions=of_order steps=steps/> })}
                     </li>
                 }
             }).collect_view()}

@@ -1,4 +1,5 @@
 //! One file per page.
+pub mod adverse;
 pub mod audit;
 pub mod background;
 pub mod candidates;

@@ -6,28 +6,6 @@ use crate::model::ConnectionTest;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Reads the chosen logo file as base64 (empty when none is chosen).
-#[cfg(feature = "hydrate")]
-async fn logo_base64(input: Option<web_sys::HtmlInputElement>) -> Result<String, String> {
-    let Some(file) = input.and_then(|i| i.files()).and_then(|f| f.get(0)) else {
-        return Ok(String::new());
-    };
-    if file.size() > 256.0 * 1024.0 {
-        return Err("The logo is larger than 256 KB.".into());
-    }
-    let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|_| "The logo file could not be read.".to_string())?;
-    let binary: String = js_sys::Uint8Array::new(&buf)
-        .to_vec()
-        .into_iter()
-        .map(char::from)
-        .collect();
-    web_sys::window()
-        .and_then(|w| w.btoa(&binary).ok())
-        .ok_or_else(|| "The logo file could not be read.".to_string())
-}
-
 #[component]
 pub fn PartnersPage() -> impl IntoView {
     let add = ServerAction::<AddPartner>::new();
@@ -60,7 +38,7 @@ pub fn PartnersPage() -> impl IntoView {
         {
             let input = logo.get();
             leptos::task::spawn_local(async move {
-                match logo_base64(input).await {
+                match crate::app::components::file_base64(input, 256 * 1024, "The logo").await {
                     Ok(logo_base64) => {
                         add.dispatch(AddPartner {
                             name: n,

@@ -62,7 +62,8 @@ pub struct NoticeRow {
     pub created_at: DateTime<Utc>,
 }
 
-const NOTICE_SELECT: &str = "SELECT n.id, n.action_id, a.candidate_id, n.kind, n.template_version, n.recipient, n.subject,
+const NOTICE_SELECT: &str =
+    "SELECT n.id, n.action_id, a.candidate_id, n.kind, n.template_version, n.recipient, n.subject,
         n.body, n.sha256, n.email_state, n.email_detail, n.sent_at, n.created_at
     FROM adverse_notices n JOIN adverse_actions a ON a.id = n.action_id";
 
@@ -168,9 +169,8 @@ pub async fn actions_of(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<ActionRo
 
 /// Whether an application has an open process (the stage gate asks; one index probe).
 pub async fn open_for_application(db: &Db, application_id: i64) -> sqlx::Result<Option<i64>> {
-    let sql = format!(
-        "SELECT id FROM adverse_actions WHERE application_id = $1 AND state IN {OPEN}"
-    );
+    let sql =
+        format!("SELECT id FROM adverse_actions WHERE application_id = $1 AND state IN {OPEN}");
     on_db!(db, p => sqlx::query_scalar::<_, i64>(&sql).bind(application_id).fetch_optional(p).await)
 }
 
@@ -406,11 +406,7 @@ pub async fn cancel(
 }
 
 /// Processes whose waiting period ended on a job that sends the final notice by itself.
-pub async fn due_for_auto_final(
-    db: &Db,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> sqlx::Result<Vec<i64>> {
+pub async fn due_for_auto_final(db: &Db, now: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<i64>> {
     let sql = "SELECT a.id FROM adverse_actions a JOIN applications ap ON ap.id = a.application_id
         JOIN jobs j ON j.id = ap.job_id
         WHERE a.state = 'waiting' AND a.deadline_at <= $1 AND j.adverse_auto_final

@@ -5,9 +5,9 @@
 //! blocked (`adverse_action_pending`); hiring managers see only "On hold".
 use crate::error::{AppError, Invalid};
 use crate::model::{
-    result_is_adverse, AdverseActionView, AdverseActions, AdverseState, Assessment,
-    AuditEventType, CurrentUser, NoticeEmail, NoticeKind, NoticeView, Permission, ResponseView,
-    Stage, WaitingPeriod,
+    result_is_adverse, AdverseActionView, AdverseActions, AdverseState, Assessment, AuditEventType,
+    CurrentUser, NoticeEmail, NoticeKind, NoticeView, Permission, ResponseView, Stage,
+    WaitingPeriod,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{self, adverse as store, adverse::ActionRow, jobs::JobRow, Db};
@@ -100,7 +100,10 @@ pub fn template_fields() -> BTreeMap<&'static str, &'static str> {
         ("cra_phone", "+1 555 0100"),
         ("report_url", "https://partner.example/results/1"),
         ("findings", "A 2015 misdemeanor conviction."),
-        ("response_deadline", "the end of Friday, 4 December 2026 (UTC)"),
+        (
+            "response_deadline",
+            "the end of Friday, 4 December 2026 (UTC)",
+        ),
         ("waiting_period", "7 calendar days"),
         ("pre_notice_date", "27 November 2026"),
         ("rights_url", RIGHTS_URL),
@@ -307,8 +310,7 @@ pub async fn start(state: &AppState, user: &CurrentUser, order_id: i64) -> Resul
     let result = order.result.clone().unwrap_or_default();
     if !result_is_adverse(&result) {
         return Err(AppError::BadRequest(
-            "Adverse action starts only from a background-check result of Consider or Fail."
-                .into(),
+            "Adverse action starts only from a background-check result of Consider or Fail.".into(),
         ));
     }
     let app = visible
@@ -424,7 +426,12 @@ async fn notice_fields(
         .await?
         .into_iter()
         .find(|n| n.action_id == action.id && n.kind == NoticeKind::PreAdverse)
-        .map(|n| n.created_at.with_timezone(&tz).format("%-d %B %Y").to_string())
+        .map(|n| {
+            n.created_at
+                .with_timezone(&tz)
+                .format("%-d %B %Y")
+                .to_string()
+        })
         .unwrap_or_default();
     let period = WaitingPeriod {
         days: action.wait_days.max(0) as u32,
@@ -453,10 +460,7 @@ async fn notice_fields(
                 .clone()
                 .unwrap_or_else(|| "(ask us for a copy)".into()),
         ),
-        (
-            "findings",
-            action.findings.clone().unwrap_or_default(),
-        ),
+        ("findings", action.findings.clone().unwrap_or_default()),
         (
             "response_deadline",
             deadline
@@ -512,7 +516,17 @@ pub async fn send_pre_adverse(
         reject: None,
         max_attempts: state.config.delivery_max_attempts,
     };
-    send_notice(state, Some(user), &action, NoticeKind::PreAdverse, fields, &email, step, now).await
+    send_notice(
+        state,
+        Some(user),
+        &action,
+        NoticeKind::PreAdverse,
+        fields,
+        &email,
+        step,
+        now,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -632,7 +646,17 @@ async fn final_notice(
         reject,
         max_attempts: state.config.delivery_max_attempts,
     };
-    send_notice(state, user, &action, NoticeKind::Final, fields, &email, step, now).await
+    send_notice(
+        state,
+        user,
+        &action,
+        NoticeKind::Final,
+        fields,
+        &email,
+        step,
+        now,
+    )
+    .await
 }
 
 /// Sends the final notices that are due on jobs set to send them by themselves; returns how many.
@@ -645,7 +669,9 @@ pub async fn send_due_final_notices(state: &AppState) -> anyhow::Result<usize> {
         };
         match final_notice(state, None, action, now).await {
             Ok(_) => sent += 1,
-            Err(e) => tracing::warn!(adverse_action_id = id, error = %e, "automatic final notice not sent"),
+            Err(e) => {
+                tracing::warn!(adverse_action_id = id, error = %e, "automatic final notice not sent")
+            }
         }
     }
     Ok(sent)
@@ -659,6 +685,24 @@ pub struct Response {
 }
 
 pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
+
+/// A response document as the form sends it (base64); empty or absent is none.
+pub fn decode_document(base64_text: Option<&str>) -> Result<Option<Vec<u8>>, AppError> {
+    use base64::Engine;
+    let Some(text) = base64_text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    // 5 MB of bytes is about 6.7 MB of base64: refuse larger before decoding.
+    if text.len() > MAX_DOCUMENT_BYTES / 3 * 4 + 8 {
+        return Err(AppError::BadRequest(
+            "The document is larger than 5 MB.".into(),
+        ));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map(Some)
+        .map_err(|_| AppError::BadRequest("The document could not be read (not base64).".into()))
+}
 
 /// "Record candidate response": stops a running clock until someone resumes it or cancels.
 pub async fn record_response(
@@ -686,7 +730,10 @@ pub async fn record_response(
         )));
     }
     let document = r.document.filter(|d| !d.is_empty());
-    if document.as_ref().is_some_and(|d| d.len() > MAX_DOCUMENT_BYTES) {
+    if document
+        .as_ref()
+        .is_some_and(|d| d.len() > MAX_DOCUMENT_BYTES)
+    {
         return Err(AppError::BadRequest(
             "The document is larger than 5 MB.".into(),
         ));
@@ -707,9 +754,7 @@ pub async fn record_response(
             .take(120)
             .collect::<String>()
     });
-    let doc_sha = document
-        .as_ref()
-        .map(|d| hex::encode(Sha256::digest(d)));
+    let doc_sha = document.as_ref().map(|d| hex::encode(Sha256::digest(d)));
     let pauses = action.state == AdverseState::Waiting;
     let entry = audit(
         Some(user),
@@ -737,7 +782,9 @@ pub async fn record_response(
 pub async fn resume(state: &AppState, user: &CurrentUser, action_id: i64) -> Result<(), AppError> {
     let action = actionable(state, user, action_id).await?;
     let (Some(paused_at), Some(deadline)) = (action.paused_at, action.deadline_at) else {
-        return Err(AppError::Conflict("The waiting period is not paused.".into()));
+        return Err(AppError::Conflict(
+            "The waiting period is not paused.".into(),
+        ));
     };
     let now = Utc::now();
     let new_deadline = deadline + (now - paused_at).max(chrono::Duration::zero());
@@ -801,12 +848,13 @@ pub async fn holds(db: &Db, application_id: i64, to: Stage) -> Result<Option<i64
     Ok(store::open_for_application(db, application_id).await?)
 }
 
-/// A notice for the printable page (postal delivery): those who see verification details.
+/// A notice for the printable page (postal delivery), with the candidate's postal address:
+/// those who see verification details.
 pub async fn notice_for_print(
     state: &AppState,
     user: &CurrentUser,
     notice_id: i64,
-) -> Result<db::adverse::NoticeRow, AppError> {
+) -> Result<(db::adverse::NoticeRow, db::candidates::CandidateRow), AppError> {
     access::require(user, Permission::ViewVerificationDetails)?;
     let notice = store::find_notice(&state.db, notice_id)
         .await?
@@ -818,7 +866,21 @@ pub async fn notice_for_print(
     if !visible.sees_job(action.job_id) {
         return Err(AppError::NotFound);
     }
-    Ok(notice)
+    Ok((notice, visible.candidate))
+}
+
+/// A response's uploaded document: (file name, bytes), for those who may act on the process.
+pub async fn response_document(
+    state: &AppState,
+    user: &CurrentUser,
+    response_id: i64,
+) -> Result<(String, Vec<u8>), AppError> {
+    access::require(user, Permission::ViewVerificationDetails)?;
+    let (candidate_id, name, bytes) = store::response_document(&state.db, response_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    access::visible_candidate(&state.db, user, candidate_id).await?;
+    Ok((name, bytes))
 }
 
 /// The delivery job that emails a notice.
@@ -827,8 +889,8 @@ pub async fn notice_job(state: &AppState, job: &JobRow) -> Result<String, CallEr
         status: None,
         detail,
     };
-    let payload: serde_json::Value = serde_json::from_str(&job.payload)
-        .map_err(|e| final_error(format!("payload: {e}")))?;
+    let payload: serde_json::Value =
+        serde_json::from_str(&job.payload).map_err(|e| final_error(format!("payload: {e}")))?;
     let notice_id = payload["notice_id"]
         .as_i64()
         .ok_or_else(|| final_error("payload names no notice_id".into()))?;
@@ -844,11 +906,15 @@ pub async fn notice_job(state: &AppState, job: &JobRow) -> Result<String, CallEr
     if notice.email_state == NoticeEmail::Sent {
         return Ok("sent before".into());
     }
-    let settings = state.config.smtp.as_ref().ok_or_else(|| CallError::Retryable {
-        status: None,
-        detail: "CLEARANCE_SMTP_URL is not set".into(),
-        retry_after: None,
-    })?;
+    let settings = state
+        .config
+        .smtp
+        .as_ref()
+        .ok_or_else(|| CallError::Retryable {
+            status: None,
+            detail: "CLEARANCE_SMTP_URL is not set".into(),
+            retry_after: None,
+        })?;
     let attachment = crate::server::mail::MailAttachment {
         name: "Summary of Your Rights Under the FCRA.txt".into(),
         content_type: "text/plain; charset=utf-8",
@@ -874,16 +940,30 @@ pub async fn notice_job(state: &AppState, job: &JobRow) -> Result<String, CallEr
                     "notice": notice.kind.as_str(), "sha256": notice.sha256, "server": settings.server,
                 }),
             );
-            store::mark_notice_email(&state.db, notice.id, NoticeEmail::Sent, Some(&detail), now, Some(&entry))
-                .await
-                .map_err(db_error)?;
+            store::mark_notice_email(
+                &state.db,
+                notice.id,
+                NoticeEmail::Sent,
+                Some(&detail),
+                now,
+                Some(&entry),
+            )
+            .await
+            .map_err(db_error)?;
             Ok(detail)
         }
         Err(e) => {
             // The notice shows the latest failure while the worker retries.
-            store::mark_notice_email(&state.db, notice.id, NoticeEmail::Queued, Some(e.detail()), now, None)
-                .await
-                .map_err(db_error)?;
+            store::mark_notice_email(
+                &state.db,
+                notice.id,
+                NoticeEmail::Queued,
+                Some(e.detail()),
+                now,
+                None,
+            )
+            .await
+            .map_err(db_error)?;
             Err(e)
         }
     }
@@ -893,8 +973,15 @@ pub async fn notice_job(state: &AppState, job: &JobRow) -> Result<String, CallEr
 pub async fn notice_job_ended(state: &AppState, job: &JobRow, detail: &str) -> anyhow::Result<()> {
     let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
     if let Some(id) = payload["notice_id"].as_i64() {
-        store::mark_notice_email(&state.db, id, NoticeEmail::Failed, Some(detail), Utc::now(), None)
-            .await?;
+        store::mark_notice_email(
+            &state.db,
+            id,
+            NoticeEmail::Failed,
+            Some(detail),
+            Utc::now(),
+            None,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -932,15 +1019,23 @@ pub async fn save_template(
     access::require(user, Permission::ManageSettings)?;
     check_template(subject, body)?;
     let sha = sha256_hex(body);
-    Ok(store::save_template(&state.db, kind, subject.trim(), body, user.id, Utc::now(), |version| {
-        NewAuditEvent::new(
-            Actor::from(user),
-            "notice_template",
-            kind.as_str(),
-            AuditEventType::NoticeTemplateChanged,
-            serde_json::json!({ "kind": kind.as_str(), "version": version, "sha256": sha }),
-        )
-    })
+    Ok(store::save_template(
+        &state.db,
+        kind,
+        subject.trim(),
+        body,
+        user.id,
+        Utc::now(),
+        |version| {
+            NewAuditEvent::new(
+                Actor::from(user),
+                "notice_template",
+                kind.as_str(),
+                AuditEventType::NoticeTemplateChanged,
+                serde_json::json!({ "kind": kind.as_str(), "version": version, "sha256": sha }),
+            )
+        },
+    )
     .await?)
 }
 
@@ -991,7 +1086,10 @@ mod tests {
     #[test]
     fn a_template_naming_an_unknown_field_or_broken_is_refused() {
         let err = check_template("Hello", "Dear {{ candidate_nmae }}").unwrap_err();
-        assert!(err.starts_with("body: the template cannot be rendered"), "{err}");
+        assert!(
+            err.starts_with("body: the template cannot be rendered"),
+            "{err}"
+        );
         assert!(check_template("Hello {{ job_title", "Body").is_err());
         assert!(check_template("", "Body").is_err());
         assert!(check_template("Two\nlines", "Body").is_err());

@@ -79,7 +79,9 @@ fn parse(id: usize, envelope_from: String, envelope_to: Vec<String>, raw: &[u8])
             r.attachments.push(ReceivedAttachment {
                 name: name.clone(),
                 content_type: ct.clone(),
-                text: ct.starts_with("text/").then(|| part.get_body().unwrap_or_default()),
+                text: ct
+                    .starts_with("text/")
+                    .then(|| part.get_body().unwrap_or_default()),
             });
         } else if text.is_none() && ct == "text/plain" {
             text = part.get_body().ok();
@@ -122,8 +124,11 @@ impl mailin_embedded::Handler for Sink {
 
     fn data_end(&mut self) -> mailin_embedded::Response {
         let data = std::mem::take(&mut self.data);
-        self.inbox
-            .push(std::mem::take(&mut self.from), std::mem::take(&mut self.to), data);
+        self.inbox.push(
+            std::mem::take(&mut self.from),
+            std::mem::take(&mut self.to),
+            data,
+        );
         mailin_embedded::response::OK
     }
 }
@@ -201,7 +206,10 @@ async fn page(State(inbox): State<Inbox>) -> Html<String> {
 }
 
 /// `clearance sim mail`: SMTP on one port, the page on another.
-pub async fn serve(smtp: std::net::TcpListener, web: tokio::net::TcpListener) -> anyhow::Result<()> {
+pub async fn serve(
+    smtp: std::net::TcpListener,
+    web: tokio::net::TcpListener,
+) -> anyhow::Result<()> {
     let inbox = Inbox::default();
     start_smtp(smtp, inbox.clone());
     axum::serve(web, router(inbox)).await?;
