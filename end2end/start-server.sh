@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts Clearance for the end-to-end suite: a fresh SQLite file with demo data, the
 # identity-verification simulator on port+1 and the background-check partner simulator on
-# port+2 (connected as a partner), run from the repo root.
+# port+2 (connected as a partner; applicants named Turing come back "Consider"), the integrity
+# monitor on port+3 and an SMTP sink on port+4/+5, run from the repo root.
 set -euo pipefail
 binary=${1:-target/debug/clearance}
 port=${2:-3100}
@@ -28,7 +29,8 @@ export CLEARANCE_VERIFICATION_WEBHOOK_SECRET="whsec_ZTJlLXdlYmhvb2stc2VjcmV0LWtl
 sim=$!
 partner_port=$((port + 2))
 export CLEARANCE_PARTNER_SIM_SECRET="e2e-partner-secret"
-"$binary" sim partner --listen "127.0.0.1:$partner_port" --account-id ACCT123 --complete-after-ms 1500 &
+"$binary" sim partner --listen "127.0.0.1:$partner_port" --account-id ACCT123 --complete-after-ms 1500 \
+  --result-for Turing=Consider &
 partner=$!
 monitor_port=$((port + 3))
 export CLEARANCE_MONITOR_SIM_API_KEY="e2e-monitor-key"
@@ -36,7 +38,14 @@ export CLEARANCE_MONITOR_SIM_WEBHOOK_SECRET="whsec_ZTJlLW1vbml0b3Itc2VjcmV0LWtle
 "$binary" sim monitor --listen "127.0.0.1:$monitor_port" \
   --webhook-url "http://127.0.0.1:$port/webhooks/integrity" &
 monitor=$!
-trap 'kill $sim $partner $monitor 2>/dev/null || true' EXIT
+# The SMTP sink for adverse-action notices (SMTP on port+4, received mail on port+5); waiting
+# periods last seconds here so the suite can reach the final notice.
+"$binary" sim mail --smtp "127.0.0.1:$((port + 4))" --listen "127.0.0.1:$((port + 5))" &
+mail=$!
+export CLEARANCE_SMTP_URL="smtp://127.0.0.1:$((port + 4))"
+export CLEARANCE_SMTP_FROM="Clearance e2e <notices@clearance.invalid>"
+export CLEARANCE_ADVERSE_WAIT_SECONDS=6
+trap 'kill $sim $partner $monitor $mail 2>/dev/null || true' EXIT
 printf '%s\n%s\n' "$CLEARANCE_MONITOR_SIM_API_KEY" "$CLEARANCE_MONITOR_SIM_WEBHOOK_SECRET" \
   | "$binary" monitor connect --url "http://127.0.0.1:$monitor_port"
 printf '%s' "$CLEARANCE_PARTNER_SIM_SECRET" | "$binary" partner add \

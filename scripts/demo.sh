@@ -2,7 +2,9 @@
 # Builds Clearance (release) and starts it on http://127.0.0.1:3000 with demo data on SQLite,
 # plus the identity-verification provider simulator on http://127.0.0.1:4100 and the
 # background-check partner simulator on http://127.0.0.1:4200 (connected as "Acme Screening (simulator)")
-# and the interview-integrity monitor simulator on http://127.0.0.1:4300 (connected).
+# and the interview-integrity monitor simulator on http://127.0.0.1:4300 (connected), and a local
+# SMTP sink for adverse-action notices (SMTP on 127.0.0.1:2525; what the candidate received on
+# http://127.0.0.1:4400).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -34,7 +36,9 @@ if [ -z "${CLEARANCE_VERIFICATION_URL:-}" ]; then
 fi
 # The background-check partner simulator, connected once like an admin would (secret on stdin).
 export CLEARANCE_PARTNER_SIM_SECRET="${CLEARANCE_PARTNER_SIM_SECRET:-demo-partner-secret}"
-target/release/clearance sim partner --listen 127.0.0.1:4200 --account-id ACCT123 &
+# Applicants named Turing come back "Consider" and Liskov "Fail", so adverse action can be tried.
+target/release/clearance sim partner --listen 127.0.0.1:4200 --account-id ACCT123 \
+  --result-for Turing=Consider --result-for Liskov=Fail &
 sims="${sims:-} $!"
 trap 'kill $sims 2>/dev/null || true' EXIT
 printf '%s' "$CLEARANCE_PARTNER_SIM_SECRET" | target/release/clearance partner add --replace \
@@ -48,4 +52,11 @@ target/release/clearance sim monitor --listen 127.0.0.1:4300 \
 sims="$sims $!"
 printf '%s\n%s\n' "$CLEARANCE_MONITOR_SIM_API_KEY" "$CLEARANCE_MONITOR_SIM_WEBHOOK_SECRET" \
   | target/release/clearance monitor connect --url http://127.0.0.1:4300
+# Adverse-action notices go to the local sink unless CLEARANCE_SMTP_URL names a real server.
+if [ -z "${CLEARANCE_SMTP_URL:-}" ]; then
+  target/release/clearance sim mail --smtp 127.0.0.1:2525 --listen 127.0.0.1:4400 &
+  sims="$sims $!"
+  export CLEARANCE_SMTP_URL="smtp://127.0.0.1:2525"
+  export CLEARANCE_SMTP_FROM="${CLEARANCE_SMTP_FROM:-Clearance demo <notices@clearance.invalid>}"
+fi
 target/release/clearance serve --demo

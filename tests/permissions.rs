@@ -291,6 +291,77 @@ fn rules() -> Vec<Rule> {
             vec![("from", s("2026-01-01")), ("to", s("2026-01-02"))],
             [200, 403, 200, 403, 401],
         ),
+        // Adverse action: admins and recruiters act, security reviewers read, hiring managers
+        // see "On hold" of their own candidates only; settings and templates are the admin's.
+        (
+            "get_adverse_actions",
+            vec![("candidate_id", c.clone())],
+            [200, 200, 200, 404, 401],
+        ),
+        (
+            "start_adverse_action",
+            // The walk's order came back "RESULT-LEAK": not a Consider or Fail.
+            vec![("order_id", s("2"))],
+            [400, 400, 403, 403, 401],
+        ),
+        (
+            "record_adverse_assessment",
+            vec![
+                ("action_id", s("999")),
+                ("findings", s("f")),
+                ("offense_gravity", s("g")),
+                ("time_elapsed", s("t")),
+                ("job_nature", s("j")),
+                ("rationale", s("r")),
+            ],
+            [404, 404, 403, 403, 401],
+        ),
+        (
+            "send_pre_adverse_notice",
+            vec![("action_id", s("999"))],
+            [404, 404, 403, 403, 401],
+        ),
+        (
+            "record_candidate_response",
+            vec![("action_id", s("999")), ("note", s("n"))],
+            [404, 404, 403, 403, 401],
+        ),
+        (
+            "resume_adverse_action",
+            vec![("action_id", s("999"))],
+            [404, 404, 403, 403, 401],
+        ),
+        (
+            "cancel_adverse_action",
+            vec![("action_id", s("999")), ("reason", s("r"))],
+            [404, 404, 403, 403, 401],
+        ),
+        (
+            "send_final_adverse_notice",
+            vec![("action_id", s("999"))],
+            [404, 404, 403, 403, 401],
+        ),
+        ("notice_templates", vec![], [200, 403, 403, 403, 401]),
+        (
+            "save_notice_template",
+            vec![("kind", s("final")), ("subject", s("")), ("body", s(""))],
+            [400, 403, 403, 403, 401],
+        ),
+        ("adverse_job_settings", vec![], [200, 403, 403, 403, 401]),
+        (
+            "save_adverse_job_settings",
+            vec![("job_id", s("999")), ("days", s("7"))],
+            [404, 403, 403, 403, 401],
+        ),
+        (
+            "save_partner_contact",
+            vec![
+                ("partner_id", s("999")),
+                ("address", s("a")),
+                ("phone", s("p")),
+            ],
+            [404, 403, 403, 403, 401],
+        ),
         ("logout", vec![], [200, 200, 200, 200, 200]),
     ]
 }
@@ -411,6 +482,16 @@ async fn every_server_function_and_route_follows_the_permission_table(app: TestA
             "/evidence/{session_id}/pack.json" => (
                 format!("/evidence/vs_walk_{OTHER}/pack.json"),
                 [200, 200, 200, 404, 404],
+            ),
+            // No notice or response exists in the walk: the roles that may see one get 404,
+            // hiring managers are refused before any lookup.
+            "/adverse-notices/{id}" => (
+                "/adverse-notices/999".to_string(),
+                [404, 404, 404, 403, 303],
+            ),
+            "/adverse-responses/{id}/document" => (
+                "/adverse-responses/999/document".to_string(),
+                [404, 404, 404, 403, 303],
             ),
             other => panic!("route {other} has no rule in this test: add one"),
         };

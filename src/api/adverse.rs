@@ -1,7 +1,7 @@
 //! Adverse action on a background-check result (admins, recruiters act; security reviewers read;
 //! hiring managers see only "On hold"), and the notice templates (admins).
 use crate::error::AppError;
-use crate::model::{AdverseActions, NoticeKind, NoticeTemplate};
+use crate::model::{AdverseActions, JobAdverseSettings, NoticeKind, NoticeTemplate};
 use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "get_adverse_actions")]
@@ -93,4 +93,31 @@ pub async fn save_notice_template(
     use crate::server::{auth, services};
     services::adverse::save_template(&auth::state()?, &auth::user().await?, kind, &subject, &body)
         .await
+}
+
+#[server(prefix = "/api", endpoint = "adverse_job_settings")]
+pub async fn adverse_job_settings() -> Result<Vec<JobAdverseSettings>, AppError> {
+    use crate::server::{auth, services};
+    services::adverse::job_settings(&auth::state()?, &auth::user().await?).await
+}
+
+#[server(prefix = "/api", endpoint = "save_adverse_job_settings")]
+pub async fn save_adverse_job_settings(
+    job_id: i64,
+    days: i64,
+    #[server(default)] business: Option<String>,
+    #[server(default)] auto_final: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::{auth, services};
+    // Checkboxes arrive only when ticked.
+    let on = |v: Option<String>| v.is_some_and(|v| v == "on" || v == "true");
+    services::adverse::set_job_settings(
+        &auth::state()?,
+        &auth::user().await?,
+        job_id,
+        days,
+        on(business),
+        on(auto_final),
+    )
+    .await
 }

@@ -33,6 +33,24 @@ pub async fn add_partner(
     services::background::connect_partner(&auth::state()?, &auth::user().await?, form).await
 }
 
+/// The agency's address and phone for final adverse-action notices.
+#[server(prefix = "/api", endpoint = "save_partner_contact")]
+pub async fn save_partner_contact(
+    partner_id: i64,
+    address: String,
+    phone: String,
+) -> Result<(), AppError> {
+    use crate::server::{auth, services};
+    services::background::save_partner_contact(
+        &auth::state()?.db,
+        &auth::user().await?,
+        partner_id,
+        &address,
+        &phone,
+    )
+    .await
+}
+
 #[server(prefix = "/api", endpoint = "test_partner_connection")]
 pub async fn test_partner_connection(partner_id: i64) -> Result<ConnectionTest, AppError> {
     use crate::server::{auth, services};

@@ -223,6 +223,16 @@ pub struct NoticeTemplate {
     pub saved_at: Option<DateTime<Utc>>,
 }
 
+/// A job's adverse-action settings, for the admin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobAdverseSettings {
+    pub job_id: i64,
+    pub job_title: String,
+    pub waiting_period: WaitingPeriod,
+    /// The final notice goes by itself when the waiting period ends (unless paused or cancelled).
+    pub auto_final: bool,
+}
+
 /// What a hiring manager sees while a process holds an application of theirs.
 pub const ON_HOLD: &str = "On hold: background check under review";
 

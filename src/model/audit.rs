@@ -57,6 +57,8 @@ text_enum! {
         FinalAdverseNoticeSent = "final_adverse_notice_sent" / "Final adverse notice sent",
         NoticeTemplateChanged = "notice_template_changed" / "Notice template changed",
         NoticeEmailed = "notice_emailed" / "Notice emailed",
+        PartnerContactChanged = "partner_contact_changed" / "Partner contact changed",
+        AdverseSettingsChanged = "adverse_settings_changed" / "Adverse-action settings changed",
     }
 }
 

@@ -203,6 +203,9 @@ pub struct PartnerSummary {
     pub catalog_fetched_at: Option<DateTime<Utc>>,
     pub catalog_error: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The agency's address and phone, named in final adverse-action notices.
+    pub address: Option<String>,
+    pub phone: Option<String>,
 }
 
 /// What "Test connection" found.

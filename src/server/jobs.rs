@@ -139,6 +139,7 @@ async fn run_round(state: &AppState, stop: &CancellationToken) -> anyhow::Result
     services::verification::apply_pending(&state.db, &state.config.business_calendar).await?;
     services::review::log_breaches(&state.db, &state.config.business_calendar, Utc::now()).await?;
     services::policy::log_lapsed_exceptions(&state.db, Utc::now()).await?;
+    services::adverse::send_due_final_notices(state).await?;
     while !stop.is_cancelled() && run_once(state).await? {
         n += 1;
     }

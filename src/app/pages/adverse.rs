@@ -92,6 +92,7 @@ pub fn AdverseActionList(actions: Vec<AdverseActionView>, steps: AdverseSteps) -
     view! {
         {actions.into_iter().map(|a| view! { <AdverseProcess action=a steps=steps/> }).collect_view()}
     }
+    .into_any()
 }
 
 #[component]
@@ -179,6 +180,7 @@ fn AdverseProcess(action: AdverseActionView, steps: AdverseSteps) -> impl IntoVi
             })}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -259,6 +261,7 @@ fn Notices(notices: Vec<NoticeView>) -> impl IntoView {
                 }).collect_view()}
             </ul>
         }
+        .into_any()
     })
 }
 
@@ -280,6 +283,7 @@ fn Responses(action: AdverseActionView) -> impl IntoView {
                 }).collect_view()}
             </ul>
         }
+        .into_any()
     })
 }
 
@@ -338,4 +342,5 @@ fn RespondForm(action_id: i64, steps: AdverseSteps) -> impl IntoView {
             {move || local_error.get().map(|e| view! { <p role="alert" class="error">{e}</p> })}
         </form>
     }
+    .into_any()
 }

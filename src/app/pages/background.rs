@@ -121,6 +121,7 @@ fn OrderList(
                         {(!of_order.is_empty()).then(|| view! { <AdverseActionList actions=of_order steps=steps/> })}
                     </li>
                 }
+                .into_any()
             }).collect_view()}
         </ul>
     }

@@ -1,5 +1,6 @@
 //! One file per page.
 pub mod adverse;
+pub mod adverse_settings;
 pub mod audit;
 pub mod background;
 pub mod candidates;

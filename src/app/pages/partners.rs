@@ -1,5 +1,7 @@
 //! The admins' Partners page: connect a background-check partner once, test the connection.
-use crate::api::background::{list_partners, AddPartner, TestPartnerConnection};
+use crate::api::background::{
+    list_partners, AddPartner, SavePartnerContact, TestPartnerConnection,
+};
 use crate::app::components::{ErrorNotice, LocalTime};
 use crate::error::AppError;
 use crate::model::ConnectionTest;
@@ -10,8 +12,15 @@ use leptos_meta::Title;
 pub fn PartnersPage() -> impl IntoView {
     let add = ServerAction::<AddPartner>::new();
     let test = ServerAction::<TestPartnerConnection>::new();
+    let contact = ServerAction::<SavePartnerContact>::new();
     let partners = Resource::new(
-        move || (add.version().get(), test.version().get()),
+        move || {
+            (
+                add.version().get(),
+                test.version().get(),
+                contact.version().get(),
+            )
+        },
         |_| list_partners(),
     );
     let (local_error, set_local_error) = signal(None::<String>);
@@ -83,6 +92,7 @@ pub fn PartnersPage() -> impl IntoView {
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p>"No partner is connected yet. Recruiters cannot order background checks until one is."</p> }.into_any(),
                         Ok(list) => view! {
+                            <PartnerContacts partners=list.clone() save=contact/>
                             <table class="audit partners">
                                 <thead><tr>
                                     <th scope="col">"Partner"</th><th scope="col">"Account ID"</th><th scope="col">"Catalog URL"</th>
@@ -138,6 +148,40 @@ pub fn PartnersPage() -> impl IntoView {
             {move || add_error().map(|e| view! { <p role="alert" class="error">{e}</p> })}
             {move || matches!(add.value().get(), Some(Ok(_))).then(|| view! { <p role="status">"Partner connected. Use Test connection to check it."</p> })}
         </section>
+    }
+}
+
+/// Each partner's postal address and phone, which final adverse-action notices must name.
+#[component]
+fn PartnerContacts(
+    partners: Vec<crate::model::PartnerSummary>,
+    save: ServerAction<SavePartnerContact>,
+) -> impl IntoView {
+    view! {
+        <details class="partner-contacts">
+            <summary>"Addresses and phone numbers for adverse-action notices"</summary>
+            {partners.into_iter().map(|p| {
+                let id = p.id;
+                view! {
+                    <ActionForm action=save attr:class="filters">
+                        <input type="hidden" name="partner_id" value=id.to_string()/>
+                        <div class="field">
+                            <label for=format!("partner-address-{id}")>{format!("Address of {}", p.name)}</label>
+                            <input id=format!("partner-address-{id}") name="address" maxlength="300" value=p.address.clone().unwrap_or_default()/>
+                        </div>
+                        <div class="field">
+                            <label for=format!("partner-phone-{id}")>{format!("Phone of {}", p.name)}</label>
+                            <input id=format!("partner-phone-{id}") name="phone" maxlength="40" value=p.phone.clone().unwrap_or_default()/>
+                        </div>
+                        <button type="submit">{format!("Save contact for {}", p.name)}</button>
+                    </ActionForm>
+                }
+            }).collect_view()}
+            {move || save.value().get().map(|r| match r {
+                Ok(()) => view! { <p role="status">"Contact saved."</p> }.into_any(),
+                Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+            })}
+        </details>
     }
 }
 

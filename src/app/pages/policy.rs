@@ -1,4 +1,5 @@
-//! The admins' Policy page. For now: the review reason codes reviewers choose from, extensible.
+//! The admins' Policy page: verification policies, adverse-action settings and templates, and the
+//! review reason codes reviewers choose from.
 use crate::api::review::{list_reason_codes, AddReasonCode};
 use crate::app::components::{ErrorNotice, LocalTime};
 use leptos::prelude::*;
@@ -13,6 +14,7 @@ pub fn PolicyPage() -> impl IntoView {
         <Title text="Policy · Clearance"/>
         <h1>"Policy"</h1>
         <PolicyEditor/>
+        <crate::app::pages::adverse_settings::AdverseSettings/>
         <section class="card" aria-labelledby="codes-heading">
             <h2 id="codes-heading">"Review reason codes"</h2>
             <p>"Security reviewers pick one of these with every decision. Codes cannot be removed: past decisions refer to them."</p>

@@ -114,6 +114,12 @@ enum PartnerCommand {
         /// The partner's logo, a PNG file.
         #[arg(long)]
         logo: Option<PathBuf>,
+        /// The agency's postal address, named in final adverse-action notices.
+        #[arg(long)]
+        address: Option<String>,
+        /// The agency's phone number, named in final adverse-action notices.
+        #[arg(long)]
+        phone: Option<String>,
         /// Update the partner of this name if it is already connected.
         #[arg(long)]
         replace: bool,
@@ -415,6 +421,8 @@ async fn partner_command(config: &Config, command: PartnerCommand) -> anyhow::Re
             orders_url,
             account_id,
             logo,
+            address,
+            phone,
             replace,
         } => {
             let logo_png = logo
@@ -442,6 +450,17 @@ async fn partner_command(config: &Config, command: PartnerCommand) -> anyhow::Re
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if address.is_some() || phone.is_some() {
+                services::background::set_partner_contact(
+                    &db,
+                    Actor::System("cli".into()),
+                    id,
+                    address.as_deref().unwrap_or_default(),
+                    phone.as_deref().unwrap_or_default(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
             println!("partner {id} connected: {}", input.name.trim());
             Ok(())
         }

@@ -70,6 +70,9 @@ pub enum SimCommand {
         /// The result completed orders report.
         #[arg(long, default_value = "Pass")]
         result: String,
+        /// A result for applicants of one last name, e.g. `Turing=Consider` (repeatable).
+        #[arg(long = "result-for", value_parser = parse_result_for)]
+        results_for: Vec<(String, String)>,
         /// Do not complete orders on their own (use POST /control/orders/{id}/complete).
         #[arg(long)]
         no_auto_complete: bool,
@@ -195,6 +198,7 @@ pub async fn run(command: SimCommand) -> anyhow::Result<()> {
             reject_all,
             complete_after_ms,
             result,
+            results_for,
             no_auto_complete,
         } => {
             use crate::server::sim::partner::{SimConfig, Switches};
@@ -216,6 +220,7 @@ pub async fn run(command: SimCommand) -> anyhow::Result<()> {
                     auto_complete: !no_auto_complete,
                     complete_after_ms,
                     result,
+                    results_by_last_name: results_for.into_iter().collect(),
                 },
             };
             println!(
@@ -230,6 +235,17 @@ fn check_secret(webhook_secret: &str) -> anyhow::Result<()> {
     crate::server::partners::signature::secret_key(webhook_secret)
         .map(|_| ())
         .map_err(|e| anyhow::anyhow!("--webhook-secret: {e}"))
+}
+
+fn parse_result_for(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, result)) if !name.trim().is_empty() && !result.trim().is_empty() => {
+            Ok((name.trim().to_string(), result.trim().to_string()))
+        }
+        _ => Err(format!(
+            "'{s}' is not LASTNAME=RESULT (e.g. Turing=Consider)"
+        )),
+    }
 }
 
 async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {

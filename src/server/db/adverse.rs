@@ -94,6 +94,12 @@ pub struct JobWaiting {
     pub adverse_auto_final: bool,
 }
 
+/// Every job's waiting period, by title.
+pub async fn jobs_waiting(db: &Db) -> sqlx::Result<Vec<(i64, String, i64, bool, bool)>> {
+    let sql = "SELECT id, title, adverse_wait_days, adverse_wait_business, adverse_auto_final FROM jobs ORDER BY title";
+    on_db!(db, p => sqlx::query_as::<_, (i64, String, i64, bool, bool)>(sql).fetch_all(p).await)
+}
+
 pub async fn job_waiting(db: &Db, job_id: i64) -> sqlx::Result<Option<JobWaiting>> {
     let sql = "SELECT adverse_wait_days, adverse_wait_business, adverse_auto_final FROM jobs WHERE id = $1";
     on_db!(db, p => sqlx::query_as::<_, JobWaiting>(sql).bind(job_id).fetch_optional(p).await)

@@ -20,11 +20,36 @@ pub struct PartnerRow {
     pub catalog_error: Option<String>,
     pub catalog_error_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The agency's contact for the final adverse-action notice.
+    pub address: Option<String>,
+    pub phone: Option<String>,
 }
 
 const PARTNER_COLUMNS: &str =
     "id, name, catalog_url, orders_url, account_id, (logo_png IS NOT NULL) AS has_logo,
-    catalog_json, catalog_fetched_at, catalog_error, catalog_error_at, created_at";
+    catalog_json, catalog_fetched_at, catalog_error, catalog_error_at, created_at, address, phone";
+
+/// Sets the address and phone the final adverse-action notice names; false: no such partner.
+pub async fn set_partner_contact(
+    db: &Db,
+    id: i64,
+    address: Option<&str>,
+    phone: Option<&str>,
+    now: DateTime<Utc>,
+    audit: &NewAuditEvent,
+) -> sqlx::Result<bool> {
+    let sql = "UPDATE partners SET address = $2, phone = $3, updated_at = $4 WHERE id = $1";
+    on_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let changed = sqlx::query(sql).bind(id).bind(address).bind(phone).bind(now)
+            .execute(&mut *tx).await?.rows_affected() == 1;
+        if changed {
+            tx.append_audit(audit).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    })
+}
 
 pub struct NewPartner<'a> {
     pub name: &'a str,

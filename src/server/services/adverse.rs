@@ -986,6 +986,59 @@ pub async fn notice_job_ended(state: &AppState, job: &JobRow, detail: &str) -> a
     Ok(())
 }
 
+/// Admin: every job's waiting period and automatic final notice.
+pub async fn job_settings(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<Vec<crate::model::JobAdverseSettings>, AppError> {
+    access::require(user, Permission::ManageSettings)?;
+    Ok(store::jobs_waiting(&state.db)
+        .await?
+        .into_iter()
+        .map(
+            |(job_id, job_title, days, business, auto_final)| crate::model::JobAdverseSettings {
+                job_id,
+                job_title,
+                waiting_period: WaitingPeriod {
+                    days: days.max(0) as u32,
+                    business,
+                },
+                auto_final,
+            },
+        )
+        .collect())
+}
+
+/// Admin: sets a job's waiting period (7–90 calendar or 5–90 business days) and whether the final
+/// notice goes by itself. Processes already started keep the period they started with.
+pub async fn set_job_settings(
+    state: &AppState,
+    user: &CurrentUser,
+    job_id: i64,
+    days: i64,
+    business: bool,
+    auto_final: bool,
+) -> Result<(), AppError> {
+    access::require(user, Permission::ManageSettings)?;
+    let period = WaitingPeriod::new(days, business)?;
+    let entry = NewAuditEvent::new(
+        Actor::from(user),
+        "job",
+        job_id,
+        AuditEventType::AdverseSettingsChanged,
+        serde_json::json!({ "waiting_period": period.to_string(), "auto_final": auto_final }),
+    );
+    let w = store::JobWaiting {
+        adverse_wait_days: i64::from(period.days),
+        adverse_wait_business: business,
+        adverse_auto_final: auto_final,
+    };
+    if !store::set_job_waiting(&state.db, job_id, w, &entry).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
 /// Admin: the templates in force, for the Policy page.
 pub async fn templates(
     state: &AppState,

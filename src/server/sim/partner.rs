@@ -55,6 +55,9 @@ pub struct Switches {
     pub complete_after_ms: u64,
     /// The result automatic completions report.
     pub result: String,
+    /// Results by applicant last name (exact), ahead of `result`: the demo's "Consider" and "Fail".
+    #[serde(default)]
+    pub results_by_last_name: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Switches {
@@ -69,6 +72,7 @@ impl Default for Switches {
             auto_complete: true,
             complete_after_ms: 3000,
             result: "Pass".into(),
+            results_by_last_name: Default::default(),
         }
     }
 }
@@ -301,6 +305,11 @@ async fn create_order(
         );
     }
     let id = order.background_check_id.clone();
+    let result = switches
+        .results_by_last_name
+        .get(&order.applicant.last_name)
+        .cloned()
+        .unwrap_or_else(|| switches.result.clone());
     let first_time = {
         let mut inner = sim.lock();
         match inner
@@ -329,7 +338,7 @@ async fn create_order(
         let id = id.clone();
         tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(switches.complete_after_ms)).await;
-            if let Err(e) = sim.complete(&id, "complete", Some(&switches.result)).await {
+            if let Err(e) = sim.complete(&id, "complete", Some(&result)).await {
                 tracing::warn!(error = %e, "partner simulator could not complete an order");
             }
         });

@@ -209,7 +209,62 @@ fn summary(p: PartnerRow) -> PartnerSummary {
         catalog_fetched_at: p.catalog_fetched_at,
         catalog_error: p.catalog_error,
         created_at: p.created_at,
+        address: p.address,
+        phone: p.phone,
     }
+}
+
+/// Sets the agency's address and phone for final adverse-action notices (empty clears one).
+pub async fn set_partner_contact(
+    db: &Db,
+    actor: Actor,
+    partner_id: i64,
+    address: &str,
+    phone: &str,
+) -> Result<(), AppError> {
+    let clean = |v: &str, what: &str, max: usize| -> Result<Option<String>, AppError> {
+        let v = v.trim();
+        if v.chars().count() > max {
+            return Err(AppError::BadRequest(format!(
+                "The {what} may have {max} characters."
+            )));
+        }
+        Ok((!v.is_empty()).then(|| v.to_string()))
+    };
+    let address = clean(address, "address", 300)?;
+    let phone = clean(phone, "phone number", 40)?;
+    let audit = NewAuditEvent::new(
+        actor,
+        "partner",
+        partner_id,
+        AuditEventType::PartnerContactChanged,
+        serde_json::json!({ "address": address, "phone": phone }),
+    );
+    let changed = db::background::set_partner_contact(
+        db,
+        partner_id,
+        address.as_deref(),
+        phone.as_deref(),
+        Utc::now(),
+        &audit,
+    )
+    .await?;
+    if !changed {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// An admin sets a partner's contact on the Partners page.
+pub async fn save_partner_contact(
+    db: &Db,
+    user: &CurrentUser,
+    partner_id: i64,
+    address: &str,
+    phone: &str,
+) -> Result<(), AppError> {
+    access::require(user, Permission::ManageSettings)?;
+    set_partner_contact(db, Actor::from(user), partner_id, address, phone).await
 }
 
 /// Partners for the Partners page (admins) and the order picker (admins, recruiters).
