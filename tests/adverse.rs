@@ -6,19 +6,14 @@ mod common;
 use clearance::model::{
     AdverseActions, AdverseState, AuditEventType, BackgroundCheck, NoticeEmail,
 };
-use clearance::server::audit::Actor;
 use clearance::server::db;
-use clearance::server::services::background::{add_partner, PartnerInput};
 use clearance::server::sim::mail::{start_smtp, Inbox, Received};
-use clearance::server::sim::partner::{Sim, SimConfig, Switches};
 use common::{audit_types, exec_at_now, Backend, TestApp};
 
 const RECRUITER: &str = "recruiter@clearance.test";
 const ADMIN: &str = "admin@clearance.test";
 const SECURITY: &str = "security@clearance.test";
 const MANAGER: &str = "manager@clearance.test";
-const ACCOUNT: &str = "ACCT123";
-const SECRET: &str = "partner-test-secret";
 /// Demo candidate 1 applied to "Senior Backend Engineer", managed by manager@.
 const CANDIDATE: i64 = 1;
 
@@ -52,6 +47,7 @@ on_both!(
     cancelling_lets_the_candidate_proceed_and_needs_a_reason,
     smtp_down_retries_until_the_server_answers,
     admin_templates_are_versioned_and_checked,
+    a_job_set_to_send_the_final_notice_itself_does_so_when_the_period_ends,
 );
 
 /// An SMTP sink on a free port: its inbox and its `smtp://` URL.
@@ -79,42 +75,9 @@ async fn app_mailing_to(backend: Backend, smtp_url: Option<&str>) -> TestApp {
     .await
 }
 
-async fn start_partner() -> (Sim, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let sim = Sim::new(SimConfig {
-        base_url: url.clone(),
-        account_id: ACCOUNT.into(),
-        secret: SECRET.into(),
-        switches: Switches {
-            auto_complete: false,
-            ..Switches::default()
-        },
-    });
-    let router = sim.clone().router();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (sim, url)
-}
-
 /// A placed, submitted order for candidate 1 that came back with `result`; returns its id.
 async fn order_with_result(app: &TestApp, result: &str) -> i64 {
-    let (sim, url) = start_partner().await;
-    let partner = add_partner(
-        &app.db,
-        &app.state.config,
-        Actor::System("test".into()),
-        &PartnerInput {
-            name: "Acme Screening".into(),
-            catalog_url: format!("{url}/catalog"),
-            orders_url: format!("{url}/orders"),
-            account_id: ACCOUNT.into(),
-            api_secret: SECRET.into(),
-            logo_png: None,
-        },
-        false,
-    )
-    .await
-    .unwrap();
+    let (sim, partner) = common::connected_partner(app, None).await;
     exec_at_now(
         &app.db,
         "UPDATE partners SET address = '1 Screening Way, Springfield', phone = '+1 555 0100'",
@@ -183,6 +146,36 @@ async fn step(
     app.call(&c, name, form).await
 }
 
+/// Starts adverse action on `order`, records the assessment and sends the pre-adverse notice.
+async fn through_pre_notice(app: &TestApp, order: i64) -> clearance::model::AdverseActionView {
+    let res = step(
+        app,
+        RECRUITER,
+        "start_adverse_action",
+        &[("order_id", order.to_string())],
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    let action = only_action(app).await;
+    let res = step(
+        app,
+        RECRUITER,
+        "record_adverse_assessment",
+        &assessment(action.id),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    let res = step(
+        app,
+        RECRUITER,
+        "send_pre_adverse_notice",
+        &[("action_id", action.id.to_string())],
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    only_action(app).await
+}
+
 fn assessment(action_id: i64) -> Vec<(&'static str, String)> {
     vec![
         ("action_id", action_id.to_string()),
@@ -225,6 +218,13 @@ async fn wait_for_mail(inbox: &Inbox, count: usize) -> Vec<Received> {
 async fn the_whole_process_with_mail_received_gates_and_audit(backend: Backend) {
     let (inbox, smtp) = sink();
     let app = app_mailing_to(backend, Some(&smtp)).await;
+    // The candidate's verification session, whose evidence pack the process will land in.
+    exec_at_now(
+        &app.db,
+        "INSERT INTO verification_sessions (session_id, candidate_id, status, reason_codes, created_at, updated_at)
+         VALUES ('vs_adverse', 1, 'verified', '[]', $1, $1)",
+    )
+    .await;
     let order = order_with_result(&app, "Consider").await;
     let id_form = |id: i64| vec![("action_id", id.to_string())];
 
@@ -501,6 +501,60 @@ async fn the_whole_process_with_mail_received_gates_and_audit(backend: Backend) 
     }
     assert_eq!(actions(&app, MANAGER).await, AdverseActions::OnHold(false));
 
+    // The data-access archive carries the process, its notices and the response document.
+    let admin = app.signed_in(ADMIN).await;
+    let zip = admin
+        .get(format!("{}/candidates/{CANDIDATE}/export.zip", app.address))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let entries = common::unzip(&zip);
+    let json: serde_json::Value = serde_json::from_slice(&entries[0].1).unwrap();
+    let exported = &json["adverse_actions"][0];
+    assert_eq!(exported["state"], "completed");
+    assert_eq!(exported["notices"].as_array().unwrap().len(), 2);
+    assert_eq!(exported["notices"][0]["sha256"], notice.sha256.as_str());
+    let doc_path = json["adverse_action_responses"][0]["file"]
+        .as_str()
+        .unwrap();
+    let doc_file = entries
+        .iter()
+        .find(|(n, _)| n == doc_path)
+        .expect("response document");
+    assert_eq!(doc_file.1, b"%PDF-1.4\n");
+
+    // The evidence pack of the candidate's latest session holds every step.
+    let pack = clearance::server::services::evidence::build(&app.db, "vs_adverse")
+        .await
+        .unwrap()
+        .expect("pack");
+    let events: Vec<&str> = pack.events.iter().map(|e| e.event.as_str()).collect();
+    for label in [
+        "Adverse action started",
+        "Individualized assessment recorded",
+        "Pre-adverse notice sent",
+        "Candidate response recorded",
+        "Final adverse notice sent",
+    ] {
+        assert!(
+            events.contains(&label),
+            "{label} missing from the pack: {events:?}"
+        );
+    }
+    let pre_entry = pack
+        .events
+        .iter()
+        .find(|e| e.event == "Pre-adverse notice sent")
+        .unwrap();
+    assert!(
+        pre_entry.summary.contains(&notice.sha256),
+        "{}",
+        pre_entry.summary
+    );
+
     // Every step is in the audit log (and so on the candidate's timeline).
     let types = audit_types(&app, CANDIDATE).await;
     for t in [
@@ -614,29 +668,7 @@ async fn smtp_down_retries_until_the_server_answers(backend: Backend) {
         .port();
     let app = app_mailing_to(backend, Some(&format!("smtp://127.0.0.1:{port}"))).await;
     let order = order_with_result(&app, "Consider").await;
-    step(
-        &app,
-        RECRUITER,
-        "start_adverse_action",
-        &[("order_id", order.to_string())],
-    )
-    .await;
-    let action = only_action(&app).await;
-    step(
-        &app,
-        RECRUITER,
-        "record_adverse_assessment",
-        &assessment(action.id),
-    )
-    .await;
-    let res = step(
-        &app,
-        RECRUITER,
-        "send_pre_adverse_notice",
-        &[("action_id", action.id.to_string())],
-    )
-    .await;
-    assert_eq!(res.status(), 200);
+    through_pre_notice(&app, order).await;
     app.run_jobs().await;
     let failed = only_action(&app).await;
     assert_eq!(
@@ -703,29 +735,7 @@ async fn admin_templates_are_versioned_and_checked(backend: Backend) {
     assert_eq!(version, 1);
 
     let order = order_with_result(&app, "Consider").await;
-    step(
-        &app,
-        RECRUITER,
-        "start_adverse_action",
-        &[("order_id", order.to_string())],
-    )
-    .await;
-    let action = only_action(&app).await;
-    step(
-        &app,
-        RECRUITER,
-        "record_adverse_assessment",
-        &assessment(action.id),
-    )
-    .await;
-    step(
-        &app,
-        RECRUITER,
-        "send_pre_adverse_notice",
-        &[("action_id", action.id.to_string())],
-    )
-    .await;
-    let notice = only_action(&app).await.notices.remove(0);
+    let notice = through_pre_notice(&app, order).await.notices.remove(0);
     assert_eq!(notice.template_version, 1);
     assert!(notice.body.starts_with("Dear "), "{}", notice.body);
     assert!(notice.body.contains("Misdemeanor theft conviction, 2015"));
@@ -737,4 +747,86 @@ async fn admin_templates_are_versioned_and_checked(backend: Backend) {
     .await;
     assert_eq!(changed.len(), 1);
     assert!(changed[0].contains("\"version\":1"), "{}", changed[0]);
+}
+
+async fn a_job_set_to_send_the_final_notice_itself_does_so_when_the_period_ends(backend: Backend) {
+    let (inbox, smtp) = sink();
+    let app = app_mailing_to(backend, Some(&smtp)).await;
+    let job = db::candidates::applications_of(&app.db, CANDIDATE)
+        .await
+        .unwrap()[0]
+        .job_id;
+    let settings = |days: &str, business: &str, auto: Option<&str>| {
+        let mut f = vec![
+            ("job_id", job.to_string()),
+            ("days", days.to_string()),
+            ("business", business.to_string()),
+        ];
+        if let Some(a) = auto {
+            f.push(("auto_final", a.to_string()));
+        }
+        f
+    };
+    // Out of range: refused in words; recruiters may not change it.
+    let res = step(
+        &app,
+        ADMIN,
+        "save_adverse_job_settings",
+        &settings("6", "false", None),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("7 to 90 calendar days"));
+    let res = step(
+        &app,
+        RECRUITER,
+        "save_adverse_job_settings",
+        &settings("10", "true", Some("true")),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    let res = step(
+        &app,
+        ADMIN,
+        "save_adverse_job_settings",
+        &settings("10", "true", Some("true")),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    let a = app.signed_in(ADMIN).await;
+    let listed: Vec<clearance::model::JobAdverseSettings> =
+        app.call_ok(&a, "adverse_job_settings", &[]).await;
+    let mine = listed.iter().find(|j| j.job_id == job).unwrap();
+    assert_eq!(mine.waiting_period.to_string(), "10 business days");
+    assert!(mine.auto_final);
+
+    let order = order_with_result(&app, "Consider").await;
+    let waiting = through_pre_notice(&app, order).await;
+    assert_eq!(waiting.waiting_period.to_string(), "10 business days");
+    // Ten business days are at least two weeks away.
+    assert!(waiting.deadline_at.unwrap() >= chrono::Utc::now() + chrono::Duration::days(13));
+    app.run_jobs().await;
+    assert_eq!(
+        only_action(&app).await.state,
+        AdverseState::Waiting,
+        "not before the deadline"
+    );
+
+    exec_at_now(&app.db, "UPDATE adverse_actions SET deadline_at = $1").await;
+    app.run_jobs().await;
+    let done = only_action(&app).await;
+    assert_eq!(done.state, AdverseState::Completed);
+    assert_eq!(done.notices.len(), 2);
+    assert_eq!(done.notices[1].email, NoticeEmail::Sent);
+    let stage = db::candidates::applications_of(&app.db, CANDIDATE)
+        .await
+        .unwrap()[0]
+        .stage;
+    assert_eq!(stage, clearance::model::Stage::Rejected);
+    let mail = wait_for_mail(&inbox, 2).await;
+    assert!(mail[1].subject.starts_with("Final adverse action notice"));
+    assert!(
+        mail[1].text.contains("Hiring team"),
+        "sent by Clearance itself"
+    );
 }

@@ -12,8 +12,8 @@ use common::{audit_types, TestApp};
 
 const RECRUITER: &str = "recruiter@clearance.test";
 const ADMIN: &str = "admin@clearance.test";
-const ACCOUNT: &str = "ACCT123";
-const SECRET: &str = "partner-test-secret";
+const ACCOUNT: &str = common::PARTNER_ACCOUNT;
+const SECRET: &str = common::PARTNER_SECRET;
 /// Demo candidate 1 applied to "Senior Backend Engineer", managed by manager@.
 const CANDIDATE: i64 = 1;
 
@@ -41,43 +41,12 @@ fn png() -> Vec<u8> {
 }
 
 async fn start_sim(switches: Switches) -> (Sim, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let sim = Sim::new(SimConfig {
-        base_url: url.clone(),
-        account_id: ACCOUNT.into(),
-        secret: SECRET.into(),
-        switches,
-    });
-    let router = sim.clone().router();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (sim, url)
+    common::start_partner_sim(switches).await
 }
 
 /// A simulator that completes orders only when told to, connected as a partner; returns its id.
 async fn connected(app: &TestApp) -> (Sim, i64) {
-    let (sim, url) = start_sim(Switches {
-        auto_complete: false,
-        ..Switches::default()
-    })
-    .await;
-    let id = add_partner(
-        &app.db,
-        &app.state.config,
-        Actor::System("test".into()),
-        &PartnerInput {
-            name: "Acme Screening".into(),
-            catalog_url: format!("{url}/catalog"),
-            orders_url: format!("{url}/orders"),
-            account_id: ACCOUNT.into(),
-            api_secret: SECRET.into(),
-            logo_png: Some(png()),
-        },
-        false,
-    )
-    .await
-    .unwrap();
-    (sim, id)
+    common::connected_partner(app, Some(png())).await
 }
 
 async fn place(

@@ -448,7 +448,7 @@ mod retention {
         let res = admin.get(&url).send().await.unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["content-type"], "application/zip");
-        let files = unzip(&res.bytes().await.unwrap());
+        let files = common::unzip(&res.bytes().await.unwrap());
         let json = String::from_utf8(files[0].1.clone()).unwrap();
         assert_eq!(files[0].0, "candidate.json");
         assert!(json.contains(&me.email) && json.contains(&me.zip));
@@ -550,18 +550,4 @@ mod retention {
         );
         assert_eq!(admin.get(&url).send().await.unwrap().status(), 404);
     }
-}
-
-/// The entries of a ZIP archive, in order, read with the `zip` crate.
-fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-    use std::io::Read;
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    (0..zip.len())
-        .map(|i| {
-            let mut file = zip.by_index(i).unwrap();
-            let mut data = Vec::new();
-            file.read_to_end(&mut data).unwrap();
-            (file.name().unwrap().to_string(), data)
-        })
-        .collect()
 }

@@ -85,6 +85,16 @@ impl WaitingPeriod {
     }
 }
 
+impl WaitingPeriod {
+    /// As stored (checked when it was set): a negative count reads as none.
+    pub fn stored(days: i64, business: bool) -> WaitingPeriod {
+        WaitingPeriod {
+            days: u32::try_from(days.max(0)).unwrap_or(u32::MAX),
+            business,
+        }
+    }
+}
+
 impl std::fmt::Display for WaitingPeriod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = if self.business {

@@ -402,6 +402,7 @@ mod server_fn_registry_tests {
     #[test]
     fn every_server_function_in_api_is_registered() {
         let sources = [
+            include_str!("../api/adverse.rs"),
             include_str!("../api/audit.rs"),
             include_str!("../api/auth.rs"),
             include_str!("../api/background.rs"),

@@ -428,3 +428,70 @@ pub async fn exec_at_now(db: &Db, sql: &str) {
     }
     .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
+
+/// The account and secret the tests' background-check partner simulator accepts.
+pub const PARTNER_ACCOUNT: &str = "ACCT123";
+pub const PARTNER_SECRET: &str = "partner-test-secret";
+
+/// The background-check partner simulator on a free port: its handle and base URL.
+pub async fn start_partner_sim(
+    switches: clearance::server::sim::partner::Switches,
+) -> (clearance::server::sim::partner::Sim, String) {
+    use clearance::server::sim::partner::{Sim, SimConfig};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let sim = Sim::new(SimConfig {
+        base_url: url.clone(),
+        account_id: PARTNER_ACCOUNT.into(),
+        secret: PARTNER_SECRET.into(),
+        switches,
+    });
+    let router = sim.clone().router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (sim, url)
+}
+
+/// A partner simulator that completes orders only when told to, connected as "Acme Screening";
+/// returns it and the partner's id.
+pub async fn connected_partner(
+    app: &TestApp,
+    logo_png: Option<Vec<u8>>,
+) -> (clearance::server::sim::partner::Sim, i64) {
+    use clearance::server::services::background::{add_partner, PartnerInput};
+    let (sim, url) = start_partner_sim(clearance::server::sim::partner::Switches {
+        auto_complete: false,
+        ..Default::default()
+    })
+    .await;
+    let id = add_partner(
+        &app.db,
+        &app.state.config,
+        clearance::server::audit::Actor::System("test".into()),
+        &PartnerInput {
+            name: "Acme Screening".into(),
+            catalog_url: format!("{url}/catalog"),
+            orders_url: format!("{url}/orders"),
+            account_id: PARTNER_ACCOUNT.into(),
+            api_secret: PARTNER_SECRET.into(),
+            logo_png,
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    (sim, id)
+}
+
+/// The entries of a ZIP archive, in order, read with the `zip` crate.
+pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut file = zip.by_index(i).unwrap();
+            let mut data = Vec::new();
+            file.read_to_end(&mut data).unwrap();
+            (file.name().unwrap().to_string(), data)
+        })
+        .collect()
+}

@@ -182,10 +182,7 @@ fn to_view(
         assessment,
         assessed_by: a.assessed_by_name,
         assessed_at: a.assessed_at,
-        waiting_period: WaitingPeriod {
-            days: a.wait_days.max(0) as u32,
-            business: a.wait_business,
-        },
+        waiting_period: WaitingPeriod::stored(a.wait_days, a.wait_business),
         deadline_at: a.deadline_at,
         paused_at: a.paused_at,
         notices: notices
@@ -433,10 +430,7 @@ async fn notice_fields(
                 .to_string()
         })
         .unwrap_or_default();
-    let period = WaitingPeriod {
-        days: action.wait_days.max(0) as u32,
-        business: action.wait_business,
-    };
+    let period = WaitingPeriod::stored(action.wait_days, action.wait_business);
     let fields = BTreeMap::from([
         ("employer", state.config.employer_name.clone()),
         (
@@ -480,11 +474,13 @@ async fn notice_fields(
 fn deadline_from(state: &AppState, action: &ActionRow, now: DateTime<Utc>) -> DateTime<Utc> {
     match state.config.adverse_wait_override {
         Some(d) => now + d,
-        None => state.config.business_calendar.end_of_days_after(
-            now,
-            action.wait_days.max(0) as u32,
-            action.wait_business,
-        ),
+        None => {
+            let period = WaitingPeriod::stored(action.wait_days, action.wait_business);
+            state
+                .config
+                .business_calendar
+                .end_of_days_after(now, period.days, period.business)
+        }
     }
 }
 
@@ -999,10 +995,7 @@ pub async fn job_settings(
             |(job_id, job_title, days, business, auto_final)| crate::model::JobAdverseSettings {
                 job_id,
                 job_title,
-                waiting_period: WaitingPeriod {
-                    days: days.max(0) as u32,
-                    business,
-                },
+                waiting_period: WaitingPeriod::stored(days, business),
                 auto_final,
             },
         )

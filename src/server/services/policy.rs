@@ -378,6 +378,29 @@ pub async fn grant_exception(
     Ok(db::policy::insert_exception(db, &new, audit).await?)
 }
 
+/// A refused move as the audit log records it: the application, job and stages, plus `why`
+/// (reason codes and what decided them).
+fn blocked_move(
+    user: &CurrentUser,
+    app: &ApplicationRow,
+    (from, to): (Stage, Stage),
+    why: serde_json::Value,
+) -> NewAuditEvent {
+    let mut payload = serde_json::json!({
+        "application_id": app.id, "job": app.job_title, "from": from.as_str(), "to": to.as_str(),
+    });
+    if let (Some(p), serde_json::Value::Object(extra)) = (payload.as_object_mut(), why) {
+        p.extend(extra);
+    }
+    NewAuditEvent::new(
+        Actor::from(user),
+        "candidate",
+        app.candidate_id,
+        AuditEventType::StageTransitionBlocked,
+        payload,
+    )
+}
+
 /// The reason code of a move blocked by an open adverse action.
 pub const ADVERSE_ACTION_PENDING: &str = "adverse_action_pending";
 
@@ -421,15 +444,11 @@ pub async fn move_stage(
         .collect();
     // An open adverse action holds the application: no offer, no hire (exceptions do not lift it).
     if let Some(action_id) = crate::server::services::adverse::holds(db, app.id, to).await? {
-        let blocked = NewAuditEvent::new(
-            Actor::from(user),
-            "candidate",
-            app.candidate_id,
-            AuditEventType::StageTransitionBlocked,
-            serde_json::json!({
-                "application_id": app.id, "job": app.job_title, "from": from.as_str(), "to": to.as_str(),
-                "reason_codes": [ADVERSE_ACTION_PENDING], "adverse_action_id": action_id,
-            }),
+        let blocked = blocked_move(
+            user,
+            app,
+            (from, to),
+            serde_json::json!({ "reason_codes": [ADVERSE_ACTION_PENDING], "adverse_action_id": action_id }),
         );
         db::policy::record_blocked(db, &blocked, None, now).await?;
         return Err(AppError::Conflict(format!(
@@ -472,13 +491,11 @@ pub async fn move_stage(
     });
     if let GateDecision::Blocked { required } = decision {
         let reason_codes = rules::blocked_reason_codes(status);
-        let blocked = NewAuditEvent::new(
-            Actor::from(user),
-            "candidate",
-            app.candidate_id,
-            AuditEventType::StageTransitionBlocked,
+        let blocked = blocked_move(
+            user,
+            app,
+            (from, to),
             serde_json::json!({
-                "application_id": app.id, "job": app.job_title, "from": from.as_str(), "to": to.as_str(),
                 "status": status.as_str(), "required_status": required.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
                 "reason_codes": reason_codes, "policy_name": name, "policy_version": version,
             }),

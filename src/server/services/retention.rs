@@ -61,7 +61,28 @@ pub async fn export_candidate(
     let interviews = db::integrity::interviews_of(db, candidate_id).await?;
     let reports = db::integrity::reports_of(db, candidate_id).await?;
     let audit = db::audit::for_subject(db, "candidate", &candidate_id.to_string()).await?;
+    let adverse = db::adverse::actions_of(db, candidate_id).await?;
+    let notices = db::adverse::notices_of(db, candidate_id).await?;
+    let responses = db::adverse::responses_of(db, candidate_id).await?;
     let mut files = Vec::new();
+    let mut response_json = Vec::new();
+    for r in &responses {
+        let file = match (
+            &r.document_name,
+            db::adverse::response_document(db, r.id).await?,
+        ) {
+            (Some(name), Some((_, _, bytes))) => {
+                let path = format!("responses/{}-{name}", r.id);
+                files.push((path.clone(), bytes));
+                Some(path)
+            }
+            _ => None,
+        };
+        response_json.push(serde_json::json!({
+            "adverse_action_id": r.action_id, "note": r.note, "recorded_by": r.recorded_by_name,
+            "recorded_at": r.recorded_at, "file": file,
+        }));
+    }
     let mut report_json = Vec::new();
     for r in &reports {
         let path = format!("reports/{}-{}", r.id, r.filename);
@@ -114,6 +135,20 @@ pub async fn export_candidate(
             "state": i.state, "monitor_session_id": i.monitor_session_id,
         })).collect::<Vec<_>>(),
         "integrity_reports": report_json,
+        "adverse_actions": adverse.iter().map(|a| serde_json::json!({
+            "id": a.id, "job": a.job_title, "state": a.state, "findings": a.findings,
+            "offense_gravity": a.offense_gravity, "time_elapsed": a.time_elapsed, "job_nature": a.job_nature,
+            "rationale": a.rationale, "assessed_by": a.assessed_by_name, "assessed_at": a.assessed_at,
+            "waiting_days": a.wait_days, "business_days": a.wait_business, "deadline_at": a.deadline_at,
+            "closed_reason": a.closed_reason, "closed_at": a.closed_at, "started_by": a.started_by_name,
+            "started_at": a.created_at,
+            "notices": notices.iter().filter(|n| n.action_id == a.id).map(|n| serde_json::json!({
+                "kind": n.kind, "template_version": n.template_version, "recipient": n.recipient,
+                "subject": n.subject, "body": n.body, "sha256": n.sha256, "email": n.email_state,
+                "sent_at": n.sent_at, "created_at": n.created_at,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "adverse_action_responses": response_json,
         "audit_trail": audit.iter().filter_map(|e| e.to_entry()).map(|e| serde_json::json!({
             "seq": e.seq, "at": e.occurred_at, "actor": e.actor, "type": e.event_type.as_str(), "summary": e.summary,
         })).collect::<Vec<_>>(),
