@@ -4,10 +4,9 @@ mod common;
 
 use base64::Engine;
 use clearance::model::{AuditEventType, BackgroundCheck, CatalogView, ConnectionTest};
-use clearance::server::audit::Actor;
 use clearance::server::db;
-use clearance::server::services::background::{add_partner, PartnerInput};
-use clearance::server::sim::partner::{Sim, SimConfig, Switches};
+
+use clearance::server::sim::partner::{Sim, Switches};
 use common::{audit_types, TestApp};
 
 const RECRUITER: &str = "recruiter@clearance.test";
