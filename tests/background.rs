@@ -5,7 +5,6 @@ mod common;
 use base64::Engine;
 use clearance::model::{AuditEventType, BackgroundCheck, CatalogView, ConnectionTest};
 use clearance::server::db;
-
 use clearance::server::sim::partner::{Sim, Switches};
 use common::{audit_types, TestApp};
 
