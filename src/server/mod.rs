@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod downloads;
+pub mod embed_token;
 pub mod group_commit;
 pub mod jobs;
 pub mod mail;
