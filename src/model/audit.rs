@@ -57,6 +57,10 @@ text_enum! {
         FinalAdverseNoticeSent = "final_adverse_notice_sent" / "Final adverse notice sent",
         NoticeTemplateChanged = "notice_template_changed" / "Notice template changed",
         NoticeEmailed = "notice_emailed" / "Notice emailed",
+        IntegrationCreated = "integration_created" / "Badge integration created",
+        IntegrationRevoked = "integration_revoked" / "Badge integration revoked",
+        IntegrationKeyRotated = "integration_key_rotated" / "Badge integration key rotated",
+        EmbedTokenIssued = "embed_token_issued" / "Badge embed token issued",
         PartnerContactChanged = "partner_contact_changed" / "Partner contact changed",
         AdverseSettingsChanged = "adverse_settings_changed" / "Adverse-action settings changed",
     }

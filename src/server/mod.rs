@@ -21,5 +21,6 @@ pub mod sim;
 pub mod state;
 pub mod tasks;
 pub mod webhooks;
+pub mod widget;
 
 pub use cli::main;

@@ -192,6 +192,21 @@ pub fn machine_routes() -> Vec<(
     use http::Method;
     vec![
         ("/healthz", Method::GET, get(healthz)),
+        (
+            "/api/v1/embed-tokens",
+            Method::POST,
+            post(crate::server::widget::issue).layer(axum::extract::DefaultBodyLimit::max(4096)),
+        ),
+        (
+            "/widget/badge",
+            Method::GET,
+            get(crate::server::widget::badge_page),
+        ),
+        (
+            "/widget/badge.json",
+            Method::GET,
+            get(crate::server::widget::badge_json),
+        ),
         ("/readyz", Method::GET, get(readyz)),
         (
             "/webhooks/verification",
@@ -344,6 +359,7 @@ pub async fn build(state: AppState, pages: Pages) -> anyhow::Result<Router> {
         .layer(h2)
         .layer(h3)
         .layer(h4)
+        .layer(middleware::from_fn(security::frame_options_by_csp))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security::strict_transport_security,

@@ -36,7 +36,7 @@ pub fn is_cross_origin(
     !(host.is_some_and(|h| h.eq_ignore_ascii_case(origin_host)))
 }
 
-/// Why a state-changing request (outside `/webhooks/`) is refused, if it is: from another site,
+/// Why a state-changing request (outside `/webhooks/` and `/api/v1/`) is refused, if it is: from another site,
 /// or carrying neither `Origin` nor `Sec-Fetch-Site` — every browser sends one of them, so a
 /// request without either cannot be shown to come from our pages (fail closed).
 pub fn refuse_state_change(
@@ -67,7 +67,12 @@ pub async fn refuse_cross_origin(
     next: Next,
 ) -> Response {
     let state_changing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if state_changing && !req.uri().path().starts_with("/webhooks/") {
+    // Webhooks answer to signatures and `/api/v1/` to integration keys (Authorization header):
+    // neither uses the session cookie, so a forged cross-site request has nothing to ride on.
+    let keyed = ["/webhooks/", "/api/v1/"]
+        .iter()
+        .any(|p| req.uri().path().starts_with(p));
+    if state_changing && !keyed {
         let h = req.headers();
         let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
         if let Some(reason) = refuse_state_change(
@@ -158,9 +163,10 @@ pub async fn strict_transport_security(
 
 /// Paths anyone may fetch without signing in.
 pub fn is_public_path(path: &str) -> bool {
-    const PUBLIC: [&str; 8] = [
+    const PUBLIC: [&str; 9] = [
         "/login",
         "/api/",
+        "/widget/",
         "/pkg/",
         "/healthz",
         "/readyz",
@@ -222,6 +228,20 @@ pub fn page_csp(nonce: &str) -> String {
          img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
          form-action 'self'; frame-ancestors 'none'"
     )
+}
+
+/// Marks a response that may be framed where its own CSP `frame-ancestors` says (the embeddable
+/// badge): `X-Frame-Options` cannot name origins, so it is left off such responses.
+#[derive(Clone, Copy, Debug)]
+pub struct FramedByCsp;
+
+/// Takes `X-Frame-Options` off responses marked [`FramedByCsp`] (it runs outside the header layers).
+pub async fn frame_options_by_csp(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if res.extensions().get::<FramedByCsp>().is_some() {
+        res.headers_mut().remove(header::X_FRAME_OPTIONS);
+    }
+    res
 }
 
 pub const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";

@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: PartnerCommand,
     },
+    /// ATS integrations that embed the verification badge.
+    Integration {
+        #[command(subcommand)]
+        command: IntegrationCommand,
+    },
     /// The tamper-evident audit log.
     Audit {
         #[command(subcommand)]
@@ -96,6 +101,36 @@ enum MonitorCommand {
     Connect {
         #[arg(long)]
         url: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum IntegrationCommand {
+    /// Create one; prints its API key once (only its SHA-256 is kept).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// An origin allowed to show the badge, e.g. https://ats.example.com (repeatable).
+        #[arg(long = "origin", required = true)]
+        origins: Vec<String>,
+        /// How long each embed token lasts.
+        #[arg(long, default_value_t = 720)]
+        token_hours: i64,
+        /// The integration ends after this many days (default: until revoked).
+        #[arg(long)]
+        days: Option<i64>,
+    },
+    /// The integrations, with their origins and state.
+    List,
+    /// Revoke one: every token it issued stops working at once.
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
+    /// New API and signing keys (prints the new API key); the old key and its tokens stop working.
+    Rotate {
+        #[arg(long)]
+        id: i64,
     },
 }
 
@@ -270,6 +305,7 @@ async fn run(command: Command, pages: crate::server::router::Pages) -> anyhow::R
         }
         Command::Reconcile => reconcile(options, config).await,
         Command::Partner { command } => partner_command(&config, command).await,
+        Command::Integration { command } => integration_command(&config, command).await,
         #[cfg(feature = "sim")]
         Command::Sim { partner } => sim::run(partner).await,
         Command::Monitor {
@@ -465,6 +501,54 @@ async fn partner_command(config: &Config, command: PartnerCommand) -> anyhow::Re
             Ok(())
         }
     }
+}
+
+async fn integration_command(config: &Config, command: IntegrationCommand) -> anyhow::Result<()> {
+    use crate::server::services::embed;
+    let db = open_db(config).await?;
+    let cli = || Actor::System("cli".into());
+    let words = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+    match command {
+        IntegrationCommand::Add {
+            name,
+            origins,
+            token_hours,
+            days,
+        } => {
+            let input = embed::IntegrationInput {
+                name,
+                origins,
+                expires_in_days: days,
+                token_ttl_hours: token_hours,
+            };
+            let (id, key) = embed::create(&db, config, cli(), None, &input)
+                .await
+                .map_err(words)?;
+            println!("integration {id} created; its API key (shown once): {key}");
+        }
+        IntegrationCommand::List => {
+            for i in embed::list(&db).await.map_err(words)? {
+                let state = match (i.revoked_at, i.expires_at) {
+                    (Some(_), _) => "revoked".to_string(),
+                    (None, Some(e)) => format!("until {}", e.format("%Y-%m-%d")),
+                    (None, None) => "active".to_string(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{state}\tkey generation {}",
+                    i.id, i.name, i.allowed_origins, i.generation
+                );
+            }
+        }
+        IntegrationCommand::Revoke { id } => {
+            embed::revoke(&db, cli(), id).await.map_err(words)?;
+            println!("integration {id} revoked");
+        }
+        IntegrationCommand::Rotate { id } => {
+            let key = embed::rotate(&db, config, cli(), id).await.map_err(words)?;
+            println!("integration {id} has a new API key (shown once): {key}");
+        }
+    }
+    Ok(())
 }
 
 async fn audit_command(config: &Config, command: AuditCommand) -> anyhow::Result<()> {

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod background;
 pub mod candidates;
 pub mod export;
+pub mod integrations;
 pub mod integrity;
 pub mod jobs;
 pub mod login;

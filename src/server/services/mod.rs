@@ -6,6 +6,7 @@ pub mod background;
 pub mod candidates;
 pub mod deliveries;
 pub mod demo;
+pub mod embed;
 pub mod evidence;
 pub mod export;
 pub mod import;

@@ -1,0 +1,226 @@
+//! The HTTP side of the embeddable badge: `POST /api/v1/embed-tokens` (an ATS, with its
+//! integration key), `GET /widget/badge?t=TOKEN` (the badge page an iframe shows, framed only by
+//! the integration's origins) and `GET /widget/badge.json?t=TOKEN` (the same facts for scripts,
+//! with CORS for those origins). Services decide; this file speaks HTTP.
+use crate::server::embed_token;
+use crate::server::services::embed::{self, Badge, EmbedRefusal};
+use crate::server::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use base64::Engine;
+use serde::Deserialize;
+use sha2::Digest;
+
+fn refused(r: &EmbedRefusal) -> Response {
+    let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    (
+        status,
+        axum::Json(serde_json::json!({ "error": r.reason() })),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    candidate_id: serde_json::Value,
+}
+
+/// `POST /api/v1/embed-tokens`: `201 {"token","expires_at","iframe_url"}`.
+pub async fn issue(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let candidate_id = match serde_json::from_slice::<TokenRequest>(&body) {
+        Ok(TokenRequest {
+            candidate_id: serde_json::Value::Number(n),
+        }) if n.as_i64().is_some() => n.as_i64().unwrap_or_default(),
+        Ok(TokenRequest {
+            candidate_id: serde_json::Value::String(s),
+        }) if s.parse::<i64>().is_ok() => s.parse().unwrap_or_default(),
+        Ok(_) => {
+            return refused(&EmbedRefusal::BadRequest(
+                "'candidate_id' must be a whole number".into(),
+            ))
+        }
+        Err(e) => {
+            return refused(&EmbedRefusal::BadRequest(format!(
+                "the body must be JSON like {{\"candidate_id\": 42}} ({e})"
+            )))
+        }
+    };
+    match embed::issue_token(&state, bearer, candidate_id).await {
+        Ok(issued) => (StatusCode::CREATED, axum::Json(issued)).into_response(),
+        Err(r) => refused(&r),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    t: String,
+}
+
+/// The origins that may frame a token's page: its integration's, when the token names one.
+async fn origins_of(state: &AppState, token: &str) -> Vec<String> {
+    let Ok(claims) = embed_token::peek(token) else {
+        return Vec::new();
+    };
+    match crate::server::db::integrations::find(&state.db, claims.integration_id).await {
+        Ok(Some(i)) => serde_json::from_str(&i.allowed_origins).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+fn frame_ancestors(origins: &[String]) -> String {
+    if origins.is_empty() {
+        "'none'".into()
+    } else {
+        origins.join(" ")
+    }
+}
+
+const STYLE: &str = "body{margin:0;font:14px/1.4 system-ui,sans-serif;color:#1b1b1b;background:transparent}\
+.badge{display:inline-flex;gap:.6rem;align-items:flex-start;border:1px solid #ccc;border-radius:8px;padding:.6rem .8rem;background:#fff}\
+.icon{font-size:1.2rem;line-height:1}.status{font-weight:600}.muted{color:#555;font-size:12px}\
+.s-verified{border-color:#1a7f37}.s-verified .icon{color:#1a7f37}\
+.s-needs_review,.s-in_progress{border-color:#9a6700}.s-needs_review .icon,.s-in_progress .icon{color:#9a6700}\
+.s-failed,.s-expired{border-color:#cf222e}.s-failed .icon,.s-expired .icon{color:#cf222e}";
+
+fn icon(b: &Badge) -> &'static str {
+    use crate::model::VerificationStatus::*;
+    match b.status {
+        Verified => "✓",
+        NeedsReview | InProgress => "…",
+        Failed | Expired => "✕",
+        NotStarted => "○",
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// No script; the one style block allowed by its hash; framed only by `origins`.
+fn page_headers(origins: &[String]) -> Vec<(header::HeaderName, String)> {
+    let style_hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(STYLE));
+    vec![
+        (
+            header::CONTENT_SECURITY_POLICY,
+            format!(
+                "default-src 'none'; style-src 'sha256-{style_hash}'; frame-ancestors {}",
+                frame_ancestors(origins)
+            ),
+        ),
+        (header::CACHE_CONTROL, "no-store".into()),
+    ]
+}
+
+/// `GET /widget/badge?t=TOKEN`: the badge, or a neutral "Badge unavailable" for people.
+pub async fn badge_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+    let (status, origins, inner) = match embed::badge(&state, &q.t).await {
+        Ok((b, origins)) => {
+            let updated = b
+                .last_updated
+                .map(|at| {
+                    format!(
+                        "<span class=\"muted\" title=\"{exact}\">Updated {rel}</span>",
+                        exact = at.format("%Y-%m-%d %H:%M UTC"),
+                        rel = relative(chrono::Utc::now() - at)
+                    )
+                })
+                .unwrap_or_default();
+            (
+                StatusCode::OK,
+                origins,
+                format!(
+                    "<div class=\"badge s-{s}\" role=\"status\" aria-label=\"Verification: {label}\">\
+                     <span class=\"icon\" aria-hidden=\"true\">{icon}</span><div><div>{name}</div>\
+                     <div class=\"status\">{label}</div><div>Next: {next}</div>{updated}</div></div>",
+                    s = b.status.as_str(),
+                    label = escape(&b.status_label),
+                    icon = icon(&b),
+                    name = escape(&b.name),
+                    next = escape(&b.next_action),
+                ),
+            )
+        }
+        Err(r) => (
+            StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            origins_of(&state, &q.t).await,
+            "<div class=\"badge\" role=\"status\">Badge unavailable</div>".to_string(),
+        ),
+    };
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Verification badge</title>\
+         <style>{STYLE}</style></head><body>{inner}</body></html>"
+    );
+    let mut res = (status, Html(html)).into_response();
+    for (k, v) in page_headers(&origins) {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            res.headers_mut().insert(k, v);
+        }
+    }
+    // The integration's origins may frame it: X-Frame-Options cannot say that, CSP does.
+    res.extensions_mut()
+        .insert(crate::server::security::FramedByCsp);
+    res
+}
+
+/// "just now", "5 minutes ago", "3 hours ago", "2 days ago".
+pub fn relative(d: chrono::Duration) -> String {
+    let m = d.num_minutes();
+    match m {
+        i64::MIN..=0 => "just now".into(),
+        1 => "1 minute ago".into(),
+        2..=59 => format!("{m} minutes ago"),
+        60..=119 => "1 hour ago".into(),
+        120..=1439 => format!("{} hours ago", m / 60),
+        1440..=2879 => "1 day ago".into(),
+        _ => format!("{} days ago", m / 1440),
+    }
+}
+
+/// `GET /widget/badge.json?t=TOKEN`: the badge's facts, readable by the integration's origins.
+pub async fn badge_json(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    let (mut res, origins) = match embed::badge(&state, &q.t).await {
+        Ok((b, origins)) => (axum::Json(b).into_response(), origins),
+        Err(r) => (refused(&r), origins_of(&state, &q.t).await),
+    };
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    if let Some(o) = origin.filter(|o| origins.iter().any(|a| a == o)) {
+        if let Ok(v) = HeaderValue::from_str(o) {
+            res.headers_mut()
+                .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+            res.headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("Origin"));
+        }
+    }
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative;
+    use chrono::Duration;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        assert_eq!(relative(Duration::seconds(20)), "just now");
+        assert_eq!(relative(Duration::minutes(1)), "1 minute ago");
+        assert_eq!(relative(Duration::minutes(45)), "45 minutes ago");
+        assert_eq!(relative(Duration::minutes(150)), "2 hours ago");
+        assert_eq!(relative(Duration::days(3)), "3 days ago");
+    }
+}

@@ -1,0 +1,253 @@
+//! The embeddable badge's server side over real HTTP, on SQLite and PostgreSQL: integrations,
+//! the embed-token API, the badge page and JSON, frame-ancestors per integration, CORS, expiry,
+//! tampering, rotation and revocation.
+mod common;
+
+use clearance::model::AuditEventType;
+use clearance::server::audit::Actor;
+use clearance::server::embed_token::{self, Claims};
+use clearance::server::services::embed::{self, IntegrationInput, SIGNING_KEY_PURPOSE};
+use common::{audit_types, TestApp};
+
+on_both_backends!(
+    tokens_are_issued_to_the_integration_key_and_show_the_badge,
+    expired_tampered_rotated_and_revoked_tokens_are_refused,
+);
+
+const ATS: &str = "https://ats.example.com";
+/// Demo candidate 1: Ada Lovelace.
+const CANDIDATE: i64 = 1;
+
+async fn integration(app: &TestApp) -> (i64, String) {
+    let input = IntegrationInput {
+        name: "Example ATS".into(),
+        origins: vec![format!("{ATS}/"), "https://hr.example.com".into()],
+        expires_in_days: Some(365),
+        token_ttl_hours: 24,
+    };
+    embed::create(
+        &app.db,
+        &app.state.config,
+        Actor::System("test".into()),
+        None,
+        &input,
+    )
+    .await
+    .unwrap()
+}
+
+async fn ask(app: &TestApp, key: Option<&str>, body: &str) -> reqwest::Response {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/api/v1/embed-tokens", app.address))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    req.send().await.unwrap()
+}
+
+async fn token_for(app: &TestApp, key: &str) -> String {
+    let res = ask(
+        app,
+        Some(key),
+        &format!("{{\"candidate_id\": {CANDIDATE}}}"),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let v: serde_json::Value = res.json().await.unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
+async fn badge(app: &TestApp, token: &str) -> reqwest::Response {
+    reqwest::get(format!("{}/widget/badge?t={token}", app.address))
+        .await
+        .unwrap()
+}
+
+async fn tokens_are_issued_to_the_integration_key_and_show_the_badge(app: TestApp) {
+    let (id, key) = integration(&app).await;
+    assert!(key.starts_with("cik_"));
+    // A name is one integration.
+    let again = embed::create(
+        &app.db,
+        &app.state.config,
+        Actor::System("test".into()),
+        None,
+        &IntegrationInput {
+            name: "Example ATS".into(),
+            origins: vec![ATS.into()],
+            expires_in_days: None,
+            token_ttl_hours: 1,
+        },
+    )
+    .await;
+    assert!(again.is_err());
+
+    // The API: no key, a wrong key, an unreadable body, an unknown candidate — each in words.
+    let body = format!("{{\"candidate_id\": {CANDIDATE}}}");
+    for (k, b, status) in [
+        (None, body.as_str(), 401),
+        (Some("cik_wrong"), body.as_str(), 401),
+        (Some(key.as_str()), "not json", 400),
+        (Some(key.as_str()), "{\"candidate_id\": \"x\"}", 400),
+        (Some(key.as_str()), "{\"candidate_id\": 999999}", 404),
+    ] {
+        let res = ask(&app, k, b).await;
+        assert_eq!(res.status(), status, "{k:?} {b}");
+        let v: serde_json::Value = res.json().await.unwrap();
+        assert!(!v["error"].as_str().unwrap().is_empty());
+    }
+    let res = ask(&app, Some(&key), &body).await;
+    assert_eq!(res.status(), 201);
+    let issued: serde_json::Value = res.json().await.unwrap();
+    let token = issued["token"].as_str().unwrap();
+    assert!(token.starts_with(&format!("cb1.{id}.{CANDIDATE}.")));
+    assert_eq!(
+        issued["iframe_url"].as_str().unwrap(),
+        format!("{}/widget/badge?t={token}", app.state.config.public_url)
+    );
+    assert!(issued["expires_at"].as_str().is_some());
+
+    // The badge: first name and last initial, status in words, nothing more; framed by the
+    // integration's origins only.
+    clearance::server::db::candidates::find_candidate(&app.db, CANDIDATE)
+        .await
+        .unwrap()
+        .unwrap();
+    common::exec_at_now(
+        &app.db,
+        "UPDATE candidates SET verification_status = 'needs_review', verification_risk_tier = 'high', verification_updated_at = $1 WHERE id = 1",
+    )
+    .await;
+    let res = badge(&app, token).await;
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("frame-ancestors https://ats.example.com https://hr.example.com"),
+        "{csp}"
+    );
+    assert!(csp.contains("default-src 'none'"));
+    assert!(res.headers().get("x-frame-options").is_none());
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Ada L."), "{html}");
+    assert!(html.contains("Needs review"), "{html}");
+    assert!(html.contains("Awaiting security review"));
+    assert!(
+        !html.contains("Lovelace") && !html.to_lowercase().contains("high"),
+        "{html}"
+    );
+
+    // The JSON for scripts: CORS for the integration's origins only.
+    let client = reqwest::Client::new();
+    let url = format!("{}/widget/badge.json?t={token}", app.address);
+    let res = client.get(&url).header("origin", ATS).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["access-control-allow-origin"], ATS);
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["name"], "Ada L.");
+    assert_eq!(v["status"], "needs_review");
+    assert!(v.get("risk_tier").is_none());
+    let res = client
+        .get(&url)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+
+    // Views are counted, issues are audited.
+    let views = clearance::server::db::integrations::views(&app.db, id)
+        .await
+        .unwrap();
+    assert_eq!(views[0].1, 3);
+    assert!(audit_types(&app, CANDIDATE)
+        .await
+        .contains(&AuditEventType::EmbedTokenIssued));
+}
+
+async fn expired_tampered_rotated_and_revoked_tokens_are_refused(app: TestApp) {
+    let (id, key) = integration(&app).await;
+    let token = token_for(&app, &key).await;
+    assert_eq!(badge(&app, &token).await.status(), 200);
+
+    // Expired: signed with the integration's own key, but its time is up.
+    let row = clearance::server::db::integrations::find(&app.db, id)
+        .await
+        .unwrap()
+        .unwrap();
+    let signing = clearance::server::secrets::open(
+        app.state.config.secret_key.as_ref(),
+        SIGNING_KEY_PURPOSE,
+        &row.signing_key,
+    )
+    .unwrap();
+    let expired = embed_token::sign(
+        signing.as_bytes(),
+        &Claims {
+            integration_id: id,
+            candidate_id: CANDIDATE,
+            expires_at: chrono::Utc::now().timestamp() - 1,
+            generation: row.generation,
+        },
+    );
+    let res = badge(&app, &expired).await;
+    assert_eq!(res.status(), 401);
+    // People see a neutral line, still framed by the integration's origins.
+    assert!(res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors https://ats.example.com"));
+    assert!(res.text().await.unwrap().contains("Badge unavailable"));
+    let res = reqwest::get(format!("{}/widget/badge.json?t={expired}", app.address))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("expired"));
+
+    // Tampered: another candidate under the same MAC; junk is framed by nobody.
+    let forged = token.replacen(&format!(".{CANDIDATE}."), ".2.", 1);
+    assert_eq!(badge(&app, &forged).await.status(), 401);
+    let res = badge(&app, "junk").await;
+    assert_eq!(res.status(), 401);
+    assert!(res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+
+    // Rotation: the old key and the old tokens stop at once (signed by a key that is gone);
+    // the new key works.
+    let new_key = embed::rotate(&app.db, &app.state.config, Actor::System("test".into()), id)
+        .await
+        .unwrap();
+    assert_eq!(badge(&app, &token).await.status(), 401);
+    let res = ask(
+        &app,
+        Some(&key),
+        &format!("{{\"candidate_id\": {CANDIDATE}}}"),
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+    let fresh = token_for(&app, &new_key).await;
+    assert_eq!(badge(&app, &fresh).await.status(), 200);
+
+    // Revocation: every token and the key refused.
+    embed::revoke(&app.db, Actor::System("test".into()), id)
+        .await
+        .unwrap();
+    assert_eq!(badge(&app, &fresh).await.status(), 403);
+    let res = ask(
+        &app,
+        Some(&new_key),
+        &format!("{{\"candidate_id\": {CANDIDATE}}}"),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("revoked"));
+    assert!(embed::revoke(&app.db, Actor::System("test".into()), id)
+        .await
+        .is_err());
+}
