@@ -645,7 +645,7 @@ async fn cancelling_lets_the_candidate_proceed_and_needs_a_reason(backend: Backe
     assert_eq!(res.status(), 409);
     let res = step(&app, RECRUITER, "cancel_adverse_action", &cancel("again")).await;
     assert_eq!(res.status(), 409);
-    // A result of Pass starts nothing; a new process may start on the same order once closed.
+    // A new process may start on the same order once the last one is closed…
     let res = step(
         &app,
         RECRUITER,
@@ -654,6 +654,31 @@ async fn cancelling_lets_the_candidate_proceed_and_needs_a_reason(backend: Backe
     )
     .await;
     assert_eq!(res.status(), 200);
+    // …but not on a result a newer check for the job supersedes, and never on a Pass.
+    exec_at_now(
+        &app.db,
+        "INSERT INTO background_check_orders (background_check_id, webhook_token_sha256, candidate_id, job_id, partner_id,
+            package_id, package_name, total, status, result, created_at, updated_at)
+         SELECT 'bgc_newer', 'sha_newer', candidate_id, job_id, partner_id, package_id, package_name, total, 'complete', 'Pass', $1, $1
+         FROM background_check_orders WHERE candidate_id = 1",
+    )
+    .await;
+    let newer: Vec<i64> =
+        common::column(&app.db, "SELECT MAX(id) FROM background_check_orders").await;
+    for (order_id, status, words) in [
+        (order, 409, "supersedes"),
+        (newer[0], 400, "Consider or Fail"),
+    ] {
+        let res = step(
+            &app,
+            ADMIN,
+            "start_adverse_action",
+            &[("order_id", order_id.to_string())],
+        )
+        .await;
+        assert_eq!(res.status(), status);
+        assert!(res.text().await.unwrap().contains(words));
+    }
     assert!(audit_types(&app, CANDIDATE)
         .await
         .contains(&AuditEventType::AdverseActionCancelled));

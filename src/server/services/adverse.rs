@@ -310,6 +310,17 @@ pub async fn start(state: &AppState, user: &CurrentUser, order_id: i64) -> Resul
             "Adverse action starts only from a background-check result of Consider or Fail.".into(),
         ));
     }
+    // A newer check for the same job speaks for the candidate now, not this result.
+    let newest = db::background::orders_of(db, order.candidate_id)
+        .await?
+        .into_iter()
+        .find(|o| o.job_id == order.job_id)
+        .map(|o| o.id);
+    if newest != Some(order_id) {
+        return Err(AppError::Conflict(
+            "A newer background check for this job supersedes this result.".into(),
+        ));
+    }
     let app = visible
         .applications
         .iter()
