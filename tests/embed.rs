@@ -12,6 +12,7 @@ use common::{audit_types, TestApp};
 on_both_backends!(
     tokens_are_issued_to_the_integration_key_and_show_the_badge,
     expired_tampered_rotated_and_revoked_tokens_are_refused,
+    admins_manage_integrations_from_the_settings_page,
 );
 
 const ATS: &str = "https://ats.example.com";
@@ -250,4 +251,89 @@ async fn expired_tampered_rotated_and_revoked_tokens_are_refused(app: TestApp) {
     assert!(embed::revoke(&app.db, Actor::System("test".into()), id)
         .await
         .is_err());
+}
+
+async fn admins_manage_integrations_from_the_settings_page(app: TestApp) {
+    let admin = app.signed_in("admin@clearance.test").await;
+    let res = app
+        .call(
+            &admin,
+            "create_integration",
+            &[
+                ("name", "Greenhouse".to_string()),
+                (
+                    "origins",
+                    "https://ats.example.com\nhttp://evil.example".to_string(),
+                ),
+                ("token_hours", "24".to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400, "plain http is refused for a public host");
+    assert!(res.text().await.unwrap().contains("http://evil.example"));
+    let key: String = app
+        .call_ok(
+            &admin,
+            "create_integration",
+            &[
+                ("name", "Greenhouse".to_string()),
+                (
+                    "origins",
+                    "https://ats.example.com\n\nhttps://hr.example.com/".to_string(),
+                ),
+                ("token_hours", "24".to_string()),
+                ("days", "30".to_string()),
+            ],
+        )
+        .await;
+    assert!(key.starts_with("cik_"));
+    let token = token_for(&app, &key).await;
+    assert_eq!(badge(&app, &token).await.status(), 200);
+    let list: Vec<clearance::model::IntegrationSummary> =
+        app.call_ok(&admin, "list_integrations", &[]).await;
+    assert_eq!(list.len(), 1);
+    let i = &list[0];
+    assert_eq!(
+        i.origins,
+        vec!["https://ats.example.com", "https://hr.example.com"]
+    );
+    assert_eq!(
+        (i.token_ttl_hours, i.key_generation, i.views_30_days),
+        (24, 1, 1)
+    );
+    assert!(i.expires_at.is_some() && i.revoked_at.is_none());
+    // The list never carries a key.
+    let raw = app
+        .call(&admin, "list_integrations", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!raw.contains("cik_") && !raw.contains(&key));
+
+    let new_key: String = app
+        .call_ok(&admin, "rotate_integration", &[("id", i.id.to_string())])
+        .await;
+    assert_ne!(new_key, key);
+    assert_eq!(badge(&app, &token).await.status(), 401);
+    let res = app
+        .call(&admin, "revoke_integration", &[("id", i.id.to_string())])
+        .await;
+    assert_eq!(res.status(), 200);
+    let list: Vec<clearance::model::IntegrationSummary> =
+        app.call_ok(&admin, "list_integrations", &[]).await;
+    assert!(list[0].revoked_at.is_some());
+    let types: Vec<String> = common::column(
+        &app.db,
+        "SELECT event_type FROM audit_log WHERE subject_type = 'integration' ORDER BY seq",
+    )
+    .await;
+    assert_eq!(
+        types,
+        vec![
+            "integration_created",
+            "integration_key_rotated",
+            "integration_revoked"
+        ]
+    );
 }

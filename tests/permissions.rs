@@ -362,6 +362,23 @@ fn rules() -> Vec<Rule> {
             ],
             [404, 403, 403, 403, 401],
         ),
+        // Badge integrations: the admin's (Settings page).
+        ("list_integrations", vec![], [200, 403, 403, 403, 401]),
+        (
+            "create_integration",
+            vec![("name", s("")), ("origins", s("")), ("token_hours", s("1"))],
+            [400, 403, 403, 403, 401],
+        ),
+        (
+            "revoke_integration",
+            vec![("id", s("999"))],
+            [404, 403, 403, 403, 401],
+        ),
+        (
+            "rotate_integration",
+            vec![("id", s("999"))],
+            [404, 403, 403, 403, 401],
+        ),
         ("logout", vec![], [200, 200, 200, 200, 200]),
     ]
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod background;
 pub mod candidates;
 pub mod deliveries;
+pub mod embed;
 pub mod integrity;
 pub mod policy;
 pub mod reconciliation;

@@ -170,6 +170,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/evidence/:session_id") view=pages::evidence::EvidencePage ssr=SsrMode::Async/>
                     <Route path=path!("/review-queue") view=pages::review_queue::ReviewQueuePage ssr=SsrMode::Async/>
                     <Route path=path!("/partners") view=pages::partners::PartnersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/policy") view=pages::policy::PolicyPage ssr=SsrMode::Async/>
                     <Route path=path!("/drift") view=pages::drift::DriftPage ssr=SsrMode::Async/>
                     <Route path=path!("/deliveries") view=pages::deliveries::DeliveriesPage ssr=SsrMode::Async/>
@@ -196,6 +197,7 @@ fn TopBar() -> impl IntoView {
                                     {u.role.can(Permission::ManageSettings).then(|| view! { <A href="/partners">"Partners"</A> })}
                                     {u.role.can(Permission::ManageSettings).then(|| view! { <A href="/deliveries">"Deliveries"</A> })}
                                     {u.role.can(Permission::ManageSettings).then(|| view! { <A href="/policy">"Policy"</A> })}
+                                    {u.role.can(Permission::ManageSettings).then(|| view! { <A href="/settings">"Settings"</A> })}
                                     {u.role.can(Permission::ViewAudit).then(|| view! { <A href="/audit">"Audit"</A> })}
                                     {u.role.can(Permission::ViewAudit).then(|| view! { <A href="/drift">"Drift"</A> })}
                                 </nav>

@@ -7,6 +7,7 @@ mod audit;
 mod background;
 mod candidate;
 mod email;
+mod embed;
 mod integrity;
 mod jobs;
 mod policy;
@@ -20,6 +21,7 @@ pub use audit::{AuditEntry, AuditEventType, ChainReport, EvidenceEvent, Evidence
 pub use background::*;
 pub use candidate::*;
 pub use email::Email;
+pub use embed::IntegrationSummary;
 pub use integrity::*;
 pub use jobs::{JobKind, JobState};
 pub use policy::*;

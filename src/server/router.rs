@@ -83,7 +83,7 @@ macro_rules! server_fns {
         fn register_server_fns() {
             use crate::api::{
                 adverse::*, audit::*, auth::*, background::*, candidates::*, deliveries::*,
-                integrity::*, policy::*, reconciliation::*, review::*,
+                embed::*, integrity::*, policy::*, reconciliation::*, review::*,
             };
             $( leptos::server_fn::axum::register_explicit::<$f>(); )+
         }
@@ -93,7 +93,7 @@ macro_rules! server_fns {
         fn registered_paths() -> Vec<&'static str> {
             use crate::api::{
                 adverse::*, audit::*, auth::*, background::*, candidates::*, deliveries::*,
-                integrity::*, policy::*, reconciliation::*, review::*,
+                embed::*, integrity::*, policy::*, reconciliation::*, review::*,
             };
             use leptos::server_fn::ServerFn;
             vec![$( <$f as ServerFn>::PATH ),+]
@@ -114,6 +114,10 @@ server_fns!(
     SaveNoticeTemplate,
     AdverseJobSettings,
     SavePartnerContact,
+    ListIntegrations,
+    CreateIntegration,
+    RevokeIntegration,
+    RotateIntegration,
     SaveAdverseJobSettings,
     Login,
     Logout,
@@ -424,6 +428,7 @@ mod server_fn_registry_tests {
             include_str!("../api/background.rs"),
             include_str!("../api/candidates.rs"),
             include_str!("../api/deliveries.rs"),
+            include_str!("../api/embed.rs"),
             include_str!("../api/integrity.rs"),
             include_str!("../api/policy.rs"),
             include_str!("../api/reconciliation.rs"),

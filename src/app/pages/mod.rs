@@ -15,3 +15,4 @@ pub mod partners;
 pub mod policy;
 pub mod profile;
 pub mod review_queue;
+pub mod settings;

@@ -128,6 +128,13 @@ pub async fn count_view(db: &Db, integration_id: i64, day: &str) -> sqlx::Result
     on_db!(db, p => sqlx::query(sql).bind(integration_id).bind(day).execute(p).await.map(|_| ()))
 }
 
+/// Views since `day` (inclusive, `YYYY-MM-DD`).
+pub async fn views_since(db: &Db, integration_id: i64, day: &str) -> sqlx::Result<i64> {
+    let sql =
+        "SELECT CAST(COALESCE(SUM(views), 0) AS BIGINT) FROM badge_views WHERE integration_id = $1 AND day >= $2";
+    on_db!(db, p => sqlx::query_scalar::<_, i64>(sql).bind(integration_id).bind(day).fetch_one(p).await)
+}
+
 /// Views per day, newest first.
 pub async fn views(db: &Db, integration_id: i64) -> sqlx::Result<Vec<(String, i64)>> {
     let sql =

@@ -129,6 +129,69 @@ pub async fn create(
     Ok((id, api_key))
 }
 
+/// Admin: the integrations for the Settings page.
+pub async fn summaries(
+    state: &AppState,
+    user: &crate::model::CurrentUser,
+) -> Result<Vec<crate::model::IntegrationSummary>, AppError> {
+    crate::server::services::access::require(user, crate::model::Permission::ManageSettings)?;
+    let since = (Utc::now() - Duration::days(29))
+        .format("%Y-%m-%d")
+        .to_string();
+    let mut out = Vec::new();
+    for i in db::integrations::all(&state.db).await? {
+        out.push(crate::model::IntegrationSummary {
+            views_30_days: db::integrations::views_since(&state.db, i.id, &since).await?,
+            origins: serde_json::from_str(&i.allowed_origins).unwrap_or_default(),
+            id: i.id,
+            name: i.name,
+            token_ttl_hours: i.token_ttl_secs / 3600,
+            key_generation: i.generation,
+            expires_at: i.expires_at,
+            revoked_at: i.revoked_at,
+        });
+    }
+    Ok(out)
+}
+
+/// Admin: creates one from the Settings page; returns the API key (shown once).
+pub async fn create_by_admin(
+    state: &AppState,
+    user: &crate::model::CurrentUser,
+    input: &IntegrationInput,
+) -> Result<String, AppError> {
+    crate::server::services::access::require(user, crate::model::Permission::ManageSettings)?;
+    let (_, key) = create(
+        &state.db,
+        &state.config,
+        Actor::from(user),
+        Some(user.id),
+        input,
+    )
+    .await?;
+    Ok(key)
+}
+
+/// Admin: revokes one.
+pub async fn revoke_by_admin(
+    state: &AppState,
+    user: &crate::model::CurrentUser,
+    id: i64,
+) -> Result<(), AppError> {
+    crate::server::services::access::require(user, crate::model::Permission::ManageSettings)?;
+    revoke(&state.db, Actor::from(user), id).await
+}
+
+/// Admin: new keys for one; returns the new API key (shown once).
+pub async fn rotate_by_admin(
+    state: &AppState,
+    user: &crate::model::CurrentUser,
+    id: i64,
+) -> Result<String, AppError> {
+    crate::server::services::access::require(user, crate::model::Permission::ManageSettings)?;
+    rotate(&state.db, &state.config, Actor::from(user), id).await
+}
+
 /// Every integration, by name (the CLI's `integration list`).
 pub async fn list(db: &Db) -> Result<Vec<IntegrationRow>, AppError> {
     Ok(db::integrations::all(db).await?)

@@ -1,0 +1,135 @@
+//! The admins' Settings page: badge integrations for ATSs that embed the verification badge
+//! (create — the API key is shown once —, rotate keys, revoke; views over 30 days).
+use crate::api::embed::{
+    list_integrations, CreateIntegration, RevokeIntegration, RotateIntegration,
+};
+use crate::app::components::{ErrorNotice, LocalTime};
+use crate::model::IntegrationSummary;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let create = ServerAction::<CreateIntegration>::new();
+    let revoke = ServerAction::<RevokeIntegration>::new();
+    let rotate = ServerAction::<RotateIntegration>::new();
+    let list = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                revoke.version().get(),
+                rotate.version().get(),
+            )
+        },
+        |_| list_integrations(),
+    );
+    // A new key is shown once, whichever way it came.
+    let shown_key = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .or_else(|| rotate.value().get().and_then(Result::ok))
+    };
+    let error = move || {
+        [
+            create.value().get().and_then(|r| r.err()),
+            rotate.value().get().and_then(|r| r.err()),
+            revoke.value().get().and_then(|r| r.err()),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    };
+    view! {
+        <Title text="Settings · Clearance"/>
+        <h1>"Settings"</h1>
+        <section class="card" aria-labelledby="integrations-heading">
+            <h2 id="integrations-heading">"Badge integrations"</h2>
+            <p>"An ATS that shows the verification badge in its own profile page asks for each candidate's embed token with its API key (POST /api/v1/embed-tokens). Rotating or revoking ends every token it holds."</p>
+            {move || shown_key().map(|k| view! {
+                <p role="status" class="notice">"The integration's API key — copy it now, it is not shown again: " <code>{k}</code></p>
+            })}
+            {move || error().map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(items) if items.is_empty() => view! { <p>"No integration yet."</p> }.into_any(),
+                        Ok(items) => view! { <Integrations items=items revoke=revoke rotate=rotate/> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <ActionForm action=create attr:class="stacked-form">
+                <fieldset>
+                    <legend>"New integration"</legend>
+                    <div class="field">
+                        <label for="integration-name">"Integration name"</label>
+                        <input id="integration-name" name="name" required maxlength="100"/>
+                    </div>
+                    <div class="field">
+                        <label for="integration-origins">"Allowed origins (one per line)"</label>
+                        <textarea id="integration-origins" name="origins" rows="2" required placeholder="https://ats.example.com"></textarea>
+                    </div>
+                    <div class="field">
+                        <label for="integration-token-hours">"Token lifetime (hours)"</label>
+                        <input id="integration-token-hours" name="token_hours" type="number" min="1" max="2160" value="720" required/>
+                    </div>
+                    <div class="field">
+                        <label for="integration-days">"Ends after (days, empty: until revoked)"</label>
+                        <input id="integration-days" name="days" type="number" min="1" max="3660"/>
+                    </div>
+                    <button type="submit" class="primary" disabled=move || create.pending().get()>"Create integration"</button>
+                </fieldset>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn Integrations(
+    items: Vec<IntegrationSummary>,
+    revoke: ServerAction<RevokeIntegration>,
+    rotate: ServerAction<RotateIntegration>,
+) -> impl IntoView {
+    view! {
+        <table class="audit">
+            <thead><tr>
+                <th scope="col">"Integration"</th><th scope="col">"Allowed origins"</th><th scope="col">"Tokens last"</th>
+                <th scope="col">"State"</th><th scope="col">"Views (30 days)"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
+            </tr></thead>
+            <tbody>
+                {items.into_iter().map(|i| {
+                    let (rotate_id, revoke_id) = (i.id.to_string(), i.id.to_string());
+                    let live = i.revoked_at.is_none();
+                    let (rotate_label, revoke_label) = (format!("Rotate key of {}", i.name), format!("Revoke {}", i.name));
+                    view! {
+                        <tr>
+                            <td>{i.name.clone()}</td>
+                            <td>{i.origins.join(", ")}</td>
+                            <td>{format!("{} h", i.token_ttl_hours)}</td>
+                            <td>{match (i.revoked_at, i.expires_at) {
+                                (Some(at), _) => view! { "Revoked " <LocalTime at=at/> }.into_any(),
+                                (None, Some(end)) => view! { "Active until " <LocalTime at=end/> }.into_any(),
+                                (None, None) => view! { "Active" }.into_any(),
+                            }} {format!(" · key generation {}", i.key_generation)}</td>
+                            <td>{i.views_30_days}</td>
+                            <td>
+                                {live.then(move || view! {
+                                    <ActionForm action=rotate attr:class="inline-form">
+                                        <input type="hidden" name="id" value=rotate_id/>
+                                        <button type="submit" aria-label=rotate_label>"Rotate key"</button>
+                                    </ActionForm>
+                                    <ActionForm action=revoke attr:class="inline-form">
+                                        <input type="hidden" name="id" value=revoke_id/>
+                                        <button type="submit" aria-label=revoke_label>"Revoke"</button>
+                                    </ActionForm>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
