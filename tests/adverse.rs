@@ -148,13 +148,7 @@ async fn step(
 
 /// Starts adverse action on `order`, records the assessment and sends the pre-adverse notice.
 async fn through_pre_notice(app: &TestApp, order: i64) -> clearance::model::AdverseActionView {
-    let res = step(
-        app,
-        RECRUITER,
-        "start_adverse_action",
-        &[("order_id", order.to_string())],
-    )
-    .await;
+    let res = start(app, RECRUITER, order).await;
     assert_eq!(res.status(), 200, "{:?}", res.text().await);
     let action = only_action(app).await;
     let res = step(
@@ -174,6 +168,16 @@ async fn through_pre_notice(app: &TestApp, order: i64) -> clearance::model::Adve
     .await;
     assert_eq!(res.status(), 200, "{:?}", res.text().await);
     only_action(app).await
+}
+
+async fn start(app: &TestApp, who: &str, order: i64) -> reqwest::Response {
+    step(
+        app,
+        who,
+        "start_adverse_action",
+        &[("order_id", order.to_string())],
+    )
+    .await
 }
 
 fn assessment(action_id: i64) -> Vec<(&'static str, String)> {
@@ -230,30 +234,12 @@ async fn the_whole_process_with_mail_received_gates_and_audit(backend: Backend) 
 
     // Security reviewers and hiring managers may not start it; a recruiter may, once.
     for who in [SECURITY, MANAGER] {
-        let res = step(
-            &app,
-            who,
-            "start_adverse_action",
-            &[("order_id", order.to_string())],
-        )
-        .await;
+        let res = start(&app, who, order).await;
         assert_eq!(res.status(), 403, "{who}");
     }
-    let res = step(
-        &app,
-        RECRUITER,
-        "start_adverse_action",
-        &[("order_id", order.to_string())],
-    )
-    .await;
+    let res = start(&app, RECRUITER, order).await;
     assert_eq!(res.status(), 200, "{:?}", res.text().await);
-    let again = step(
-        &app,
-        ADMIN,
-        "start_adverse_action",
-        &[("order_id", order.to_string())],
-    )
-    .await;
+    let again = start(&app, ADMIN, order).await;
     assert_eq!(again.status(), 409);
     let action = only_action(&app).await;
     assert_eq!(action.state, AdverseState::Assessing);
@@ -261,19 +247,7 @@ async fn the_whole_process_with_mail_received_gates_and_audit(backend: Backend) 
     assert!(action.email_configured);
 
     // The hiring manager sees "On hold", never the result or the findings.
-    let c = app.signed_in(MANAGER).await;
-    let res = app
-        .call(
-            &c,
-            "get_adverse_actions",
-            &[("candidate_id", CANDIDATE.to_string())],
-        )
-        .await;
-    let text = res.text().await.unwrap();
-    assert_eq!(
-        serde_json::from_str::<AdverseActions>(&text).unwrap(),
-        AdverseActions::OnHold(true)
-    );
+    assert_eq!(actions(&app, MANAGER).await, AdverseActions::OnHold(true));
 
     // While it is open, no offer: reason code adverse_action_pending, logged.
     let blocked = move_to(&app, "offer").await;
@@ -576,13 +550,7 @@ async fn cancelling_lets_the_candidate_proceed_and_needs_a_reason(backend: Backe
     // Without SMTP, notices are for print only and say so.
     let app = app_mailing_to(backend, None).await;
     let order = order_with_result(&app, "Fail").await;
-    let res = step(
-        &app,
-        ADMIN,
-        "start_adverse_action",
-        &[("order_id", order.to_string())],
-    )
-    .await;
+    let res = start(&app, ADMIN, order).await;
     assert_eq!(res.status(), 200);
     let action = only_action(&app).await;
     assert!(!action.email_configured);
@@ -646,13 +614,7 @@ async fn cancelling_lets_the_candidate_proceed_and_needs_a_reason(backend: Backe
     let res = step(&app, RECRUITER, "cancel_adverse_action", &cancel("again")).await;
     assert_eq!(res.status(), 409);
     // A new process may start on the same order once the last one is closed…
-    let res = step(
-        &app,
-        RECRUITER,
-        "start_adverse_action",
-        &[("order_id", order.to_string())],
-    )
-    .await;
+    let res = start(&app, RECRUITER, order).await;
     assert_eq!(res.status(), 200);
     // …but not on a result a newer check for the job supersedes, and never on a Pass.
     exec_at_now(
@@ -669,13 +631,7 @@ async fn cancelling_lets_the_candidate_proceed_and_needs_a_reason(backend: Backe
         (order, 409, "supersedes"),
         (newer[0], 400, "Consider or Fail"),
     ] {
-        let res = step(
-            &app,
-            ADMIN,
-            "start_adverse_action",
-            &[("order_id", order_id.to_string())],
-        )
-        .await;
+        let res = start(&app, ADMIN, order_id).await;
         assert_eq!(res.status(), status);
         assert!(res.text().await.unwrap().contains(words));
     }
