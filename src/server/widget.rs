@@ -106,14 +106,35 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// No script; the one style block allowed by its hash; framed only by `origins`.
+/// Keeps the badge current without a reload: asks `/widget/badge.json` every 5 s, backing off
+/// (×1.5 while nothing changes, ×2 on errors; at most 60 s) and starting over after a change.
+/// Plain script, allowed by its hash — the Trunk-built widget will replace it.
+const LIVE_JS: &str = "(function(){var t=new URLSearchParams(location.search).get('t'),d=5000,last=null;\
+var icons={verified:'\\u2713',needs_review:'\\u2026',in_progress:'\\u2026',failed:'\\u2715',expired:'\\u2715',not_started:'\\u25CB'};\
+function txt(id,v){var e=document.getElementById(id);if(e){e.textContent=v;}}\
+function rel(ms){var m=Math.floor(ms/60000);if(m<1)return 'just now';if(m<60)return m+(m==1?' minute':' minutes')+' ago';\
+var h=Math.floor(m/60);if(h<24)return h+(h==1?' hour':' hours')+' ago';var n=Math.floor(h/24);return n+(n==1?' day':' days')+' ago';}\
+function show(b){document.getElementById('badge').className='badge s-'+b.status;txt('icon',icons[b.status]||'');\
+txt('status',b.status_label);txt('next','Next: '+b.next_action);var u=document.getElementById('updated');\
+if(u&&b.last_updated){var at=new Date(b.last_updated);u.textContent='Updated '+rel(Date.now()-at.getTime());\
+u.title=at.toISOString().slice(0,16).replace('T',' ')+' UTC';}}\
+function tick(){fetch('/widget/badge.json?t='+encodeURIComponent(t),{cache:'no-store'})\
+.then(function(r){if(!r.ok)throw r.status;return r.json();})\
+.then(function(b){var s=JSON.stringify(b);if(s!==last){show(b);if(last!==null){d=5000;}}else{d=Math.min(d*1.5,60000);}last=s;})\
+.catch(function(){d=Math.min(d*2,60000);}).then(function(){setTimeout(tick,d);});}\
+setTimeout(tick,1000);})();";
+
+/// One style block and (on a badge) one script, each allowed by its hash; only same-origin
+/// fetches; framed only by `origins`.
 fn page_headers(origins: &[String]) -> Vec<(header::HeaderName, String)> {
-    let style_hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(STYLE));
+    let hash = |s: &str| base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(s));
     vec![
         (
             header::CONTENT_SECURITY_POLICY,
             format!(
-                "default-src 'none'; style-src 'sha256-{style_hash}'; frame-ancestors {}",
+                "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; connect-src 'self'; frame-ancestors {}",
+                hash(STYLE),
+                hash(LIVE_JS),
                 frame_ancestors(origins)
             ),
         ),
@@ -125,23 +146,25 @@ fn page_headers(origins: &[String]) -> Vec<(header::HeaderName, String)> {
 pub async fn badge_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
     let (status, origins, inner) = match embed::badge(&state, &q.t).await {
         Ok((b, origins)) => {
-            let updated = b
+            let (exact, rel) = b
                 .last_updated
                 .map(|at| {
-                    format!(
-                        "<span class=\"muted\" title=\"{exact}\">Updated {rel}</span>",
-                        exact = at.format("%Y-%m-%d %H:%M UTC"),
-                        rel = relative(chrono::Utc::now() - at)
+                    (
+                        at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                        format!("Updated {}", relative(chrono::Utc::now() - at)),
                     )
                 })
                 .unwrap_or_default();
+            let updated =
+                format!("<span class=\"muted\" id=\"updated\" title=\"{exact}\">{rel}</span>");
             (
                 StatusCode::OK,
                 origins,
                 format!(
-                    "<div class=\"badge s-{s}\" role=\"status\" aria-label=\"Verification: {label}\">\
-                     <span class=\"icon\" aria-hidden=\"true\">{icon}</span><div><div>{name}</div>\
-                     <div class=\"status\">{label}</div><div>Next: {next}</div>{updated}</div></div>",
+                    "<div class=\"badge s-{s}\" id=\"badge\" role=\"status\" aria-live=\"polite\">\
+                     <span class=\"icon\" id=\"icon\" aria-hidden=\"true\">{icon}</span><div><div>{name}</div>\
+                     <div class=\"status\" id=\"status\">{label}</div><div id=\"next\">Next: {next}</div>{updated}</div></div>\
+                     <script>{LIVE_JS}</script>",
                     s = b.status.as_str(),
                     label = escape(&b.status_label),
                     icon = icon(&b),

@@ -1,0 +1,87 @@
+import http from 'node:http';
+import { test, expect, users, signIn, hydrated } from './helpers';
+
+const port = Number(process.env.E2E_PORT ?? 3100);
+const base = `http://127.0.0.1:${port}`;
+const sim = `http://127.0.0.1:${port + 1}`;
+// The ATS's page lives on another origin: a small server the test starts on port+6.
+const host = `http://127.0.0.1:${port + 6}`;
+
+test('an ATS page on another origin embeds the badge; it follows a status change without a reload; a bad token shows Badge unavailable', async ({ page, browser, request }) => {
+  test.setTimeout(120_000);
+  // The admin creates the integration for the ATS's origin on the Settings page.
+  await signIn(page, users.admin);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel('Integration name').fill('Host ATS');
+  await page.getByLabel('Allowed origins (one per line)').fill(host);
+  await page.getByRole('button', { name: 'Create integration' }).click();
+  const shown = page.getByRole('status').filter({ hasText: 'API key' });
+  await expect(shown).toBeVisible();
+  const key = (await shown.locator('code').textContent())!.trim();
+  expect(key).toMatch(/^cik_/);
+  await expect(page.getByRole('cell', { name: 'Host ATS', exact: true })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Revoke Host ATS' })).toBeVisible();
+
+  await page.goto('/candidates?q=Dennis%20Dijkstra');
+  const link = page.getByRole('link', { name: 'Dennis Dijkstra' }).first();
+  const profilePath = (await link.getAttribute('href'))!;
+  const candidateId = profilePath.split('/').pop()!;
+
+  // The ATS asks for the candidate's token server to server and templates the iframe.
+  const issued = await request.post(`${base}/api/v1/embed-tokens`, {
+    headers: { Authorization: `Bearer ${key}` },
+    data: { candidate_id: Number(candidateId) },
+  });
+  expect(issued.status()).toBe(201);
+  const { iframe_url, token } = await issued.json();
+
+  const ats = await browser.newContext();
+  const hostPage = await ats.newPage();
+  // The host's own CSS is aggressive; the badge lives in its own document and keeps its look.
+  const hostHtml = `<!doctype html><html><head><title>ATS</title><style>* { color: red !important; font-size: 40px !important; }</style></head>
+    <body><h1>Candidate profile</h1>
+    <iframe title="Verification badge" src="${iframe_url}" width="360" height="140"></iframe>
+    <iframe title="Broken badge" src="${base}/widget/badge?t=${token}x" width="360" height="80"></iframe></body></html>`;
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(hostHtml);
+  });
+  await new Promise<void>((resolve) => server.listen(port + 6, '127.0.0.1', () => resolve()));
+  try {
+    await hostPage.goto(`${host}/profile`);
+    const badge = hostPage.frameLocator('iframe[title="Verification badge"]');
+    await expect(badge.getByText('Dennis D.')).toBeVisible();
+    await expect(badge.getByText('Not started')).toBeVisible();
+    await expect(badge.getByText('Dijkstra')).toHaveCount(0);
+    const color = await badge.getByText('Not started').evaluate((e) => getComputedStyle(e).color);
+    expect(color).not.toBe('rgb(255, 0, 0)');
+    await expect(hostPage.frameLocator('iframe[title="Broken badge"]').getByText('Badge unavailable')).toBeVisible();
+
+    // A recruiter sends verification; the candidate finishes at the provider as verified.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, users.recruiter);
+    await page.goto(profilePath);
+    await hydrated(page);
+    const panel = page.getByRole('region', { name: 'Verification' });
+    await panel.getByRole('button', { name: 'Send verification' }).click();
+    await expect(panel.locator('.next-action')).toHaveText('Waiting for candidate');
+    const sessions = await (await request.get(`${sim}/control/sessions`)).json();
+    const session = sessions.sessions.find((s: any) => s.candidate_id === candidateId);
+    expect(session).toBeTruthy();
+    const done = await request.post(`${sim}/control/sessions/${session.session_id}/complete`, {
+      data: { outcome: 'verified', risk_tier: 'low', reason_codes: [] },
+    });
+    expect(done.ok()).toBeTruthy();
+
+    // The embedded badge follows by itself: no reload of the host page.
+    await hostPage.evaluate(() => ((window as any).__noReload = true));
+    await expect(badge.getByText('Verified')).toBeVisible({ timeout: 45_000 });
+    await expect(badge.getByText('Next: Cleared')).toBeVisible();
+    expect(await hostPage.evaluate(() => (window as any).__noReload)).toBe(true);
+  } finally {
+    await ats.close();
+    server.close();
+  }
+});
