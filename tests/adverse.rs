@@ -337,7 +337,7 @@ async fn the_whole_process_with_mail_received_gates_and_audit(backend: Backend) 
     assert_eq!(notice.template_version, 0);
     assert_eq!(
         notice.sha256,
-        clearance::server::services::adverse::sha256_hex(&notice.body)
+        clearance::server::audit::sha256_hex(&notice.body)
     );
     // SMTP carries lines ending in CRLF; the text is the stored notice.
     assert_eq!(

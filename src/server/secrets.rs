@@ -20,6 +20,13 @@ impl std::fmt::Debug for SecretBox {
     }
 }
 
+/// `bytes` random bytes from the operating system, as hex: webhook tokens, API keys.
+pub fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
 /// Why a stored secret could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {

@@ -244,6 +244,15 @@ pub async fn frame_options_by_csp(req: Request, next: Next) -> Response {
     res
 }
 
+/// Text made safe to put in HTML (element content or a quoted attribute), for the few pages
+/// written without Leptos (printable notices, the badge, the simulators' pages).
+pub fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 pub const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 pub fn header_layers() -> [tower_http::set_header::SetResponseHeaderLayer<header::HeaderValue>; 4] {

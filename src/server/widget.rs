@@ -99,12 +99,7 @@ fn icon(b: &Badge) -> &'static str {
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::server::security::escape_html as escape;
 
 /// Keeps the badge current without a reload: asks `/widget/badge.json` every 5 s, backing off
 /// (×1.5 while nothing changes, ×2 on errors; at most 60 s) and starting over after a change.
@@ -144,7 +139,7 @@ fn page_headers(origins: &[String]) -> Vec<(header::HeaderName, String)> {
 
 /// `GET /widget/badge?t=TOKEN`: the badge, or a neutral "Badge unavailable" for people.
 pub async fn badge_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    let (status, origins, inner) = match embed::badge(&state, &q.t).await {
+    let (status, origins, inner) = match embed::badge(&state, &q.t, true).await {
         Ok((b, origins)) => {
             let (exact, rel) = b
                 .last_updated
@@ -215,7 +210,7 @@ pub async fn badge_json(
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let (mut res, origins) = match embed::badge(&state, &q.t).await {
+    let (mut res, origins) = match embed::badge(&state, &q.t, false).await {
         Ok((b, origins)) => (axum::Json(b).into_response(), origins),
         Err(r) => (refused(&r), origins_of(&state, &q.t).await),
     };

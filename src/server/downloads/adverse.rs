@@ -16,12 +16,7 @@ const PRINT_CSS: &str = "body{font-family:Georgia,serif;max-width:42rem;margin:2
 .screen-only{font-family:system-ui,sans-serif;background:#eef;padding:.5rem 1rem;border-radius:4px}\
 @media print{.screen-only{display:none} body{margin:0;max-width:none} @page{margin:2.5cm}}";
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::server::security::escape_html as escape;
 
 fn refused(e: AppError) -> Response {
     match e {

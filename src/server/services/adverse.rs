@@ -9,13 +9,12 @@ use crate::model::{
     CurrentUser, NoticeEmail, NoticeKind, NoticeView, Permission, ResponseView, Stage,
     WaitingPeriod,
 };
-use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::audit::{sha256_hex, Actor, NewAuditEvent};
 use crate::server::db::{self, adverse as store, adverse::ActionRow, jobs::JobRow, Db};
 use crate::server::partners::CallError;
 use crate::server::services::access;
 use crate::server::state::AppState;
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// The official summary of rights (CFPB), linked from every notice and attached to its email.
@@ -153,10 +152,6 @@ pub fn describe_deadline(deadline: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
     } else {
         format!("{} ({tz})", local.format("%A, %-d %B %Y, %H:%M"))
     }
-}
-
-pub fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 fn to_view(
@@ -632,12 +627,8 @@ async fn final_notice(
         .map(|u| u.name.clone())
         .unwrap_or_else(|| "Hiring team".into());
     let (fields, email) = notice_fields(state, &action, &sender, None).await?;
-    let moved = NewAuditEvent::new(
-        match user {
-            Some(u) => Actor::from(u),
-            None => Actor::System("adverse-action".into()),
-        },
-        "candidate",
+    let moved = audit(
+        user,
         action.candidate_id,
         AuditEventType::StageChanged,
         serde_json::json!({
@@ -761,7 +752,7 @@ pub async fn record_response(
             .take(120)
             .collect::<String>()
     });
-    let doc_sha = document.as_ref().map(|d| hex::encode(Sha256::digest(d)));
+    let doc_sha = document.as_ref().map(sha256_hex);
     let pauses = action.state == AdverseState::Waiting;
     let entry = audit(
         Some(user),

@@ -5,16 +5,14 @@
 //! initial, status, last update and next action ever leaves through it.
 use crate::error::{AppError, Invalid};
 use crate::model::{AuditEventType, VerificationStatus};
-use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::audit::{sha256_hex, Actor, NewAuditEvent};
 use crate::server::config::Config;
 use crate::server::db::{self, integrations::IntegrationRow, Db};
 use crate::server::embed_token::{self, Claims, Issuer, TokenError};
-use crate::server::secrets;
+use crate::server::secrets::{self, random_hex};
 use crate::server::state::AppState;
 use chrono::{DateTime, Duration, Utc};
-use rand::RngCore;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 pub const SIGNING_KEY_PURPOSE: &str = "integrations.signing_key";
 
@@ -70,16 +68,6 @@ impl IntegrationInput {
         }
         Ok((name.to_string(), origins))
     }
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut b = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    hex::encode(b)
-}
-
-fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 /// A fresh API key (shown once) and sealed signing key.
@@ -365,8 +353,13 @@ pub struct Badge {
     pub next_action: String,
 }
 
-/// A valid token's badge, and the origins that may frame it; the view is counted.
-pub async fn badge(state: &AppState, token: &str) -> Result<(Badge, Vec<String>), EmbedRefusal> {
+/// A valid token's badge, and the origins that may frame it. `count_view`: a page load counts as
+/// a view; the badge's own polls for changes do not (they would count one viewer many times).
+pub async fn badge(
+    state: &AppState,
+    token: &str,
+    count_view: bool,
+) -> Result<(Badge, Vec<String>), EmbedRefusal> {
     let bad = |e: TokenError| match e {
         TokenError::Revoked => EmbedRefusal::Forbidden(e.to_string()),
         _ => EmbedRefusal::Unauthorized(e.to_string()),
@@ -407,13 +400,15 @@ pub async fn badge(state: &AppState, token: &str) -> Result<(Badge, Vec<String>)
             false,
         ),
     };
-    db::integrations::count_view(
-        &state.db,
-        integration.id,
-        &now.format("%Y-%m-%d").to_string(),
-    )
-    .await
-    .map_err(unavailable)?;
+    if count_view {
+        db::integrations::count_view(
+            &state.db,
+            integration.id,
+            &now.format("%Y-%m-%d").to_string(),
+        )
+        .await
+        .map_err(unavailable)?;
+    }
     let origins: Vec<String> =
         serde_json::from_str(&integration.allowed_origins).unwrap_or_default();
     Ok((badge, origins))

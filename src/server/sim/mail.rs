@@ -163,12 +163,7 @@ async fn messages(State(inbox): State<Inbox>) -> Json<Vec<Received>> {
     Json(inbox.messages())
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::server::security::escape_html as escape;
 
 async fn page(State(inbox): State<Inbox>) -> Html<String> {
     let mut html = String::from(

@@ -326,12 +326,7 @@ async fn show(State(sim): State<Sim>, headers: HeaderMap, Path(id): Path<String>
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::server::security::escape_html as escape;
 
 /// The demo page: every announced interview with a "Send report" button.
 async fn home(State(sim): State<Sim>) -> Response {

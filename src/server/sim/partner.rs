@@ -350,12 +350,7 @@ async fn create_order(
         .into_response()
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::server::security::escape_html as escape;
 
 async fn result_page(State(sim): State<Sim>, Path(id): Path<String>) -> Response {
     let Some(o) = sim

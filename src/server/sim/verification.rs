@@ -324,12 +324,7 @@ async fn list_sessions(
     Json(serde_json::json!({ "sessions": page, "next_cursor": next })).into_response()
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::server::security::escape_html as escape;
 
 async fn session_page(State(sim): State<Sim>, Path(id): Path<String>) -> Response {
     let Some(s) = sim

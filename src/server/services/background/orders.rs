@@ -18,9 +18,7 @@ use crate::server::secrets;
 use crate::server::services::access;
 use crate::server::state::AppState;
 use chrono::{DateTime, Duration, Utc};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 /// What the delivery job carries: the order and the exact body to send on every attempt.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrderJob {
@@ -63,14 +61,8 @@ pub struct PlaceOrder {
     pub job_id: Option<i64>,
 }
 
-fn random_hex(bytes: usize) -> String {
-    let mut b = vec![0u8; bytes];
-    rand::thread_rng().fill_bytes(&mut b);
-    hex::encode(b)
-}
-
 pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    crate::server::audit::sha256_hex(token)
 }
 
 /// Places an order: order, delivery job and `order_placed` in one transaction; returns its id.
@@ -125,8 +117,8 @@ pub async fn place_order(
     let partner_row = db::background::find_partner(db, req.partner_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let background_check_id = format!("bgc_{}", random_hex(10));
-    let token = random_hex(32);
+    let background_check_id = format!("bgc_{}", secrets::random_hex(10));
+    let token = secrets::random_hex(32);
     let (hm_first, hm_last) = partner::split_name(&hm.name);
     let body = partner::OrderPayload {
         account_id: partner_row.account_id.clone(),
