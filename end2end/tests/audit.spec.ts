@@ -1,4 +1,4 @@
-import { test, expect, users, signIn, hydrated } from './helpers';
+import { test, expect, users, signIn, hydrated, listShowsOnly } from './helpers';
 
 test('a security reviewer verifies the audit chain from the Audit page', async ({ page }) => {
   await signIn(page, users.security);
@@ -18,6 +18,7 @@ test('stage moves appear on the candidate audit timeline; hiring managers see ne
   await page.getByLabel('Stage').selectOption({ label: 'Phone screen' });
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await expect(page).toHaveURL(/stage=phone_screen/);
+  await listShowsOnly(page, 'Phone screen');
   await page.locator('table tbody tr').first().getByRole('link').click();
   await hydrated(page);
   const card = page.locator('.application').first();

@@ -1,4 +1,4 @@
-import { test, expect, users, signIn, hydrated } from './helpers';
+import { test, expect, users, signIn, hydrated, listShowsOnly } from './helpers';
 
 test('every role signs in and sees who they are', async ({ page }) => {
   for (const user of Object.values(users)) {
@@ -27,6 +27,7 @@ test('recruiter filters the list and opens a profile', async ({ page }) => {
   await page.getByLabel('Stage').selectOption({ label: 'Offer' });
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await expect(page).toHaveURL(/stage=offer/);
+  await listShowsOnly(page, 'Offer');
   const rows = page.getByRole('table').getByRole('row');
   await expect(rows.nth(1)).toBeVisible();
   const stages = await page.locator('table tbody td:nth-child(4)').allTextContents();
@@ -51,6 +52,7 @@ test('the page is hydrated: moving a stage updates it without a full reload', as
   await page.getByLabel('Stage').selectOption({ label: 'Applied' });
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await expect(page).toHaveURL(/stage=applied/);
+  await listShowsOnly(page, 'Applied');
   await page.locator('table tbody tr').first().getByRole('link').click();
   await expect(page.getByRole('region', { name: 'Verification' })).toBeVisible();
   await hydrated(page);
@@ -74,6 +76,7 @@ test('a hiring manager cannot open a candidate of another job', async ({ page, b
   await admin.getByLabel('Job').selectOption({ label: 'Data Analyst' });
   await admin.getByRole('button', { name: 'Apply filters' }).click();
   await expect(admin).toHaveURL(/job=/);
+  await listShowsOnly(admin, 'Data Analyst');
   const href = await admin.locator('table tbody tr').first().getByRole('link').getAttribute('href');
   expect(href).toMatch(/^\/candidates\/\d+$/);
   await adminContext.close();

@@ -40,3 +40,13 @@ export async function signIn(page: Page, user: User) {
   await expect(page).toHaveURL(/\/candidates$/);
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
 }
+
+/**
+ * Waits until every row of the candidate list shows `text`: after "Apply filters" the URL changes
+ * before the new rows arrive, so reading the table right away can read the old, unfiltered one.
+ */
+export async function listShowsOnly(page: Page, text: string) {
+  const rows = page.locator('table tbody tr');
+  await expect(rows.first()).toContainText(text);
+  await expect(rows.filter({ hasNotText: text })).toHaveCount(0);
+}
