@@ -189,6 +189,16 @@ js_hash=$(awk -F': *' '$1 == "js" { print $2 }' "target/$profile/hash.txt" 2>/de
 kb() { [ -f "$1" ] && awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.0f KB", b / 1024 }' || echo "-"; }
 pkg="$LEPTOS_SITE_ROOT/pkg"
 echo "- hydrate bundle: WASM $(kb "$pkg/clearance${wasm_hash:+.$wasm_hash}.wasm") ($(kb "$pkg/clearance${wasm_hash:+.$wasm_hash}.wasm.br") brotli), JS $(kb "$pkg/clearance${js_hash:+.$js_hash}.js") ($(kb "$pkg/clearance${js_hash:+.$js_hash}.js.br") brotli)"
+# The badge widget as a host page downloads it: brotli as the server sends it.
+served() { curl -fs -H 'Accept-Encoding: br' "$base/widget/assets/$1" | wc -c; }
+widget_js=$(cd target/widget 2>/dev/null && ls clearance-widget-*.js 2>/dev/null | head -1 || true)
+widget_wasm=$(cd target/widget 2>/dev/null && ls clearance-widget-*_bg.wasm 2>/dev/null | head -1 || true)
+if [ -n "$widget_js" ] && [ -n "$widget_wasm" ]; then
+  js_br=$(served "$widget_js"); wasm_br=$(served "$widget_wasm")
+  awk -v j="$js_br" -v w="$wasm_br" 'BEGIN { printf "- badge widget (JS + WASM, brotli as served): %.1f KB (JS %.1f KB, WASM %.1f KB; budget 60 KB)\n", (j + w) / 1024, j / 1024, w / 1024 }'
+else
+  echo "- badge widget: not built (trunk build)"
+fi
 
 if ! $postgres; then
   raw_secs=$(( duration < 3 ? duration : 3 ))

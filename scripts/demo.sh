@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh
 cargo leptos build --release --precompress
+trunk build  # the embeddable badge widget (Trunk.toml) → target/widget
 export DATABASE_URL="${DATABASE_URL:-sqlite://data/clearance.db}"
 export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building Clearance needs, from the package registries only; safe to run again.
-#   scripts/setup.sh          Rust target, cargo-leptos, wasm-bindgen CLI, wasm-opt
+#   scripts/setup.sh          Rust target, cargo-leptos, trunk, wasm-bindgen CLI, wasm-opt
 #   scripts/setup.sh --test   the same plus the end-to-end suite's npm packages and Chromium
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.10
+TRUNK_VERSION=0.21.14
 say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
 command -v cargo >/dev/null || { echo "cargo is not installed: install Rust with rustup first" >&2; exit 1; }
@@ -19,6 +20,12 @@ fi
 if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes ~15 minutes once)"
   cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+fi
+
+# Builds the embeddable badge widget (widget/, Trunk.toml); 0.22 needs a newer rustc.
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+  say "installing trunk $TRUNK_VERSION (takes ~5 minutes once)"
+  cargo install trunk --locked --version "$TRUNK_VERSION"
 fi
 
 # The CLI must match the wasm-bindgen crate in Cargo.lock exactly.

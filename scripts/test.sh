@@ -38,6 +38,8 @@ if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1
   cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
   # The lean production server (no simulators) must build too.
   cargo clippy --bin clearance --no-default-features --features ssr -- -D warnings
+  # The embeddable badge widget (its own CSR crate, built by Trunk).
+  cargo clippy -p clearance-widget --target wasm32-unknown-unknown -- -D warnings
 elif [ "${CI:-}" = "true" ]; then
   echo "CI: rustfmt and clippy must be installed (rustup component add rustfmt clippy)" >&2
   exit 1
@@ -50,6 +52,9 @@ cargo test --features ssr
 
 echo "== End-to-end (Playwright, Chromium)"
 cargo leptos build
+trunk build  # the embeddable badge widget (Trunk.toml) → target/widget
+widget_size=$(cat target/widget/clearance-widget-*.js target/widget/clearance-widget-*_bg.wasm | wc -c)
+echo "badge widget: $widget_size bytes of JS + WASM (uncompressed)"
 (cd end2end && npx playwright test)
 
 # The benchmark is not a test (nothing is timed here); a small run keeps the script from rotting.

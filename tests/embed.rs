@@ -13,6 +13,7 @@ on_both_backends!(
     tokens_are_issued_to_the_integration_key_and_show_the_badge,
     expired_tampered_rotated_and_revoked_tokens_are_refused,
     admins_manage_integrations_from_the_settings_page,
+    a_token_is_rate_limited_and_open_in_clearance_is_only_for_those_who_may,
 );
 
 const ATS: &str = "https://ats.example.com";
@@ -93,6 +94,22 @@ async fn tokens_are_issued_to_the_integration_key_and_show_the_badge(app: TestAp
         (Some(key.as_str()), "not json", 400),
         (Some(key.as_str()), "{\"candidate_id\": \"x\"}", 400),
         (Some(key.as_str()), "{\"candidate_id\": 999999}", 404),
+        (
+            Some(key.as_str()),
+            "{\"candidate_id\": 1, \"ttl_seconds\": \"soon\"}",
+            400,
+        ),
+        (
+            Some(key.as_str()),
+            "{\"candidate_id\": 1, \"ttl_seconds\": 0}",
+            400,
+        ),
+        // Longer than the integration's 24-hour tokens.
+        (
+            Some(key.as_str()),
+            "{\"candidate_id\": 1, \"ttl_seconds\": 86401}",
+            400,
+        ),
     ] {
         let res = ask(&app, k, b).await;
         assert_eq!(res.status(), status, "{k:?} {b}");
@@ -171,6 +188,21 @@ async fn expired_tampered_rotated_and_revoked_tokens_are_refused(app: TestApp) {
     let (id, key) = integration(&app).await;
     let token = token_for(&app, &key).await;
     assert_eq!(badge(&app, &token).await.status(), 200);
+
+    // A token the ATS asked to be short-lived ends when it said.
+    let res = ask(
+        &app,
+        Some(&key),
+        &format!("{{\"candidate_id\": {CANDIDATE}, \"ttl_seconds\": 1}}"),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let v: serde_json::Value = res.json().await.unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339(v["expires_at"].as_str().unwrap()).unwrap();
+    assert!(at.timestamp() <= chrono::Utc::now().timestamp() + 1, "{v}");
+    let short = v["token"].as_str().unwrap().to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(badge(&app, &short).await.status(), 401);
 
     // Expired: signed with the integration's own key, but its time is up.
     let row = clearance::server::db::integrations::find(&app.db, id)
@@ -333,4 +365,93 @@ async fn admins_manage_integrations_from_the_settings_page(app: TestApp) {
             "integration_revoked"
         ]
     );
+}
+
+async fn badge_json(client: &reqwest::Client, app: &TestApp, token: &str) -> reqwest::Response {
+    client
+        .get(format!("{}/widget/badge.json?t={token}", app.address))
+        .header("origin", ATS)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn a_token_is_rate_limited_and_open_in_clearance_is_only_for_those_who_may(app: TestApp) {
+    let (_, key) = integration(&app).await;
+    let token = token_for(&app, &key).await;
+
+    // "Open in Clearance": only for a signed-in user who may open the profile. Candidate 1 is on
+    // the first manager's job, not the second's.
+    let anonymous = badge_json(&reqwest::Client::new(), &app, &token).await;
+    assert_eq!(anonymous.status(), 200);
+    assert_eq!(anonymous.headers()["access-control-allow-origin"], ATS);
+    assert_eq!(
+        anonymous.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    let v: serde_json::Value = anonymous.json().await.unwrap();
+    assert!(v.get("open_url").is_none(), "{v}");
+    for (email, sees) in [
+        ("recruiter@clearance.test", true),
+        ("manager@clearance.test", true),
+        ("manager2@clearance.test", false),
+    ] {
+        let client = app.signed_in(email).await;
+        let v: serde_json::Value = badge_json(&client, &app, &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let expected = sees.then(|| format!("/candidates/{CANDIDATE}"));
+        assert_eq!(v["open_url"].as_str(), expected.as_deref(), "{email}");
+    }
+
+    // The widget's loader is there for any host page (built or not, it answers JavaScript).
+    let loader = reqwest::get(format!("{}/widget/clearance-badge.js", app.address))
+        .await
+        .unwrap();
+    assert_eq!(loader.headers()["access-control-allow-origin"], "*");
+    assert!(loader.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+
+    // A leaked token cannot hammer the server: past the per-minute allowance it gets 429 with
+    // a reason, and other tokens are unaffected. (Tried again with another candidate's token if
+    // a minute turns over midway; tokens differ by candidate, not by the second they are made.)
+    let client = reqwest::Client::new();
+    let mut limited = false;
+    for candidate in [2, 3] {
+        let res = ask(
+            &app,
+            Some(&key),
+            &format!("{{\"candidate_id\": {candidate}}}"),
+        )
+        .await;
+        let v: serde_json::Value = res.json().await.unwrap();
+        let fresh = v["token"].as_str().unwrap().to_string();
+        let minute = chrono::Utc::now().timestamp() / 60;
+        let mut statuses = Vec::new();
+        for _ in 0..=embed::TokenLimits::PER_MINUTE {
+            statuses.push(badge_json(&client, &app, &fresh).await.status().as_u16());
+        }
+        let last = badge_json(&client, &app, &fresh).await;
+        if chrono::Utc::now().timestamp() / 60 != minute {
+            continue;
+        }
+        let allowed = embed::TokenLimits::PER_MINUTE as usize;
+        assert!(
+            statuses[..allowed].iter().all(|s| *s == 200),
+            "{statuses:?}"
+        );
+        assert_eq!(statuses[allowed], 429);
+        assert_eq!(last.status(), 429);
+        let v: serde_json::Value = last.json().await.unwrap();
+        assert!(v["error"].as_str().unwrap().contains("too many requests"));
+        // The first token is still served.
+        assert_eq!(badge_json(&client, &app, &token).await.status(), 200);
+        limited = true;
+        break;
+    }
+    assert!(limited, "the limit held within one minute");
 }

@@ -7,7 +7,7 @@ const sim = `http://127.0.0.1:${port + 1}`;
 // The ATS's page lives on another origin: a small server the test starts on port+6.
 const host = `http://127.0.0.1:${port + 6}`;
 
-test('an ATS page on another origin embeds the badge; it follows a status change without a reload; a bad token shows Badge unavailable', async ({ page, browser, request }) => {
+test('an ATS page on another origin embeds the badge; it follows a status change without a reload; an expired or broken token shows Badge unavailable', async ({ page, browser, request }) => {
   test.setTimeout(120_000);
   // The admin creates the integration for the ATS's origin on the Settings page.
   await signIn(page, users.admin);
@@ -36,6 +36,13 @@ test('an ATS page on another origin embeds the badge; it follows a status change
   });
   expect(issued.status()).toBe(201);
   const { iframe_url, token } = await issued.json();
+  // A token the ATS asked to last one second: expired by the time the page shows it.
+  const brief = await request.post(`${base}/api/v1/embed-tokens`, {
+    headers: { Authorization: `Bearer ${key}` },
+    data: { candidate_id: Number(candidateId), ttl_seconds: 1 },
+  });
+  expect(brief.status()).toBe(201);
+  const expired = (await brief.json()).iframe_url;
 
   const ats = await browser.newContext();
   const hostPage = await ats.newPage();
@@ -43,13 +50,18 @@ test('an ATS page on another origin embeds the badge; it follows a status change
   const hostHtml = `<!doctype html><html><head><title>ATS</title><style>* { color: red !important; font-size: 40px !important; }</style></head>
     <body><h1>Candidate profile</h1>
     <iframe title="Verification badge" src="${iframe_url}" width="360" height="140"></iframe>
-    <iframe title="Broken badge" src="${base}/widget/badge?t=${token}x" width="360" height="80"></iframe></body></html>`;
+    <iframe title="Broken badge" src="${base}/widget/badge?t=${token}x" width="360" height="80"></iframe>
+    <iframe title="Expired badge" src="${expired}" width="360" height="80"></iframe>
+    <script type="module" src="${base}/widget/clearance-badge.js"></script>
+    <div id="component"><clearance-badge token="${token}"></clearance-badge></div>
+    <div id="broken-component"><clearance-badge token="${token}x"></clearance-badge></div></body></html>`;
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end(hostHtml);
   });
   await new Promise<void>((resolve) => server.listen(port + 6, '127.0.0.1', () => resolve()));
   try {
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
     await hostPage.goto(`${host}/profile`);
     const badge = hostPage.frameLocator('iframe[title="Verification badge"]');
     await expect(badge.getByText('Dennis D.')).toBeVisible();
@@ -58,6 +70,27 @@ test('an ATS page on another origin embeds the badge; it follows a status change
     const color = await badge.getByText('Not started').evaluate((e) => getComputedStyle(e).color);
     expect(color).not.toBe('rgb(255, 0, 0)');
     await expect(hostPage.frameLocator('iframe[title="Broken badge"]').getByText('Badge unavailable')).toBeVisible();
+    await expect(hostPage.frameLocator('iframe[title="Expired badge"]').getByText('Badge unavailable')).toBeVisible();
+    await expect(hostPage.frameLocator('iframe[title="Expired badge"]').getByText('Dennis D.')).toHaveCount(0);
+
+    // The web component: the same badge in a shadow root on the host's own page; the host's
+    // aggressive CSS reaches neither its colour nor its size.
+    const component = hostPage.locator('#component clearance-badge');
+    await expect(component.getByText('Dennis D.')).toBeVisible();
+    await expect(component.getByRole('status')).toContainText('Not started');
+    const look = await component.getByText('Not started').evaluate((e) => [getComputedStyle(e).color, getComputedStyle(e).fontSize]);
+    expect(look[0]).not.toBe('rgb(255, 0, 0)');
+    expect(look[1]).toBe('14px');
+    await expect(component.getByRole('link', { name: 'Open in Clearance' })).toHaveCount(0);
+    await expect(hostPage.locator('#broken-component clearance-badge').getByText('Badge unavailable')).toBeVisible();
+
+    // A signed-in admin looking at the same ATS page gets "Open in Clearance" (nobody else does).
+    const adminHost = await page.context().newPage();
+    await adminHost.goto(`${host}/profile`);
+    const open = adminHost.frameLocator('iframe[title="Verification badge"]').getByRole('link', { name: 'Open in Clearance' });
+    await expect(open).toHaveAttribute('href', profilePath);
+    await expect(adminHost.locator('#component clearance-badge').getByRole('link', { name: 'Open in Clearance' })).toHaveAttribute('href', `${base}${profilePath}`);
+    await adminHost.close();
 
     // A recruiter sends verification; the candidate finishes at the provider as verified.
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -79,6 +112,7 @@ test('an ATS page on another origin embeds the badge; it follows a status change
     await hostPage.evaluate(() => ((window as any).__noReload = true));
     await expect(badge.getByText('Verified')).toBeVisible({ timeout: 45_000 });
     await expect(badge.getByText('Next: Cleared')).toBeVisible();
+    await expect(component.getByRole('status')).toContainText('Verified');
     expect(await hostPage.evaluate(() => (window as any).__noReload)).toBe(true);
   } finally {
     await ats.close();

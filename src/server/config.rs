@@ -74,6 +74,8 @@ pub struct Config {
     pub smtp: Option<crate::server::mail::SmtpSettings>,
     /// `CLEARANCE_EMPLOYER_NAME`: who the notices are from.
     pub employer_name: String,
+    /// `CLEARANCE_WIDGET_DIR`: the Trunk-built badge widget (default `target/widget`).
+    pub widget_dir: std::path::PathBuf,
     /// `CLEARANCE_ADVERSE_WAIT_SECONDS` (demo and tests only): every waiting period lasts this
     /// long instead of the job's days; the profile says so.
     pub adverse_wait_override: Option<chrono::Duration>,
@@ -123,6 +125,7 @@ impl Config {
             sqlite_durability: Default::default(),
             smtp: None,
             employer_name: "Clearance demo employer".into(),
+            widget_dir: "target/widget".into(),
             adverse_wait_override: None,
         }
     }
@@ -244,6 +247,9 @@ impl Config {
                     anyhow::anyhow!("CLEARANCE_SMTP_URL / CLEARANCE_SMTP_FROM: {e}")
                 })?,
             );
+        }
+        if let Some(dir) = non_empty_env("CLEARANCE_WIDGET_DIR") {
+            c.widget_dir = dir.into();
         }
         if let Some(name) = non_empty_env("CLEARANCE_EMPLOYER_NAME") {
             c.employer_name = name.trim().to_string();

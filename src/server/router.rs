@@ -211,6 +211,11 @@ pub fn machine_routes() -> Vec<(
             Method::GET,
             get(crate::server::widget::badge_json),
         ),
+        (
+            "/widget/clearance-badge.js",
+            Method::GET,
+            get(crate::server::widget::loader),
+        ),
         ("/readyz", Method::GET, get(readyz)),
         (
             "/webhooks/verification",
@@ -354,6 +359,7 @@ pub async fn build(state: AppState, pages: Pages) -> anyhow::Result<Router> {
         ))
         .layer(middleware::from_fn(limit_body));
     let app = front_end
+        .merge(crate::server::widget::asset_files(&state.config.widget_dir))
         .merge(pages)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -20,6 +20,8 @@ pub struct AppState {
     /// The candidate list's counts and pages, kept until what they show changes.
     #[from_ref(skip)]
     pub list_cache: Arc<crate::server::services::candidates::ListCache>,
+    /// Badge requests per token and minute (this instance's share).
+    pub badge_limits: Arc<crate::server::services::embed::TokenLimits>,
     /// The background tasks, stopped together on shutdown.
     #[from_ref(skip)]
     pub tasks: crate::server::tasks::Tasks,
@@ -35,6 +37,7 @@ impl AppState {
             http: http_client(),
             verification_ingest: Arc::new(crate::server::services::verification::ingest_queue(&db)),
             list_cache: Arc::default(),
+            badge_limits: Arc::default(),
             tasks: crate::server::tasks::Tasks::new(),
         }
     }

@@ -25,6 +25,8 @@ fn refused(r: &EmbedRefusal) -> Response {
 #[derive(Deserialize)]
 struct TokenRequest {
     candidate_id: serde_json::Value,
+    #[serde(default)]
+    ttl_seconds: Option<serde_json::Value>,
 }
 
 /// `POST /api/v1/embed-tokens`: `201 {"token","expires_at","iframe_url"}`.
@@ -33,27 +35,42 @@ pub async fn issue(State(state): State<AppState>, headers: HeaderMap, body: Byte
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let candidate_id = match serde_json::from_slice::<TokenRequest>(&body) {
-        Ok(TokenRequest {
-            candidate_id: serde_json::Value::Number(n),
-        }) if n.as_i64().is_some() => n.as_i64().unwrap_or_default(),
-        Ok(TokenRequest {
-            candidate_id: serde_json::Value::String(s),
-        }) if s.parse::<i64>().is_ok() => s.parse().unwrap_or_default(),
-        Ok(_) => {
-            return refused(&EmbedRefusal::BadRequest(
-                "'candidate_id' must be a whole number".into(),
-            ))
-        }
+    let request = match serde_json::from_slice::<TokenRequest>(&body) {
+        Ok(r) => r,
         Err(e) => {
             return refused(&EmbedRefusal::BadRequest(format!(
                 "the body must be JSON like {{\"candidate_id\": 42}} ({e})"
             )))
         }
     };
-    match embed::issue_token(&state, bearer, candidate_id).await {
+    let Some(candidate_id) = whole_number(&request.candidate_id) else {
+        return refused(&EmbedRefusal::BadRequest(
+            "'candidate_id' must be a whole number".into(),
+        ));
+    };
+    let ttl_seconds = match request.ttl_seconds.as_ref().filter(|v| !v.is_null()) {
+        None => None,
+        Some(v) => match whole_number(v) {
+            Some(t) => Some(t),
+            None => {
+                return refused(&EmbedRefusal::BadRequest(
+                    "'ttl_seconds' must be a whole number of seconds".into(),
+                ))
+            }
+        },
+    };
+    match embed::issue_token(&state, bearer, candidate_id, ttl_seconds).await {
         Ok(issued) => (StatusCode::CREATED, axum::Json(issued)).into_response(),
         Err(r) => refused(&r),
+    }
+}
+
+/// `42` or `"42"`.
+fn whole_number(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
     }
 }
 
@@ -82,12 +99,9 @@ fn frame_ancestors(origins: &[String]) -> String {
     }
 }
 
-const STYLE: &str = "body{margin:0;font:14px/1.4 system-ui,sans-serif;color:#1b1b1b;background:transparent}\
-.badge{display:inline-flex;gap:.6rem;align-items:flex-start;border:1px solid #ccc;border-radius:8px;padding:.6rem .8rem;background:#fff}\
-.icon{font-size:1.2rem;line-height:1}.status{font-weight:600}.muted{color:#555;font-size:12px}\
-.s-verified{border-color:#1a7f37}.s-verified .icon{color:#1a7f37}\
-.s-needs_review,.s-in_progress{border-color:#9a6700}.s-needs_review .icon,.s-in_progress .icon{color:#9a6700}\
-.s-failed,.s-expired{border-color:#cf222e}.s-failed .icon,.s-expired .icon{color:#cf222e}";
+/// The badge's style, shared with the widget crate (which renders the same `<style>`, allowed by
+/// the same hash).
+const STYLE: &str = include_str!("../../widget/badge.css");
 
 fn icon(b: &Badge) -> &'static str {
     use crate::model::VerificationStatus::*;
@@ -101,35 +115,16 @@ fn icon(b: &Badge) -> &'static str {
 
 use crate::server::security::escape_html as escape;
 
-/// Keeps the badge current without a reload: asks `/widget/badge.json` every 5 s, backing off
-/// (×1.5 while nothing changes, ×2 on errors; at most 60 s) and starting over after a change.
-/// Plain script, allowed by its hash — the Trunk-built widget will replace it.
-const LIVE_JS: &str = "(function(){var t=new URLSearchParams(location.search).get('t'),d=5000,last=null;\
-var icons={verified:'\\u2713',needs_review:'\\u2026',in_progress:'\\u2026',failed:'\\u2715',expired:'\\u2715',not_started:'\\u25CB'};\
-function txt(id,v){var e=document.getElementById(id);if(e){e.textContent=v;}}\
-function rel(ms){var m=Math.floor(ms/60000);if(m<1)return 'just now';if(m<60)return m+(m==1?' minute':' minutes')+' ago';\
-var h=Math.floor(m/60);if(h<24)return h+(h==1?' hour':' hours')+' ago';var n=Math.floor(h/24);return n+(n==1?' day':' days')+' ago';}\
-function show(b){document.getElementById('badge').className='badge s-'+b.status;txt('icon',icons[b.status]||'');\
-txt('status',b.status_label);txt('next','Next: '+b.next_action);var u=document.getElementById('updated');\
-if(u&&b.last_updated){var at=new Date(b.last_updated);u.textContent='Updated '+rel(Date.now()-at.getTime());\
-u.title=at.toISOString().slice(0,16).replace('T',' ')+' UTC';}}\
-function tick(){fetch('/widget/badge.json?t='+encodeURIComponent(t),{cache:'no-store'})\
-.then(function(r){if(!r.ok)throw r.status;return r.json();})\
-.then(function(b){var s=JSON.stringify(b);if(s!==last){show(b);if(last!==null){d=5000;}}else{d=Math.min(d*1.5,60000);}last=s;})\
-.catch(function(){d=Math.min(d*2,60000);}).then(function(){setTimeout(tick,d);});}\
-setTimeout(tick,1000);})();";
-
-/// One style block and (on a badge) one script, each allowed by its hash; only same-origin
-/// fetches; framed only by `origins`.
+/// One style block (by its hash) and the widget's own scripts and WebAssembly from this origin;
+/// only same-origin fetches; framed only by `origins`.
 fn page_headers(origins: &[String]) -> Vec<(header::HeaderName, String)> {
     let hash = |s: &str| base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(s));
     vec![
         (
             header::CONTENT_SECURITY_POLICY,
             format!(
-                "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; connect-src 'self'; frame-ancestors {}",
+                "default-src 'none'; style-src 'sha256-{}'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; frame-ancestors {}",
                 hash(STYLE),
-                hash(LIVE_JS),
                 frame_ancestors(origins)
             ),
         ),
@@ -139,7 +134,7 @@ fn page_headers(origins: &[String]) -> Vec<(header::HeaderName, String)> {
 
 /// `GET /widget/badge?t=TOKEN`: the badge, or a neutral "Badge unavailable" for people.
 pub async fn badge_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
-    let (status, origins, inner) = match embed::badge(&state, &q.t, true).await {
+    let (status, origins, inner) = match embed::badge(&state, &q.t, true, None).await {
         Ok((b, origins)) => {
             let (exact, rel) = b
                 .last_updated
@@ -150,16 +145,17 @@ pub async fn badge_page(State(state): State<AppState>, Query(q): Query<TokenQuer
                     )
                 })
                 .unwrap_or_default();
-            let updated =
-                format!("<span class=\"muted\" id=\"updated\" title=\"{exact}\">{rel}</span>");
+            let updated = format!("<span class=\"muted\" title=\"{exact}\">{rel}</span>");
             (
                 StatusCode::OK,
                 origins,
+                // The widget takes this over (live updates, "Open in Clearance"); without
+                // script it stays as it is.
                 format!(
-                    "<div class=\"badge s-{s}\" id=\"badge\" role=\"status\" aria-live=\"polite\">\
-                     <span class=\"icon\" id=\"icon\" aria-hidden=\"true\">{icon}</span><div><div>{name}</div>\
-                     <div class=\"status\" id=\"status\">{label}</div><div id=\"next\">Next: {next}</div>{updated}</div></div>\
-                     <script>{LIVE_JS}</script>",
+                    "<div id=\"clearance-badge-page\"><div class=\"badge s-{s}\" role=\"status\" aria-live=\"polite\">\
+                     <span class=\"icon\" aria-hidden=\"true\">{icon}</span><div><div>{name}</div>\
+                     <div class=\"status\">{label}</div><div>Next: {next}</div>{updated}</div></div></div>\
+                     <script type=\"module\" src=\"/widget/clearance-badge.js\"></script>",
                     s = b.status.as_str(),
                     label = escape(&b.status_label),
                     icon = icon(&b),
@@ -207,10 +203,12 @@ pub fn relative(d: chrono::Duration) -> String {
 /// `GET /widget/badge.json?t=TOKEN`: the badge's facts, readable by the integration's origins.
 pub async fn badge_json(
     State(state): State<AppState>,
+    signed_in: Option<crate::server::auth::SignedIn>,
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let (mut res, origins) = match embed::badge(&state, &q.t, false).await {
+    let viewer = signed_in.map(|s| s.0);
+    let (mut res, origins) = match embed::badge(&state, &q.t, false, viewer.as_ref()).await {
         Ok((b, origins)) => (axum::Json(b).into_response(), origins),
         Err(r) => (refused(&r), origins_of(&state, &q.t).await),
     };
@@ -219,6 +217,11 @@ pub async fn badge_json(
         if let Ok(v) = HeaderValue::from_str(o) {
             res.headers_mut()
                 .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+            // The web component asks with the viewer's cookies (for "Open in Clearance").
+            res.headers_mut().insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
             res.headers_mut()
                 .insert(header::VARY, HeaderValue::from_static("Origin"));
         }
@@ -228,10 +231,129 @@ pub async fn badge_json(
     res
 }
 
+/// The Trunk-built widget's glue script and WebAssembly in `dir` (their names carry content
+/// hashes, so they are cached for good), or `None` when the widget is not built.
+pub fn widget_assets(dir: &std::path::Path) -> Option<(String, String)> {
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("clearance-widget-"))
+        .collect();
+    let js = names.iter().find(|n| n.ends_with(".js"))?;
+    let wasm = names.iter().find(|n| n.ends_with("_bg.wasm"))?;
+    Some((js.clone(), wasm.clone()))
+}
+
+/// The script a host page includes (`<script type="module" src=".../widget/clearance-badge.js">`):
+/// defines `<clearance-badge token="…">`, which shows the badge in its own shadow root so the
+/// page's CSS cannot restyle it, and starts the widget on Clearance's own badge page.
+pub fn loader_script(js: &str, wasm: &str) -> String {
+    format!(
+        "// Clearance verification badge: <clearance-badge token=\"…\"></clearance-badge>\n\
+const base = new URL(import.meta.url).origin;\n\
+const ready = import(base + '/widget/assets/{js}').then(async (m) => {{\n\
+  await m.default({{ module_or_path: base + '/widget/assets/{wasm}' }});\n\
+  return m;\n\
+}});\n\
+class ClearanceBadge extends HTMLElement {{\n\
+  connectedCallback() {{\n\
+    if (this.shadowRoot) return;\n\
+    const root = this.attachShadow({{ mode: 'open' }});\n\
+    const el = document.createElement('div');\n\
+    el.textContent = 'Loading verification badge…';\n\
+    root.appendChild(el);\n\
+    const token = this.getAttribute('token') || '';\n\
+    ready.then((m) => m.mount(el, token, base));\n\
+  }}\n\
+}}\n\
+if (!customElements.get('clearance-badge')) customElements.define('clearance-badge', ClearanceBadge);\n"
+    )
+}
+
+/// Headers every widget file carries: host pages on any origin load them (the badge's data is
+/// what the token guards, not these files).
+fn anyone_may_load(res: &mut Response) {
+    res.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+}
+
+/// `GET /widget/clearance-badge.js`: the loader, naming this build's widget files.
+pub async fn loader(State(state): State<AppState>) -> Response {
+    let mut res = match widget_assets(&state.config.widget_dir) {
+        Some((js, wasm)) => (
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                // A new build names new files: host pages pick it up within five minutes.
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            loader_script(&js, &wasm),
+        )
+            .into_response(),
+        None => {
+            tracing::warn!(dir = %state.config.widget_dir.display(), "the badge widget is not built (run `trunk build`): embedded badges stay static");
+            (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                "// The badge widget is not built on this server.\n",
+            )
+                .into_response()
+        }
+    };
+    anyone_may_load(&mut res);
+    res
+}
+
+/// `/widget/assets/…`: the Trunk build's files, under content-hashed names, cached for good.
+pub fn asset_files(dir: &std::path::Path) -> axum::Router<AppState> {
+    use axum::middleware::{self, Next};
+    axum::Router::new()
+        .nest_service("/widget/assets", tower_http::services::ServeDir::new(dir))
+        .layer(middleware::from_fn(
+            |req: axum::extract::Request, next: Next| async move {
+                let mut res = next.run(req).await;
+                if res.status().is_success() {
+                    res.headers_mut().insert(
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static("public, max-age=31536000, immutable"),
+                    );
+                }
+                anyone_may_load(&mut res);
+                res
+            },
+        ))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::relative;
+    use super::{loader_script, relative, widget_assets};
     use chrono::Duration;
+
+    #[test]
+    fn the_loader_names_this_builds_files_and_defines_the_element_once() {
+        let dir =
+            std::env::temp_dir().join(format!("clearance-widget-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(widget_assets(&dir), None, "an empty directory is no build");
+        for f in [
+            "index.html",
+            "clearance-widget-ab12.js",
+            "clearance-widget-ab12_bg.wasm",
+        ] {
+            std::fs::write(dir.join(f), b"x").unwrap();
+        }
+        let (js, wasm) = widget_assets(&dir).unwrap();
+        assert_eq!(js, "clearance-widget-ab12.js");
+        assert_eq!(wasm, "clearance-widget-ab12_bg.wasm");
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let script = loader_script(&js, &wasm);
+        assert!(script.contains("'/widget/assets/clearance-widget-ab12.js'"));
+        assert!(script.contains("'/widget/assets/clearance-widget-ab12_bg.wasm'"));
+        assert!(script.contains("attachShadow"));
+        assert!(script.contains("if (!customElements.get('clearance-badge'))"));
+    }
 
     #[test]
     fn relative_times_read_naturally() {

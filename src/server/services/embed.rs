@@ -236,8 +236,35 @@ pub enum EmbedRefusal {
     NotFound(String),
     /// 400: a body that cannot be read.
     BadRequest(String),
+    /// 429: this token asked too often this minute.
+    TooMany,
     /// 503: the database could not answer.
     Unavailable,
+}
+
+/// Badge requests per token in the current minute: a leaked token cannot be used to hammer the
+/// server. Per instance (several instances each allow this much); bounded: when full it starts
+/// over, which at worst forgives some tokens one minute early.
+#[derive(Default)]
+pub struct TokenLimits {
+    window: std::sync::Mutex<(i64, std::collections::HashMap<String, u32>)>,
+}
+
+impl TokenLimits {
+    /// Page loads and polls together: the badge polls at most every 5 s (12 a minute).
+    pub const PER_MINUTE: u32 = 120;
+    const MAX_TOKENS: usize = 100_000;
+
+    /// Whether one more request for `token` fits in minute `minute`.
+    pub fn allow(&self, token: &str, minute: i64) -> bool {
+        let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        if w.0 != minute || w.1.len() >= Self::MAX_TOKENS {
+            *w = (minute, std::collections::HashMap::new());
+        }
+        let n = w.1.entry(sha256_hex(token.as_bytes())).or_insert(0);
+        *n += 1;
+        *n <= Self::PER_MINUTE
+    }
 }
 
 impl EmbedRefusal {
@@ -247,6 +274,7 @@ impl EmbedRefusal {
             EmbedRefusal::Forbidden(_) => 403,
             EmbedRefusal::NotFound(_) => 404,
             EmbedRefusal::BadRequest(_) => 400,
+            EmbedRefusal::TooMany => 429,
             EmbedRefusal::Unavailable => 503,
         }
     }
@@ -256,6 +284,7 @@ impl EmbedRefusal {
             | EmbedRefusal::Forbidden(r)
             | EmbedRefusal::NotFound(r)
             | EmbedRefusal::BadRequest(r) => r,
+            EmbedRefusal::TooMany => "too many requests for this token; try again in a minute",
             EmbedRefusal::Unavailable => "try again shortly",
         }
     }
@@ -287,11 +316,13 @@ fn signing_key(state: &AppState, i: &IntegrationRow) -> Result<Vec<u8>, EmbedRef
     .map_err(unavailable)
 }
 
-/// `POST /api/v1/embed-tokens` with `Authorization: Bearer {api key}` and `{"candidate_id"}`.
+/// `POST /api/v1/embed-tokens` with `Authorization: Bearer {api key}` and `{"candidate_id"}`,
+/// optionally `"ttl_seconds"`: a shorter life than the integration's (say, the ATS page's session).
 pub async fn issue_token(
     state: &AppState,
     bearer: Option<&str>,
     candidate_id: i64,
+    ttl_seconds: Option<i64>,
 ) -> Result<IssuedToken, EmbedRefusal> {
     let key = bearer
         .map(str::trim)
@@ -314,7 +345,17 @@ pub async fn issue_token(
     {
         return Err(EmbedRefusal::NotFound("no such candidate".into()));
     }
-    let mut expires_at = now + Duration::seconds(integration.token_ttl_secs);
+    let ttl = match ttl_seconds {
+        None => integration.token_ttl_secs,
+        Some(t) if (1..=integration.token_ttl_secs).contains(&t) => t,
+        Some(_) => {
+            return Err(EmbedRefusal::BadRequest(format!(
+                "'ttl_seconds' must be 1 to {} (this integration's token lifetime)",
+                integration.token_ttl_secs
+            )))
+        }
+    };
+    let mut expires_at = now + Duration::seconds(ttl);
     if let Some(end) = integration.expires_at {
         expires_at = expires_at.min(end);
     }
@@ -351,6 +392,9 @@ pub struct Badge {
     pub status_label: String,
     pub last_updated: Option<DateTime<Utc>>,
     pub next_action: String,
+    /// "/candidates/42", only for a signed-in Clearance user who may open the profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_url: Option<String>,
 }
 
 /// A valid token's badge, and the origins that may frame it. `count_view`: a page load counts as
@@ -359,17 +403,21 @@ pub async fn badge(
     state: &AppState,
     token: &str,
     count_view: bool,
+    viewer: Option<&crate::model::CurrentUser>,
 ) -> Result<(Badge, Vec<String>), EmbedRefusal> {
     let bad = |e: TokenError| match e {
         TokenError::Revoked => EmbedRefusal::Forbidden(e.to_string()),
         _ => EmbedRefusal::Unauthorized(e.to_string()),
     };
     let claims = embed_token::peek(token).map_err(bad)?;
+    let now = Utc::now();
+    if !state.badge_limits.allow(token, now.timestamp() / 60) {
+        return Err(EmbedRefusal::TooMany);
+    }
     let integration = db::integrations::find(&state.db, claims.integration_id)
         .await
         .map_err(unavailable)?
         .ok_or_else(|| bad(TokenError::BadSignature))?;
-    let now = Utc::now();
     let key = signing_key(state, &integration)?;
     let issuer = Issuer {
         key: &key,
@@ -378,6 +426,13 @@ pub async fn badge(
     };
     embed_token::verify(issuer, token, now.timestamp()).map_err(bad)?;
     live(&integration, now)?;
+    let open_url = match viewer {
+        Some(user) => super::access::visible_candidate(&state.db, user, claims.candidate_id)
+            .await
+            .is_ok()
+            .then(|| format!("/candidates/{}", claims.candidate_id)),
+        None => None,
+    };
     let c = db::candidates::find_candidate(&state.db, claims.candidate_id)
         .await
         .map_err(unavailable)?
@@ -399,6 +454,7 @@ pub async fn badge(
             false,
             false,
         ),
+        open_url,
     };
     if count_view {
         db::integrations::count_view(
@@ -442,5 +498,19 @@ mod tests {
         ] {
             assert!(check_origin(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_token_gets_per_minute_requests_then_waits_for_the_next_minute() {
+        let limits = TokenLimits::default();
+        for _ in 0..TokenLimits::PER_MINUTE {
+            assert!(limits.allow("cb1.a", 100));
+        }
+        assert!(!limits.allow("cb1.a", 100), "one past the limit is refused");
+        assert!(!limits.allow("cb1.a", 100), "and stays refused this minute");
+        // Another token has its own count.
+        assert!(limits.allow("cb1.b", 100));
+        // The next minute starts over.
+        assert!(limits.allow("cb1.a", 101));
     }
 }
