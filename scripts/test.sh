@@ -48,11 +48,11 @@ else
 fi
 
 echo "== Rust unit and integration tests"
+trunk build  # the embeddable badge widget (Trunk.toml) → target/widget: the server's tests serve it too
 cargo test --features ssr
 
 echo "== End-to-end (Playwright, Chromium)"
 cargo leptos build
-trunk build  # the embeddable badge widget (Trunk.toml) → target/widget
 widget_size=$(cat target/widget/clearance-widget-*.js target/widget/clearance-widget-*_bg.wasm | wc -c)
 echo "badge widget: $widget_size bytes of JS + WASM (uncompressed)"
 (cd end2end && npx playwright test)

@@ -505,8 +505,13 @@ async fn every_server_function_and_route_follows_the_permission_table(app: TestA
             // hiring managers are refused before any lookup.
             // The badge answers to its token, whoever asks.
             "/widget/badge" | "/widget/badge.json" => (format!("{path}?t=not-a-token"), [401; 5]),
-            // The widget's loader script is public: the same for everyone (the suite builds it).
-            "/widget/clearance-badge.js" => (path.to_string(), [200; 5]),
+            // The widget's loader script is public: the same for everyone (404 to all where
+            // the widget is not built).
+            "/widget/clearance-badge.js" => {
+                let built = clearance::server::widget::widget_assets(&app.state.config.widget_dir)
+                    .is_some();
+                (path.to_string(), [if built { 200 } else { 404 }; 5])
+            }
             "/adverse-notices/{id}" => (
                 "/adverse-notices/999".to_string(),
                 [404, 404, 404, 403, 303],
