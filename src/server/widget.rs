@@ -48,16 +48,14 @@ pub async fn issue(State(state): State<AppState>, headers: HeaderMap, body: Byte
             "'candidate_id' must be a whole number".into(),
         ));
     };
-    let ttl_seconds = match request.ttl_seconds.as_ref().filter(|v| !v.is_null()) {
-        None => None,
-        Some(v) => match whole_number(v) {
-            Some(t) => Some(t),
-            None => {
-                return refused(&EmbedRefusal::BadRequest(
-                    "'ttl_seconds' must be a whole number of seconds".into(),
-                ))
-            }
-        },
+    // JSON null is `None` here, as is a missing field.
+    let ttl_seconds = match request.ttl_seconds.as_ref().map(whole_number) {
+        Some(None) => {
+            return refused(&EmbedRefusal::BadRequest(
+                "'ttl_seconds' must be a whole number of seconds".into(),
+            ))
+        }
+        given => given.flatten(),
     };
     match embed::issue_token(&state, bearer, candidate_id, ttl_seconds).await {
         Ok(issued) => (StatusCode::CREATED, axum::Json(issued)).into_response(),
@@ -103,14 +101,11 @@ fn frame_ancestors(origins: &[String]) -> String {
 /// the same hash).
 const STYLE: &str = include_str!("../../widget/badge.css");
 
+#[path = "../../widget/src/words.rs"]
+mod words;
+
 fn icon(b: &Badge) -> &'static str {
-    use crate::model::VerificationStatus::*;
-    match b.status {
-        Verified => "✓",
-        NeedsReview | InProgress => "…",
-        Failed | Expired => "✕",
-        NotStarted => "○",
-    }
+    words::icon(b.status.as_str())
 }
 
 use crate::server::security::escape_html as escape;
@@ -188,16 +183,7 @@ pub async fn badge_page(State(state): State<AppState>, Query(q): Query<TokenQuer
 
 /// "just now", "5 minutes ago", "3 hours ago", "2 days ago".
 pub fn relative(d: chrono::Duration) -> String {
-    let m = d.num_minutes();
-    match m {
-        i64::MIN..=0 => "just now".into(),
-        1 => "1 minute ago".into(),
-        2..=59 => format!("{m} minutes ago"),
-        60..=119 => "1 hour ago".into(),
-        120..=1439 => format!("{} hours ago", m / 60),
-        1440..=2879 => "1 day ago".into(),
-        _ => format!("{} days ago", m / 1440),
-    }
+    words::relative_minutes(d.num_minutes())
 }
 
 /// `GET /widget/badge.json?t=TOKEN`: the badge's facts, readable by the integration's origins.

@@ -10,6 +10,9 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+use words::icon;
+
+mod words;
 
 /// The same style the server's iframe page carries (its CSP allows it by hash).
 const CSS: &str = include_str!("../badge.css");
@@ -78,25 +81,9 @@ async fn sleep(ms: f64) {
     let _ = JsFuture::from(p).await;
 }
 
-fn icon(status: &str) -> &'static str {
-    match status {
-        "verified" => "\u{2713}",
-        "needs_review" | "in_progress" => "\u{2026}",
-        "failed" | "expired" => "\u{2715}",
-        _ => "\u{25CB}",
-    }
-}
-
-/// "just now", "5 minutes ago", "3 hours ago", "2 days ago" (as the server's page says it).
+/// "Updated …" from milliseconds since.
 fn relative(ms: f64) -> String {
-    let m = (ms / 60_000.0).floor() as i64;
-    let (n, unit) = match m {
-        i64::MIN..=0 => return "just now".into(),
-        1..=59 => (m, "minute"),
-        60..=1439 => (m / 60, "hour"),
-        _ => (m / 1440, "day"),
-    };
-    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+    words::relative_minutes((ms / 60_000.0).floor() as i64)
 }
 
 #[component]
