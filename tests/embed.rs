@@ -446,6 +446,12 @@ async fn a_token_is_rate_limited_and_open_in_clearance_is_only_for_those_who_may
         );
         assert_eq!(statuses[allowed], 429);
         assert_eq!(last.status(), 429);
+        let wait: i64 = last.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&wait), "Retry-After {wait}");
         let v: serde_json::Value = last.json().await.unwrap();
         assert!(v["error"].as_str().unwrap().contains("too many requests"));
         // The first token is still served.

@@ -15,11 +15,18 @@ use sha2::Digest;
 
 fn refused(r: &EmbedRefusal) -> Response {
     let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    (
+    let mut res = (
         status,
         axum::Json(serde_json::json!({ "error": r.reason() })),
     )
-        .into_response()
+        .into_response();
+    if matches!(r, EmbedRefusal::TooMany) {
+        // The allowance is per minute: it comes back when the next one starts.
+        let wait = 60 - chrono::Utc::now().timestamp().rem_euclid(60);
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    }
+    res
 }
 
 #[derive(Deserialize)]
