@@ -79,6 +79,11 @@ pub struct Config {
     /// `CLEARANCE_ADVERSE_WAIT_SECONDS` (demo and tests only): every waiting period lasts this
     /// long instead of the job's days; the profile says so.
     pub adverse_wait_override: Option<chrono::Duration>,
+    /// `CLEARANCE_METRICS_ALLOW` (CIDRs): who may read `/metrics` on the main address (loopback
+    /// by default).
+    pub metrics_allow: Vec<ipnet::IpNet>,
+    /// `CLEARANCE_METRICS_ADDR`: serve `/metrics` on this address only, to whoever reaches it.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// Parses a comma-separated list of CIDRs (a bare address counts as one host).
@@ -127,6 +132,8 @@ impl Config {
             employer_name: "Clearance demo employer".into(),
             widget_dir: "target/widget".into(),
             adverse_wait_override: None,
+            metrics_allow: default_metrics_allow(),
+            metrics_addr: None,
         }
     }
 
@@ -257,6 +264,16 @@ impl Config {
         if let Some(s) = number_env("CLEARANCE_ADVERSE_WAIT_SECONDS", 0, 3600 * 24 * 90)? {
             c.adverse_wait_override = Some(chrono::Duration::seconds(s as i64));
         }
+        if let Some(list) = non_empty_env("CLEARANCE_METRICS_ALLOW") {
+            c.metrics_allow = parse_cidrs("CLEARANCE_METRICS_ALLOW", &list)?;
+        }
+        if let Some(addr) = non_empty_env("CLEARANCE_METRICS_ADDR") {
+            c.metrics_addr = Some(addr.trim().parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "CLEARANCE_METRICS_ADDR: '{addr}' is not an address and port (e.g. 127.0.0.1:9464)"
+                )
+            })?);
+        }
         Ok(c)
     }
 
@@ -274,6 +291,14 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// Loopback only: a Prometheus on the same host, or an SSH tunnel.
+fn default_metrics_allow() -> Vec<ipnet::IpNet> {
+    ["127.0.0.0/8", "::1/128"]
+        .iter()
+        .filter_map(|net| net.parse().ok())
+        .collect()
 }
 
 const MINUTES_A_YEAR: u64 = 366 * 24 * 60;
@@ -339,6 +364,38 @@ mod tests {
         assert_eq!(defaults.audit_checkpoint_every.as_secs(), 60 * 60);
         assert_eq!(defaults.delivery_max_attempts, 6);
         assert_eq!(c.order_stale_after, defaults.order_stale_after);
+    }
+
+    #[test]
+    fn metrics_access_is_loopback_unless_configured_and_bad_values_stop_start_up() {
+        let defaults = config_with(&[]).unwrap();
+        let loopback: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let v6_loopback: std::net::IpAddr = "::1".parse().unwrap();
+        let other: std::net::IpAddr = "10.1.2.3".parse().unwrap();
+        assert!(defaults.metrics_allow.iter().any(|n| n.contains(&loopback)));
+        assert!(defaults
+            .metrics_allow
+            .iter()
+            .any(|n| n.contains(&v6_loopback)));
+        assert!(!defaults.metrics_allow.iter().any(|n| n.contains(&other)));
+        assert_eq!(defaults.metrics_addr, None);
+
+        let c = config_with(&[
+            ("CLEARANCE_METRICS_ALLOW", "10.0.0.0/8, 192.168.1.5"),
+            ("CLEARANCE_METRICS_ADDR", "127.0.0.1:9464"),
+        ])
+        .unwrap();
+        assert!(c.metrics_allow.iter().any(|n| n.contains(&other)));
+        assert!(!c.metrics_allow.iter().any(|n| n.contains(&loopback)));
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:9464".parse().unwrap()));
+
+        for (name, bad) in [
+            ("CLEARANCE_METRICS_ALLOW", "10.0.0.0/33"),
+            ("CLEARANCE_METRICS_ADDR", "localhost"),
+        ] {
+            let err = config_with(&[(name, bad)]).unwrap_err().to_string();
+            assert!(err.starts_with(name) && err.contains(bad), "{err}");
+        }
     }
 
     #[test]

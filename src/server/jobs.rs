@@ -88,6 +88,12 @@ async fn run_claimed(
             e.status(),
         ),
     };
+    metrics::counter!(
+        services::metrics::DELIVERY_ATTEMPTS,
+        "kind" => job.kind.clone(),
+        "result" => outcome.replace(' ', "_"),
+    )
+    .increment(1);
     db::jobs::record_attempt(
         &state.db,
         job.id,

@@ -10,6 +10,7 @@ pub mod embed_token;
 pub mod group_commit;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod partners;
 pub mod policy;
 pub mod router;

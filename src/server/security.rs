@@ -92,14 +92,13 @@ pub async fn refuse_cross_origin(
     next.run(req).await
 }
 
-/// The address a request comes from, for throttling: the peer, unless the peer is one of
-/// `trusted_proxies` — then the right-most `X-Forwarded-For` entry that is not a trusted proxy.
-/// An IPv6 client is counted by its /64 (one customer's whole network), an IPv4 one by itself.
-pub fn client_key(
+/// The address a request comes from: the peer, unless the peer is one of `trusted_proxies` —
+/// then the right-most `X-Forwarded-For` entry that is not a trusted proxy.
+pub fn client_ip(
     peer: std::net::IpAddr,
     forwarded_for: Option<&str>,
     trusted_proxies: &[ipnet::IpNet],
-) -> String {
+) -> std::net::IpAddr {
     use std::net::IpAddr;
     let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|net| net.contains(ip));
     let mut client = canonical(peer);
@@ -119,7 +118,18 @@ pub fn client_key(
             }
         }
     }
-    match client {
+    client
+}
+
+/// The client address as a throttling key (see `client_ip`): an IPv6 client is counted by its
+/// /64 (one customer's whole network), an IPv4 one by itself.
+pub fn client_key(
+    peer: std::net::IpAddr,
+    forwarded_for: Option<&str>,
+    trusted_proxies: &[ipnet::IpNet],
+) -> String {
+    use std::net::IpAddr;
+    match client_ip(peer, forwarded_for, trusted_proxies) {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => {
             let s = v6.segments();
@@ -128,7 +138,8 @@ pub fn client_key(
     }
 }
 
-fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
+/// An IPv4 address written as IPv6 (`::ffff:a.b.c.d`, as dual-stack sockets report) as IPv4.
+pub fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
     match ip {
         std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
         v4 => v4,

@@ -47,6 +47,7 @@ pub async fn login(
     ];
     let Some(counted) = db::login::reserve_attempt(db, &limits, since, now).await? else {
         tracing::warn!(client, "login throttled");
+        metrics::counter!(crate::server::services::metrics::LOGIN_THROTTLED).increment(1);
         return Err(AppError::TooManyRequests);
     };
 
@@ -81,6 +82,7 @@ pub async fn login(
             // Old rows are useless once outside every window.
             let _ = db::login::prune_before(db, now - Duration::days(1)).await;
             tracing::info!(client, "failed login");
+            metrics::counter!(crate::server::services::metrics::LOGIN_FAILURES).increment(1);
             return Err(AppError::BadCredentials);
         }
     };

@@ -16,6 +16,7 @@ pub mod integrations;
 pub mod integrity;
 pub mod jobs;
 pub mod login;
+pub mod metrics;
 pub mod policy;
 pub mod reconciliation;
 pub mod review;

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod export;
 pub mod import;
 pub mod integrity;
+pub mod metrics;
 pub mod policy;
 pub mod reconciliation;
 pub mod refusal;

@@ -148,6 +148,8 @@ pub async fn run(
     let Some(run_id) =
         db::reconciliation::start(db, trigger, now, state.config.reconcile_abandoned_after).await?
     else {
+        metrics::counter!(super::metrics::RECONCILIATION_RUNS, "trigger" => trigger.as_str(), "result" => "skipped")
+            .increment(1);
         return Ok(RunSummary {
             ran: false,
             checked: 0,
@@ -252,6 +254,15 @@ pub async fn run(
                             "failed": counts.failed, "duration_ms": duration_ms, "candidate": only_candidate, "error": error }),
     );
     db::audit::append(db, &event).await?;
+    let result = if error.is_some() {
+        "failed"
+    } else {
+        "completed"
+    };
+    metrics::counter!(super::metrics::RECONCILIATION_RUNS, "trigger" => trigger.as_str(), "result" => result)
+        .increment(1);
+    metrics::counter!(super::metrics::DRIFT_FOUND).increment(counts.drifted.max(0) as u64);
+    metrics::counter!(super::metrics::DRIFT_FIXED).increment(counts.fixed.max(0) as u64);
     Ok(RunSummary {
         ran: true,
         checked: counts.checked,

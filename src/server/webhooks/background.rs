@@ -23,12 +23,16 @@ pub async fn receive(
                 UpdateOutcome::Duplicate => "duplicate",
                 UpdateOutcome::Stale => "stale",
             };
+            crate::server::services::metrics::webhook_received(SOURCE, status);
             (
                 StatusCode::OK,
                 Json(serde_json::json!({ "status": status })),
             )
                 .into_response()
         }
-        Err(refusal) => refused("a background-check update", refusal),
+        Err(refusal) => refused("a background-check update", SOURCE, refusal),
     }
 }
+
+/// This webhook's `source` in metrics.
+const SOURCE: &str = "background_check";

@@ -36,13 +36,17 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     .await;
     match received {
         Ok(r) => {
-            let (code, status) = match r {
-                Received::Attached => (StatusCode::OK, "attached"),
-                Received::Duplicate => (StatusCode::OK, "duplicate"),
-                Received::Unmatched => (StatusCode::ACCEPTED, "unmatched_interview"),
+            let (code, status, outcome) = match r {
+                Received::Attached => (StatusCode::OK, "attached", "applied"),
+                Received::Duplicate => (StatusCode::OK, "duplicate", "duplicate"),
+                Received::Unmatched => (StatusCode::ACCEPTED, "unmatched_interview", "unknown"),
             };
+            crate::server::services::metrics::webhook_received(SOURCE, outcome);
             (code, Json(serde_json::json!({ "status": status }))).into_response()
         }
-        Err(refusal) => refused("an integrity report", refusal),
+        Err(refusal) => refused("an integrity report", SOURCE, refusal),
     }
 }
+
+/// This webhook's `source` in metrics.
+const SOURCE: &str = "integrity";

@@ -8,9 +8,17 @@ use crate::server::services::refusal::Refusal;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-/// A refused webhook: its status, and `{"error": reason}` for the partner's engineers (logged too).
-fn refused(what: &str, refusal: Refusal) -> Response {
+/// A refused webhook: its status, and `{"error": reason}` for the partner's engineers (logged too,
+/// and counted: "refused" when the partner must fix something, "failed" when our side could not
+/// take it now).
+fn refused(what: &str, source: &'static str, refusal: Refusal) -> Response {
     tracing::warn!(status = refusal.status(), reason = %refusal, "refused {what}");
+    let outcome = if refusal.status() >= 500 {
+        "failed"
+    } else {
+        "refused"
+    };
+    crate::server::services::metrics::webhook_received(source, outcome);
     let code = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST);
     (
         code,

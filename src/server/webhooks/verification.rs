@@ -24,23 +24,34 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     );
     let (event, details) = match checked {
         Ok(parsed) => parsed,
-        Err(refusal) => return refused("a verification webhook", refusal),
+        Err(refusal) => return refused("a verification webhook", SOURCE, refusal),
     };
     // Queued, the event is stored and applied even if the sender hangs up; the answer comes after
     // the commit its batch shares with the webhooks that arrived at the same time.
-    match receive_event(&state, event, details).await {
-        Ok(Ingested::Duplicate) => answer(StatusCode::OK, "status", "duplicate"),
-        Ok(Ingested::Applied(Applied::UnknownCandidate)) => {
-            answer(StatusCode::ACCEPTED, "status", "unknown_candidate")
-        }
-        Ok(Ingested::Applied(Applied::Stale)) => answer(StatusCode::OK, "status", "stale"),
-        Ok(Ingested::Applied(_)) => answer(StatusCode::OK, "status", "applied"),
-        // Stored: from here on the event is ours; the worker applies it.
-        Ok(Ingested::Stored) => answer(StatusCode::OK, "status", "stored"),
-        Err(_) => answer(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "error",
-            "could not store the event; retry later",
+    let (outcome, response) = match receive_event(&state, event, details).await {
+        Ok(Ingested::Duplicate) => ("duplicate", answer(StatusCode::OK, "status", "duplicate")),
+        Ok(Ingested::Applied(Applied::UnknownCandidate)) => (
+            "unknown",
+            answer(StatusCode::ACCEPTED, "status", "unknown_candidate"),
         ),
-    }
+        Ok(Ingested::Applied(Applied::Stale)) => {
+            ("stale", answer(StatusCode::OK, "status", "stale"))
+        }
+        Ok(Ingested::Applied(_)) => ("applied", answer(StatusCode::OK, "status", "applied")),
+        // Stored: from here on the event is ours; the worker applies it.
+        Ok(Ingested::Stored) => ("stored", answer(StatusCode::OK, "status", "stored")),
+        Err(_) => (
+            "failed",
+            answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error",
+                "could not store the event; retry later",
+            ),
+        ),
+    };
+    crate::server::services::metrics::webhook_received(SOURCE, outcome);
+    response
 }
+
+/// This webhook's `source` in metrics.
+const SOURCE: &str = "verification";
