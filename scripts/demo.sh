@@ -4,7 +4,8 @@
 # background-check partner simulator on http://127.0.0.1:4200 (connected as "Acme Screening (simulator)")
 # and the interview-integrity monitor simulator on http://127.0.0.1:4300 (connected), and a local
 # SMTP sink for adverse-action notices (SMTP on 127.0.0.1:2525; what the candidate received on
-# http://127.0.0.1:4400).
+# http://127.0.0.1:4400), and an alert sink for Support's alerts (http://127.0.0.1:4500: save its
+# /slack or /webhook URL on the Settings page, the webhook with the secret below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -60,4 +61,9 @@ if [ -z "${CLEARANCE_SMTP_URL:-}" ]; then
   export CLEARANCE_SMTP_URL="smtp://127.0.0.1:2525"
   export CLEARANCE_SMTP_FROM="${CLEARANCE_SMTP_FROM:-Clearance demo <notices@clearance.invalid>}"
 fi
+# Alerts to Support land here once an admin saves the sink on the Settings page.
+export CLEARANCE_ALERTS_SIM_WEBHOOK_SECRET="${CLEARANCE_ALERTS_SIM_WEBHOOK_SECRET:-whsec_ZGVtby1hbGVydHMtc2VjcmV0LWtleQ==}"
+target/release/clearance sim alerts --listen 127.0.0.1:4500 &
+sims="$sims $!"
+echo "Alert sink: on Settings, save http://127.0.0.1:4500/slack, or http://127.0.0.1:4500/webhook with the secret $CLEARANCE_ALERTS_SIM_WEBHOOK_SECRET"
 target/release/clearance serve --demo

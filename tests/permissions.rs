@@ -379,6 +379,16 @@ fn rules() -> Vec<Rule> {
             vec![("id", s("999"))],
             [404, 403, 403, 403, 401],
         ),
+        // Alerts to Support: the admin's (Settings page).
+        ("alert_settings", vec![], [200, 403, 403, 403, 401]),
+        (
+            "save_alert_settings",
+            vec![("drift_threshold", s("0"))],
+            [400, 403, 403, 403, 401],
+        ),
+        // No destination is set up in the walk: the admin is told so.
+        ("send_test_alert", vec![], [409, 403, 403, 403, 401]),
+        ("recent_alerts", vec![], [200, 403, 403, 403, 401]),
         ("logout", vec![], [200, 200, 200, 200, 200]),
     ]
 }

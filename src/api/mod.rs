@@ -1,6 +1,7 @@
 //! Server functions: the signed-in user → the service (which checks what they may do) → its DTO.
 //! No rules, no permissions and no SQL here.
 pub mod adverse;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod background;

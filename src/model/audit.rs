@@ -63,6 +63,7 @@ text_enum! {
         EmbedTokenIssued = "embed_token_issued" / "Badge embed token issued",
         PartnerContactChanged = "partner_contact_changed" / "Partner contact changed",
         AdverseSettingsChanged = "adverse_settings_changed" / "Adverse-action settings changed",
+        AlertSettingsChanged = "alert_settings_changed" / "Alert destinations changed",
     }
 }
 

@@ -8,6 +8,7 @@ text_enum! {
         AnnounceInterview = "integrity.announce" / "Announce interview to the integrity monitor",
         CancelInterview = "integrity.cancel" / "Cancel interview at the integrity monitor",
         SendNotice = "adverse.send_notice" / "Email an adverse-action notice",
+        SendAlert = "alert.send" / "Send an alert to Support",
     }
 }
 

@@ -3,6 +3,7 @@
 #[macro_use]
 mod text_enum;
 mod adverse;
+mod alerts;
 mod audit;
 mod background;
 mod candidate;
@@ -17,6 +18,7 @@ mod stage;
 mod verification;
 
 pub use adverse::*;
+pub use alerts::{AlertKind, AlertSettingsView, AlertSummary};
 pub use audit::{AuditEntry, AuditEventType, ChainReport, EvidenceEvent, EvidencePack};
 pub use background::*;
 pub use candidate::*;

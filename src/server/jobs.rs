@@ -71,6 +71,7 @@ async fn run_claimed(
             services::integrity::job(state, &job).await
         }
         Ok(JobKind::SendNotice) => services::adverse::notice_job(state, &job).await,
+        Ok(JobKind::SendAlert) => services::alerts::send_job(state, &job).await,
         Err(e) => Err(CallError::Final {
             status: None,
             detail: format!("delivery_jobs.kind: {e}"),
@@ -120,6 +121,7 @@ async fn run_claimed(
             tracing::error!(%detail, "delivery dead-lettered");
             db::jobs::mark_dead(&state.db, job.id, &detail, done_at).await?;
             services::deliveries::dead_lettered(state, &job, &detail).await?;
+            services::alerts::delivery_dead_lettered(&state.db, &job, status, &detail).await;
             if kind == Ok(JobKind::SendNotice) {
                 services::adverse::notice_job_ended(state, &job, &detail).await?;
             }

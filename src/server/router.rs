@@ -82,8 +82,8 @@ macro_rules! server_fns {
     ($($f:ident),+ $(,)?) => {
         fn register_server_fns() {
             use crate::api::{
-                adverse::*, audit::*, auth::*, background::*, candidates::*, deliveries::*,
-                embed::*, integrity::*, policy::*, reconciliation::*, review::*,
+                adverse::*, alerts::*, audit::*, auth::*, background::*, candidates::*,
+                deliveries::*, embed::*, integrity::*, policy::*, reconciliation::*, review::*,
             };
             $( leptos::server_fn::axum::register_explicit::<$f>(); )+
         }
@@ -92,8 +92,8 @@ macro_rules! server_fns {
         #[cfg(test)]
         fn registered_paths() -> Vec<&'static str> {
             use crate::api::{
-                adverse::*, audit::*, auth::*, background::*, candidates::*, deliveries::*,
-                embed::*, integrity::*, policy::*, reconciliation::*, review::*,
+                adverse::*, alerts::*, audit::*, auth::*, background::*, candidates::*,
+                deliveries::*, embed::*, integrity::*, policy::*, reconciliation::*, review::*,
             };
             use leptos::server_fn::ServerFn;
             vec![$( <$f as ServerFn>::PATH ),+]
@@ -118,6 +118,10 @@ server_fns!(
     CreateIntegration,
     RevokeIntegration,
     RotateIntegration,
+    AlertSettings,
+    SaveAlertSettings,
+    SendTestAlert,
+    RecentAlerts,
     SaveAdverseJobSettings,
     Login,
     Logout,
@@ -448,6 +452,7 @@ mod server_fn_registry_tests {
     fn every_server_function_in_api_is_registered() {
         let sources = [
             include_str!("../api/adverse.rs"),
+            include_str!("../api/alerts.rs"),
             include_str!("../api/audit.rs"),
             include_str!("../api/auth.rs"),
             include_str!("../api/background.rs"),

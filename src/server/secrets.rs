@@ -124,6 +124,8 @@ pub mod purpose {
     pub const PARTNER_API_SECRET: &str = "partners.api_secret";
     pub const MONITOR_API_KEY: &str = "monitor_connection.api_key";
     pub const MONITOR_WEBHOOK_SECRET: &str = "monitor_connection.webhook_secret";
+    pub const ALERT_SLACK_URL: &str = "alert_settings.slack_url";
+    pub const ALERT_WEBHOOK_SECRET: &str = "alert_settings.webhook_secret";
 }
 
 #[cfg(test)]

@@ -77,6 +77,20 @@ pub enum SimCommand {
         #[arg(long)]
         no_auto_complete: bool,
     },
+    /// Where alerts to Support land: a Slack-compatible webhook (/slack) and a signed JSON webhook
+    /// (/webhook); the page at / lists what arrived.
+    Alerts {
+        #[arg(long, default_value = "127.0.0.1:4500")]
+        listen: SocketAddr,
+        /// The JSON webhook's signing secret (whsec_…, the one saved on Clearance's Settings
+        /// page); without it signatures are not checked.
+        #[arg(
+            long,
+            env = "CLEARANCE_ALERTS_SIM_WEBHOOK_SECRET",
+            hide_env_values = true
+        )]
+        webhook_secret: Option<String>,
+    },
     /// A local SMTP sink for adverse-action notices: accepts every message and shows them on a page.
     Mail {
         /// SMTP address (Clearance's CLEARANCE_SMTP_URL=smtp://this).
@@ -120,6 +134,14 @@ pub enum SimCommand {
 
 pub async fn run(command: SimCommand) -> anyhow::Result<()> {
     match command {
+        SimCommand::Alerts {
+            listen,
+            webhook_secret,
+        } => {
+            let listener = bind(listen).await?;
+            println!("alert sink: Slack-compatible on http://{listen}/slack, signed JSON on http://{listen}/webhook, received alerts on http://{listen}/");
+            crate::server::sim::alerts::serve(listener, webhook_secret).await
+        }
         SimCommand::Mail { smtp, listen } => {
             let smtp_listener = std::net::TcpListener::bind(smtp)
                 .map_err(|e| anyhow::anyhow!("cannot listen on {smtp}: {e}"))?;

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub mod adverse;
+pub mod alerts;
 pub mod audit;
 pub mod background;
 pub mod candidates;

@@ -1,5 +1,6 @@
 //! Partner clients, how their answers are classified for retries, and the webhook signature
 //! scheme partners sign with (`signature`).
+pub mod alerts;
 pub mod background;
 pub mod monitor;
 pub mod outbound;

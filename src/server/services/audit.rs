@@ -64,6 +64,9 @@ pub async fn verify_chain(db: &Db) -> sqlx::Result<ChainReport> {
 /// Verifies and records who verified and what they found.
 pub async fn verify_and_record(db: &Db, actor: Actor) -> sqlx::Result<ChainReport> {
     let report = verify_chain(db).await?;
+    if matches!(report, ChainReport::Broken { .. }) {
+        super::alerts::audit_chain_broken(db, &report).await;
+    }
     let event = NewAuditEvent::new(
         actor,
         "audit_log",
@@ -79,6 +82,7 @@ pub async fn verify_and_record(db: &Db, actor: Actor) -> sqlx::Result<ChainRepor
 pub async fn create_checkpoint(db: &Db, key: &SigningKey) -> anyhow::Result<Checkpoint> {
     let report = verify_chain(db).await?;
     let ChainReport::Intact { count, head_hash } = report else {
+        super::alerts::audit_chain_broken(db, &report).await;
         anyhow::bail!("refusing to sign a checkpoint: the chain is {report}");
     };
     let cp = Checkpoint::sign(key, count, &head_hash, Utc::now());

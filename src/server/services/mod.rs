@@ -1,6 +1,7 @@
 //! Business operations: permission-checked callers in, plain DTOs out; SQL stays in `db`.
 pub mod access;
 pub mod adverse;
+pub mod alerts;
 pub mod audit;
 pub mod background;
 pub mod candidates;

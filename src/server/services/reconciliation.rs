@@ -254,6 +254,8 @@ pub async fn run(
                             "failed": counts.failed, "duration_ms": duration_ms, "candidate": only_candidate, "error": error }),
     );
     db::audit::append(db, &event).await?;
+    super::alerts::reconciliation_ended(db, run_id, counts.drifted, counts.fixed, error.as_deref())
+        .await;
     let result = if error.is_some() {
         "failed"
     } else {

@@ -367,6 +367,15 @@ pub async fn log_breaches(
         );
         if db::review::log_breach(db, item.id, now, &audit).await? {
             n += 1;
+            super::alerts::review_breached(
+                db,
+                item.id,
+                item.candidate_id,
+                &item.session_id,
+                item.risk_tier.map(|t| t.as_str()),
+                item.deadline_at,
+            )
+            .await;
         }
     }
     Ok(n)

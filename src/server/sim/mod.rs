@@ -1,4 +1,5 @@
 //! Partner simulators (`clearance sim …`): faithful local stand-ins for the demo and the tests.
+pub mod alerts;
 pub mod mail;
 pub mod monitor;
 pub mod partner;
