@@ -159,9 +159,18 @@ fn AlertForm(current: AlertSettingsView, save: ServerAction<SaveAlertSettings>) 
         (Some(url), false) => format!("JSON webhook: {url}, no signing secret."),
         (None, _) => "JSON webhook: not set.".to_string(),
     };
+    // Once saved, the form is emptied: a typed secret does not linger in it.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) {
+            if let Some(f) = form.get() {
+                f.reset();
+            }
+        }
+    });
     view! {
         <p>{slack_state} " " {webhook_state}</p>
-        <ActionForm action=save attr:class="stacked-form">
+        <ActionForm action=save node_ref=form attr:class="stacked-form">
             <fieldset>
                 <legend>"Alert destinations"</legend>
                 <div class="field">
