@@ -2,7 +2,7 @@
 # Starts Clearance for the end-to-end suite: a fresh SQLite file with demo data, the
 # identity-verification simulator on port+1 and the background-check partner simulator on
 # port+2 (connected as a partner; applicants named Turing come back "Consider"), the integrity
-# monitor on port+3, an SMTP sink on port+4/+5 and the alert sink on port+6, run from the repo root.
+# monitor on port+3, an SMTP sink on port+4/+5 and the alert sink on port+7 (the embed spec serves its host page on port+6), run from the repo root.
 set -euo pipefail
 binary=${1:-target/debug/clearance}
 port=${2:-3100}
@@ -47,7 +47,7 @@ export CLEARANCE_SMTP_FROM="Clearance e2e <notices@clearance.invalid>"
 export CLEARANCE_ADVERSE_WAIT_SECONDS=6
 # Where alerts to Support land (the Settings spec saves it as a destination).
 export CLEARANCE_ALERTS_SIM_WEBHOOK_SECRET="whsec_ZTJlLWFsZXJ0cy1zZWNyZXQta2V5"
-"$binary" sim alerts --listen "127.0.0.1:$((port + 6))" &
+"$binary" sim alerts --listen "127.0.0.1:$((port + 7))" &
 alerts=$!
 trap 'kill $sim $partner $monitor $mail $alerts 2>/dev/null || true' EXIT
 printf '%s\n%s\n' "$CLEARANCE_MONITOR_SIM_API_KEY" "$CLEARANCE_MONITOR_SIM_WEBHOOK_SECRET" \

@@ -1,8 +1,8 @@
 import { test, expect, signIn, hydrated, users } from './helpers';
 
-// The alert sink the suite starts beside the server (start-server.sh: port + 6).
+// The alert sink the suite starts beside the server (start-server.sh: port + 7).
 const port = Number(process.env.E2E_PORT ?? 3100);
-const sink = `http://127.0.0.1:${port + 6}`;
+const sink = `http://127.0.0.1:${port + 7}`;
 const secret = 'whsec_ZTJlLWFsZXJ0cy1zZWNyZXQta2V5';
 
 test('an admin sends alerts to Support and a test alert reaches both destinations', async ({ page }) => {
