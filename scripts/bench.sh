@@ -129,6 +129,7 @@ lines=(
   "list, job=2 + status=verified|$recruiter|/candidates?job=2&status=verified"
   "profile /candidates/$profile_id|$recruiter|/candidates/$profile_id"
   "review queue (security reviewer)|$security|/review-queue"
+  "insights, last 90 days (recruiter)|$recruiter|/insights"
 )
 
 echo

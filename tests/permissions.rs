@@ -389,6 +389,8 @@ fn rules() -> Vec<Rule> {
         // No destination is set up in the walk: the admin is told so.
         ("send_test_alert", vec![], [409, 403, 403, 403, 401]),
         ("recent_alerts", vec![], [200, 403, 403, 403, 401]),
+        // Insights: risk tiers in aggregate, not for hiring managers.
+        ("get_insights", vec![], [200, 200, 200, 403, 401]),
         ("logout", vec![], [200, 200, 200, 200, 200]),
     ]
 }

@@ -8,6 +8,7 @@ pub mod background;
 pub mod candidates;
 pub mod deliveries;
 pub mod embed;
+pub mod insights;
 pub mod integrity;
 pub mod policy;
 pub mod reconciliation;

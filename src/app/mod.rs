@@ -173,6 +173,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/policy") view=pages::policy::PolicyPage ssr=SsrMode::Async/>
                     <Route path=path!("/drift") view=pages::drift::DriftPage ssr=SsrMode::Async/>
+                    <Route path=path!("/insights") view=pages::insights::InsightsPage ssr=SsrMode::Async/>
                     <Route path=path!("/deliveries") view=pages::deliveries::DeliveriesPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
@@ -198,6 +199,7 @@ fn TopBar() -> impl IntoView {
                                     {u.role.can(Permission::ManageSettings).then(|| view! { <A href="/deliveries">"Deliveries"</A> })}
                                     {u.role.can(Permission::ManageSettings).then(|| view! { <A href="/policy">"Policy"</A> })}
                                     {u.role.can(Permission::ManageSettings).then(|| view! { <A href="/settings">"Settings"</A> })}
+                                    {u.role.can(Permission::ViewInsights).then(|| view! { <A href="/insights">"Insights"</A> })}
                                     {u.role.can(Permission::ViewAudit).then(|| view! { <A href="/audit">"Audit"</A> })}
                                     {u.role.can(Permission::ViewAudit).then(|| view! { <A href="/drift">"Drift"</A> })}
                                 </nav>

@@ -29,6 +29,8 @@ pub enum Permission {
     ManageSettings,
     /// Audit export and audit-chain verification.
     ViewAudit,
+    /// The Insights dashboards (risk tiers in aggregate: not for hiring managers).
+    ViewInsights,
 }
 
 impl Role {
@@ -44,6 +46,7 @@ impl Role {
             Adjudicate => self == SecurityReviewer,
             ManageSettings => self == Admin,
             ViewAudit => matches!(self, Admin | SecurityReviewer),
+            ViewInsights => matches!(self, Admin | Recruiter | SecurityReviewer),
         }
     }
 
@@ -71,6 +74,7 @@ mod tests {
             (Adjudicate, [false, false, true, false]),
             (ManageSettings, [true, false, false, false]),
             (ViewAudit, [true, false, true, false]),
+            (ViewInsights, [true, true, true, false]),
         ];
         for (perm, expected) in table {
             for (role, want) in [Admin, Recruiter, SecurityReviewer, HiringManager]

@@ -83,7 +83,8 @@ macro_rules! server_fns {
         fn register_server_fns() {
             use crate::api::{
                 adverse::*, alerts::*, audit::*, auth::*, background::*, candidates::*,
-                deliveries::*, embed::*, integrity::*, policy::*, reconciliation::*, review::*,
+                deliveries::*, embed::*, insights::*, integrity::*, policy::*, reconciliation::*,
+                review::*,
             };
             $( leptos::server_fn::axum::register_explicit::<$f>(); )+
         }
@@ -93,7 +94,8 @@ macro_rules! server_fns {
         fn registered_paths() -> Vec<&'static str> {
             use crate::api::{
                 adverse::*, alerts::*, audit::*, auth::*, background::*, candidates::*,
-                deliveries::*, embed::*, integrity::*, policy::*, reconciliation::*, review::*,
+                deliveries::*, embed::*, insights::*, integrity::*, policy::*, reconciliation::*,
+                review::*,
             };
             use leptos::server_fn::ServerFn;
             vec![$( <$f as ServerFn>::PATH ),+]
@@ -122,6 +124,7 @@ server_fns!(
     SaveAlertSettings,
     SendTestAlert,
     RecentAlerts,
+    GetInsights,
     SaveAdverseJobSettings,
     Login,
     Logout,
@@ -459,6 +462,7 @@ mod server_fn_registry_tests {
             include_str!("../api/candidates.rs"),
             include_str!("../api/deliveries.rs"),
             include_str!("../api/embed.rs"),
+            include_str!("../api/insights.rs"),
             include_str!("../api/integrity.rs"),
             include_str!("../api/policy.rs"),
             include_str!("../api/reconciliation.rs"),

@@ -8,6 +8,7 @@ pub mod deliveries;
 pub mod drift;
 pub mod evidence;
 pub mod exceptions;
+pub mod insights;
 pub mod interviews;
 pub mod login;
 pub mod not_found;

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod background;
 pub mod candidates;
 pub mod export;
+pub mod insights;
 pub mod integrations;
 pub mod integrity;
 pub mod jobs;

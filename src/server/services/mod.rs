@@ -11,6 +11,7 @@ pub mod embed;
 pub mod evidence;
 pub mod export;
 pub mod import;
+pub mod insights;
 pub mod integrity;
 pub mod metrics;
 pub mod policy;

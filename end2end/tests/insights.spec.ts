@@ -1,0 +1,42 @@
+import { test, expect, signIn, hydrated, users, listShowsOnly } from './helpers';
+
+test('an admin reads Insights for a date range and follows a number to the candidates behind it', async ({ page }) => {
+  await signIn(page, users.admin);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Insights' }).click();
+  await expect(page.getByRole('heading', { name: 'Insights', level: 1 })).toBeVisible();
+  await hydrated(page);
+
+  // The chart reads as words; the table under it says the same.
+  const funnel = page.getByRole('region', { name: 'Hiring funnel' });
+  await expect(funnel.getByRole('img', { name: /^Funnel: Applied \d+, Phone screen \d+/ })).toBeVisible();
+  await expect(funnel.getByRole('rowheader', { name: 'Hired' })).toBeVisible();
+
+  // Today only (the demo's applications are created when it starts; the e2e server runs in UTC).
+  const today = new Date().toISOString().slice(0, 10);
+  await page.getByLabel('From', { exact: true }).fill(today);
+  await page.getByLabel('To', { exact: true }).fill(today);
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page).toHaveURL(new RegExp(`/insights\\?from=${today}&to=${today}`));
+  await expect(page.getByText(new RegExp(`\\d+ applications created from ${today} to ${today}`))).toBeVisible();
+
+  // Long ago: nothing.
+  await page.getByLabel('From', { exact: true }).fill('2020-01-01');
+  await page.getByLabel('To', { exact: true }).fill('2020-01-31');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page.getByText('0 applications created from 2020-01-01 to 2020-01-31')).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Review SLA' }).getByText('No review opened in this range.')).toBeVisible();
+
+  // Back to today; a count of candidates opens the list filtered the same way.
+  await page.goto(`/insights?from=${today}&to=${today}`);
+  await hydrated(page);
+  await funnel.getByRole('link', { name: /candidates now at Applied$/ }).click();
+  await expect(page).toHaveURL(/\/candidates\?stage=applied$/);
+  await listShowsOnly(page, 'Applied');
+});
+
+test('a hiring manager has no Insights', async ({ page }) => {
+  await signIn(page, users.manager);
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Insights' })).toHaveCount(0);
+  await page.goto('/insights');
+  await expect(page.getByRole('alert')).toBeVisible();
+});

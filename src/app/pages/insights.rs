@@ -1,0 +1,241 @@
+//! The Insights page: the hiring funnel, verification outcomes, time to each event and the review
+//! SLA for a date range and job (all in the URL). Every count of candidates links to the list
+//! behind it; the funnel's chart is server-rendered SVG with its table as the text alternative.
+use crate::api::candidates::list_jobs;
+use crate::api::insights::get_insights;
+use crate::app::components::{ErrorNotice, LocalTime};
+use crate::model::{human_duration, FunnelStep, Insights};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn InsightsPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = move || {
+        let q = query_map.read();
+        (
+            q.get("from").filter(|s| !s.is_empty()),
+            q.get("to").filter(|s| !s.is_empty()),
+            q.get("job").and_then(|s| s.parse::<i64>().ok()),
+        )
+    };
+    let figures = Resource::new(query, |(from, to, job)| get_insights(from, to, job));
+    let jobs = Resource::new(|| (), |_| list_jobs());
+    view! {
+        <Title text="Insights · Clearance"/>
+        <h1>"Insights"</h1>
+        <Form method="GET" action="/insights" attr:class="filters" attr:role="search" attr:aria-label="Insights range">
+            <div class="field">
+                <label for="insights-from">"From"</label>
+                <input id="insights-from" type="date" name="from" prop:value=move || query().0.unwrap_or_default()/>
+            </div>
+            <div class="field">
+                <label for="insights-to">"To"</label>
+                <input id="insights-to" type="date" name="to" prop:value=move || query().1.unwrap_or_default()/>
+            </div>
+            <div class="field">
+                <label for="insights-job">"Job"</label>
+                <select id="insights-job" name="job">
+                    <option value="">"All jobs"</option>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let selected = query().2;
+                            jobs.await
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|j| view! { <option value=j.id.to_string() selected=Some(j.id) == selected>{j.title}</option> })
+                                .collect_view()
+                        })}
+                    </Transition>
+                </select>
+            </div>
+            <button type="submit" class="primary">"Show"</button>
+        </Form>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match figures.await {
+                    Ok(f) => view! { <Figures f=f/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/candidates?…&job=J`: the list behind a number, with the page's job filter kept.
+fn list_link(filter: &str, job: Option<i64>) -> String {
+    match job {
+        Some(j) => format!("/candidates?{filter}&job={j}"),
+        None => format!("/candidates?{filter}"),
+    }
+}
+
+fn percent(part: i64, whole: i64) -> String {
+    if whole == 0 {
+        "–".into()
+    } else {
+        format!("{}%", (part * 100 + whole / 2) / whole)
+    }
+}
+
+#[component]
+fn Figures(f: Insights) -> impl IntoView {
+    let job = f.filter.job_id;
+    let range = format!(
+        "{} applications created from {} to {} (organisation time).",
+        f.applications, f.filter.from, f.filter.to
+    );
+    let funnel = f.funnel.clone();
+    let first = funnel.first().map_or(0, |s| s.reached);
+    let befores: Vec<Option<i64>> = std::iter::once(None)
+        .chain(funnel.iter().map(|s| Some(s.reached)))
+        .collect();
+    let rows = funnel
+        .into_iter()
+        .zip(befores)
+        .map(|(s, before)| {
+            let reached = s.reached;
+            let now_at = s.now_at;
+            let stage = s.stage.label();
+            let href = list_link(&format!("stage={}", s.stage.as_str()), job);
+            let label = format!("{now_at} candidates now at {stage}");
+            let from_before = before.map_or_else(|| "–".to_string(), |b| percent(reached, b));
+            let of_all = percent(reached, first);
+            view! {
+                <tr>
+                    <th scope="row">{stage}</th>
+                    <td>{reached}</td>
+                    <td>{from_before}</td>
+                    <td>{of_all}</td>
+                    <td><A href=href attr:aria-label=label>{now_at}</A></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <p class="insights-range">{range}</p>
+        <section class="card" aria-labelledby="funnel-heading">
+            <h2 id="funnel-heading">"Hiring funnel"</h2>
+            <FunnelChart steps=f.funnel.clone()/>
+            <table class="audit">
+                <caption>"Applications that reached each stage (or a later one), and where they are now"</caption>
+                <thead><tr>
+                    <th scope="col">"Stage"</th><th scope="col">"Reached"</th><th scope="col">"From the stage before"</th>
+                    <th scope="col">"Of all applications"</th><th scope="col">"There now"</th>
+                </tr></thead>
+                <tbody>
+                    {rows}
+                </tbody>
+            </table>
+        </section>
+        <section class="card" aria-labelledby="outcomes-heading">
+            <h2 id="outcomes-heading">"Verification outcomes"</h2>
+            <table class="audit">
+                <caption>"Candidates with an application in the range, by verification status now"</caption>
+                <thead><tr><th scope="col">"Status"</th><th scope="col">"Candidates"</th></tr></thead>
+                <tbody>
+                    {f.outcomes.into_iter().map(|o| {
+                        let href = list_link(&format!("status={}", o.status.as_str()), job);
+                        let label = format!("{} candidates {}", o.candidates, o.status.label());
+                        view! {
+                            <tr>
+                                <th scope="row">{o.status.label()}</th>
+                                <td><A href=href attr:aria-label=label>{o.candidates}</A></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <section class="card" aria-labelledby="timing-heading">
+            <h2 id="timing-heading">"Time to each event"</h2>
+            {if f.timings.is_empty() {
+                view! { <p>"Nothing finished in this range yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="audit">
+                        <caption>"Median and 90th percentile (nearest rank), per risk tier"</caption>
+                        <thead><tr>
+                            <th scope="col">"Interval"</th><th scope="col">"Risk tier"</th><th scope="col">"How many"</th>
+                            <th scope="col">"Median"</th><th scope="col">"90th percentile"</th>
+                        </tr></thead>
+                        <tbody>
+                            {f.timings.into_iter().map(|t| view! {
+                                <tr>
+                                    <th scope="row">{t.interval.label()}</th>
+                                    <td>{t.tier.map_or("No tier", |r| r.label())}</td>
+                                    <td>{t.count}</td>
+                                    <td>{human_duration(t.p50_seconds)}</td>
+                                    <td>{human_duration(t.p90_seconds)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        <section class="card" aria-labelledby="sla-heading">
+            <h2 id="sla-heading">"Review SLA"</h2>
+            {if f.sla.is_empty() {
+                view! { <p>"No review opened in this range."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="audit">
+                        <caption>"Review items opened in the range, per risk tier"</caption>
+                        <thead><tr>
+                            <th scope="col">"Risk tier"</th><th scope="col">"Decided within SLA"</th><th scope="col">"Decided late"</th>
+                            <th scope="col">"Open"</th><th scope="col">"Past deadline now"</th><th scope="col">"Oldest open since"</th>
+                        </tr></thead>
+                        <tbody>
+                            {f.sla.into_iter().map(|s| view! {
+                                <tr>
+                                    <th scope="row">{s.tier.map_or("No tier", |r| r.label())}</th>
+                                    <td>{s.decided_within}</td>
+                                    <td>{s.decided_after}</td>
+                                    <td>{s.open}</td>
+                                    <td>{s.breached}</td>
+                                    <td>{match s.oldest_open {
+                                        Some(at) => view! { <LocalTime at=at/> }.into_any(),
+                                        None => view! { "–" }.into_any(),
+                                    }}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// Horizontal bars, one per stage, scaled to the first; its words are in `aria-label`, and the
+/// table under it says the same.
+#[component]
+fn FunnelChart(steps: Vec<FunnelStep>) -> impl IntoView {
+    const WIDTH: i64 = 600;
+    const BAR: i64 = 22;
+    const LABEL: i64 = 190;
+    let most = steps.iter().map(|s| s.reached).max().unwrap_or(0).max(1);
+    let words = steps
+        .iter()
+        .map(|s| format!("{} {}", s.stage.label(), s.reached))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let height = steps.len() as i64 * (BAR + 8);
+    view! {
+        <svg class="funnel-chart" role="img" aria-label=format!("Funnel: {words}")
+             viewBox=format!("0 0 {WIDTH} {height}") width="100%" preserveAspectRatio="xMinYMin meet">
+            {steps.into_iter().enumerate().map(|(i, s)| {
+                let y = i as i64 * (BAR + 8);
+                let w = (WIDTH - LABEL - 60) * s.reached / most;
+                view! {
+                    <text x="0" y=(y + 16).to_string() class="funnel-label">{s.stage.label()}</text>
+                    <rect x=LABEL.to_string() y=y.to_string() width=w.max(1).to_string() height=BAR.to_string() class="funnel-bar"/>
+                    <text x=(LABEL + w + 6).to_string() y=(y + 16).to_string() class="funnel-value">{s.reached}</text>
+                }
+            }).collect_view()}
+        </svg>
+    }
+}

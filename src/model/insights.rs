@@ -1,0 +1,109 @@
+//! The Insights page: the hiring funnel, verification outcomes, time to each event and the review
+//! SLA, for a date range (organisation time) and optionally one job.
+use super::{RiskTier, Stage, VerificationStatus};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What the page shows: applications created from `from` through `to` (whole days in the
+/// organisation's time zone), of one job or all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InsightsFilter {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub job_id: Option<i64>,
+}
+
+/// One stage of the funnel: applications that reached it (or a later one), and those there now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunnelStep {
+    pub stage: Stage,
+    pub reached: i64,
+    pub now_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeCount {
+    pub status: VerificationStatus,
+    pub candidates: i64,
+}
+
+text_enum! {
+    /// Which interval a timing measures.
+    pub enum Interval("interval") {
+        RequestToResult = "request_to_result" / "Verification requested → provider's result",
+        ReviewOpenToDecision = "review_to_decision" / "Needs review opened → decided",
+    }
+}
+
+/// Median and 90th percentile of one interval for one risk tier (none: no tier given).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub interval: Interval,
+    pub tier: Option<RiskTier>,
+    pub count: i64,
+    pub p50_seconds: i64,
+    pub p90_seconds: i64,
+}
+
+/// Review items opened in the range, per risk tier: decided within or after their SLA deadline,
+/// still open, past the deadline now, and the oldest still open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlaRow {
+    pub tier: Option<RiskTier>,
+    pub decided_within: i64,
+    pub decided_after: i64,
+    pub open: i64,
+    pub breached: i64,
+    pub oldest_open: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Insights {
+    pub filter: InsightsFilter,
+    /// Applications in the range.
+    pub applications: i64,
+    pub funnel: Vec<FunnelStep>,
+    pub outcomes: Vec<OutcomeCount>,
+    pub timings: Vec<Timing>,
+    pub sla: Vec<SlaRow>,
+}
+
+/// The funnel's stages in order (a rejection ends an application where it was).
+pub const FUNNEL: [Stage; 6] = [
+    Stage::Applied,
+    Stage::PhoneScreen,
+    Stage::OnsiteOrPanelInterview,
+    Stage::CodingAssessment,
+    Stage::Offer,
+    Stage::Hired,
+];
+
+/// "3 h 20 min", "2 d 4 h", "45 s": a duration as a person reads it.
+pub fn human_duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let (d, h, m) = (s / 86_400, (s % 86_400) / 3_600, (s % 3_600) / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s} s"),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, 0, _) => format!("{d} d"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_duration;
+
+    #[test]
+    fn durations_read_like_a_person_says_them() {
+        assert_eq!(human_duration(45), "45 s");
+        assert_eq!(human_duration(60), "1 min");
+        assert_eq!(human_duration(3 * 3600 + 20 * 60), "3 h 20 min");
+        assert_eq!(human_duration(7200), "2 h");
+        assert_eq!(human_duration(2 * 86_400 + 4 * 3600 + 59), "2 d 4 h");
+        assert_eq!(human_duration(86_400), "1 d");
+        assert_eq!(human_duration(-5), "0 s");
+    }
+}

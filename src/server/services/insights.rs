@@ -1,0 +1,206 @@
+//! The Insights page: who may see it, what the date range means (whole days in the organisation's
+//! time zone, so a range is the same days whatever the DST), and the aggregates it shows.
+use crate::error::AppError;
+use crate::model::{
+    CurrentUser, FunnelStep, Insights, InsightsFilter, Interval, OutcomeCount, Permission, SlaRow,
+    Timing, VerificationStatus, FUNNEL,
+};
+use crate::server::db::{self, insights::Range, Db};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+/// Without dates, the last 90 days up to today.
+pub const DEFAULT_DAYS: i64 = 90;
+/// The longest range one page covers.
+pub const MAX_DAYS: i64 = 3 * 366;
+
+/// The filter from the page's URL: dates as `YYYY-MM-DD`, each optional; a bad one is a 400.
+pub fn parse_filter(
+    from: Option<&str>,
+    to: Option<&str>,
+    job_id: Option<i64>,
+    today: NaiveDate,
+) -> Result<InsightsFilter, AppError> {
+    let date = |name: &str, text: Option<&str>| -> Result<Option<NaiveDate>, AppError> {
+        match text.map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| {
+                    AppError::BadRequest(format!("'{t}' is not a date for '{name}' (YYYY-MM-DD)."))
+                }),
+        }
+    };
+    let to = date("to", to)?.unwrap_or(today);
+    let from = date("from", from)?.unwrap_or(to - Duration::days(DEFAULT_DAYS - 1));
+    if from > to {
+        return Err(AppError::BadRequest(
+            "The range starts after it ends: 'from' must be on or before 'to'.".into(),
+        ));
+    }
+    if (to - from).num_days() >= MAX_DAYS {
+        return Err(AppError::BadRequest(format!(
+            "A range covers at most {MAX_DAYS} days."
+        )));
+    }
+    Ok(InsightsFilter { from, to, job_id })
+}
+
+/// The instants a filter covers: from the start of `from` to the start of the day after `to`,
+/// both at local midnight in `tz` (the first instant of the day where midnight does not exist).
+pub fn instants(filter: &InsightsFilter, tz: Tz) -> Range {
+    let start = |d: NaiveDate| -> DateTime<Utc> {
+        (0..=3)
+            .filter_map(|h| {
+                chrono::TimeZone::from_local_datetime(&tz, &d.and_hms_opt(h, 0, 0)?).earliest()
+            })
+            .next()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+    };
+    Range {
+        from: start(filter.from),
+        to: start(filter.to + Duration::days(1)),
+        job_id: filter.job_id,
+    }
+}
+
+pub async fn insights(
+    db: &Db,
+    user: &CurrentUser,
+    tz: Tz,
+    filter: InsightsFilter,
+) -> Result<Insights, AppError> {
+    super::access::require(user, Permission::ViewInsights)?;
+    let r = instants(&filter, tz);
+    let applications = db::insights::applications(db, &r).await?;
+    let furthest = db::insights::furthest_stage(db, &r).await?;
+    let now_at = db::insights::current_stages(db, &r).await?;
+    let funnel = FUNNEL
+        .iter()
+        .enumerate()
+        .map(|(i, stage)| FunnelStep {
+            stage: *stage,
+            reached: furthest
+                .iter()
+                .filter(|(top, _)| *top >= i as i64)
+                .map(|(_, n)| n)
+                .sum(),
+            now_at: now_at
+                .iter()
+                .filter(|(s, _)| s == stage)
+                .map(|(_, n)| n)
+                .sum(),
+        })
+        .collect();
+    let counted = db::insights::outcomes(db, &r).await?;
+    let outcomes = VerificationStatus::ALL
+        .into_iter()
+        .map(|status| OutcomeCount {
+            status,
+            candidates: counted
+                .iter()
+                .find(|(s, _)| *s == status)
+                .map_or(0, |(_, n)| *n),
+        })
+        .collect();
+    let mut timings = Vec::new();
+    for (interval, rows) in [
+        (
+            Interval::RequestToResult,
+            db::insights::request_to_result(db, &r).await?,
+        ),
+        (
+            Interval::ReviewOpenToDecision,
+            db::insights::review_to_decision(db, &r).await?,
+        ),
+    ] {
+        let mut rows: Vec<Timing> = rows
+            .into_iter()
+            .map(|p| Timing {
+                interval,
+                tier: p.tier,
+                count: p.n,
+                p50_seconds: p.p50,
+                p90_seconds: p.p90,
+            })
+            .collect();
+        rows.sort_by_key(|t| t.tier);
+        timings.extend(rows);
+    }
+    let mut sla: Vec<SlaRow> = db::insights::sla(db, &r, Utc::now())
+        .await?
+        .into_iter()
+        .map(|s| SlaRow {
+            tier: s.tier,
+            decided_within: s.decided_within,
+            decided_after: s.decided_after,
+            open: s.open,
+            breached: s.breached,
+            oldest_open: s.oldest_open,
+        })
+        .collect();
+    sla.sort_by_key(|s| s.tier);
+    Ok(Insights {
+        filter,
+        applications,
+        funnel,
+        outcomes,
+        timings,
+        sla,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_range_is_whole_local_days_across_a_dst_change() {
+        let tz: Tz = "America/New_York".parse().unwrap();
+        // 8 March 2026: clocks go forward at 02:00 — a 23-hour day.
+        let f = InsightsFilter {
+            from: d("2026-03-08"),
+            to: d("2026-03-08"),
+            job_id: None,
+        };
+        let r = instants(&f, tz);
+        assert_eq!(r.from.to_rfc3339(), "2026-03-08T05:00:00+00:00");
+        assert_eq!(r.to.to_rfc3339(), "2026-03-09T04:00:00+00:00");
+        assert_eq!((r.to - r.from).num_hours(), 23);
+        // 1 November 2026: clocks go back — a 25-hour day.
+        let f = InsightsFilter {
+            from: d("2026-11-01"),
+            to: d("2026-11-01"),
+            job_id: Some(2),
+        };
+        let r = instants(&f, tz);
+        assert_eq!((r.to - r.from).num_hours(), 25);
+        assert_eq!(r.job_id, Some(2));
+    }
+
+    #[test]
+    fn dates_default_to_the_last_90_days_and_bad_ones_say_why() {
+        let today = d("2026-12-04");
+        let f = parse_filter(None, None, None, today).unwrap();
+        assert_eq!((f.from, f.to), (d("2026-09-06"), today));
+        let f = parse_filter(Some("2026-01-01"), Some(" 2026-01-31 "), Some(3), today).unwrap();
+        assert_eq!(
+            (f.from, f.to, f.job_id),
+            (d("2026-01-01"), d("2026-01-31"), Some(3))
+        );
+        let e = parse_filter(Some("01/02/2026"), None, None, today).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("'01/02/2026' is not a date for 'from'"),
+            "{e}"
+        );
+        let e = parse_filter(Some("2026-02-01"), Some("2026-01-01"), None, today).unwrap_err();
+        assert!(e.to_string().contains("starts after it ends"), "{e}");
+        assert!(parse_filter(Some("2020-01-01"), None, None, today).is_err());
+    }
+}

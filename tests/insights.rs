@@ -1,0 +1,243 @@
+//! The Insights figures against values worked out by hand, on SQLite and PostgreSQL: a seeded day
+//! that is 23 hours long in the organisation's time zone (New York, 8 March 2026, clocks forward),
+//! applications just inside and just outside it, one job or all, and an empty range.
+mod common;
+
+use clearance::server::business_hours::BusinessCalendar;
+use common::Backend;
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_insights_match_the_hand_counts() {
+    common::within_deadline("sqlite", insights_match_the_hand_counts(Backend::Sqlite)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_insights_match_the_hand_counts() {
+    if common::postgres_base_url().is_none() {
+        eprintln!("SKIPPED: TEST_DATABASE_URL is not set, PostgreSQL not tested");
+        return;
+    }
+    common::within_deadline(
+        "postgres",
+        insights_match_the_hand_counts(Backend::Postgres),
+    )
+    .await;
+}
+
+/// Four candidates, five applications, five sessions and three review items around 8 March 2026.
+/// Local midnight is 05:00 UTC that day (EST) and 04:00 UTC the next (EDT).
+const SEED: &[&str] = &[
+    "INSERT INTO candidates (id, first_name, last_name, email, verification_status, created_at) VALUES
+        (1001, 'Hana', 'Hired', 'hana@insights.test', 'verified', '2026-03-08T05:30:00+00:00'),
+        (1002, 'Rui', 'Rejected', 'rui@insights.test', 'failed', '2026-03-08T12:00:00+00:00'),
+        (1003, 'Ada', 'Applied', 'ada@insights.test', 'not_started', '2026-03-08T10:00:00+00:00'),
+        (1004, 'Otto', 'Outside', 'otto@insights.test', 'in_progress', '2026-03-08T04:30:00+00:00')",
+    // A1 hired (inside), A2 rejected after the phone screen, A3 at 23:30 local on the 8th (EDT:
+    // inside), A4 at 23:30 local on the 7th (EST: outside), A5 on job 2 at the phone screen.
+    "INSERT INTO applications (id, candidate_id, job_id, stage, created_at, updated_at) VALUES
+        (9001, 1001, 1, 'hired', '2026-03-08T05:30:00+00:00', '2026-03-08T05:30:00+00:00'),
+        (9002, 1002, 1, 'rejected', '2026-03-08T12:00:00+00:00', '2026-03-08T12:00:00+00:00'),
+        (9003, 1003, 1, 'applied', '2026-03-09T03:30:00+00:00', '2026-03-09T03:30:00+00:00'),
+        (9004, 1004, 1, 'offer', '2026-03-08T04:30:00+00:00', '2026-03-08T04:30:00+00:00'),
+        (9005, 1003, 2, 'phone_screen', '2026-03-08T10:00:00+00:00', '2026-03-08T10:00:00+00:00')",
+    "INSERT INTO stage_changes (application_id, from_stage, to_stage, changed_at) VALUES
+        (9001, 'applied', 'phone_screen', '2026-03-08T06:00:00+00:00'),
+        (9001, 'phone_screen', 'offer', '2026-03-08T07:00:00+00:00'),
+        (9001, 'offer', 'hired', '2026-03-08T08:00:00+00:00'),
+        (9002, 'applied', 'phone_screen', '2026-03-08T13:00:00+00:00'),
+        (9002, 'phone_screen', 'rejected', '2026-03-08T14:00:00+00:00'),
+        (9004, 'applied', 'offer', '2026-03-08T04:45:00+00:00')",
+    // Low tier: 60 s, 600 s, 7200 s; high: 1800 s; one without a result yet.
+    "INSERT INTO verification_sessions (session_id, candidate_id, status, risk_tier, created_at, updated_at, last_event_at) VALUES
+        ('vs_i1', 1001, 'verified', 'low', '2026-03-08T06:00:00+00:00', '2026-03-08T06:10:00+00:00', '2026-03-08T06:10:00+00:00'),
+        ('vs_i2', 1002, 'failed', 'low', '2026-03-08T07:00:00+00:00', '2026-03-08T09:00:00+00:00', '2026-03-08T09:00:00+00:00'),
+        ('vs_i3', 1003, 'verified', 'low', '2026-03-08T08:00:00+00:00', '2026-03-08T08:01:00+00:00', '2026-03-08T08:01:00+00:00'),
+        ('vs_i4', 1003, 'in_progress', NULL, '2026-03-08T08:30:00+00:00', '2026-03-08T08:30:00+00:00', '2026-03-08T08:30:00+00:00'),
+        ('vs_i5', 1002, 'needs_review', 'high', '2026-03-08T10:00:00+00:00', '2026-03-08T10:30:00+00:00', '2026-03-08T10:30:00+00:00')",
+    // High: decided within (1800 s) and late (10800 s); medium: still open, past its deadline.
+    "INSERT INTO review_items (candidate_id, session_id, risk_tier, provider_status, state, opened_at, deadline_at, decided_at) VALUES
+        (1002, 'vs_i5', 'high', 'needs_review', 'closed', '2026-03-08T10:30:00+00:00', '2026-03-08T12:30:00+00:00', '2026-03-08T11:00:00+00:00'),
+        (1001, 'vs_i1', 'high', 'needs_review', 'closed', '2026-03-08T11:00:00+00:00', '2026-03-08T12:00:00+00:00', '2026-03-08T14:00:00+00:00'),
+        (1003, 'vs_i3', 'medium', 'needs_review', 'open', '2026-03-08T13:00:00+00:00', '2026-03-09T13:00:00+00:00', NULL)",
+];
+
+fn column(rows: &Value, key: &str, field: &str) -> Vec<i64> {
+    rows[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[field].as_i64().unwrap())
+        .collect()
+}
+
+async fn insights_match_the_hand_counts(backend: Backend) {
+    let app = common::spawn_app_with(backend, |c| {
+        c.business_calendar =
+            BusinessCalendar::parse("Mon-Fri 09:00-17:00", "America/New_York").unwrap();
+    })
+    .await;
+    for sql in SEED {
+        common::exec_at_now(&app.db, sql).await;
+    }
+    let admin = app.signed_in("admin@clearance.test").await;
+    let day = |job: Option<i64>| {
+        let mut form = vec![
+            ("from", "2026-03-08".to_string()),
+            ("to", "2026-03-08".to_string()),
+        ];
+        if let Some(j) = job {
+            form.push(("job_id", j.to_string()));
+        }
+        form
+    };
+
+    let all: Value = app.call_ok(&admin, "get_insights", &day(None)).await;
+    assert_eq!(all["applications"], 4, "{all}");
+    assert_eq!(column(&all, "funnel", "reached"), [4, 3, 1, 1, 1, 1]);
+    assert_eq!(column(&all, "funnel", "now_at"), [1, 1, 0, 0, 0, 1]);
+    let outcomes: Vec<(String, i64)> = all["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["status"].as_str().unwrap().to_string(),
+                o["candidates"].as_i64().unwrap(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("not_started".to_string(), 1),
+            ("verified".into(), 1),
+            ("failed".into(), 1)
+        ]
+    );
+    let timings: Vec<(String, Option<String>, i64, i64, i64)> = all["timings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["interval"].as_str().unwrap().to_string(),
+                t["tier"].as_str().map(String::from),
+                t["count"].as_i64().unwrap(),
+                t["p50_seconds"].as_i64().unwrap(),
+                t["p90_seconds"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        timings,
+        [
+            (
+                "request_to_result".to_string(),
+                Some("low".to_string()),
+                3,
+                600,
+                7200
+            ),
+            (
+                "request_to_result".into(),
+                Some("high".into()),
+                1,
+                1800,
+                1800
+            ),
+            (
+                "review_to_decision".into(),
+                Some("high".into()),
+                2,
+                1800,
+                10800
+            ),
+        ]
+    );
+    let sla = all["sla"].as_array().unwrap();
+    assert_eq!(sla.len(), 2, "{sla:?}");
+    let medium = &sla[0];
+    assert_eq!(medium["tier"], "medium");
+    assert_eq!(
+        (
+            medium["decided_within"].as_i64(),
+            medium["decided_after"].as_i64(),
+            medium["open"].as_i64(),
+            medium["breached"].as_i64()
+        ),
+        (Some(0), Some(0), Some(1), Some(1))
+    );
+    let oldest: chrono::DateTime<chrono::Utc> =
+        medium["oldest_open"].as_str().unwrap().parse().unwrap();
+    assert_eq!(oldest.to_rfc3339(), "2026-03-08T13:00:00+00:00");
+    let high = &sla[1];
+    assert_eq!(high["tier"], "high");
+    assert_eq!(
+        (
+            high["decided_within"].as_i64(),
+            high["decided_after"].as_i64(),
+            high["open"].as_i64(),
+            high["breached"].as_i64()
+        ),
+        (Some(1), Some(1), Some(0), Some(0))
+    );
+    assert!(high["oldest_open"].is_null());
+
+    // One job: A5 (job 2) drops out of the funnel.
+    let job1: Value = app.call_ok(&admin, "get_insights", &day(Some(1))).await;
+    assert_eq!(job1["applications"], 3);
+    assert_eq!(column(&job1, "funnel", "reached"), [3, 2, 1, 1, 1, 1]);
+    assert_eq!(column(&job1, "funnel", "now_at"), [1, 0, 0, 0, 0, 1]);
+    let job2: Value = app.call_ok(&admin, "get_insights", &day(Some(2))).await;
+    assert_eq!(column(&job2, "funnel", "reached"), [1, 1, 0, 0, 0, 0]);
+
+    // The day before takes A4 (23:30 EST on the 7th) and nothing else of the seed.
+    let before: Value = app
+        .call_ok(
+            &admin,
+            "get_insights",
+            &[("from", "2026-03-07".into()), ("to", "2026-03-07".into())],
+        )
+        .await;
+    assert_eq!(before["applications"], 1);
+    assert_eq!(column(&before, "funnel", "reached"), [1, 1, 1, 1, 1, 0]);
+
+    // An empty range: zeros, no timings, no SLA rows.
+    let empty: Value = app
+        .call_ok(
+            &admin,
+            "get_insights",
+            &[("from", "2025-01-01".into()), ("to", "2025-01-31".into())],
+        )
+        .await;
+    assert_eq!(empty["applications"], 0);
+    assert_eq!(column(&empty, "funnel", "reached"), [0; 6]);
+    assert!(empty["timings"].as_array().unwrap().is_empty());
+    assert!(empty["sla"].as_array().unwrap().is_empty());
+
+    // A date that is not one is refused with the reason.
+    let res = app
+        .call(&admin, "get_insights", &[("from", "8/3/2026".into())])
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("is not a date"));
+
+    // The page itself, server-rendered: the chart has its words, counts link to the list.
+    let page = admin
+        .get(format!(
+            "{}/insights?from=2026-03-08&to=2026-03-08&job=1",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Funnel: Applied 3, Phone screen 2"), "{html}");
+    assert!(
+        html.contains("href=\"/candidates?stage=hired&amp;job=1\""),
+        "{html}"
+    );
+}
