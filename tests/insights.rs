@@ -224,6 +224,55 @@ async fn insights_match_the_hand_counts(backend: Backend) {
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("is not a date"));
 
+    // Each table downloads as CSV with the same figures.
+    let csv = |table: &str, query: &str| {
+        let url = format!("{}/insights/export.csv?table={table}&{query}", app.address);
+        let admin = admin.clone();
+        async move {
+            let res = admin.get(url).send().await.unwrap();
+            let status = res.status().as_u16();
+            let kind = res
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (status, kind, res.text().await.unwrap())
+        }
+    };
+    let (status, kind, funnel) = csv("funnel", "from=2026-03-08&to=2026-03-08&job=1").await;
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    assert_eq!(
+        funnel.lines().collect::<Vec<_>>(),
+        [
+            "stage,reached,now_at",
+            "applied,3,1",
+            "phone_screen,2,0",
+            "onsite_or_panel_interview,1,0",
+            "coding_assessment,1,0",
+            "offer,1,0",
+            "hired,1,1"
+        ]
+    );
+    let (_, _, timings) = csv("timings", "from=2026-03-08&to=2026-03-08").await;
+    assert_eq!(
+        timings.lines().collect::<Vec<_>>(),
+        [
+            "interval,risk_tier,count,p50_seconds,p90_seconds",
+            "request_to_result,low,3,600,7200",
+            "request_to_result,high,1,1800,1800",
+            "review_to_decision,high,2,1800,10800"
+        ]
+    );
+    let (_, _, sla) = csv("sla", "from=2026-03-08&to=2026-03-08").await;
+    assert_eq!(
+        sla.lines().nth(1),
+        Some("medium,0,0,1,1,2026-03-08T13:00:00+00:00")
+    );
+    let (status, _, body) = csv("pie", "").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("'pie' is not a table"), "{body}");
+
     // The page itself, server-rendered: the chart has its words, counts link to the list.
     let page = admin
         .get(format!(
@@ -238,6 +287,12 @@ async fn insights_match_the_hand_counts(backend: Backend) {
     assert!(html.contains("Funnel: Applied 3, Phone screen 2"), "{html}");
     assert!(
         html.contains("href=\"/candidates?stage=hired&amp;job=1\""),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "/insights/export.csv?table=sla&amp;from=2026-03-08&amp;to=2026-03-08&amp;job=1"
+        ),
         "{html}"
     );
 }

@@ -527,6 +527,11 @@ async fn every_server_function_and_route_follows_the_permission_table(app: TestA
                     .is_some();
                 (path.to_string(), [if built { 200 } else { 404 }; 5])
             }
+            // Aggregates only, as the Insights page: not for hiring managers.
+            "/insights/export.csv" => (
+                "/insights/export.csv?table=funnel".to_string(),
+                [200, 200, 200, 403, 401],
+            ),
             "/adverse-notices/{id}" => (
                 "/adverse-notices/999".to_string(),
                 [404, 404, 404, 403, 303],

@@ -197,7 +197,8 @@ pub fn machine_routes() -> Vec<(
     axum::routing::MethodRouter<AppState>,
 )> {
     use crate::server::downloads::{
-        adverse, audit_export, candidate_export, evidence, partner_logos, report_files,
+        adverse, audit_export, candidate_export, evidence, insights_export, partner_logos,
+        report_files,
     };
     use crate::server::webhooks::{background, integrity, verification};
     use http::Method;
@@ -273,6 +274,11 @@ pub fn machine_routes() -> Vec<(
             "/audit/export",
             Method::GET,
             get(audit_export::download).layer(middleware::from_fn(personal_download)),
+        ),
+        (
+            "/insights/export.csv",
+            Method::GET,
+            get(insights_export::download),
         ),
         (
             "/evidence/{session_id}/pack.json",

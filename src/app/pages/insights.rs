@@ -4,7 +4,7 @@
 use crate::api::candidates::list_jobs;
 use crate::api::insights::get_insights;
 use crate::app::components::{ErrorNotice, LocalTime};
-use crate::model::{human_duration, FunnelStep, Insights};
+use crate::model::{human_duration, FunnelStep, Insights, InsightsFilter};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -72,6 +72,20 @@ fn list_link(filter: &str, job: Option<i64>) -> String {
     }
 }
 
+/// The CSV download of one table for the filter the page shows.
+fn csv_link(table: &str, f: &InsightsFilter) -> String {
+    let job = f.job_id.map(|j| format!("&job={j}")).unwrap_or_default();
+    format!(
+        "/insights/export.csv?table={table}&from={}&to={}{job}",
+        f.from, f.to
+    )
+}
+
+#[component]
+fn CsvLink(what: &'static str, href: String) -> impl IntoView {
+    view! { <p class="csv-link"><a href=href rel="external" download="">{format!("Download {what} (CSV)")}</a></p> }
+}
+
 fn percent(part: i64, whole: i64) -> String {
     if whole == 0 {
         "–".into()
@@ -87,6 +101,9 @@ fn Figures(f: Insights) -> impl IntoView {
         "{} applications created from {} to {} (organisation time).",
         f.applications, f.filter.from, f.filter.to
     );
+    let csv = |table: &str| csv_link(table, &f.filter);
+    let (funnel_csv, outcomes_csv, timings_csv, sla_csv) =
+        (csv("funnel"), csv("outcomes"), csv("timings"), csv("sla"));
     let funnel = f.funnel.clone();
     let first = funnel.first().map_or(0, |s| s.reached);
     let befores: Vec<Option<i64>> = std::iter::once(None)
@@ -129,6 +146,7 @@ fn Figures(f: Insights) -> impl IntoView {
                     {rows}
                 </tbody>
             </table>
+            <CsvLink what="the funnel" href=funnel_csv/>
         </section>
         <section class="card" aria-labelledby="outcomes-heading">
             <h2 id="outcomes-heading">"Verification outcomes"</h2>
@@ -148,6 +166,7 @@ fn Figures(f: Insights) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            <CsvLink what="the outcomes" href=outcomes_csv/>
         </section>
         <section class="card" aria-labelledby="timing-heading">
             <h2 id="timing-heading">"Time to each event"</h2>
@@ -175,6 +194,7 @@ fn Figures(f: Insights) -> impl IntoView {
                     </table>
                 }.into_any()
             }}
+            <CsvLink what="the timings" href=timings_csv/>
         </section>
         <section class="card" aria-labelledby="sla-heading">
             <h2 id="sla-heading">"Review SLA"</h2>
@@ -206,6 +226,7 @@ fn Figures(f: Insights) -> impl IntoView {
                     </table>
                 }.into_any()
             }}
+            <CsvLink what="the review SLA" href=sla_csv/>
         </section>
     }
 }

@@ -5,5 +5,6 @@ pub mod adverse;
 pub mod audit_export;
 pub mod candidate_export;
 pub mod evidence;
+pub mod insights_export;
 pub mod partner_logos;
 pub mod report_files;

@@ -151,6 +151,128 @@ pub async fn insights(
     })
 }
 
+/// The tables of the page, as CSV downloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    Funnel,
+    Outcomes,
+    Timings,
+    Sla,
+}
+
+impl std::str::FromStr for Table {
+    type Err = AppError;
+    fn from_str(s: &str) -> Result<Table, AppError> {
+        match s {
+            "funnel" => Ok(Table::Funnel),
+            "outcomes" => Ok(Table::Outcomes),
+            "timings" => Ok(Table::Timings),
+            "sla" => Ok(Table::Sla),
+            other => Err(AppError::BadRequest(format!(
+                "'{other}' is not a table of the Insights page (funnel, outcomes, timings or sla)."
+            ))),
+        }
+    }
+}
+
+/// One table of the page as CSV (a header row, then one row per line of the table), with the
+/// same figures the page shows for the same filter.
+pub fn table_csv(figures: &Insights, table: Table) -> Result<String, AppError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let write = |out: &mut csv::Writer<Vec<u8>>, row: Vec<String>| {
+        out.write_record(&row).map_err(csv_failed)
+    };
+    let tier = |t: Option<crate::model::RiskTier>| t.map_or("none", |t| t.as_str()).to_string();
+    match table {
+        Table::Funnel => {
+            write(
+                &mut out,
+                vec!["stage".into(), "reached".into(), "now_at".into()],
+            )?;
+            for s in &figures.funnel {
+                write(
+                    &mut out,
+                    vec![
+                        s.stage.as_str().into(),
+                        s.reached.to_string(),
+                        s.now_at.to_string(),
+                    ],
+                )?;
+            }
+        }
+        Table::Outcomes => {
+            write(&mut out, vec!["status".into(), "candidates".into()])?;
+            for o in &figures.outcomes {
+                write(
+                    &mut out,
+                    vec![o.status.as_str().into(), o.candidates.to_string()],
+                )?;
+            }
+        }
+        Table::Timings => {
+            write(
+                &mut out,
+                [
+                    "interval",
+                    "risk_tier",
+                    "count",
+                    "p50_seconds",
+                    "p90_seconds",
+                ]
+                .map(String::from)
+                .to_vec(),
+            )?;
+            for t in &figures.timings {
+                write(
+                    &mut out,
+                    vec![
+                        t.interval.as_str().into(),
+                        tier(t.tier),
+                        t.count.to_string(),
+                        t.p50_seconds.to_string(),
+                        t.p90_seconds.to_string(),
+                    ],
+                )?;
+            }
+        }
+        Table::Sla => {
+            write(
+                &mut out,
+                [
+                    "risk_tier",
+                    "decided_within",
+                    "decided_after",
+                    "open",
+                    "breached",
+                    "oldest_open",
+                ]
+                .map(String::from)
+                .to_vec(),
+            )?;
+            for s in &figures.sla {
+                write(
+                    &mut out,
+                    vec![
+                        tier(s.tier),
+                        s.decided_within.to_string(),
+                        s.decided_after.to_string(),
+                        s.open.to_string(),
+                        s.breached.to_string(),
+                        s.oldest_open.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    ],
+                )?;
+            }
+        }
+    }
+    let bytes = out.into_inner().map_err(csv_failed)?;
+    String::from_utf8(bytes).map_err(csv_failed)
+}
+
+fn csv_failed(e: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, "could not write an Insights CSV");
+    AppError::Internal
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,57 @@
+//! `GET /insights/export.csv?table=funnel|outcomes|timings|sla&from=&to=&job=`: one table of the
+//! Insights page as CSV, for the same filter (who may: as the page — services::insights).
+use crate::error::AppError;
+use crate::server::auth::SignedIn;
+use crate::server::services::insights::{self, Table};
+use crate::server::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+
+pub async fn download(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let tz = state.config.business_calendar.tz;
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let made = async {
+        let table: Table = get("table").unwrap_or("").parse()?;
+        let job = match get("job") {
+            None => None,
+            Some(j) => Some(
+                j.parse::<i64>()
+                    .map_err(|_| AppError::BadRequest(format!("'{j}' is not a job id.")))?,
+            ),
+        };
+        let filter = insights::parse_filter(get("from"), get("to"), job, today)?;
+        let figures = insights::insights(&state.db, &user, tz, filter).await?;
+        let csv = insights::table_csv(&figures, table)?;
+        let name = format!(
+            "clearance-insights-{}-{}-{}.csv",
+            get("table").unwrap_or(""),
+            figures.filter.from,
+            figures.filter.to
+        );
+        Ok::<_, AppError>((csv, name))
+    };
+    match made.await {
+        Ok((csv, name)) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            csv,
+        )
+            .into_response(),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, e.to_string()).into_response()
+        }
+    }
+}
