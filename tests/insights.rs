@@ -54,7 +54,8 @@ const SEED: &[&str] = &[
         ('vs_i2', 1002, 'failed', 'low', '2026-03-08T07:00:00+00:00', '2026-03-08T09:00:00+00:00', '2026-03-08T09:00:00+00:00'),
         ('vs_i3', 1003, 'verified', 'low', '2026-03-08T08:00:00+00:00', '2026-03-08T08:01:00+00:00', '2026-03-08T08:01:00+00:00'),
         ('vs_i4', 1003, 'in_progress', NULL, '2026-03-08T08:30:00+00:00', '2026-03-08T08:30:00+00:00', '2026-03-08T08:30:00+00:00'),
-        ('vs_i5', 1002, 'needs_review', 'high', '2026-03-08T10:00:00+00:00', '2026-03-08T10:30:00+00:00', '2026-03-08T10:30:00+00:00')",
+        ('vs_i5', 1002, 'needs_review', 'high', '2026-03-08T10:00:00+00:00', '2026-03-08T10:30:00+00:00', '2026-03-08T10:30:00+00:00'),
+        ('vs_i6', 1004, 'expired', NULL, '2026-03-07T20:00:00+00:00', '2026-03-09T03:30:00+00:00', '2026-03-09T03:30:00+00:00')",
     // High: decided within (1800 s) and late (10800 s); medium: still open, past its deadline.
     "INSERT INTO review_items (candidate_id, session_id, risk_tier, provider_status, state, opened_at, deadline_at, decided_at) VALUES
         (1002, 'vs_i5', 'high', 'needs_review', 'closed', '2026-03-08T10:30:00+00:00', '2026-03-08T12:30:00+00:00', '2026-03-08T11:00:00+00:00'),
@@ -155,6 +156,12 @@ async fn insights_match_the_hand_counts(backend: Backend) {
                 10800
             ),
         ]
+    );
+    // Results by day: one day; vs_i6's result came at 23:30 on the 8th in New York.
+    assert_eq!(all["weekly"], false);
+    assert_eq!(
+        all["over_time"],
+        serde_json::json!([{ "start": "2026-03-08", "counts": [["verified", 2], ["failed", 1], ["needs_review", 1], ["expired", 1]] }])
     );
     let sla = all["sla"].as_array().unwrap();
     assert_eq!(sla.len(), 2, "{sla:?}");

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { test, expect, signIn, hydrated, users, listShowsOnly } from './helpers';
 
 test('an admin reads Insights for a date range and follows a number to the candidates behind it', async ({ page }) => {
@@ -18,6 +19,19 @@ test('an admin reads Insights for a date range and follows a number to the candi
   await page.getByRole('button', { name: 'Show' }).click();
   await expect(page).toHaveURL(new RegExp(`/insights\\?from=${today}&to=${today}`));
   await expect(page.getByText(new RegExp(`\\d+ applications created from ${today} to ${today}`))).toBeVisible();
+
+  // Results by day: a chart with its words, and the same figures as a table behind a toggle.
+  const outcomes = page.getByRole('region', { name: 'Verification outcomes' });
+  await expect(outcomes.getByRole('img', { name: /^\d+ results over 1 day$/ })).toBeVisible();
+  await outcomes.getByText('Show the results as a table').click();
+  await expect(outcomes.getByRole('rowheader', { name: today })).toBeVisible();
+
+  // Each table downloads as CSV.
+  const download = page.waitForEvent('download');
+  await funnel.getByRole('link', { name: 'Download the funnel (CSV)' }).click();
+  const file = await download;
+  const text = fs.readFileSync(await file.path(), 'utf8');
+  expect(text.split('\n')[0]).toBe('stage,reached,now_at');
 
   // Long ago: nothing.
   await page.getByLabel('From', { exact: true }).fill('2020-01-01');

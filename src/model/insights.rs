@@ -57,6 +57,17 @@ pub struct SlaRow {
     pub oldest_open: Option<DateTime<Utc>>,
 }
 
+/// Verification results that arrived in one day or week (organisation time), by status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomePeriod {
+    /// The first day of the period.
+    pub start: NaiveDate,
+    pub counts: Vec<(VerificationStatus, i64)>,
+}
+
+/// Daily buckets for ranges up to this many days, weekly (Monday to Sunday) beyond.
+pub const DAILY_UP_TO_DAYS: i64 = 31;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Insights {
     pub filter: InsightsFilter,
@@ -64,6 +75,9 @@ pub struct Insights {
     pub applications: i64,
     pub funnel: Vec<FunnelStep>,
     pub outcomes: Vec<OutcomeCount>,
+    /// Results over time: days, or weeks when the range is longer than `DAILY_UP_TO_DAYS`.
+    pub weekly: bool,
+    pub over_time: Vec<OutcomePeriod>,
     pub timings: Vec<Timing>,
     pub sla: Vec<SlaRow>,
 }

@@ -4,7 +4,9 @@
 use crate::api::candidates::list_jobs;
 use crate::api::insights::get_insights;
 use crate::app::components::{ErrorNotice, LocalTime};
-use crate::model::{human_duration, FunnelStep, Insights, InsightsFilter};
+use crate::model::{
+    human_duration, FunnelStep, Insights, InsightsFilter, OutcomePeriod, VerificationStatus,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -167,6 +169,12 @@ fn Figures(f: Insights) -> impl IntoView {
                 </tbody>
             </table>
             <CsvLink what="the outcomes" href=outcomes_csv/>
+            <h3>{if f.weekly { "Results by week" } else { "Results by day" }}</h3>
+            <ResultsChart periods=f.over_time.clone() weekly=f.weekly/>
+            <details>
+                <summary>"Show the results as a table"</summary>
+                <ResultsTable periods=f.over_time.clone()/>
+            </details>
         </section>
         <section class="card" aria-labelledby="timing-heading">
             <h2 id="timing-heading">"Time to each event"</h2>
@@ -228,6 +236,103 @@ fn Figures(f: Insights) -> impl IntoView {
             }}
             <CsvLink what="the review SLA" href=sla_csv/>
         </section>
+    }
+}
+
+/// A colour-blind-safe colour per status (Okabe–Ito), with the status's name beside it in the legend.
+fn colour(status: VerificationStatus) -> &'static str {
+    match status {
+        VerificationStatus::Verified => "#009E73",
+        VerificationStatus::Failed => "#D55E00",
+        VerificationStatus::NeedsReview => "#E69F00",
+        VerificationStatus::Expired => "#999999",
+        VerificationStatus::InProgress => "#56B4E9",
+        VerificationStatus::NotStarted => "#CC79A7",
+    }
+}
+
+/// Provider results that arrived, stacked by status, one bar per day or week.
+#[component]
+fn ResultsChart(periods: Vec<OutcomePeriod>, weekly: bool) -> impl IntoView {
+    const HEIGHT: i64 = 160;
+    let n = periods.len().max(1) as i64;
+    let slot = (600 / n).clamp(4, 40);
+    let width = slot * n;
+    let most = periods
+        .iter()
+        .map(|p| p.counts.iter().map(|(_, c)| c).sum::<i64>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let total: i64 = periods
+        .iter()
+        .flat_map(|p| p.counts.iter().map(|(_, c)| c))
+        .sum();
+    let words = format!(
+        "{total} results over {} {}{}",
+        periods.len(),
+        if weekly { "week" } else { "day" },
+        if periods.len() == 1 { "" } else { "s" }
+    );
+    let bars = periods
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            let x = i as i64 * slot;
+            let mut y = HEIGHT;
+            p.counts
+                .into_iter()
+                .map(|(status, count)| {
+                    let h = HEIGHT * count / most;
+                    y -= h;
+                    view! {
+                        <rect x=x.to_string() y=y.to_string() width=(slot - 2).max(1).to_string() height=h.to_string() fill=colour(status)>
+                            <title>{format!("{}: {count} {}", p.start, status.label())}</title>
+                        </rect>
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect_view();
+    view! {
+        <svg class="results-chart" role="img" aria-label=words viewBox=format!("0 0 {width} {HEIGHT}")
+             width="100%" height="160" preserveAspectRatio="none">
+            {bars}
+        </svg>
+        <ul class="legend">
+            {VerificationStatus::ALL.into_iter().filter(|s| !matches!(s, VerificationStatus::NotStarted | VerificationStatus::InProgress)).map(|s| view! {
+                <li><span class=format!("swatch swatch-{}", s.as_str()) aria-hidden="true"></span>{s.label()}</li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn ResultsTable(periods: Vec<OutcomePeriod>) -> impl IntoView {
+    let statuses = [
+        VerificationStatus::Verified,
+        VerificationStatus::NeedsReview,
+        VerificationStatus::Failed,
+        VerificationStatus::Expired,
+    ];
+    view! {
+        <table class="audit">
+            <thead><tr>
+                <th scope="col">"From"</th>
+                {statuses.into_iter().map(|s| view! { <th scope="col">{s.label()}</th> }).collect_view()}
+            </tr></thead>
+            <tbody>
+                {periods.into_iter().map(|p| view! {
+                    <tr>
+                        <th scope="row">{p.start.to_string()}</th>
+                        {statuses.into_iter().map(|s| {
+                            let n = p.counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n);
+                            view! { <td>{n}</td> }
+                        }).collect_view()}
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 

@@ -99,6 +99,39 @@ pub async fn outcomes(db: &Db, r: &Range) -> sqlx::Result<Vec<(VerificationStatu
         .in_table("candidates")
 }
 
+/// Provider results (a session's last event, for sessions with a result) that arrived in the
+/// range, per quarter of an hour (epoch seconds of its start) and status: few rows whatever the
+/// volume, and any time zone's days are whole quarters.
+pub async fn results_by_quarter_hour(
+    db: &Db,
+    r: &Range,
+) -> sqlx::Result<Vec<(i64, VerificationStatus, i64)>> {
+    let sql = |bucket: &str| {
+        format!(
+            "SELECT {bucket} AS q, x.status, COUNT(*) FROM verification_sessions x
+             WHERE x.status IN ('verified', 'failed', 'needs_review', 'expired')
+               AND x.last_event_at >= $1 AND x.last_event_at < $2 {}
+             GROUP BY q, x.status",
+            candidate_job_clause(r)
+        )
+    };
+    match db {
+        Db::Sqlite(p) => {
+            let sql = sql("(CAST(strftime('%s', x.last_event_at) AS INTEGER) / 900) * 900");
+            bind_range!(sqlx::query_as::<_, (i64, VerificationStatus, i64)>(&sql), r)
+                .fetch_all(p)
+                .await
+        }
+        Db::Postgres(p) => {
+            let sql = sql("CAST(FLOOR(EXTRACT(EPOCH FROM x.last_event_at) / 900) * 900 AS BIGINT)");
+            bind_range!(sqlx::query_as::<_, (i64, VerificationStatus, i64)>(&sql), r)
+                .fetch_all(p)
+                .await
+        }
+    }
+    .in_table("verification_sessions")
+}
+
 /// Per risk tier: how many, and the nearest-rank median and 90th percentile of `seconds`.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Percentiles {

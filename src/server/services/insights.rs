@@ -2,8 +2,8 @@
 //! time zone, so a range is the same days whatever the DST), and the aggregates it shows.
 use crate::error::AppError;
 use crate::model::{
-    CurrentUser, FunnelStep, Insights, InsightsFilter, Interval, OutcomeCount, Permission, SlaRow,
-    Timing, VerificationStatus, FUNNEL,
+    CurrentUser, FunnelStep, Insights, InsightsFilter, Interval, OutcomeCount, OutcomePeriod,
+    Permission, SlaRow, Timing, VerificationStatus, DAILY_UP_TO_DAYS, FUNNEL,
 };
 use crate::server::db::{self, insights::Range, Db};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -65,6 +65,53 @@ pub fn instants(filter: &InsightsFilter, tz: Tz) -> Range {
     }
 }
 
+/// Folds quarter-hour result counts into the filter's days (or Monday-to-Sunday weeks) in `tz`:
+/// every period of the range is listed, empty ones too.
+pub fn fold_periods(
+    filter: &InsightsFilter,
+    tz: Tz,
+    quarters: &[(i64, VerificationStatus, i64)],
+) -> (bool, Vec<OutcomePeriod>) {
+    use chrono::Datelike;
+    let weekly = (filter.to - filter.from).num_days() + 1 > DAILY_UP_TO_DAYS;
+    let period_of = |day: NaiveDate| {
+        if weekly {
+            day - Duration::days(day.weekday().num_days_from_monday() as i64)
+        } else {
+            day
+        }
+    };
+    let mut periods: Vec<OutcomePeriod> = Vec::new();
+    let mut day = filter.from;
+    while day <= filter.to {
+        let start = period_of(day);
+        if periods.last().is_none_or(|p| p.start != start) {
+            periods.push(OutcomePeriod {
+                start,
+                counts: Vec::new(),
+            });
+        }
+        day += Duration::days(1);
+    }
+    for (epoch, status, n) in quarters {
+        let Some(at) = DateTime::<Utc>::from_timestamp(*epoch, 0) else {
+            continue;
+        };
+        let start = period_of(at.with_timezone(&tz).date_naive());
+        if let Some(p) = periods.iter_mut().find(|p| p.start == start) {
+            match p.counts.iter_mut().find(|(s, _)| s == status) {
+                Some((_, count)) => *count += n,
+                None => p.counts.push((*status, *n)),
+            }
+        }
+    }
+    for p in &mut periods {
+        p.counts
+            .sort_by_key(|(s, _)| VerificationStatus::ALL.iter().position(|a| a == s));
+    }
+    (weekly, periods)
+}
+
 pub async fn insights(
     db: &Db,
     user: &CurrentUser,
@@ -104,6 +151,8 @@ pub async fn insights(
                 .map_or(0, |(_, n)| *n),
         })
         .collect();
+    let quarters = db::insights::results_by_quarter_hour(db, &r).await?;
+    let (weekly, over_time) = fold_periods(&filter, tz, &quarters);
     let mut timings = Vec::new();
     for (interval, rows) in [
         (
@@ -146,6 +195,8 @@ pub async fn insights(
         applications,
         funnel,
         outcomes,
+        weekly,
+        over_time,
         timings,
         sla,
     })
@@ -303,6 +354,64 @@ mod tests {
         let r = instants(&f, tz);
         assert_eq!((r.to - r.from).num_hours(), 25);
         assert_eq!(r.job_id, Some(2));
+    }
+
+    #[test]
+    fn results_fold_into_local_days_or_monday_weeks() {
+        let tz: Tz = "America/New_York".parse().unwrap();
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap().timestamp();
+        let quarters = [
+            (at("2026-03-08T06:00:00Z"), VerificationStatus::Verified, 2),
+            // 23:30 on the 8th in New York (EDT), the 9th in UTC.
+            (at("2026-03-09T03:30:00Z"), VerificationStatus::Failed, 1),
+            (at("2026-03-09T03:45:00Z"), VerificationStatus::Verified, 1),
+            (at("2026-03-10T15:00:00Z"), VerificationStatus::Expired, 4),
+        ];
+        let days = InsightsFilter {
+            from: d("2026-03-07"),
+            to: d("2026-03-10"),
+            job_id: None,
+        };
+        let (weekly, periods) = fold_periods(&days, tz, &quarters);
+        assert!(!weekly);
+        let got: Vec<(String, Vec<(VerificationStatus, i64)>)> = periods
+            .into_iter()
+            .map(|p| (p.start.to_string(), p.counts))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("2026-03-07".into(), vec![]),
+                (
+                    "2026-03-08".into(),
+                    vec![
+                        (VerificationStatus::Verified, 3),
+                        (VerificationStatus::Failed, 1)
+                    ]
+                ),
+                ("2026-03-09".into(), vec![]),
+                ("2026-03-10".into(), vec![(VerificationStatus::Expired, 4)]),
+            ]
+        );
+        // Over 31 days: weeks from Monday; 8 March 2026 is a Sunday, the 9th a Monday.
+        let long = InsightsFilter {
+            from: d("2026-02-01"),
+            to: d("2026-03-10"),
+            job_id: None,
+        };
+        let (weekly, periods) = fold_periods(&long, tz, &quarters);
+        assert!(weekly);
+        assert_eq!(periods.first().unwrap().start, d("2026-01-26"));
+        let week_of_2 = periods.iter().find(|p| p.start == d("2026-03-02")).unwrap();
+        assert_eq!(
+            week_of_2.counts,
+            [
+                (VerificationStatus::Verified, 3),
+                (VerificationStatus::Failed, 1)
+            ]
+        );
+        let week_of_9 = periods.iter().find(|p| p.start == d("2026-03-09")).unwrap();
+        assert_eq!(week_of_9.counts, [(VerificationStatus::Expired, 4)]);
     }
 
     #[test]
