@@ -4,7 +4,6 @@
 //! each reach both — once per thing per hour — through the delivery jobs.
 mod common;
 
-use clearance::server::config::Secret;
 use clearance::server::sim::alerts::{AlertSink, ReceivedAlert};
 use common::{Backend, TestApp};
 
@@ -45,16 +44,17 @@ fn of_kind<'a>(received: &'a [ReceivedAlert], via: &str, kind: &str) -> Vec<&'a 
         .collect()
 }
 
+/// The admin presses Replay on a dead-lettered delivery, and the worker runs it.
+async fn replay_and_run(app: &TestApp, admin: &reqwest::Client, job_id: i64) {
+    let res = app
+        .call(admin, "replay_delivery", &[("job_id", job_id.to_string())])
+        .await;
+    assert_eq!(res.status(), 200);
+    app.run_jobs().await;
+}
+
 async fn alerts_reach_support(backend: Backend) {
-    let app = common::spawn_app_with(backend, |c| {
-        c.verification_webhook_secret = Some(Secret::new(common::WEBHOOK_SECRET));
-        // A provider nobody listens at, one attempt per delivery: verification requests are
-        // dead-lettered, and reconciliation cannot read the provider's listing.
-        c.verification_url = Some("http://127.0.0.1:9".into());
-        c.verification_api_key = Some(Secret::new(common::PROVIDER_KEY));
-        c.delivery_max_attempts = 1;
-    })
-    .await;
+    let app = common::spawn_app_with(backend, common::unreachable_provider).await;
     let (sink, sink_url) = start_sink().await;
     let admin = app.signed_in("admin@clearance.test").await;
 
@@ -152,15 +152,7 @@ async fn alerts_reach_support(backend: Backend) {
         "SELECT id FROM delivery_jobs WHERE kind = 'verification.create_session' AND state = 'dead'",
     )
     .await;
-    let res = app
-        .call(
-            &admin,
-            "replay_delivery",
-            &[("job_id", job_id[0].to_string())],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    app.run_jobs().await;
+    replay_and_run(&app, &admin, job_id[0]).await;
     let state: Vec<String> = common::column(
         &app.db,
         &format!("SELECT state FROM delivery_jobs WHERE id = {}", job_id[0]),
@@ -189,15 +181,7 @@ async fn alerts_reach_support(backend: Backend) {
         "UPDATE alert_groups SET window_start = '2020-01-01T00:00:00Z' WHERE group_key LIKE 'dead_letter:%'",
     )
     .await;
-    let res = app
-        .call(
-            &admin,
-            "replay_delivery",
-            &[("job_id", job_id[0].to_string())],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    app.run_jobs().await;
+    replay_and_run(&app, &admin, job_id[0]).await;
     assert_eq!(
         of_kind(&sink.received(), "webhook", "delivery_dead_lettered").len(),
         2

@@ -4,7 +4,6 @@
 //! compare counters before and after what they do.
 mod common;
 
-use clearance::server::config::Secret;
 use common::{Backend, TestApp};
 use openmetrics_parser::{MetricsExposition, PrometheusType, PrometheusValue};
 
@@ -113,14 +112,7 @@ fn event(kind: &str, candidate: i64, session: &str, risk: Option<&str>) -> Strin
 }
 
 async fn metrics_count_what_happens(backend: Backend) {
-    let app = common::spawn_app_with(backend, |c| {
-        c.verification_webhook_secret = Some(Secret::new(common::WEBHOOK_SECRET));
-        // A provider nobody listens at, and one attempt per delivery: the job is dead-lettered.
-        c.verification_url = Some("http://127.0.0.1:9".into());
-        c.verification_api_key = Some(Secret::new(common::PROVIDER_KEY));
-        c.delivery_max_attempts = 1;
-    })
-    .await;
+    let app = common::spawn_app_with(backend, common::unreachable_provider).await;
     let before = scrape(&app).await;
 
     // Pages and refusals are counted by route template, never by the raw path.

@@ -48,6 +48,7 @@ pub struct Timing {
 /// Review items opened in the range, per risk tier: decided within or after their SLA deadline,
 /// still open, past the deadline now, and the oldest still open.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct SlaRow {
     pub tier: Option<RiskTier>,
     pub decided_within: i64,

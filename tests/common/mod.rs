@@ -429,6 +429,16 @@ pub async fn exec_at_now(db: &Db, sql: &str) {
     .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
+/// A provider nobody listens at, and one attempt per delivery: verification requests are
+/// dead-lettered at the first run of the jobs, and reconciliation cannot read the provider's
+/// listing. Webhooks are signed with `WEBHOOK_SECRET`.
+pub fn unreachable_provider(c: &mut Config) {
+    c.verification_webhook_secret = Some(clearance::server::config::Secret::new(WEBHOOK_SECRET));
+    c.verification_url = Some("http://127.0.0.1:9".into());
+    c.verification_api_key = Some(clearance::server::config::Secret::new(PROVIDER_KEY));
+    c.delivery_max_attempts = 1;
+}
+
 /// The account and secret the tests' background-check partner simulator accepts.
 pub const PARTNER_ACCOUNT: &str = "ACCT123";
 pub const PARTNER_SECRET: &str = "partner-test-secret";

@@ -177,6 +177,31 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
     }
 }
 
+/// A filter form's "Job" field: every job the user may see (`list_jobs`), `selected` chosen;
+/// the field's name is `job`.
+#[component]
+pub fn JobSelect(id: &'static str, selected: Signal<Option<i64>>) -> impl IntoView {
+    let jobs = Resource::new(|| (), |_| crate::api::candidates::list_jobs());
+    view! {
+        <div class="field">
+            <label for=id>"Job"</label>
+            <select id=id name="job">
+                <option value="">"All jobs"</option>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let selected = selected.get();
+                        jobs.await
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|j| view! { <option value=j.id.to_string() selected=Some(j.id) == selected>{j.title}</option> })
+                            .collect_view()
+                    })}
+                </Transition>
+            </select>
+        </div>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::relative_age;

@@ -1,6 +1,6 @@
 //! The candidate list: search, job and stage filters kept in the URL, keyset pages.
-use crate::api::candidates::{list_candidates, list_jobs};
-use crate::app::components::{ErrorNotice, StageLabel, StatusBadge};
+use crate::api::candidates::list_candidates;
+use crate::app::components::{ErrorNotice, JobSelect, StageLabel, StatusBadge};
 use crate::model::{
     CandidateQuery, IntegrityFilter, Permission, RiskTier, Stage, VerificationStatus,
 };
@@ -95,7 +95,6 @@ pub fn CandidatesPage() -> impl IntoView {
             q.before,
         )
     });
-    let jobs = Resource::new(|| (), |_| list_jobs());
     let auth = expect_context::<crate::app::Auth>();
 
     view! {
@@ -106,22 +105,7 @@ pub fn CandidatesPage() -> impl IntoView {
                 <label for="filter-search">"Search"</label>
                 <input id="filter-search" type="search" name="q" placeholder="Name or email" prop:value=move || query().search.unwrap_or_default()/>
             </div>
-            <div class="field">
-                <label for="filter-job">"Job"</label>
-                <select id="filter-job" name="job">
-                    <option value="">"All jobs"</option>
-                    <Transition fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let selected = query().job_id;
-                            jobs.await
-                                .unwrap_or_default()
-                                .into_iter()
-                                .map(|j| view! { <option value=j.id.to_string() selected=Some(j.id) == selected>{j.title}</option> })
-                                .collect_view()
-                        })}
-                    </Transition>
-                </select>
-            </div>
+            <JobSelect id="filter-job" selected=Signal::derive(move || query().job_id)/>
             <div class="field">
                 <label for="filter-stage">"Stage"</label>
                 <select id="filter-stage" name="stage">

@@ -1,9 +1,8 @@
 //! The Insights page: the hiring funnel, verification outcomes, time to each event and the review
 //! SLA for a date range and job (all in the URL). Every count of candidates links to the list
 //! behind it; the funnel's chart is server-rendered SVG with its table as the text alternative.
-use crate::api::candidates::list_jobs;
 use crate::api::insights::get_insights;
-use crate::app::components::{ErrorNotice, LocalTime};
+use crate::app::components::{ErrorNotice, JobSelect, LocalTime};
 use crate::model::{
     human_duration, FunnelStep, Insights, InsightsFilter, OutcomePeriod, VerificationStatus,
 };
@@ -24,7 +23,6 @@ pub fn InsightsPage() -> impl IntoView {
         )
     };
     let figures = Resource::new(query, |(from, to, job)| get_insights(from, to, job));
-    let jobs = Resource::new(|| (), |_| list_jobs());
     view! {
         <Title text="Insights · Clearance"/>
         <h1>"Insights"</h1>
@@ -37,22 +35,7 @@ pub fn InsightsPage() -> impl IntoView {
                 <label for="insights-to">"To"</label>
                 <input id="insights-to" type="date" name="to" prop:value=move || query().1.unwrap_or_default()/>
             </div>
-            <div class="field">
-                <label for="insights-job">"Job"</label>
-                <select id="insights-job" name="job">
-                    <option value="">"All jobs"</option>
-                    <Transition fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let selected = query().2;
-                            jobs.await
-                                .unwrap_or_default()
-                                .into_iter()
-                                .map(|j| view! { <option value=j.id.to_string() selected=Some(j.id) == selected>{j.title}</option> })
-                                .collect_view()
-                        })}
-                    </Transition>
-                </select>
-            </div>
+            <JobSelect id="insights-job" selected=Signal::derive(move || query().2)/>
             <button type="submit" class="primary">"Show"</button>
         </Form>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>

@@ -2,7 +2,7 @@
 //! applications created in it (of one job or all), and the sessions and review items begun in it.
 //! Percentiles are nearest-rank, by window functions (SQLite has no percentile aggregate).
 use super::{on_db, Db, Origin};
-use crate::model::{RiskTier, Stage, VerificationStatus};
+use crate::model::{RiskTier, SlaRow, Stage, VerificationStatus};
 use chrono::{DateTime, Utc};
 
 /// Instants `[from, to)` and an optional job.
@@ -213,19 +213,9 @@ pub async fn review_to_decision(db: &Db, r: &Range) -> sqlx::Result<Vec<Percenti
     .in_table("review_items")
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SlaCounts {
-    pub tier: Option<RiskTier>,
-    pub decided_within: i64,
-    pub decided_after: i64,
-    pub open: i64,
-    pub breached: i64,
-    pub oldest_open: Option<DateTime<Utc>>,
-}
-
 /// Review items opened in the range, per risk tier, against their SLA deadline (`now` for the
 /// ones still open).
-pub async fn sla(db: &Db, r: &Range, now: DateTime<Utc>) -> sqlx::Result<Vec<SlaCounts>> {
+pub async fn sla(db: &Db, r: &Range, now: DateTime<Utc>) -> sqlx::Result<Vec<SlaRow>> {
     let job = if r.job_id.is_some() {
         "AND EXISTS (SELECT 1 FROM applications a WHERE a.candidate_id = x.candidate_id AND a.job_id = $4)"
     } else {
@@ -242,7 +232,7 @@ pub async fn sla(db: &Db, r: &Range, now: DateTime<Utc>) -> sqlx::Result<Vec<Sla
          GROUP BY x.risk_tier"
     );
     on_db!(db, p => {
-        let q = sqlx::query_as::<_, SlaCounts>(&sql).bind(r.from).bind(r.to).bind(now);
+        let q = sqlx::query_as::<_, SlaRow>(&sql).bind(r.from).bind(r.to).bind(now);
         let q = match r.job_id { Some(j) => q.bind(j), None => q };
         q.fetch_all(p).await
     })

@@ -3,7 +3,7 @@
 use crate::error::AppError;
 use crate::model::{
     CurrentUser, FunnelStep, Insights, InsightsFilter, Interval, OutcomeCount, OutcomePeriod,
-    Permission, SlaRow, Timing, VerificationStatus, DAILY_UP_TO_DAYS, FUNNEL,
+    Permission, Timing, VerificationStatus, DAILY_UP_TO_DAYS, FUNNEL,
 };
 use crate::server::db::{self, insights::Range, Db};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -177,18 +177,7 @@ pub async fn insights(
         rows.sort_by_key(|t| t.tier);
         timings.extend(rows);
     }
-    let mut sla: Vec<SlaRow> = db::insights::sla(db, &r, Utc::now())
-        .await?
-        .into_iter()
-        .map(|s| SlaRow {
-            tier: s.tier,
-            decided_within: s.decided_within,
-            decided_after: s.decided_after,
-            open: s.open,
-            breached: s.breached,
-            oldest_open: s.oldest_open,
-        })
-        .collect();
+    let mut sla = db::insights::sla(db, &r, Utc::now()).await?;
     sla.sort_by_key(|s| s.tier);
     Ok(Insights {
         filter,
