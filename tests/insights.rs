@@ -231,6 +231,76 @@ async fn insights_match_the_hand_counts(backend: Backend) {
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("is not a date"));
 
+    // Gate activity today (New York): the recruiter's move of a not-started candidate is blocked,
+    // a security reviewer grants an exception for that stage.
+    let at_phone_screen = 2;
+    let recruiter = app.signed_in("recruiter@clearance.test").await;
+    let res = app
+        .call(
+            &recruiter,
+            "move_stage",
+            &[
+                ("application_id", at_phone_screen.to_string()),
+                ("stage", "onsite_or_panel_interview".into()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    let (candidate, job): (Vec<i64>, Vec<i64>) = (
+        common::column(
+            &app.db,
+            "SELECT candidate_id FROM applications WHERE id = 2",
+        )
+        .await,
+        common::column(&app.db, "SELECT job_id FROM applications WHERE id = 2").await,
+    );
+    let security = app.signed_in("security@clearance.test").await;
+    let res = app
+        .call(
+            &security,
+            "grant_exception",
+            &[
+                ("candidate_id", candidate[0].to_string()),
+                ("stage", "onsite_or_panel_interview".into()),
+                ("reason_code", "exception_verification_scheduled".into()),
+                ("hours", "4".into()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::New_York)
+        .date_naive()
+        .to_string();
+    let gate = |job: Option<i64>| {
+        let mut form = vec![("from", today.clone()), ("to", today.clone())];
+        if let Some(j) = job {
+            form.push(("job_id", j.to_string()));
+        }
+        form
+    };
+    let now: Value = app.call_ok(&admin, "get_insights", &gate(None)).await;
+    assert_eq!(
+        now["blocked"],
+        serde_json::json!([{ "stage": "onsite_or_panel_interview", "reason_code": "verification_not_started", "moves": 1 }])
+    );
+    assert_eq!(
+        now["exceptions"],
+        serde_json::json!([{ "stage": "onsite_or_panel_interview", "granted": 1, "expired": 0 }])
+    );
+    let same_job: Value = app
+        .call_ok(&admin, "get_insights", &gate(Some(job[0])))
+        .await;
+    assert_eq!(same_job["blocked"].as_array().unwrap().len(), 1);
+    let other_job: Value = app
+        .call_ok(&admin, "get_insights", &gate(Some(job[0] % 3 + 1)))
+        .await;
+    assert!(
+        other_job["blocked"].as_array().unwrap().is_empty(),
+        "{other_job}"
+    );
+    assert!(other_job["exceptions"].as_array().unwrap().is_empty());
+
     // Each table downloads as CSV with the same figures.
     let csv = |table: &str, query: &str| {
         let url = format!("{}/insights/export.csv?table={table}&{query}", app.address);

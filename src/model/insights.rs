@@ -66,6 +66,24 @@ pub struct OutcomePeriod {
     pub counts: Vec<(VerificationStatus, i64)>,
 }
 
+/// Stage moves the gate blocked in the range, by the stage they were for and the reason code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct BlockedMoves {
+    pub stage: Option<Stage>,
+    pub reason_code: String,
+    pub moves: i64,
+}
+
+/// Stage exceptions granted in the range, per stage, and how many of those have expired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ExceptionCounts {
+    pub stage: Stage,
+    pub granted: i64,
+    pub expired: i64,
+}
+
 /// Daily buckets for ranges up to this many days, weekly (Monday to Sunday) beyond.
 pub const DAILY_UP_TO_DAYS: i64 = 31;
 
@@ -81,6 +99,8 @@ pub struct Insights {
     pub over_time: Vec<OutcomePeriod>,
     pub timings: Vec<Timing>,
     pub sla: Vec<SlaRow>,
+    pub blocked: Vec<BlockedMoves>,
+    pub exceptions: Vec<ExceptionCounts>,
 }
 
 /// The funnel's stages in order (a rejection ends an application where it was).

@@ -219,6 +219,47 @@ fn Figures(f: Insights) -> impl IntoView {
             }}
             <CsvLink what="the review SLA" href=sla_csv/>
         </section>
+        <section class="card" aria-labelledby="gate-heading">
+            <h2 id="gate-heading">"Gate activity"</h2>
+            {if f.blocked.is_empty() {
+                view! { <p>"No stage move was blocked in this range."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="audit">
+                        <caption>"Stage moves the gate blocked, by the stage they were for and the reason"</caption>
+                        <thead><tr><th scope="col">"Stage"</th><th scope="col">"Reason"</th><th scope="col">"Blocked moves"</th></tr></thead>
+                        <tbody>
+                            {f.blocked.into_iter().map(|b| view! {
+                                <tr>
+                                    <th scope="row">{b.stage.map_or("Unknown stage", |s| s.label())}</th>
+                                    <td><code>{b.reason_code}</code></td>
+                                    <td>{b.moves}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+            {if f.exceptions.is_empty() {
+                view! { <p>"No stage exception was granted in this range."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="audit">
+                        <caption>"Stage exceptions granted, and how many have expired"</caption>
+                        <thead><tr><th scope="col">"Stage"</th><th scope="col">"Granted"</th><th scope="col">"Expired"</th></tr></thead>
+                        <tbody>
+                            {f.exceptions.into_iter().map(|e| view! {
+                                <tr>
+                                    <th scope="row">{e.stage.label()}</th>
+                                    <td>{e.granted}</td>
+                                    <td>{e.expired}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
     }
 }
 

@@ -2,7 +2,7 @@
 //! applications created in it (of one job or all), and the sessions and review items begun in it.
 //! Percentiles are nearest-rank, by window functions (SQLite has no percentile aggregate).
 use super::{on_db, Db, Origin};
-use crate::model::{RiskTier, SlaRow, Stage, VerificationStatus};
+use crate::model::{BlockedMoves, ExceptionCounts, RiskTier, SlaRow, Stage, VerificationStatus};
 use chrono::{DateTime, Utc};
 
 /// Instants `[from, to)` and an optional job.
@@ -130,6 +130,66 @@ pub async fn results_by_quarter_hour(
         }
     }
     .in_table("verification_sessions")
+}
+
+/// Blocked stage moves logged in the range (from the audit log: the stage moved to, and each
+/// reason code of the refusal), of candidates with an application to the job when one is set.
+pub async fn blocked_moves(db: &Db, r: &Range) -> sqlx::Result<Vec<BlockedMoves>> {
+    let job = |cast: &str| {
+        if r.job_id.is_some() {
+            format!("AND EXISTS (SELECT 1 FROM applications a WHERE a.candidate_id = CAST(x.subject_id AS {cast}) AND a.job_id = $3)")
+        } else {
+            String::new()
+        }
+    };
+    let filter = "x.event_type = 'stage_transition_blocked' AND x.subject_type = 'candidate'
+                  AND x.payload IS NOT NULL AND x.occurred_at >= $1 AND x.occurred_at < $2";
+    match db {
+        Db::Sqlite(p) => {
+            let sql = format!(
+                "SELECT json_extract(x.payload, '$.to') AS stage, j.value AS reason_code, COUNT(*) AS moves
+                 FROM audit_log x, json_each(x.payload, '$.reason_codes') j
+                 WHERE {filter} {} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+                job("INTEGER")
+            );
+            bind_range!(sqlx::query_as::<_, BlockedMoves>(&sql), r).fetch_all(p).await
+        }
+        Db::Postgres(p) => {
+            let sql = format!(
+                "SELECT x.payload::jsonb->>'to' AS stage, j.reason AS reason_code, COUNT(*) AS moves
+                 FROM audit_log x CROSS JOIN LATERAL jsonb_array_elements_text(x.payload::jsonb->'reason_codes') AS j(reason)
+                 WHERE {filter} {} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+                job("BIGINT")
+            );
+            bind_range!(sqlx::query_as::<_, BlockedMoves>(&sql), r).fetch_all(p).await
+        }
+    }
+    .in_table("audit_log")
+}
+
+/// Stage exceptions granted in the range per stage, and how many of them have expired by `now`.
+pub async fn exceptions(
+    db: &Db,
+    r: &Range,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<ExceptionCounts>> {
+    let job = if r.job_id.is_some() {
+        "AND EXISTS (SELECT 1 FROM applications a WHERE a.candidate_id = x.candidate_id AND a.job_id = $4)"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT x.stage, COUNT(*) AS granted,
+                CAST(SUM(CASE WHEN x.expiry_at <= $3 THEN 1 ELSE 0 END) AS BIGINT) AS expired
+         FROM stage_exceptions x WHERE x.approved_at >= $1 AND x.approved_at < $2 {job}
+         GROUP BY x.stage ORDER BY x.stage"
+    );
+    on_db!(db, p => {
+        let q = sqlx::query_as::<_, ExceptionCounts>(&sql).bind(r.from).bind(r.to).bind(now);
+        let q = match r.job_id { Some(j) => q.bind(j), None => q };
+        q.fetch_all(p).await
+    })
+    .in_table("stage_exceptions")
 }
 
 /// Per risk tier: how many, and the nearest-rank median and 90th percentile of `seconds`.

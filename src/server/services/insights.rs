@@ -177,7 +177,10 @@ pub async fn insights(
         rows.sort_by_key(|t| t.tier);
         timings.extend(rows);
     }
-    let mut sla = db::insights::sla(db, &r, Utc::now()).await?;
+    let now = Utc::now();
+    let mut sla = db::insights::sla(db, &r, now).await?;
+    let blocked = db::insights::blocked_moves(db, &r).await?;
+    let exceptions = db::insights::exceptions(db, &r, now).await?;
     sla.sort_by_key(|s| s.tier);
     Ok(Insights {
         filter,
@@ -188,6 +191,8 @@ pub async fn insights(
         over_time,
         timings,
         sla,
+        blocked,
+        exceptions,
     })
 }
 
