@@ -74,6 +74,8 @@ fn column(rows: &Value, key: &str, field: &str) -> Vec<i64> {
 
 async fn insights_match_the_hand_counts(backend: Backend) {
     let app = common::spawn_app_with(backend, |c| {
+        // Verification requests dead-letter and reconciliation fails: both show on the page.
+        common::unreachable_provider(c);
         c.business_calendar =
             BusinessCalendar::parse("Mon-Fri 09:00-17:00", "America/New_York").unwrap();
     })
@@ -300,6 +302,59 @@ async fn insights_match_the_hand_counts(backend: Backend) {
         "{other_job}"
     );
     assert!(other_job["exceptions"].as_array().unwrap().is_empty());
+
+    // A failed reconciliation run today, and two dead-lettered verification requests: candidate
+    // 7's, and the one the exception above asked for (the provider cannot be reached).
+    common::request_verification(&app, 7).await;
+    app.run_jobs().await;
+    clearance::server::services::reconciliation::run(
+        &app.state,
+        clearance::model::ReconciliationTrigger::Manual,
+        chrono::Duration::hours(1),
+        None,
+    )
+    .await
+    .unwrap();
+    let later: Value = app.call_ok(&admin, "get_insights", &gate(None)).await;
+    assert_eq!(
+        later["dead_letters"],
+        serde_json::json!([{ "kind": "verification.create_session", "count": 2 }])
+    );
+    let runs = later["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(
+        (
+            runs[0]["trigger"].as_str(),
+            runs[0]["state"].as_str(),
+            runs[0]["checked"].as_i64()
+        ),
+        (Some("manual"), Some("failed"), Some(0))
+    );
+    let seven_job: Vec<i64> = common::column(
+        &app.db,
+        "SELECT job_id FROM applications WHERE candidate_id = 7",
+    )
+    .await;
+    let dead_for = |job_id: i64| {
+        let form = gate(Some(job_id));
+        let (app, admin) = (&app, &admin);
+        async move {
+            let v: Value = app.call_ok(admin, "get_insights", &form).await;
+            v["dead_letters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["count"].as_i64().unwrap())
+                .sum::<i64>()
+        }
+    };
+    // Candidate 7's job has its request, and the other one's if that candidate applied there.
+    let other = seven_job[0] % 3 + 1;
+    assert_eq!(
+        dead_for(seven_job[0]).await,
+        1 + i64::from(job[0] == seven_job[0])
+    );
+    assert_eq!(dead_for(other).await, i64::from(job[0] == other));
 
     // Each table downloads as CSV with the same figures.
     let csv = |table: &str, query: &str| {

@@ -84,6 +84,28 @@ pub struct ExceptionCounts {
     pub expired: i64,
 }
 
+/// A reconciliation run begun in the range, with what it found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct DriftRun {
+    pub id: i64,
+    pub trigger: super::ReconciliationTrigger,
+    pub state: super::RunState,
+    pub started_at: DateTime<Utc>,
+    pub checked: i64,
+    pub drifted: i64,
+    pub fixed: i64,
+}
+
+/// Deliveries of one kind (which partner they go to) dead-lettered in the range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct DeadLetters {
+    /// The job kind as stored (a kind this version does not know is shown as it is).
+    pub kind: String,
+    pub count: i64,
+}
+
 /// Daily buckets for ranges up to this many days, weekly (Monday to Sunday) beyond.
 pub const DAILY_UP_TO_DAYS: i64 = 31;
 
@@ -101,7 +123,13 @@ pub struct Insights {
     pub sla: Vec<SlaRow>,
     pub blocked: Vec<BlockedMoves>,
     pub exceptions: Vec<ExceptionCounts>,
+    /// The newest runs first, at most `MAX_RUNS`.
+    pub runs: Vec<DriftRun>,
+    pub dead_letters: Vec<DeadLetters>,
 }
+
+/// Reconciliation runs listed at most.
+pub const MAX_RUNS: i64 = 100;
 
 /// The funnel's stages in order (a rejection ends an application where it was).
 pub const FUNNEL: [Stage; 6] = [

@@ -260,6 +260,55 @@ fn Figures(f: Insights) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+        <section class="card" aria-labelledby="drift-heading">
+            <h2 id="drift-heading">"Drift and dead letters"</h2>
+            {if f.runs.is_empty() {
+                view! { <p>"No reconciliation ran in this range."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="audit">
+                        <caption>"Reconciliation runs (all jobs), newest first: sessions found drifted from the provider and fixed"</caption>
+                        <thead><tr>
+                            <th scope="col">"Started"</th><th scope="col">"Trigger"</th><th scope="col">"State"</th>
+                            <th scope="col">"Checked"</th><th scope="col">"Drifted"</th><th scope="col">"Fixed"</th>
+                        </tr></thead>
+                        <tbody>
+                            {f.runs.into_iter().map(|r| view! {
+                                <tr>
+                                    <th scope="row"><LocalTime at=r.started_at/></th>
+                                    <td>{r.trigger.label()}</td>
+                                    <td>{r.state.label()}</td>
+                                    <td>{r.checked}</td>
+                                    <td>{r.drifted}</td>
+                                    <td>{r.fixed}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+            {if f.dead_letters.is_empty() {
+                view! { <p>"No delivery was dead-lettered in this range."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="audit">
+                        <caption>"Deliveries dead-lettered, by where they were going"</caption>
+                        <thead><tr><th scope="col">"Delivery"</th><th scope="col">"Dead-lettered"</th></tr></thead>
+                        <tbody>
+                            {f.dead_letters.into_iter().map(|d| {
+                                let what = d.kind.parse::<crate::model::JobKind>().map_or(d.kind.clone(), |k| k.label().to_string());
+                                view! {
+                                    <tr>
+                                        <th scope="row">{what}</th>
+                                        <td><A href="/deliveries">{d.count}</A></td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
     }
 }
 

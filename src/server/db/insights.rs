@@ -2,7 +2,10 @@
 //! applications created in it (of one job or all), and the sessions and review items begun in it.
 //! Percentiles are nearest-rank, by window functions (SQLite has no percentile aggregate).
 use super::{on_db, Db, Origin};
-use crate::model::{BlockedMoves, ExceptionCounts, RiskTier, SlaRow, Stage, VerificationStatus};
+use crate::model::{
+    BlockedMoves, DeadLetters, DriftRun, ExceptionCounts, RiskTier, SlaRow, Stage,
+    VerificationStatus,
+};
 use chrono::{DateTime, Utc};
 
 /// Instants `[from, to)` and an optional job.
@@ -190,6 +193,31 @@ pub async fn exceptions(
         q.fetch_all(p).await
     })
     .in_table("stage_exceptions")
+}
+
+/// Reconciliation runs begun in the range, newest first (all jobs: a run covers every candidate).
+pub async fn runs(db: &Db, r: &Range, limit: i64) -> sqlx::Result<Vec<DriftRun>> {
+    let sql = "SELECT id, trigger, state, started_at, checked, drifted, fixed FROM reconciliation_runs
+               WHERE started_at >= $1 AND started_at < $2 ORDER BY started_at DESC, id DESC LIMIT $3";
+    on_db!(db, p => sqlx::query_as::<_, DriftRun>(sql).bind(r.from).bind(r.to).bind(limit).fetch_all(p).await)
+        .in_table("reconciliation_runs")
+}
+
+/// Deliveries dead-lettered in the range (their last change), by kind; of the job's candidates
+/// when a job is set (the job's `subject` names the candidate).
+pub async fn dead_letters(db: &Db, r: &Range) -> sqlx::Result<Vec<DeadLetters>> {
+    let job = if r.job_id.is_some() {
+        "AND EXISTS (SELECT 1 FROM applications a WHERE x.subject = 'candidate:' || CAST(a.candidate_id AS TEXT) AND a.job_id = $3)"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT x.kind, COUNT(*) AS count FROM delivery_jobs x
+         WHERE x.state = 'dead' AND x.updated_at >= $1 AND x.updated_at < $2 {job}
+         GROUP BY x.kind ORDER BY 2 DESC, 1"
+    );
+    on_db!(db, p => bind_range!(sqlx::query_as::<_, DeadLetters>(&sql), r).fetch_all(p).await)
+        .in_table("delivery_jobs")
 }
 
 /// Per risk tier: how many, and the nearest-rank median and 90th percentile of `seconds`.

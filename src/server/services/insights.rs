@@ -181,6 +181,8 @@ pub async fn insights(
     let mut sla = db::insights::sla(db, &r, now).await?;
     let blocked = db::insights::blocked_moves(db, &r).await?;
     let exceptions = db::insights::exceptions(db, &r, now).await?;
+    let runs = db::insights::runs(db, &r, crate::model::MAX_RUNS).await?;
+    let dead_letters = db::insights::dead_letters(db, &r).await?;
     sla.sort_by_key(|s| s.tier);
     Ok(Insights {
         filter,
@@ -193,6 +195,8 @@ pub async fn insights(
         sla,
         blocked,
         exceptions,
+        runs,
+        dead_letters,
     })
 }
 
