@@ -195,10 +195,10 @@ async fn metrics_count_what_happens(backend: Backend) {
     };
 
     let login = [("method", "GET"), ("route", "/login"), ("status", "200")];
-    assert_eq!(delta("http_requests_total", &login), 1.0);
+    assert_eq!(delta("clearance_http_requests_total", &login), 1.0);
     assert_eq!(
         delta(
-            "http_request_duration_seconds",
+            "clearance_http_request_duration_seconds",
             &[("method", "GET"), ("route", "/login")]
         ),
         1.0
@@ -208,7 +208,7 @@ async fn metrics_count_what_happens(backend: Backend) {
         ("route", "/candidates/{id}"),
         ("status", "303"),
     ];
-    assert_eq!(delta("http_requests_total", &profile_route), 1.0);
+    assert_eq!(delta("clearance_http_requests_total", &profile_route), 1.0);
     let routes = after.label_values("route");
     assert!(
         !routes.iter().any(|r| r.contains("/candidates/7")),
@@ -275,8 +275,14 @@ async fn metrics_count_what_happens(backend: Backend) {
         head[0] as f64
     );
     assert!(head[0] > 0);
+    // SPEC §12: every name starts with clearance_.
+    let names: Vec<&String> = after.0.families.keys().collect();
+    assert!(
+        names.iter().all(|n| n.starts_with("clearance_")),
+        "{names:?}"
+    );
     for documented in [
-        "http_requests_total",
+        "clearance_http_requests_total",
         "clearance_webhooks_received_total",
         "clearance_delivery_jobs",
         "clearance_review_items_breached",

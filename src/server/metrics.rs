@@ -11,7 +11,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::OnceLock;
 
-/// `http_request_duration_seconds` buckets: a page answered alone takes a few milliseconds.
+/// `clearance_http_request_duration_seconds` buckets: a page answered alone takes a few milliseconds.
 const LATENCY_BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];

@@ -3,8 +3,8 @@
 use crate::model::{JobKind, JobState, RiskTier};
 use crate::server::db::{self, Db};
 
-pub const HTTP_REQUESTS: &str = "http_requests_total";
-pub const HTTP_DURATION: &str = "http_request_duration_seconds";
+pub const HTTP_REQUESTS: &str = "clearance_http_requests_total";
+pub const HTTP_DURATION: &str = "clearance_http_request_duration_seconds";
 pub const WEBHOOKS_RECEIVED: &str = "clearance_webhooks_received_total";
 pub const DELIVERY_ATTEMPTS: &str = "clearance_delivery_attempts_total";
 pub const DELIVERY_JOBS: &str = "clearance_delivery_jobs";
