@@ -34,12 +34,16 @@ fn candidate_job_clause(r: &Range) -> &'static str {
     }
 }
 
-/// Seconds between two timestamp columns, per backend.
-fn seconds_sqlite(later: &str, earlier: &str) -> String {
-    format!("CAST(ROUND((julianday({later}) - julianday({earlier})) * 86400) AS INTEGER)")
-}
-fn seconds_postgres(later: &str, earlier: &str) -> String {
-    format!("CAST(ROUND(EXTRACT(EPOCH FROM ({later} - {earlier}))) AS BIGINT)")
+/// Seconds between two timestamp columns, in the backend's dialect.
+fn seconds(db: &Db, later: &str, earlier: &str) -> String {
+    match db {
+        Db::Sqlite(_) => {
+            format!("CAST(ROUND((julianday({later}) - julianday({earlier})) * 86400) AS INTEGER)")
+        }
+        Db::Postgres(_) => {
+            format!("CAST(ROUND(EXTRACT(EPOCH FROM ({later} - {earlier}))) AS BIGINT)")
+        }
+    }
 }
 
 macro_rules! bind_range {
@@ -118,20 +122,12 @@ pub async fn results_by_quarter_hour(
             candidate_job_clause(r)
         )
     };
-    match db {
-        Db::Sqlite(p) => {
-            let sql = sql("(CAST(strftime('%s', x.last_event_at) AS INTEGER) / 900) * 900");
-            bind_range!(sqlx::query_as::<_, (i64, VerificationStatus, i64)>(&sql), r)
-                .fetch_all(p)
-                .await
-        }
-        Db::Postgres(p) => {
-            let sql = sql("CAST(FLOOR(EXTRACT(EPOCH FROM x.last_event_at) / 900) * 900 AS BIGINT)");
-            bind_range!(sqlx::query_as::<_, (i64, VerificationStatus, i64)>(&sql), r)
-                .fetch_all(p)
-                .await
-        }
-    }
+    let bucket = match db {
+        Db::Sqlite(_) => "(CAST(strftime('%s', x.last_event_at) AS INTEGER) / 900) * 900",
+        Db::Postgres(_) => "CAST(FLOOR(EXTRACT(EPOCH FROM x.last_event_at) / 900) * 900 AS BIGINT)",
+    };
+    let sql = sql(bucket);
+    on_db!(db, p => bind_range!(sqlx::query_as::<_, (i64, VerificationStatus, i64)>(&sql), r).fetch_all(p).await)
     .in_table("verification_sessions")
 }
 
@@ -147,27 +143,26 @@ pub async fn blocked_moves(db: &Db, r: &Range) -> sqlx::Result<Vec<BlockedMoves>
     };
     let filter = "x.event_type = 'stage_transition_blocked' AND x.subject_type = 'candidate'
                   AND x.payload IS NOT NULL AND x.occurred_at >= $1 AND x.occurred_at < $2";
-    match db {
-        Db::Sqlite(p) => {
-            let sql = format!(
-                "SELECT json_extract(x.payload, '$.to') AS stage, j.value AS reason_code, COUNT(*) AS moves
-                 FROM audit_log x, json_each(x.payload, '$.reason_codes') j
-                 WHERE {filter} {} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
-                job("INTEGER")
-            );
-            bind_range!(sqlx::query_as::<_, BlockedMoves>(&sql), r).fetch_all(p).await
-        }
-        Db::Postgres(p) => {
-            let sql = format!(
-                "SELECT x.payload::jsonb->>'to' AS stage, j.reason AS reason_code, COUNT(*) AS moves
-                 FROM audit_log x CROSS JOIN LATERAL jsonb_array_elements_text(x.payload::jsonb->'reason_codes') AS j(reason)
-                 WHERE {filter} {} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
-                job("BIGINT")
-            );
-            bind_range!(sqlx::query_as::<_, BlockedMoves>(&sql), r).fetch_all(p).await
-        }
-    }
-    .in_table("audit_log")
+    // The JSON functions differ: SQLite's json_each, PostgreSQL's jsonb_array_elements_text.
+    let (stage, from, cast) = match db {
+        Db::Sqlite(_) => (
+            "json_extract(x.payload, '$.to')",
+            "audit_log x, json_each(x.payload, '$.reason_codes') j",
+            "INTEGER",
+        ),
+        Db::Postgres(_) => (
+            "x.payload::jsonb->>'to'",
+            "audit_log x CROSS JOIN LATERAL jsonb_array_elements_text(x.payload::jsonb->'reason_codes') AS j(value)",
+            "BIGINT",
+        ),
+    };
+    let sql = format!(
+        "SELECT {stage} AS stage, j.value AS reason_code, COUNT(*) AS moves FROM {from}
+         WHERE {filter} {} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+        job(cast)
+    );
+    on_db!(db, p => bind_range!(sqlx::query_as::<_, BlockedMoves>(&sql), r).fetch_all(p).await)
+        .in_table("audit_log")
 }
 
 /// Stage exceptions granted in the range per stage, and how many of them have expired by `now`.
@@ -252,27 +247,9 @@ pub async fn request_to_result(db: &Db, r: &Range) -> sqlx::Result<Vec<Percentil
             candidate_job_clause(r)
         )
     };
-    match db {
-        Db::Sqlite(p) => {
-            let sql = percentiles_sql(&durations(seconds_sqlite(
-                "x.last_event_at",
-                "x.created_at",
-            )));
-            bind_range!(sqlx::query_as::<_, Percentiles>(&sql), r)
-                .fetch_all(p)
-                .await
-        }
-        Db::Postgres(p) => {
-            let sql = percentiles_sql(&durations(seconds_postgres(
-                "x.last_event_at",
-                "x.created_at",
-            )));
-            bind_range!(sqlx::query_as::<_, Percentiles>(&sql), r)
-                .fetch_all(p)
-                .await
-        }
-    }
-    .in_table("verification_sessions")
+    let sql = percentiles_sql(&durations(seconds(db, "x.last_event_at", "x.created_at")));
+    on_db!(db, p => bind_range!(sqlx::query_as::<_, Percentiles>(&sql), r).fetch_all(p).await)
+        .in_table("verification_sessions")
 }
 
 /// A needs-review item opened → decided, for items opened in the range and decided.
@@ -284,21 +261,9 @@ pub async fn review_to_decision(db: &Db, r: &Range) -> sqlx::Result<Vec<Percenti
             candidate_job_clause(r)
         )
     };
-    match db {
-        Db::Sqlite(p) => {
-            let sql = percentiles_sql(&durations(seconds_sqlite("x.decided_at", "x.opened_at")));
-            bind_range!(sqlx::query_as::<_, Percentiles>(&sql), r)
-                .fetch_all(p)
-                .await
-        }
-        Db::Postgres(p) => {
-            let sql = percentiles_sql(&durations(seconds_postgres("x.decided_at", "x.opened_at")));
-            bind_range!(sqlx::query_as::<_, Percentiles>(&sql), r)
-                .fetch_all(p)
-                .await
-        }
-    }
-    .in_table("review_items")
+    let sql = percentiles_sql(&durations(seconds(db, "x.decided_at", "x.opened_at")));
+    on_db!(db, p => bind_range!(sqlx::query_as::<_, Percentiles>(&sql), r).fetch_all(p).await)
+        .in_table("review_items")
 }
 
 /// Review items opened in the range, per risk tier, against their SLA deadline (`now` for the

@@ -71,6 +71,17 @@ impl From<crate::server::secrets::SecretError> for CallError {
     }
 }
 
+/// Our own database failing mid-delivery is worth retrying: the job waits and tries again.
+impl From<sqlx::Error> for CallError {
+    fn from(e: sqlx::Error) -> Self {
+        CallError::Retryable {
+            status: None,
+            detail: format!("database: {e}"),
+            retry_after: None,
+        }
+    }
+}
+
 impl CallError {
     /// A call we refuse to make (a URL the outbound policy forbids): retrying cannot help.
     pub fn refused(detail: impl Into<String>) -> Self {

@@ -389,21 +389,6 @@ struct AlertJob {
     destination: String,
 }
 
-fn final_err(detail: impl Into<String>) -> CallError {
-    CallError::Final {
-        status: None,
-        detail: detail.into(),
-    }
-}
-
-fn retry_db(e: sqlx::Error) -> CallError {
-    CallError::Retryable {
-        status: None,
-        detail: format!("database: {e}"),
-        retry_after: None,
-    }
-}
-
 /// The JSON an alert is sent as (the JSON webhook's body; Slack gets it as text).
 pub fn message(alert: &db::alerts::AlertRow, public_url: &str) -> serde_json::Value {
     let details: serde_json::Value = serde_json::from_str(&alert.details).unwrap_or_default();
@@ -448,23 +433,21 @@ pub fn slack_text(message: &serde_json::Value) -> String {
 
 /// The delivery job that sends one alert to one destination.
 pub async fn send_job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
-    let spec: AlertJob =
-        serde_json::from_str(&job.payload).map_err(|_| final_err("job payload unreadable"))?;
+    let spec: AlertJob = serde_json::from_str(&job.payload)
+        .map_err(|_| CallError::refused("job payload unreadable"))?;
     let alert = db::alerts::alert(&state.db, spec.alert_id)
-        .await
-        .map_err(retry_db)?
-        .ok_or_else(|| final_err("the alert no longer exists"))?;
+        .await?
+        .ok_or_else(|| CallError::refused("the alert no longer exists"))?;
     let settings = db::alerts::settings(&state.db)
-        .await
-        .map_err(retry_db)?
-        .ok_or_else(|| final_err("no alert destination is set up"))?;
+        .await?
+        .ok_or_else(|| CallError::refused("no alert destination is set up"))?;
     let key = state.config.secret_key.as_ref();
     let message = message(&alert, &state.config.public_url);
     match spec.destination.as_str() {
         "slack" => {
             let sealed = settings
                 .slack_url
-                .ok_or_else(|| final_err("the Slack destination was removed"))?;
+                .ok_or_else(|| CallError::refused("the Slack destination was removed"))?;
             let url = secrets::open(key, purpose::ALERT_SLACK_URL, &sealed)?;
             state
                 .config
@@ -477,10 +460,10 @@ pub async fn send_job(state: &AppState, job: &JobRow) -> Result<String, CallErro
         "webhook" => {
             let url = settings
                 .webhook_url
-                .ok_or_else(|| final_err("the JSON webhook destination was removed"))?;
+                .ok_or_else(|| CallError::refused("the JSON webhook destination was removed"))?;
             let sealed = settings
                 .webhook_secret
-                .ok_or_else(|| final_err("the JSON webhook has no signing secret"))?;
+                .ok_or_else(|| CallError::refused("the JSON webhook has no signing secret"))?;
             let secret = secrets::open(key, purpose::ALERT_WEBHOOK_SECRET, &sealed)?;
             state
                 .config
@@ -498,7 +481,9 @@ pub async fn send_job(state: &AppState, job: &JobRow) -> Result<String, CallErro
             .await?;
             Ok(format!("alert {} sent to {url}", alert.id))
         }
-        other => Err(final_err(format!("unknown alert destination '{other}'"))),
+        other => Err(CallError::refused(format!(
+            "unknown alert destination '{other}'"
+        ))),
     }
 }
 

@@ -338,29 +338,13 @@ struct InterviewJob {
     interview_id: i64,
 }
 
-fn retry_db(e: sqlx::Error) -> CallError {
-    CallError::Retryable {
-        status: None,
-        detail: format!("database: {e}"),
-        retry_after: None,
-    }
-}
-
-fn final_err(detail: &str) -> CallError {
-    CallError::Final {
-        status: None,
-        detail: detail.into(),
-    }
-}
-
 /// The worker's half of scheduling and cancelling.
 pub async fn job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
-    let spec: InterviewJob =
-        serde_json::from_str(&job.payload).map_err(|_| final_err("job payload unreadable"))?;
+    let spec: InterviewJob = serde_json::from_str(&job.payload)
+        .map_err(|_| CallError::refused("job payload unreadable"))?;
     let c = db::integrity::connection(&state.db)
-        .await
-        .map_err(retry_db)?
-        .ok_or_else(|| final_err("no interview-integrity monitor is connected"))?;
+        .await?
+        .ok_or_else(|| CallError::refused("no interview-integrity monitor is connected"))?;
     let c = opened(state.config.secret_key.as_ref(), c)?;
     state
         .config
@@ -368,9 +352,8 @@ pub async fn job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
         .check_url(&c.url)
         .map_err(CallError::refused)?;
     let i = db::integrity::find_interview(&state.db, spec.interview_id)
-        .await
-        .map_err(retry_db)?
-        .ok_or_else(|| final_err("the interview no longer exists"))?;
+        .await?
+        .ok_or_else(|| CallError::refused("the interview no longer exists"))?;
     if job.kind == JobKind::CancelInterview.as_str() {
         monitor::cancel(&state.partner_http, &c.url, &c.api_key, &i.id.to_string()).await?;
         return Ok(format!("interview {} cancelled at the monitor", i.id));
@@ -387,9 +370,7 @@ pub async fn job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
         interviewers: serde_json::from_str(&i.interviewers).unwrap_or_default(),
     };
     let a = monitor::announce(&state.partner_http, &c.url, &c.api_key, &body).await?;
-    db::integrity::set_monitor_session(&state.db, i.id, &a.monitor_session_id, Utc::now())
-        .await
-        .map_err(retry_db)?;
+    db::integrity::set_monitor_session(&state.db, i.id, &a.monitor_session_id, Utc::now()).await?;
     Ok(format!("monitor session {}", a.monitor_session_id))
 }
 
