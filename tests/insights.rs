@@ -25,7 +25,8 @@ async fn postgres_insights_match_the_hand_counts() {
     .await;
 }
 
-/// Four candidates, five applications, five sessions and three review items around 8 March 2026.
+/// Four candidates, five applications, five sessions, three review items, two background-check
+/// orders, a drift and a dead-lettered order around 8 March 2026.
 /// Local midnight is 05:00 UTC that day (EST) and 04:00 UTC the next (EDT).
 const SEED: &[&str] = &[
     "INSERT INTO candidates (id, first_name, last_name, email, verification_status, created_at) VALUES
@@ -61,7 +62,29 @@ const SEED: &[&str] = &[
         (1002, 'vs_i5', 'high', 'needs_review', 'closed', '2026-03-08T10:30:00+00:00', '2026-03-08T12:30:00+00:00', '2026-03-08T11:00:00+00:00'),
         (1001, 'vs_i1', 'high', 'needs_review', 'closed', '2026-03-08T11:00:00+00:00', '2026-03-08T12:00:00+00:00', '2026-03-08T14:00:00+00:00'),
         (1003, 'vs_i3', 'medium', 'needs_review', 'open', '2026-03-08T13:00:00+00:00', '2026-03-09T13:00:00+00:00', NULL)",
+    // Risk tiers of the candidates' latest results; job 2 is under the high-assurance policy,
+    // job 1 names none (the default policy's).
+    "UPDATE candidates SET verification_risk_tier = 'low' WHERE id = 1001",
+    "UPDATE candidates SET verification_risk_tier = 'high' WHERE id = 1002",
+    "UPDATE jobs SET policy_name = NULL WHERE id = 1",
+    "UPDATE jobs SET policy_name = 'Remote SWE High Assurance' WHERE id = 2",
+    "INSERT INTO partners (id, name, catalog_url, orders_url, account_id, api_secret, created_at, updated_at) VALUES
+        (501, 'Insight Screening', 'http://127.0.0.1:9/catalog', 'http://127.0.0.1:9/orders', 'A1', 'sealed', '2026-03-01T00:00:00+00:00', '2026-03-01T00:00:00+00:00')",
+    // Hana's check: ordered 09:00, result 21:00 (43,200 s); Rui's has no result yet.
+    "INSERT INTO background_check_orders (background_check_id, webhook_token_sha256, candidate_id, job_id, partner_id, package_id, package_name, total, status, result, created_at, updated_at, result_at) VALUES
+        ('bc_i1', 'tok_i1', 1001, 1, 501, 'pkg', 'Basic', '10.00', 'complete', 'clear', '2026-03-08T09:00:00+00:00', '2026-03-08T21:00:00+00:00', '2026-03-08T21:00:00+00:00'),
+        ('bc_i2', 'tok_i2', 1002, 1, 501, 'pkg', 'Basic', '10.00', 'submitted', NULL, '2026-03-08T10:00:00+00:00', '2026-03-08T10:00:00+00:00', NULL)",
+    // Rui's session drifted at 15:00 and was fixed 30 s later.
+    "INSERT INTO drift_records (candidate_id, session_id, field, before_value, after_value, detected_at, resolved_at) VALUES
+        (1002, 'vs_i2', 'status', 'in_progress', 'failed', '2026-03-08T15:00:00+00:00', '2026-03-08T15:00:30+00:00')",
+    // Hana's order to the partner was dead-lettered that evening.
+    "INSERT INTO delivery_jobs (kind, payload, state, attempts, max_attempts, run_at, last_error, subject, created_at, updated_at) VALUES
+        ('background_check.order', '{\"order_id\": 1, \"partner_id\": 501}', 'dead', 5, 5, '2026-03-08T21:00:00+00:00', 'HTTP 503', 'candidate:1001', '2026-03-08T20:00:00+00:00', '2026-03-08T21:00:00+00:00')",
 ];
+
+/// The shipped policies: the default one, and the high-assurance one.
+const DEFAULT: &str = "ats-embedded-verification-status";
+const STRICT: &str = "Remote SWE High Assurance";
 
 fn column(rows: &Value, key: &str, field: &str) -> Vec<i64> {
     rows[key]
@@ -136,6 +159,14 @@ async fn insights_match_the_hand_counts(backend: Backend) {
     assert_eq!(
         timings,
         [
+            // A1 (05:30) → Hana's session at 06:00; the other applications had none after them.
+            (
+                "application_to_request".to_string(),
+                Some("low".to_string()),
+                1,
+                1800,
+                1800
+            ),
             (
                 "request_to_result".to_string(),
                 Some("low".to_string()),
@@ -157,8 +188,98 @@ async fn insights_match_the_hand_counts(backend: Backend) {
                 1800,
                 10800
             ),
+            (
+                "order_to_result".into(),
+                Some("low".into()),
+                1,
+                43200,
+                43200
+            ),
+            ("drift_to_resolved".into(), Some("high".into()), 1, 30, 30),
         ]
     );
+    // The candidates of the day by their tier: Hana low, Rui high, Ada none yet.
+    assert_eq!(
+        all["tier_mix"],
+        serde_json::json!([
+            { "tier": "low", "candidates": 1 }, { "tier": "medium", "candidates": 0 },
+            { "tier": "high", "candidates": 1 }, { "tier": null, "candidates": 1 }
+        ])
+    );
+    assert_eq!(
+        all["dead_letters"],
+        serde_json::json!([{ "kind": "background_check.order", "partner": "Insight Screening", "count": 1 }])
+    );
+    let policies: Vec<&str> = all["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        policies.contains(&DEFAULT) && policies.contains(&STRICT),
+        "{policies:?}"
+    );
+
+    // One policy: job 2 is high-assurance (A5); job 1 names none, so it is the default's.
+    let scoped = |extra: &[(&'static str, &'static str)]| {
+        let mut form = day(None);
+        form.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        let (app, admin) = (&app, &admin);
+        async move { app.call_ok::<Value>(admin, "get_insights", &form).await }
+    };
+    let strict = scoped(&[("policy", STRICT)]).await;
+    assert_eq!(strict["applications"], 1);
+    assert_eq!(column(&strict, "funnel", "reached"), [1, 1, 0, 0, 0, 0]);
+    let default = scoped(&[("policy", DEFAULT)]).await;
+    assert_eq!(default["applications"], 3);
+    assert!(default["dead_letters"].as_array().unwrap().len() == 1);
+    let res = app
+        .call(
+            &admin,
+            "get_insights",
+            &[("from", "2026-03-08".into()), ("policy", "lenient".into())],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("no policy named 'lenient'"));
+
+    // One risk tier: Rui's application, and only the high-tier sessions, reviews and drift.
+    let high = scoped(&[("tier", "high")]).await;
+    assert_eq!(high["applications"], 1);
+    assert_eq!(
+        high["over_time"],
+        serde_json::json!([{ "start": "2026-03-08", "counts": [["needs_review", 1]] }])
+    );
+    let high_timings: Vec<(&str, i64)> = high["timings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["interval"].as_str().unwrap(),
+                t["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        high_timings,
+        [
+            ("request_to_result", 1),
+            ("review_to_decision", 2),
+            ("drift_to_resolved", 1)
+        ]
+    );
+    assert_eq!(high["sla"].as_array().unwrap().len(), 1);
+    assert!(high["dead_letters"].as_array().unwrap().is_empty());
+    let res = app
+        .call(&admin, "get_insights", &[("tier", "severe".into())])
+        .await;
+    assert_eq!(res.status(), 400);
     // Results by day: one day; vs_i6's result came at 23:30 on the 8th in New York.
     assert_eq!(all["weekly"], false);
     assert_eq!(
@@ -318,7 +439,7 @@ async fn insights_match_the_hand_counts(backend: Backend) {
     let later: Value = app.call_ok(&admin, "get_insights", &gate(None)).await;
     assert_eq!(
         later["dead_letters"],
-        serde_json::json!([{ "kind": "verification.create_session", "count": 2 }])
+        serde_json::json!([{ "kind": "verification.create_session", "partner": null, "count": 2 }])
     );
     let runs = later["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 1, "{runs:?}");
@@ -391,9 +512,23 @@ async fn insights_match_the_hand_counts(backend: Backend) {
         timings.lines().collect::<Vec<_>>(),
         [
             "interval,risk_tier,count,p50_seconds,p90_seconds",
+            "application_to_request,low,1,1800,1800",
             "request_to_result,low,3,600,7200",
             "request_to_result,high,1,1800,1800",
-            "review_to_decision,high,2,1800,10800"
+            "review_to_decision,high,2,1800,10800",
+            "order_to_result,low,1,43200,43200",
+            "drift_to_resolved,high,1,30,30"
+        ]
+    );
+    let (_, _, tiers) = csv("tiers", "from=2026-03-08&to=2026-03-08&tier=high").await;
+    assert_eq!(
+        tiers.lines().collect::<Vec<_>>(),
+        [
+            "risk_tier,candidates",
+            "low,0",
+            "medium,0",
+            "high,1",
+            "none,0"
         ]
     );
     let (_, _, sla) = csv("sla", "from=2026-03-08&to=2026-03-08").await;

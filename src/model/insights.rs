@@ -5,12 +5,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What the page shows: applications created from `from` through `to` (whole days in the
-/// organisation's time zone), of one job or all.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// organisation's time zone), of one job or all, of the jobs under one policy or all, of
+/// candidates of one risk tier or all.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct InsightsFilter {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub job_id: Option<i64>,
+    #[serde(default)]
+    pub policy: Option<String>,
+    #[serde(default)]
+    pub tier: Option<RiskTier>,
 }
 
 /// One stage of the funnel: applications that reached it (or a later one), and those there now.
@@ -30,8 +35,11 @@ pub struct OutcomeCount {
 text_enum! {
     /// Which interval a timing measures.
     pub enum Interval("interval") {
+        ApplicationToRequest = "application_to_request" / "Applied → verification requested",
         RequestToResult = "request_to_result" / "Verification requested → provider's result",
         ReviewOpenToDecision = "review_to_decision" / "Needs review opened → decided",
+        OrderToResult = "order_to_result" / "Background check ordered → partner's result",
+        DriftToResolved = "drift_to_resolved" / "Drift found → resolved",
     }
 }
 
@@ -103,7 +111,16 @@ pub struct DriftRun {
 pub struct DeadLetters {
     /// The job kind as stored (a kind this version does not know is shown as it is).
     pub kind: String,
+    /// The background-check partner, for orders.
+    pub partner: Option<String>,
     pub count: i64,
+}
+
+/// Candidates with an application in the range, per risk tier (none: no result with a tier yet).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierCount {
+    pub tier: Option<RiskTier>,
+    pub candidates: i64,
 }
 
 /// Daily buckets for ranges up to this many days, weekly (Monday to Sunday) beyond.
@@ -116,6 +133,8 @@ pub struct Insights {
     pub applications: i64,
     pub funnel: Vec<FunnelStep>,
     pub outcomes: Vec<OutcomeCount>,
+    /// The same candidates by risk tier: low, medium, high, then none.
+    pub tier_mix: Vec<TierCount>,
     /// Results over time: days, or weeks when the range is longer than `DAILY_UP_TO_DAYS`.
     pub weekly: bool,
     pub over_time: Vec<OutcomePeriod>,
@@ -126,6 +145,11 @@ pub struct Insights {
     /// The newest runs first, at most `MAX_RUNS`.
     pub runs: Vec<DriftRun>,
     pub dead_letters: Vec<DeadLetters>,
+    /// The policies the page can be narrowed to.
+    pub policies: Vec<String>,
+    /// When these figures were read (they are kept until something they count changes, and a
+    /// minute at most).
+    pub as_of: DateTime<Utc>,
 }
 
 /// Reconciliation runs listed at most.

@@ -20,6 +20,9 @@ pub struct AppState {
     /// The candidate list's counts and pages, kept until what they show changes.
     #[from_ref(skip)]
     pub list_cache: Arc<crate::server::services::candidates::ListCache>,
+    /// The Insights page's figures, kept until what they count changes (a minute at most).
+    #[from_ref(skip)]
+    pub insights_cache: Arc<crate::server::services::insights::Cache>,
     /// Badge requests per token and minute (this instance's share).
     pub badge_limits: Arc<crate::server::services::embed::TokenLimits>,
     /// The background tasks, stopped together on shutdown.
@@ -37,6 +40,7 @@ impl AppState {
             http: http_client(),
             verification_ingest: Arc::new(crate::server::services::verification::ingest_queue(&db)),
             list_cache: Arc::default(),
+            insights_cache: Arc::default(),
             badge_limits: Arc::default(),
             tasks: crate::server::tasks::Tasks::new(),
         }

@@ -4,7 +4,8 @@
 use crate::api::insights::get_insights;
 use crate::app::components::{ErrorNotice, JobSelect, LocalTime};
 use crate::model::{
-    human_duration, FunnelStep, Insights, InsightsFilter, OutcomePeriod, VerificationStatus,
+    human_duration, FunnelStep, Insights, InsightsFilter, OutcomePeriod, RiskTier,
+    VerificationStatus,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,9 +21,15 @@ pub fn InsightsPage() -> impl IntoView {
             q.get("from").filter(|s| !s.is_empty()),
             q.get("to").filter(|s| !s.is_empty()),
             q.get("job").and_then(|s| s.parse::<i64>().ok()),
+            q.get("policy").filter(|s| !s.is_empty()),
+            q.get("tier").filter(|s| !s.is_empty()),
         )
     };
-    let figures = Resource::new(query, |(from, to, job)| get_insights(from, to, job));
+    let figures = Resource::new(query, |(from, to, job, policy, tier)| {
+        get_insights(from, to, job, policy, tier)
+    });
+    // The policies come with the figures: the choice keeps the last list it saw.
+    let policies = RwSignal::new(Vec::<String>::new());
     view! {
         <Title text="Insights · Clearance"/>
         <h1>"Insights"</h1>
@@ -36,12 +43,41 @@ pub fn InsightsPage() -> impl IntoView {
                 <input id="insights-to" type="date" name="to" prop:value=move || query().1.unwrap_or_default()/>
             </div>
             <JobSelect id="insights-job" selected=Signal::derive(move || query().2)/>
+            <div class="field">
+                <label for="insights-policy">"Policy"</label>
+                <select id="insights-policy" name="policy">
+                    <option value="" selected=move || query().3.is_none()>"All policies"</option>
+                    {move || {
+                        let chosen = query().3;
+                        let mut names = policies.get();
+                        if let Some(c) = chosen.clone().filter(|c| !names.contains(c)) {
+                            names.push(c);
+                        }
+                        names.into_iter().map(|n| {
+                            let selected = chosen.as_deref() == Some(n.as_str());
+                            view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
+                        }).collect_view()
+                    }}
+                </select>
+            </div>
+            <div class="field">
+                <label for="insights-tier">"Risk tier"</label>
+                <select id="insights-tier" name="tier">
+                    <option value="" selected=move || query().4.is_none()>"All tiers"</option>
+                    {RiskTier::ALL.into_iter().map(|t| view! {
+                        <option value=t.as_str() selected=move || query().4.as_deref() == Some(t.as_str())>{t.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
             <button type="submit" class="primary">"Show"</button>
         </Form>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match figures.await {
-                    Ok(f) => view! { <Figures f=f/> }.into_any(),
+                    Ok(f) => {
+                        policies.set(f.policies.clone());
+                        view! { <Figures f=f/> }.into_any()
+                    }
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 }
             })}
@@ -49,21 +85,45 @@ pub fn InsightsPage() -> impl IntoView {
     }
 }
 
-/// `/candidates?…&job=J`: the list behind a number, with the page's job filter kept.
-fn list_link(filter: &str, job: Option<i64>) -> String {
-    match job {
-        Some(j) => format!("/candidates?{filter}&job={j}"),
-        None => format!("/candidates?{filter}"),
-    }
+/// `/candidates?…&job=J&risk=T`: the list behind a number, with the page's job and risk tier
+/// kept (the list has no policy filter: its numbers cover every policy's jobs).
+fn list_link(filter: &str, f: &InsightsFilter) -> String {
+    let job = f.job_id.map(|j| format!("&job={j}")).unwrap_or_default();
+    let tier = f
+        .tier
+        .map(|t| format!("&risk={}", t.as_str()))
+        .unwrap_or_default();
+    format!("/candidates?{filter}{job}{tier}")
 }
 
 /// The CSV download of one table for the filter the page shows.
 fn csv_link(table: &str, f: &InsightsFilter) -> String {
     let job = f.job_id.map(|j| format!("&job={j}")).unwrap_or_default();
+    let policy = f
+        .policy
+        .as_deref()
+        .map(|p| format!("&policy={}", urlencoding_min(p)))
+        .unwrap_or_default();
+    let tier = f
+        .tier
+        .map(|t| format!("&tier={}", t.as_str()))
+        .unwrap_or_default();
     format!(
-        "/insights/export.csv?table={table}&from={}&to={}{job}",
+        "/insights/export.csv?table={table}&from={}&to={}{job}{policy}{tier}",
         f.from, f.to
     )
+}
+
+/// A policy name in a URL: its letters, digits and `-_.~` as they are, the rest percent-encoded.
+fn urlencoding_min(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[component]
@@ -81,14 +141,19 @@ fn percent(part: i64, whole: i64) -> String {
 
 #[component]
 fn Figures(f: Insights) -> impl IntoView {
-    let job = f.filter.job_id;
+    let filter = f.filter.clone();
     let range = format!(
         "{} applications created from {} to {} (organisation time).",
         f.applications, f.filter.from, f.filter.to
     );
     let csv = |table: &str| csv_link(table, &f.filter);
-    let (funnel_csv, outcomes_csv, timings_csv, sla_csv) =
-        (csv("funnel"), csv("outcomes"), csv("timings"), csv("sla"));
+    let (funnel_csv, outcomes_csv, tiers_csv, timings_csv, sla_csv) = (
+        csv("funnel"),
+        csv("outcomes"),
+        csv("tiers"),
+        csv("timings"),
+        csv("sla"),
+    );
     let funnel = f.funnel.clone();
     let first = funnel.first().map_or(0, |s| s.reached);
     let befores: Vec<Option<i64>> = std::iter::once(None)
@@ -101,7 +166,7 @@ fn Figures(f: Insights) -> impl IntoView {
             let reached = s.reached;
             let now_at = s.now_at;
             let stage = s.stage.label();
-            let href = list_link(&format!("stage={}", s.stage.as_str()), job);
+            let href = list_link(&format!("stage={}", s.stage.as_str()), &filter);
             let label = format!("{now_at} candidates now at {stage}");
             let from_before = before.map_or_else(|| "–".to_string(), |b| percent(reached, b));
             let of_all = percent(reached, first);
@@ -117,7 +182,7 @@ fn Figures(f: Insights) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <p class="insights-range">{range}</p>
+        <p class="insights-range">{range}" Figures as of "<LocalTime at=f.as_of/>"."</p>
         <section class="card" aria-labelledby="funnel-heading">
             <h2 id="funnel-heading">"Hiring funnel"</h2>
             <FunnelChart steps=f.funnel.clone()/>
@@ -140,7 +205,7 @@ fn Figures(f: Insights) -> impl IntoView {
                 <thead><tr><th scope="col">"Status"</th><th scope="col">"Candidates"</th></tr></thead>
                 <tbody>
                     {f.outcomes.into_iter().map(|o| {
-                        let href = list_link(&format!("status={}", o.status.as_str()), job);
+                        let href = list_link(&format!("status={}", o.status.as_str()), &f.filter);
                         let label = format!("{} candidates {}", o.candidates, o.status.label());
                         view! {
                             <tr>
@@ -152,6 +217,25 @@ fn Figures(f: Insights) -> impl IntoView {
                 </tbody>
             </table>
             <CsvLink what="the outcomes" href=outcomes_csv/>
+            <table class="audit">
+                <caption>"The same candidates by risk tier (their latest result's)"</caption>
+                <thead><tr><th scope="col">"Risk tier"</th><th scope="col">"Candidates"</th></tr></thead>
+                <tbody>
+                    {f.tier_mix.into_iter().map(|t| {
+                        let name = t.tier.map_or("No tier yet", |r| r.label());
+                        let count = match t.tier {
+                            Some(tier) => {
+                                let href = list_link(&format!("risk={}", tier.as_str()), &InsightsFilter { tier: None, ..f.filter.clone() });
+                                let label = format!("{} candidates of risk tier {}", t.candidates, tier.label());
+                                view! { <A href=href attr:aria-label=label>{t.candidates}</A> }.into_any()
+                            }
+                            None => view! { {t.candidates} }.into_any(),
+                        };
+                        view! { <tr><th scope="row">{name}</th><td>{count}</td></tr> }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <CsvLink what="the risk-tier mix" href=tiers_csv/>
             <h3>{if f.weekly { "Results by week" } else { "Results by day" }}</h3>
             <ResultsChart periods=f.over_time.clone() weekly=f.weekly/>
             <details>
@@ -293,13 +377,14 @@ fn Figures(f: Insights) -> impl IntoView {
                 view! {
                     <table class="audit">
                         <caption>"Deliveries dead-lettered, by where they were going"</caption>
-                        <thead><tr><th scope="col">"Delivery"</th><th scope="col">"Dead-lettered"</th></tr></thead>
+                        <thead><tr><th scope="col">"Delivery"</th><th scope="col">"Partner"</th><th scope="col">"Dead-lettered"</th></tr></thead>
                         <tbody>
                             {f.dead_letters.into_iter().map(|d| {
                                 let what = d.kind.parse::<crate::model::JobKind>().map_or(d.kind.clone(), |k| k.label().to_string());
                                 view! {
                                     <tr>
                                         <th scope="row">{what}</th>
+                                        <td>{d.partner.unwrap_or_else(|| "–".into())}</td>
                                         <td><A href="/deliveries">{d.count}</A></td>
                                     </tr>
                                 }

@@ -1,4 +1,4 @@
-//! `GET /insights/export.csv?table=funnel|outcomes|timings|sla&from=&to=&job=`: one table of the
+//! `GET /insights/export.csv?table=funnel|outcomes|tiers|timings|sla&from=&to=&job=&policy=&tier=`: one table of the
 //! Insights page as CSV, for the same filter (who may: as the page — services::insights).
 use crate::error::AppError;
 use crate::server::auth::SignedIn;
@@ -26,8 +26,15 @@ pub async fn download(
                     .map_err(|_| AppError::BadRequest(format!("'{j}' is not a job id.")))?,
             ),
         };
-        let filter = insights::parse_filter(get("from"), get("to"), job, today)?;
-        let figures = insights::insights(&state.db, &user, tz, filter).await?;
+        let raw = insights::RawFilter {
+            from: get("from"),
+            to: get("to"),
+            job_id: job,
+            policy: get("policy"),
+            tier: get("tier"),
+        };
+        let filter = insights::parse_filter(raw, today)?;
+        let figures = insights::insights(&state, &user, filter).await?;
         let csv = insights::table_csv(&figures, table)?;
         let name = format!(
             "clearance-insights-{}-{}-{}.csv",

@@ -3,9 +3,15 @@
 use crate::error::AppError;
 use crate::model::{
     CurrentUser, FunnelStep, Insights, InsightsFilter, Interval, OutcomeCount, OutcomePeriod,
-    Permission, Timing, VerificationStatus, DAILY_UP_TO_DAYS, FUNNEL,
+    Permission, RiskTier, TierCount, Timing, VerificationStatus, DAILY_UP_TO_DAYS, FUNNEL,
 };
-use crate::server::db::{self, insights::Range, Db};
+use crate::server::config::Config;
+use crate::server::db::{
+    self,
+    insights::{PolicyScope, Range},
+    Db,
+};
+use crate::server::state::AppState;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
@@ -14,25 +20,36 @@ pub const DEFAULT_DAYS: i64 = 90;
 /// The longest range one page covers.
 pub const MAX_DAYS: i64 = 3 * 366;
 
-/// The filter from the page's URL: dates as `YYYY-MM-DD`, each optional; a bad one is a 400.
-pub fn parse_filter(
-    from: Option<&str>,
-    to: Option<&str>,
-    job_id: Option<i64>,
-    today: NaiveDate,
-) -> Result<InsightsFilter, AppError> {
+/// The page's URL query as given: every part optional.
+#[derive(Debug, Clone, Default)]
+pub struct RawFilter<'a> {
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub job_id: Option<i64>,
+    pub policy: Option<&'a str>,
+    pub tier: Option<&'a str>,
+}
+
+/// The filter from the page's URL: dates as `YYYY-MM-DD`, each optional, a risk tier by its
+/// name; a bad one is a 400. (The policy is checked against the policies there are by `insights`.)
+pub fn parse_filter(raw: RawFilter<'_>, today: NaiveDate) -> Result<InsightsFilter, AppError> {
+    let given = |text: Option<&str>| {
+        text.map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+    };
     let date = |name: &str, text: Option<&str>| -> Result<Option<NaiveDate>, AppError> {
-        match text.map(str::trim).filter(|t| !t.is_empty()) {
+        match given(text) {
             None => Ok(None),
-            Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            Some(t) => NaiveDate::parse_from_str(&t, "%Y-%m-%d")
                 .map(Some)
                 .map_err(|_| {
                     AppError::BadRequest(format!("'{t}' is not a date for '{name}' (YYYY-MM-DD)."))
                 }),
         }
     };
-    let to = date("to", to)?.unwrap_or(today);
-    let from = date("from", from)?.unwrap_or(to - Duration::days(DEFAULT_DAYS - 1));
+    let to = date("to", raw.to)?.unwrap_or(today);
+    let from = date("from", raw.from)?.unwrap_or(to - Duration::days(DEFAULT_DAYS - 1));
     if from > to {
         return Err(AppError::BadRequest(
             "The range starts after it ends: 'from' must be on or before 'to'.".into(),
@@ -43,12 +60,25 @@ pub fn parse_filter(
             "A range covers at most {MAX_DAYS} days."
         )));
     }
-    Ok(InsightsFilter { from, to, job_id })
+    let tier = match given(raw.tier) {
+        None => None,
+        Some(t) => Some(t.parse::<RiskTier>().map_err(|_| {
+            AppError::BadRequest(format!("'{t}' is not a risk tier (low, medium or high)."))
+        })?),
+    };
+    Ok(InsightsFilter {
+        from,
+        to,
+        job_id: raw.job_id,
+        policy: given(raw.policy),
+        tier,
+    })
 }
 
 /// The instants a filter covers: from the start of `from` to the start of the day after `to`,
-/// both at local midnight in `tz` (the first instant of the day where midnight does not exist).
-pub fn instants(filter: &InsightsFilter, tz: Tz) -> Range {
+/// both at local midnight in `tz` (the first instant of the day where midnight does not exist);
+/// `default_policy` is the policy of jobs that name none.
+pub fn instants(filter: &InsightsFilter, tz: Tz, default_policy: &str) -> Range {
     let start = |d: NaiveDate| -> DateTime<Utc> {
         (0..=3)
             .filter_map(|h| {
@@ -62,6 +92,11 @@ pub fn instants(filter: &InsightsFilter, tz: Tz) -> Range {
         from: start(filter.from),
         to: start(filter.to + Duration::days(1)),
         job_id: filter.job_id,
+        policy: filter.policy.as_ref().map(|name| PolicyScope {
+            name: name.clone(),
+            includes_unnamed: name == default_policy,
+        }),
+        tier: filter.tier,
     }
 }
 
@@ -112,14 +147,89 @@ pub fn fold_periods(
     (weekly, periods)
 }
 
+/// Figures are kept per filter until the database's version moves, and this long at most (the
+/// counts that move with the clock alone: breaches, expired exceptions).
+pub const KEEP_AT_MOST: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The page's figures, kept per filter (like the list's counts): at 100k candidates one reading
+/// takes a few hundred milliseconds, and people open the same range again and again. A reading
+/// that began after a request arrived is fresh enough for it, so requests that come together
+/// share one reading instead of each starting its own.
+#[derive(Default)]
+pub struct Cache {
+    slots: std::sync::Mutex<std::collections::HashMap<(InsightsFilter, String), Slot>>,
+    clock: std::sync::atomic::AtomicU64,
+}
+
+type Slot = std::sync::Arc<tokio::sync::Mutex<Option<Kept>>>;
+
+struct Kept {
+    version: String,
+    started: u64,
+    at: std::time::Instant,
+    figures: Insights,
+}
+
+impl Cache {
+    const MAX_ENTRIES: usize = 256;
+
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 pub async fn insights(
-    db: &Db,
+    state: &AppState,
     user: &CurrentUser,
-    tz: Tz,
     filter: InsightsFilter,
 ) -> Result<Insights, AppError> {
     super::access::require(user, Permission::ViewInsights)?;
-    let r = instants(&filter, tz);
+    let (db, config, cache) = (&state.db, &*state.config, &*state.insights_cache);
+    let tz = config.business_calendar.tz;
+    let arrived = cache.tick();
+    let version = db::insights::version(db).await?;
+    let slot = {
+        let mut map = cache.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (filter.clone(), tz.name().to_string());
+        if map.len() >= Cache::MAX_ENTRIES && !map.contains_key(&key) {
+            map.clear();
+        }
+        map.entry(key).or_default().clone()
+    };
+    let mut slot = slot.lock().await;
+    if let Some(k) = slot
+        .as_ref()
+        .filter(|k| (k.version == version || k.started > arrived) && k.at.elapsed() < KEEP_AT_MOST)
+    {
+        return Ok(k.figures.clone());
+    }
+    let started = cache.tick();
+    let at = std::time::Instant::now();
+    let figures = read(db, config, tz, filter).await?;
+    *slot = Some(Kept {
+        version,
+        started,
+        at,
+        figures: figures.clone(),
+    });
+    Ok(figures)
+}
+
+/// The figures for a filter, read now (who may see them: `insights`).
+pub async fn read(
+    db: &Db,
+    config: &Config,
+    tz: Tz,
+    filter: InsightsFilter,
+) -> Result<Insights, AppError> {
+    let policies = super::policy::all_names(db, config).await?;
+    if let Some(p) = filter.policy.as_ref().filter(|p| !policies.contains(p)) {
+        return Err(AppError::BadRequest(format!(
+            "There is no policy named '{p}'."
+        )));
+    }
+    let r = instants(&filter, tz, &super::policy::default_name(config));
+    let as_of = Utc::now();
     let applications = db::insights::applications(db, &r).await?;
     let furthest = db::insights::furthest_stage(db, &r).await?;
     let now_at = db::insights::current_stages(db, &r).await?;
@@ -147,23 +257,38 @@ pub async fn insights(
             status,
             candidates: counted
                 .iter()
-                .find(|(s, _)| *s == status)
-                .map_or(0, |(_, n)| *n),
+                .filter(|(s, _, _)| *s == status)
+                .map(|(_, _, n)| n)
+                .sum(),
         })
         .collect();
+    let tier_mix = [
+        Some(RiskTier::Low),
+        Some(RiskTier::Medium),
+        Some(RiskTier::High),
+        None,
+    ]
+    .into_iter()
+    .map(|tier| TierCount {
+        tier,
+        candidates: counted
+            .iter()
+            .filter(|(_, t, _)| *t == tier)
+            .map(|(_, _, n)| n)
+            .sum(),
+    })
+    .collect();
     let quarters = db::insights::results_by_quarter_hour(db, &r).await?;
     let (weekly, over_time) = fold_periods(&filter, tz, &quarters);
     let mut timings = Vec::new();
-    for (interval, rows) in [
-        (
-            Interval::RequestToResult,
-            db::insights::request_to_result(db, &r).await?,
-        ),
-        (
-            Interval::ReviewOpenToDecision,
-            db::insights::review_to_decision(db, &r).await?,
-        ),
-    ] {
+    for interval in Interval::ALL {
+        let rows = match interval {
+            Interval::ApplicationToRequest => db::insights::application_to_request(db, &r).await?,
+            Interval::RequestToResult => db::insights::request_to_result(db, &r).await?,
+            Interval::ReviewOpenToDecision => db::insights::review_to_decision(db, &r).await?,
+            Interval::OrderToResult => db::insights::order_to_result(db, &r).await?,
+            Interval::DriftToResolved => db::insights::drift_to_resolved(db, &r).await?,
+        };
         let mut rows: Vec<Timing> = rows
             .into_iter()
             .map(|p| Timing {
@@ -177,10 +302,9 @@ pub async fn insights(
         rows.sort_by_key(|t| t.tier);
         timings.extend(rows);
     }
-    let now = Utc::now();
-    let mut sla = db::insights::sla(db, &r, now).await?;
+    let mut sla = db::insights::sla(db, &r, as_of).await?;
     let blocked = db::insights::blocked_moves(db, &r).await?;
-    let exceptions = db::insights::exceptions(db, &r, now).await?;
+    let exceptions = db::insights::exceptions(db, &r, as_of).await?;
     let runs = db::insights::runs(db, &r, crate::model::MAX_RUNS).await?;
     let dead_letters = db::insights::dead_letters(db, &r).await?;
     sla.sort_by_key(|s| s.tier);
@@ -189,6 +313,7 @@ pub async fn insights(
         applications,
         funnel,
         outcomes,
+        tier_mix,
         weekly,
         over_time,
         timings,
@@ -197,6 +322,8 @@ pub async fn insights(
         exceptions,
         runs,
         dead_letters,
+        policies,
+        as_of,
     })
 }
 
@@ -205,6 +332,7 @@ pub async fn insights(
 pub enum Table {
     Funnel,
     Outcomes,
+    Tiers,
     Timings,
     Sla,
 }
@@ -215,10 +343,11 @@ impl std::str::FromStr for Table {
         match s {
             "funnel" => Ok(Table::Funnel),
             "outcomes" => Ok(Table::Outcomes),
+            "tiers" => Ok(Table::Tiers),
             "timings" => Ok(Table::Timings),
             "sla" => Ok(Table::Sla),
             other => Err(AppError::BadRequest(format!(
-                "'{other}' is not a table of the Insights page (funnel, outcomes, timings or sla)."
+                "'{other}' is not a table of the Insights page (funnel, outcomes, tiers, timings or sla)."
             ))),
         }
     }
@@ -256,6 +385,12 @@ pub fn table_csv(figures: &Insights, table: Table) -> Result<String, AppError> {
                     &mut out,
                     vec![o.status.as_str().into(), o.candidates.to_string()],
                 )?;
+            }
+        }
+        Table::Tiers => {
+            write(&mut out, vec!["risk_tier".into(), "candidates".into()])?;
+            for t in &figures.tier_mix {
+                write(&mut out, vec![tier(t.tier), t.candidates.to_string()])?;
             }
         }
         Table::Timings => {
@@ -338,8 +473,17 @@ mod tests {
             from: d("2026-03-08"),
             to: d("2026-03-08"),
             job_id: None,
+            policy: Some("default".into()),
+            tier: None,
         };
-        let r = instants(&f, tz);
+        let r = instants(&f, tz, "default");
+        assert_eq!(
+            r.policy,
+            Some(PolicyScope {
+                name: "default".into(),
+                includes_unnamed: true
+            })
+        );
         assert_eq!(r.from.to_rfc3339(), "2026-03-08T05:00:00+00:00");
         assert_eq!(r.to.to_rfc3339(), "2026-03-09T04:00:00+00:00");
         assert_eq!((r.to - r.from).num_hours(), 23);
@@ -348,10 +492,13 @@ mod tests {
             from: d("2026-11-01"),
             to: d("2026-11-01"),
             job_id: Some(2),
+            policy: Some("high_assurance".into()),
+            tier: Some(RiskTier::High),
         };
-        let r = instants(&f, tz);
+        let r = instants(&f, tz, "default");
         assert_eq!((r.to - r.from).num_hours(), 25);
-        assert_eq!(r.job_id, Some(2));
+        assert_eq!((r.job_id, r.tier), (Some(2), Some(RiskTier::High)));
+        assert_eq!(r.policy.map(|p| p.includes_unnamed), Some(false));
     }
 
     #[test]
@@ -369,6 +516,8 @@ mod tests {
             from: d("2026-03-07"),
             to: d("2026-03-10"),
             job_id: None,
+            policy: None,
+            tier: None,
         };
         let (weekly, periods) = fold_periods(&days, tz, &quarters);
         assert!(!weekly);
@@ -396,6 +545,8 @@ mod tests {
             from: d("2026-02-01"),
             to: d("2026-03-10"),
             job_id: None,
+            policy: None,
+            tier: None,
         };
         let (weekly, periods) = fold_periods(&long, tz, &quarters);
         assert!(weekly);
@@ -415,21 +566,52 @@ mod tests {
     #[test]
     fn dates_default_to_the_last_90_days_and_bad_ones_say_why() {
         let today = d("2026-12-04");
-        let f = parse_filter(None, None, None, today).unwrap();
+        let dates = |from, to| RawFilter {
+            from,
+            to,
+            ..RawFilter::default()
+        };
+        let f = parse_filter(RawFilter::default(), today).unwrap();
         assert_eq!((f.from, f.to), (d("2026-09-06"), today));
-        let f = parse_filter(Some("2026-01-01"), Some(" 2026-01-31 "), Some(3), today).unwrap();
+        assert_eq!((f.policy, f.tier), (None, None));
+        let f = parse_filter(
+            RawFilter {
+                from: Some("2026-01-01"),
+                to: Some(" 2026-01-31 "),
+                job_id: Some(3),
+                policy: Some(" Remote SWE High Assurance "),
+                tier: Some("medium"),
+            },
+            today,
+        )
+        .unwrap();
         assert_eq!(
-            (f.from, f.to, f.job_id),
-            (d("2026-01-01"), d("2026-01-31"), Some(3))
+            (f.from, f.to, f.job_id, f.policy.as_deref(), f.tier),
+            (
+                d("2026-01-01"),
+                d("2026-01-31"),
+                Some(3),
+                Some("Remote SWE High Assurance"),
+                Some(RiskTier::Medium)
+            )
         );
-        let e = parse_filter(Some("01/02/2026"), None, None, today).unwrap_err();
+        let e = parse_filter(
+            RawFilter {
+                tier: Some("severe"),
+                ..RawFilter::default()
+            },
+            today,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("'severe' is not a risk tier"), "{e}");
+        let e = parse_filter(dates(Some("01/02/2026"), None), today).unwrap_err();
         assert!(
             e.to_string()
                 .contains("'01/02/2026' is not a date for 'from'"),
             "{e}"
         );
-        let e = parse_filter(Some("2026-02-01"), Some("2026-01-01"), None, today).unwrap_err();
+        let e = parse_filter(dates(Some("2026-02-01"), Some("2026-01-01")), today).unwrap_err();
         assert!(e.to_string().contains("starts after it ends"), "{e}");
-        assert!(parse_filter(Some("2020-01-01"), None, None, today).is_err());
+        assert!(parse_filter(dates(Some("2020-01-01"), None), today).is_err());
     }
 }

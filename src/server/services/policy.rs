@@ -115,7 +115,11 @@ pub async fn versions(
 /// Every policy's name (admins): stored, from the policy file, and shipped.
 pub async fn names(state: &AppState, user: &CurrentUser) -> Result<Vec<String>, AppError> {
     super::access::require(user, Permission::ManageSettings)?;
-    let (db, config) = (&state.db, &*state.config);
+    all_names(&state.db, &state.config).await
+}
+
+/// Every policy's name, for callers that checked their own permission.
+pub async fn all_names(db: &Db, config: &Config) -> Result<Vec<String>, AppError> {
     let mut names = db::policy::names(db).await?;
     let from_file = config
         .policy_yaml
