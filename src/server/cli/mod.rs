@@ -41,8 +41,9 @@ enum Command {
     },
     /// Load demo users, jobs and candidates (idempotent) and print the demo accounts.
     DemoData {
-        /// Also add this many synthetic candidates (for volume benchmarks; not idempotent).
-        #[arg(long)]
+        /// Also add this many synthetic candidates with 90 days of history (for volume
+        /// benchmarks; not idempotent).
+        #[arg(long, visible_alias = "size")]
         volume: Option<i64>,
         /// Also append this many synthetic audit entries to the chain (for volume benchmarks).
         #[arg(long)]

@@ -457,11 +457,39 @@ pub async fn existing_ids(db: &Db, ids: &[i64]) -> sqlx::Result<std::collections
     Ok(found.into_iter().collect())
 }
 
-/// Adds `n` synthetic candidates (one application and stage entry each, a mix of verification
-/// statuses, risk tiers and integrity scores) for volume benchmarks; generated inside the
-/// database, so 100k rows take seconds. Returns how many candidates there are afterwards.
+/// Adds `n` synthetic candidates for volume benchmarks, with a history spread over the last 90
+/// days: one application each with its stage entry, a mix of verification statuses, risk tiers
+/// and integrity scores, a verification session for each one verification was asked for (its
+/// result a while later), an open review item for each one needing review (those applied in
+/// the last two days, so most are within their SLA) and a decided one for every fourth
+/// verified. Generated inside the database, so 100k take seconds. Returns how many candidates
+/// there are afterwards.
 pub async fn add_volume(db: &Db, n: i64, now: DateTime<Utc>) -> sqlx::Result<i64> {
-    let candidates = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < CAST($1 AS BIGINT))
+    let sqlite = matches!(db, Db::Sqlite(_));
+    // An instant `minutes` before `$1`, and one the fraction `frac` of the way from `at` to `$1`,
+    // stored as sqlx stores them (RFC 3339, `+00:00`) so text comparisons on SQLite hold.
+    let ago = |minutes: &str| {
+        if sqlite {
+            format!("strftime('%Y-%m-%dT%H:%M:%S+00:00', julianday($2) - ({minutes}) / 1440.0)")
+        } else {
+            format!("(CAST($2 AS TIMESTAMPTZ) - ({minutes}) * INTERVAL '1 minute')")
+        }
+    };
+    let between = |at: &str, frac: &str| {
+        if sqlite {
+            format!("strftime('%Y-%m-%dT%H:%M:%S+00:00', julianday({at}) + (julianday($1) - julianday({at})) * {frac})")
+        } else {
+            format!("({at} + (CAST($1 AS TIMESTAMPTZ) - {at}) * {frac})")
+        }
+    };
+    let plus_two_days = |at: &str| {
+        if sqlite {
+            format!("strftime('%Y-%m-%dT%H:%M:%S+00:00', julianday({at}) + 2)")
+        } else {
+            format!("({at} + INTERVAL '48 hours')")
+        }
+    };
+    let candidates = format!("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < CAST($1 AS BIGINT))
         INSERT INTO candidates (first_name, last_name, email, verification_status, verification_risk_tier,
                                 integrity_score, integrity_flagged, created_at)
         SELECT 'Volume', 'Person ' || i, 'volume' || i || '@example.com',
@@ -470,22 +498,40 @@ pub async fn add_volume(db: &Db, n: i64, now: DateTime<Utc>) -> sqlx::Result<i64
                CASE WHEN i % 6 IN (0, 2, 3) THEN (CASE i % 3 WHEN 0 THEN 'low' WHEN 1 THEN 'medium' ELSE 'high' END) END,
                CASE WHEN i % 5 = 0 THEN i % 101 END,
                (i % 5 = 0 AND i % 101 < 60),
-               $2
-        FROM n";
+               {}
+        FROM n", ago("CASE WHEN i % 6 = 2 THEN (CAST(i AS BIGINT) * 7919) % 2880 ELSE (CAST(i AS BIGINT) * 7919) % 129600 END"));
     let applications = "INSERT INTO applications (candidate_id, job_id, stage, created_at, updated_at)
         SELECT c.id, (SELECT MIN(id) FROM jobs) + c.id % 4,
                CASE c.id % 7 WHEN 0 THEN 'applied' WHEN 1 THEN 'phone_screen' WHEN 2 THEN 'onsite_or_panel_interview'
                              WHEN 3 THEN 'coding_assessment' WHEN 4 THEN 'offer' WHEN 5 THEN 'hired' ELSE 'rejected' END,
-               $1, $1
+               c.created_at, c.created_at
         FROM candidates c WHERE c.email LIKE 'volume%' AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.candidate_id = c.id)";
-    let history = "INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at)
-        SELECT a.id, NULL, a.stage, NULL, $1 FROM applications a JOIN candidates c ON c.id = a.candidate_id
-        WHERE c.email LIKE 'volume%' AND NOT EXISTS (SELECT 1 FROM stage_changes s WHERE s.application_id = a.id)";
+    let history = format!("INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at)
+        SELECT a.id, NULL, a.stage, NULL, {} FROM applications a JOIN candidates c ON c.id = a.candidate_id
+        WHERE c.email LIKE 'volume%' AND NOT EXISTS (SELECT 1 FROM stage_changes s WHERE s.application_id = a.id)",
+        between("a.created_at", "0.5"));
+    let sessions = format!("INSERT INTO verification_sessions (session_id, candidate_id, status, risk_tier, created_at, updated_at, last_event_at)
+        SELECT 'vol_' || CAST(c.id AS TEXT), c.id, c.verification_status, c.verification_risk_tier, {asked}, {result}, {result}
+        FROM candidates c WHERE c.email LIKE 'volume%' AND c.verification_status <> 'not_started'
+          AND NOT EXISTS (SELECT 1 FROM verification_sessions s WHERE s.session_id = 'vol_' || CAST(c.id AS TEXT))",
+        asked = between("c.created_at", "0.1"), result = between("c.created_at", "0.2"));
+    let reviews = format!("INSERT INTO review_items (candidate_id, session_id, risk_tier, provider_status, state, opened_at, deadline_at, decision, decided_at)
+        SELECT s.candidate_id, s.session_id, s.risk_tier, 'needs_review',
+               CASE WHEN s.status = 'needs_review' THEN 'open' ELSE 'closed' END,
+               s.last_event_at, {deadline},
+               CASE WHEN s.status = 'needs_review' THEN NULL ELSE 'verified' END,
+               CASE WHEN s.status = 'needs_review' THEN NULL ELSE {decided} END
+        FROM verification_sessions s
+        WHERE s.session_id LIKE 'vol~_%' ESCAPE '~' AND (s.status = 'needs_review' OR (s.status = 'verified' AND s.candidate_id % 4 = 0))
+          AND NOT EXISTS (SELECT 1 FROM review_items r WHERE r.session_id = s.session_id)",
+        deadline = plus_two_days("s.last_event_at"), decided = between("s.last_event_at", "0.005"));
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
-        sqlx::query(candidates).bind(n).bind(now).execute(&mut *tx).await?;
-        sqlx::query(applications).bind(now).execute(&mut *tx).await?;
-        sqlx::query(history).bind(now).execute(&mut *tx).await?;
+        sqlx::query(&candidates).bind(n).bind(now).execute(&mut *tx).await?;
+        sqlx::query(applications).execute(&mut *tx).await?;
+        sqlx::query(&history).bind(now).execute(&mut *tx).await?;
+        sqlx::query(&sessions).bind(now).execute(&mut *tx).await?;
+        sqlx::query(&reviews).bind(now).execute(&mut *tx).await?;
         tx.commit().await?;
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM candidates").fetch_one(p).await
     })

@@ -230,9 +230,29 @@ pub async fn read(
     }
     let r = instants(&filter, tz, &super::policy::default_name(config));
     let as_of = Utc::now();
-    let applications = db::insights::applications(db, &r).await?;
-    let furthest = db::insights::furthest_stage(db, &r).await?;
-    let now_at = db::insights::current_stages(db, &r).await?;
+    // The readings are independent: run together, each on its own connection (SQLite readers
+    // run side by side too), the page takes about its longest one rather than their sum.
+    let (applications, furthest, now_at, counted, quarters) = tokio::try_join!(
+        db::insights::applications(db, &r),
+        db::insights::furthest_stage(db, &r),
+        db::insights::current_stages(db, &r),
+        db::insights::outcomes(db, &r),
+        db::insights::results_by_quarter_hour(db, &r),
+    )?;
+    let (to_request, to_result, to_decision, order_to_result, to_resolved) = tokio::try_join!(
+        db::insights::application_to_request(db, &r),
+        db::insights::request_to_result(db, &r),
+        db::insights::review_to_decision(db, &r),
+        db::insights::order_to_result(db, &r),
+        db::insights::drift_to_resolved(db, &r),
+    )?;
+    let (mut sla, blocked, exceptions, runs, dead_letters) = tokio::try_join!(
+        db::insights::sla(db, &r, as_of),
+        db::insights::blocked_moves(db, &r),
+        db::insights::exceptions(db, &r, as_of),
+        db::insights::runs(db, &r, crate::model::MAX_RUNS),
+        db::insights::dead_letters(db, &r),
+    )?;
     let funnel = FUNNEL
         .iter()
         .enumerate()
@@ -250,7 +270,6 @@ pub async fn read(
                 .sum(),
         })
         .collect();
-    let counted = db::insights::outcomes(db, &r).await?;
     let outcomes = VerificationStatus::ALL
         .into_iter()
         .map(|status| OutcomeCount {
@@ -278,17 +297,15 @@ pub async fn read(
             .sum(),
     })
     .collect();
-    let quarters = db::insights::results_by_quarter_hour(db, &r).await?;
     let (weekly, over_time) = fold_periods(&filter, tz, &quarters);
     let mut timings = Vec::new();
-    for interval in Interval::ALL {
-        let rows = match interval {
-            Interval::ApplicationToRequest => db::insights::application_to_request(db, &r).await?,
-            Interval::RequestToResult => db::insights::request_to_result(db, &r).await?,
-            Interval::ReviewOpenToDecision => db::insights::review_to_decision(db, &r).await?,
-            Interval::OrderToResult => db::insights::order_to_result(db, &r).await?,
-            Interval::DriftToResolved => db::insights::drift_to_resolved(db, &r).await?,
-        };
+    for (interval, rows) in [
+        (Interval::ApplicationToRequest, to_request),
+        (Interval::RequestToResult, to_result),
+        (Interval::ReviewOpenToDecision, to_decision),
+        (Interval::OrderToResult, order_to_result),
+        (Interval::DriftToResolved, to_resolved),
+    ] {
         let mut rows: Vec<Timing> = rows
             .into_iter()
             .map(|p| Timing {
@@ -302,11 +319,6 @@ pub async fn read(
         rows.sort_by_key(|t| t.tier);
         timings.extend(rows);
     }
-    let mut sla = db::insights::sla(db, &r, as_of).await?;
-    let blocked = db::insights::blocked_moves(db, &r).await?;
-    let exceptions = db::insights::exceptions(db, &r, as_of).await?;
-    let runs = db::insights::runs(db, &r, crate::model::MAX_RUNS).await?;
-    let dead_letters = db::insights::dead_letters(db, &r).await?;
     sla.sort_by_key(|s| s.tier);
     Ok(Insights {
         filter,
