@@ -48,6 +48,32 @@ test('an admin reads Insights for a date range and follows a number to the candi
   await listShowsOnly(page, 'Applied');
 });
 
+test('Insights narrows to one policy and one risk tier, kept in the URL', async ({ page }) => {
+  await signIn(page, users.security);
+  await page.goto('/insights');
+  await hydrated(page);
+  await expect(page.getByText(/Figures as of /)).toBeVisible();
+  await page.getByLabel('Policy', { exact: true }).selectOption('Remote SWE High Assurance');
+  await page.getByLabel('Risk tier', { exact: true }).selectOption({ label: 'High' });
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page).toHaveURL(/[?&]policy=Remote\+SWE\+High\+Assurance(&|$)/);
+  await expect(page).toHaveURL(/[?&]tier=high(&|$)/);
+  await hydrated(page);
+  // The choices stay chosen, and the tables follow them.
+  await expect(page.getByLabel('Policy', { exact: true })).toHaveValue('Remote SWE High Assurance');
+  await expect(page.getByLabel('Risk tier', { exact: true })).toHaveValue('high');
+  const outcomes = page.getByRole('region', { name: 'Verification outcomes' });
+  await expect(outcomes.getByRole('rowheader', { name: 'No tier yet' })).toBeVisible();
+  const tiers = outcomes.getByRole('table', { name: /by risk tier/ });
+  await expect(tiers.getByRole('row', { name: /^Low 0$/ })).toBeVisible();
+  const timings = page.getByRole('region', { name: 'Time to each event' });
+  await expect(timings.getByRole('link', { name: 'Download the timings (CSV)' }))
+    .toHaveAttribute('href', /&policy=Remote%20SWE%20High%20Assurance&tier=high$/);
+  // A number of the tier mix opens the list of that tier.
+  await tiers.getByRole('link', { name: /candidates of risk tier High$/ }).click();
+  await expect(page).toHaveURL(/\/candidates\?risk=high$/);
+});
+
 test('a hiring manager has no Insights', async ({ page }) => {
   await signIn(page, users.manager);
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Insights' })).toHaveCount(0);

@@ -9,6 +9,7 @@ pub mod downloads;
 pub mod embed_token;
 pub mod group_commit;
 pub mod jobs;
+pub mod live;
 pub mod mail;
 pub mod metrics;
 pub mod partners;

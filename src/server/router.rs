@@ -225,6 +225,7 @@ pub fn machine_routes() -> Vec<(
             get(crate::server::widget::loader),
         ),
         ("/readyz", Method::GET, get(readyz)),
+        ("/events", Method::GET, get(crate::server::live::events)),
         ("/metrics", Method::GET, get(crate::server::metrics::scrape)),
         (
             "/webhooks/verification",

@@ -23,6 +23,9 @@ pub struct AppState {
     /// The Insights page's figures, kept until what they count changes (a minute at most).
     #[from_ref(skip)]
     pub insights_cache: Arc<crate::server::services::insights::Cache>,
+    /// Live updates: the changes this instance's streams are told about.
+    #[from_ref(skip)]
+    pub events: Arc<crate::server::services::events::Hub>,
     /// Badge requests per token and minute (this instance's share).
     pub badge_limits: Arc<crate::server::services::embed::TokenLimits>,
     /// The background tasks, stopped together on shutdown.
@@ -41,6 +44,7 @@ impl AppState {
             verification_ingest: Arc::new(crate::server::services::verification::ingest_queue(&db)),
             list_cache: Arc::default(),
             insights_cache: Arc::default(),
+            events: Arc::default(),
             badge_limits: Arc::default(),
             tasks: crate::server::tasks::Tasks::new(),
         }

@@ -107,6 +107,17 @@ pub async fn spawn_app_with_site(
     let db = Db::connect(&url).await.expect("connect");
     db.migrate().await.expect("migrate");
     services::demo::load(&db).await.expect("demo data");
+    serve_on(backend, url, db, site, configure).await
+}
+
+/// Serves the app on a database already set up, with a fresh configuration.
+async fn serve_on(
+    backend: Backend,
+    url: String,
+    db: Db,
+    site: impl FnOnce(&mut leptos::config::LeptosOptions),
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -146,6 +157,14 @@ pub async fn spawn_app_with_site(
 }
 
 impl TestApp {
+    /// A second app instance on the same database (its own pool, port and state), as several
+    /// instances share one PostgreSQL.
+    pub async fn another_instance(&self, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let url = self.state.config.database_url.clone();
+        let db = Db::connect(&url).await.expect("connect");
+        serve_on(self.backend, url, db, |_| {}, configure).await
+    }
+
     /// Runs every due job and pending webhook event now.
     pub async fn run_jobs(&self) -> usize {
         clearance::server::jobs::run_until_empty(&self.state)

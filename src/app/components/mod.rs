@@ -22,6 +22,167 @@ pub fn ticker(seconds: u64) -> ReadSignal<u32> {
     tick
 }
 
+/// A counter that goes up in the browser whenever `GET /events` tells of a change of one of
+/// `kinds` (of `candidate`, when one is given), or that changes were missed: read it in a
+/// resource's source to refetch just that. One stream per tab, shared by every part of the page
+/// that listens. While the stream is down the counter goes up every `fallback_secs`, then twice
+/// as long each time up to 30 s, so the data still follows.
+pub fn live_changes(
+    candidate: Option<i64>,
+    kinds: &'static [crate::model::ChangeKind],
+    fallback_secs: u64,
+) -> ReadSignal<u32> {
+    let (tick, set_tick) = signal(0u32);
+    #[cfg(feature = "hydrate")]
+    {
+        use std::cell::Cell;
+        use std::rc::Rc;
+        let bump = move || set_tick.update(|t| *t += 1);
+        let listener: live::Listener = Rc::new(move |kind: Option<&str>, of: Option<i64>| {
+            let ours = match kind {
+                None => true, // reset: changes were missed
+                Some(k) => {
+                    kinds.iter().any(|w| w.as_str() == k) && candidate.is_none_or(|c| of == Some(c))
+                }
+            };
+            if ours {
+                bump();
+            }
+        });
+        let Some((id, open)) = live::subscribe(listener) else {
+            return ticker(fallback_secs);
+        };
+        // The fallback: counted in seconds while the stream is not open.
+        let (waited, step) = (Rc::new(Cell::new(0u64)), Rc::new(Cell::new(fallback_secs)));
+        let poll = send_wrapper::SendWrapper::new(move || {
+            if open.get() {
+                waited.set(0);
+                step.set(fallback_secs);
+                return;
+            }
+            waited.set(waited.get() + 1);
+            if waited.get() >= step.get() {
+                waited.set(0);
+                step.set((step.get() * 2).min(30));
+                bump();
+            }
+        });
+        let handle =
+            set_interval_with_handle(move || poll(), std::time::Duration::from_secs(1)).ok();
+        on_cleanup(move || {
+            if let Some(h) = handle {
+                h.clear();
+            }
+            live::unsubscribe(id);
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (set_tick, candidate, kinds, fallback_secs);
+    tick
+}
+
+/// The tab's one `EventSource`, opened with the first listener and closed with the last.
+#[cfg(feature = "hydrate")]
+mod live {
+    use crate::model::{ChangeKind, ChangeNotice};
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+    use wasm_bindgen::{closure::Closure, JsCast};
+
+    /// Called with the kind (`None`: reset) and the candidate of each event.
+    pub type Listener = Rc<dyn Fn(Option<&str>, Option<i64>)>;
+    type Listeners = Rc<RefCell<Vec<(u64, Listener)>>>;
+
+    struct Live {
+        source: web_sys::EventSource,
+        listeners: Listeners,
+        open: Rc<Cell<bool>>,
+        next: u64,
+        _closures: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+    }
+
+    thread_local! {
+        static LIVE: RefCell<Option<Live>> = const { RefCell::new(None) };
+    }
+
+    fn start() -> Option<Live> {
+        let source = web_sys::EventSource::new("/events").ok()?;
+        let listeners: Listeners = Rc::default();
+        let open = Rc::new(Cell::new(false));
+        let mut closures = Vec::new();
+        let tell = {
+            let listeners = listeners.clone();
+            move |kind: Option<&str>, candidate: Option<i64>| {
+                let now: Vec<Listener> =
+                    listeners.borrow().iter().map(|(_, l)| l.clone()).collect();
+                for l in now {
+                    l(kind, candidate);
+                }
+            }
+        };
+        for kind in ChangeKind::ALL {
+            let tell = tell.clone();
+            let on = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+                let candidate = e
+                    .dyn_ref::<web_sys::MessageEvent>()
+                    .and_then(|m| m.data().as_string())
+                    .and_then(|d| serde_json::from_str::<ChangeNotice>(&d).ok())
+                    .and_then(|n| n.candidate_id);
+                tell(Some(kind.as_str()), candidate);
+            });
+            let _ =
+                source.add_event_listener_with_callback(kind.as_str(), on.as_ref().unchecked_ref());
+            closures.push(on);
+        }
+        let on_reset = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| tell(None, None));
+        let _ = source.add_event_listener_with_callback("reset", on_reset.as_ref().unchecked_ref());
+        closures.push(on_reset);
+        let (up, down) = (open.clone(), open.clone());
+        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| up.set(true));
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| down.set(false));
+        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        closures.push(on_open);
+        closures.push(on_error);
+        Some(Live {
+            source,
+            listeners,
+            open,
+            next: 0,
+            _closures: closures,
+        })
+    }
+
+    /// Adds a listener: its id, and whether the stream is open now.
+    pub fn subscribe(listener: Listener) -> Option<(u64, Rc<Cell<bool>>)> {
+        LIVE.with(|cell| {
+            let mut live = cell.borrow_mut();
+            if live.is_none() {
+                *live = start();
+            }
+            let live = live.as_mut()?;
+            live.next += 1;
+            live.listeners.borrow_mut().push((live.next, listener));
+            Some((live.next, live.open.clone()))
+        })
+    }
+
+    pub fn unsubscribe(id: u64) {
+        LIVE.with(|cell| {
+            let mut live = cell.borrow_mut();
+            let empty = live.as_ref().is_some_and(|l| {
+                l.listeners.borrow_mut().retain(|(i, _)| *i != id);
+                l.listeners.borrow().is_empty()
+            });
+            if empty {
+                if let Some(l) = live.take() {
+                    l.source.close();
+                }
+            }
+        });
+    }
+}
+
 /// Data for a part of a page that loads in the browser only: `None` on the server and while the
 /// page hydrates (so both render the same "loading" markup), then the fetched value, fetched
 /// again whenever a signal read by `fetcher` (before its future starts) changes. Answers that

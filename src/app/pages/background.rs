@@ -1,7 +1,7 @@
 //! The profile's background checks: the orders (newest first) and the order picker.
 use crate::api::adverse::get_adverse_actions;
 use crate::api::background::{background_checks, get_catalog, list_partners, PlaceBackgroundCheck};
-use crate::app::components::{client_data, ticker, ErrorNotice, LocalTime};
+use crate::app::components::{client_data, ErrorNotice, LocalTime};
 use crate::app::pages::adverse::{
     AdverseActionList, AdverseSteps, OnHoldNotice, StartAdverseButton,
 };
@@ -19,7 +19,11 @@ pub fn BackgroundChecksSection(
 ) -> impl IntoView {
     let place = ServerAction::<PlaceBackgroundCheck>::new();
     let (open, set_open) = signal(false);
-    let tick = ticker(4);
+    let tick = crate::app::components::live_changes(
+        Some(candidate_id),
+        &[crate::model::ChangeKind::Orders],
+        4,
+    );
     let orders = client_data(move || {
         tick.get();
         place.version().get();

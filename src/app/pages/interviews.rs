@@ -2,7 +2,7 @@
 use crate::api::integrity::{
     candidate_interviews, CancelInterview, RescheduleInterview, ScheduleInterview,
 };
-use crate::app::components::{client_data, ticker, ErrorNotice, JobChoice, LocalTime};
+use crate::app::components::{client_data, ErrorNotice, JobChoice, LocalTime};
 use crate::model::{integrity_flag_label, InterviewState, InterviewView, Stage};
 use leptos::prelude::*;
 
@@ -15,7 +15,11 @@ pub fn InterviewsSection(
     let schedule = ServerAction::<ScheduleInterview>::new();
     let cancel = ServerAction::<CancelInterview>::new();
     let reschedule = ServerAction::<RescheduleInterview>::new();
-    let tick = ticker(4);
+    let tick = crate::app::components::live_changes(
+        Some(candidate_id),
+        &[crate::model::ChangeKind::Interviews],
+        4,
+    );
     let list = client_data(move || {
         tick.get();
         schedule.version().get();

@@ -8,7 +8,9 @@ use crate::app::pages::background::BackgroundChecksSection;
 use crate::app::pages::exceptions::ExceptionsSection;
 use crate::app::pages::interviews::InterviewsSection;
 use crate::error::AppError;
-use crate::model::{Application, CandidateProfile, VerificationPanel, VerificationStatus};
+use crate::model::{
+    Application, CandidateProfile, ChangeKind, VerificationPanel, VerificationStatus,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -111,12 +113,18 @@ pub fn go_no_go(status: VerificationStatus) -> &'static str {
     }
 }
 
-/// The verification panel; polls while open so a webhook that lands shows without a reload.
+/// The verification panel; refetched when `GET /events` tells of a change to this candidate's
+/// verification or interviews, so a webhook that lands shows without a reload (polling only
+/// while the stream is down).
 #[component]
 fn VerificationSection(candidate_id: i64, initial: VerificationPanel) -> impl IntoView {
     let send = ServerAction::<SendVerification>::new();
     let reconcile = ServerAction::<ReconcileCandidate>::new();
-    let tick = crate::app::components::ticker(3);
+    let tick = crate::app::components::live_changes(
+        Some(candidate_id),
+        &[ChangeKind::Verification, ChangeKind::Interviews],
+        3,
+    );
     let panel = Resource::new(
         move || (tick.get(), send.version().get() + reconcile.version().get()),
         move |(t, v)| {

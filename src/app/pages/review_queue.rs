@@ -62,8 +62,18 @@ pub fn ReviewQueuePage() -> impl IntoView {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = set_tick;
+    // Items opened, claimed or decided anywhere show at once (GET /events).
+    let live =
+        crate::app::components::live_changes(None, &[crate::model::ChangeKind::ReviewQueue], 30);
     let queue = Resource::new(
-        move || (risk(), assignee(), breached(), (versions(), tick.get())),
+        move || {
+            (
+                risk(),
+                assignee(),
+                breached(),
+                (versions(), tick.get(), live.get()),
+            )
+        },
         |(r, a, b, _)| get_review_queue(r, a, Some(b)),
     );
     let error = move || {

@@ -12,6 +12,7 @@ pub mod alerts;
 pub mod audit;
 pub mod background;
 pub mod candidates;
+pub mod events;
 pub mod export;
 pub mod insights;
 pub mod integrations;

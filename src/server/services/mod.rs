@@ -8,6 +8,7 @@ pub mod candidates;
 pub mod deliveries;
 pub mod demo;
 pub mod embed;
+pub mod events;
 pub mod evidence;
 pub mod export;
 pub mod import;
