@@ -91,3 +91,38 @@ test('security opens the evidence pack from the profile and downloads its JSON; 
   const json = await page.request.get(`${evidenceUrl}/pack.json`);
   expect(json.status()).toBe(404);
 });
+
+test('an open profile listens for changes instead of polling, and updates when the provider answers', async ({ page, request }) => {
+  const panelFetches: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/verification_panel')) panelFetches.push(r.url());
+  });
+  const stream = page.waitForRequest((r) => new URL(r.url()).pathname === '/events');
+  await signIn(page, users.recruiter);
+  await page.getByLabel('Search').fill('Ken Hopper');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/q=Ken/);
+  await page.getByRole('link', { name: 'Ken Hopper' }).first().click();
+  const panel = page.getByRole('region', { name: 'Verification' });
+  await expect(panel).toBeVisible();
+  await hydrated(page);
+  await stream;
+  const candidateId = page.url().split('/').pop();
+
+  // Nothing changes: nothing is fetched (the panel polled every 3 s before live updates).
+  await page.waitForTimeout(7000);
+  expect(panelFetches).toEqual([]);
+
+  await panel.getByRole('button', { name: 'Send verification' }).click();
+  await expect(panel.locator('.next-action')).toHaveText('Waiting for candidate');
+  const sessions = await (await request.get(`${sim}/control/sessions`)).json();
+  const session = sessions.sessions.find((s: any) => s.candidate_id === candidateId);
+  expect(session).toBeTruthy();
+  const done = await request.post(`${sim}/control/sessions/${session.session_id}/complete`, {
+    data: { outcome: 'verified', risk_tier: 'low', reason_codes: [] },
+  });
+  expect(done.ok()).toBeTruthy();
+  await page.evaluate(() => ((window as any).__noReload = true));
+  await expect(panel.getByText('Go: identity verified')).toBeVisible();
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+});

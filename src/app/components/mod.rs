@@ -54,7 +54,7 @@ pub fn live_changes(
         };
         // The fallback: counted in seconds while the stream is not open.
         let (waited, step) = (Rc::new(Cell::new(0u64)), Rc::new(Cell::new(fallback_secs)));
-        let poll = send_wrapper::SendWrapper::new(move || {
+        let poll = move || {
             if open.get() {
                 waited.set(0);
                 step.set(fallback_secs);
@@ -66,9 +66,8 @@ pub fn live_changes(
                 step.set((step.get() * 2).min(30));
                 bump();
             }
-        });
-        let handle =
-            set_interval_with_handle(move || poll(), std::time::Duration::from_secs(1)).ok();
+        };
+        let handle = set_interval_with_handle(poll, std::time::Duration::from_secs(1)).ok();
         on_cleanup(move || {
             if let Some(h) = handle {
                 h.clear();

@@ -93,13 +93,13 @@ async fn pump(state: AppState) {
     loop {
         let wait = async {
             match listener.as_mut() {
-                Some(l) => match tokio::time::timeout(Duration::from_secs(2), l.recv()).await {
-                    Ok(Err(e)) => {
+                Some(l) => {
+                    if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(2), l.recv()).await
+                    {
                         tracing::warn!(error = %e, "change notifications interrupted");
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
-                    _ => {}
-                },
+                }
                 None if matches!(db, Db::Postgres(_)) => {
                     tokio::time::sleep(Duration::from_secs(2)).await
                 }
