@@ -16,6 +16,7 @@ on_both_with_provider!(
     reverification_sends_a_new_session,
     sla_breaches_are_logged_once,
     admins_extend_the_reason_codes,
+    a_long_queue_shows_its_most_urgent_items,
 );
 
 const SECURITY: &str = "security@clearance.test";
@@ -379,4 +380,63 @@ async fn admins_extend_the_reason_codes(app: TestApp, sim: Sim, _url: String) {
         panel(&app, 7).await.review_reason.as_deref(),
         Some("Proxy interview confirmed")
     );
+}
+
+/// 130 open items (candidates 1–26, five sessions each): tiers high, medium, low in turn; the
+/// first 40 past their deadline; every tenth assigned to the security reviewer. The queue shows
+/// the 100 soonest deadlines, counts all 130, and filters in SQL.
+async fn a_long_queue_shows_its_most_urgent_items(app: TestApp, _sim: Sim, _url: String) {
+    let security = app.signed_in(SECURITY).await;
+    let me: Vec<i64> = common::column(
+        &app.db,
+        "SELECT id FROM users WHERE email = 'security@clearance.test'",
+    )
+    .await;
+    let now = chrono::Utc::now();
+    for i in 0..130i64 {
+        let tier = ["high", "medium", "low"][(i % 3) as usize];
+        // Deadlines an hour apart, the first 40 already past.
+        let deadline = now + chrono::Duration::hours(i - 40) + chrono::Duration::minutes(30);
+        let assignee = if i % 10 == 0 {
+            me[0].to_string()
+        } else {
+            "NULL".into()
+        };
+        let sql = format!(
+            "INSERT INTO review_items (candidate_id, session_id, risk_tier, provider_status, state, opened_at, deadline_at, assignee_id)
+             VALUES ({}, 'vs_long_{i}', '{tier}', 'needs_review', 'open', $1, '{}', {assignee})",
+            i % 26 + 1,
+            deadline.to_rfc3339()
+        );
+        common::exec_at_now(&app.db, &sql).await;
+    }
+    let q = queue(&app, &security).await;
+    assert_eq!((q.items.len(), q.matching), (100, 130));
+    assert_eq!((q.high, q.medium, q.low, q.breached), (44, 43, 43, 40));
+    assert_eq!(q.items[0].session_id, "vs_long_0");
+    assert_eq!(q.items[99].session_id, "vs_long_99");
+    assert!(q.items[..40].iter().all(|i| i.breached));
+    assert!(!q.items[40].breached);
+
+    let filtered = |form: Vec<(&'static str, String)>| {
+        let (app, security) = (&app, &security);
+        async move {
+            let res = app.call(security, "review_queue", &form).await;
+            assert_eq!(res.status(), 200);
+            res.json::<ReviewQueue>().await.unwrap()
+        }
+    };
+    let high = filtered(vec![("risk", "high".into())]).await;
+    assert_eq!((high.items.len(), high.matching), (44, 44));
+    assert!(high
+        .items
+        .iter()
+        .all(|i| i.risk_tier == Some(clearance::model::RiskTier::High)));
+    let mine = filtered(vec![("assignee", "me".into())]).await;
+    assert_eq!(mine.matching, 13);
+    assert!(mine.items.iter().all(|i| i.assigned_to_me));
+    let late = filtered(vec![("breached", "true".into())]).await;
+    assert_eq!((late.items.len(), late.matching), (40, 40));
+    // The counts by tier stay the whole queue's, whatever the filter.
+    assert_eq!((late.high, late.breached), (44, 40));
 }

@@ -109,7 +109,11 @@ pub struct ReviewItem {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewQueue {
+    /// The most urgent matching items (at most a page).
     pub items: Vec<ReviewItem>,
+    /// How many items match the filters in all.
+    #[serde(default)]
+    pub matching: i64,
     /// Security reviewers an item can be (re)assigned to: (id, name).
     pub reviewers: Vec<(i64, String)>,
     /// Reason codes to choose from: (code, label).

@@ -123,6 +123,12 @@ pub fn ReviewQueuePage() -> impl IntoView {
                         <p class="counts" aria-label="Open items by risk tier">
                             {format!("High: {} · Medium: {} · Low: {} · Breached: {}", qd.high, qd.medium, qd.low, qd.breached)}
                         </p>
+                        {(qd.matching > qd.items.len() as i64).then(|| view! {
+                            <p class="queue-more" role="status">{format!(
+                                "Showing the {} most urgent of {} matching items: decide these, or narrow by risk tier or assignee.",
+                                qd.items.len(), qd.matching
+                            )}</p>
+                        })}
                         {if qd.items.is_empty() {
                             view! { <p>"Nothing waits for review."</p> }.into_any()
                         } else {

@@ -45,10 +45,89 @@ const ITEM_SELECT: &str = "SELECT r.id, r.candidate_id, c.first_name, c.last_nam
     LEFT JOIN review_reason_codes rc ON rc.code = r.reason_code
     LEFT JOIN users ua ON ua.id = r.assignee_id LEFT JOIN users ud ON ud.id = r.decided_by";
 
-/// Items still waiting for a person, soonest deadline first.
-pub async fn open_items(db: &Db) -> sqlx::Result<Vec<ItemRow>> {
-    let sql = format!("{ITEM_SELECT} WHERE r.state <> 'closed' ORDER BY r.deadline_at, r.id");
-    on_db!(db, p => sqlx::query_as::<_, ItemRow>(&sql).fetch_all(p).await)
+/// Items still waiting for a person (through the (state, deadline) index).
+const OPEN: &str = "r.state IN ('open', 'awaiting_second_approval')";
+
+/// Which open items: of a tier, assigned to someone (`Some(Some(id))`) or nobody
+/// (`Some(None)`), past their deadline at `breached_at`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenFilter {
+    pub risk: Option<RiskTier>,
+    pub assignee: Option<Option<i64>>,
+    pub breached_at: Option<DateTime<Utc>>,
+}
+
+enum Arg {
+    Time(DateTime<Utc>),
+    Int(i64),
+    Text(&'static str),
+}
+
+fn open_where(f: &OpenFilter, args: &mut Vec<Arg>) -> String {
+    let mut sql = format!("WHERE {OPEN}");
+    let push = |a: Arg, args: &mut Vec<Arg>| {
+        args.push(a);
+        format!("${}", args.len())
+    };
+    if let Some(t) = f.risk {
+        sql += &format!(" AND r.risk_tier = {}", push(Arg::Text(t.as_str()), args));
+    }
+    match f.assignee {
+        Some(Some(id)) => sql += &format!(" AND r.assignee_id = {}", push(Arg::Int(id), args)),
+        Some(None) => sql += " AND r.assignee_id IS NULL",
+        None => {}
+    }
+    if let Some(at) = f.breached_at {
+        sql += &format!(" AND r.deadline_at < {}", push(Arg::Time(at), args));
+    }
+    sql
+}
+
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Time(t) => q.bind(*t),
+                Arg::Int(i) => q.bind(*i),
+                Arg::Text(t) => q.bind(*t),
+            };
+        }
+        q
+    }};
+}
+
+/// Open items matching `f`, soonest deadline first, at most `limit`.
+pub async fn open_items(db: &Db, f: &OpenFilter, limit: i64) -> sqlx::Result<Vec<ItemRow>> {
+    let mut args = Vec::new();
+    let filter = open_where(f, &mut args);
+    args.push(Arg::Int(limit));
+    let sql = format!(
+        "{ITEM_SELECT} {filter} ORDER BY r.deadline_at, r.id LIMIT ${}",
+        args.len()
+    );
+    on_db!(db, p => bind_args!(sqlx::query_as::<_, ItemRow>(&sql), &args).fetch_all(p).await)
+        .origin(review_column_table)
+}
+
+/// How many open items match `f`.
+pub async fn count_open(db: &Db, f: &OpenFilter) -> sqlx::Result<i64> {
+    let mut args = Vec::new();
+    let filter = open_where(f, &mut args);
+    let sql = format!("SELECT COUNT(*) FROM review_items r {filter}");
+    on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&sql), &args).fetch_one(p).await)
+}
+
+/// Open items per risk tier: how many, and how many past their deadline at `now`.
+pub async fn open_by_tier(
+    db: &Db,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<(Option<RiskTier>, i64, i64)>> {
+    let sql = format!(
+        "SELECT r.risk_tier, COUNT(*), CAST(SUM(CASE WHEN r.deadline_at < $1 THEN 1 ELSE 0 END) AS BIGINT)
+         FROM review_items r WHERE {OPEN} GROUP BY r.risk_tier"
+    );
+    on_db!(db, p => sqlx::query_as::<_, (Option<RiskTier>, i64, i64)>(&sql).bind(now).fetch_all(p).await)
         .origin(review_column_table)
 }
 

@@ -86,6 +86,9 @@ impl QueueFilter {
 }
 
 /// The open items (security reviewers), filtered, with counts per tier.
+/// The queue shows at most this many items, the soonest deadlines first.
+pub const QUEUE_PAGE: i64 = 100;
+
 pub async fn queue(
     state: &AppState,
     user: &CurrentUser,
@@ -99,32 +102,45 @@ pub async fn queue(
         breached_only,
     } = filter;
     let now = Utc::now();
-    let all: Vec<ReviewItem> = db::review::open_items(db)
-        .await?
-        .iter()
-        .map(|r| to_item(r, user, cal, now))
-        .collect();
-    let count = |t: RiskTier| all.iter().filter(|i| i.risk_tier == Some(t)).count() as i64;
+    // Counted and paged in SQL: a queue of thousands shows its most urgent items at once.
+    let by_tier = db::review::open_by_tier(db, now).await?;
+    let count = |t: RiskTier| {
+        by_tier
+            .iter()
+            .filter(|(tier, _, _)| *tier == Some(t))
+            .map(|(_, n, _)| n)
+            .sum::<i64>()
+    };
     let (high, medium, low) = (
         count(RiskTier::High),
         count(RiskTier::Medium),
         count(RiskTier::Low),
     );
-    let breached = all.iter().filter(|i| i.breached).count() as i64;
-    let items = all
-        .into_iter()
-        .filter(|i| risk.is_none_or(|r| i.risk_tier == Some(r)))
-        .filter(|i| match assignee {
-            AssigneeFilter::Anyone => true,
-            AssigneeFilter::Me => i.assigned_to_me,
-            AssigneeFilter::Unassigned => i.assignee.is_none(),
-        })
-        .filter(|i| !breached_only || i.breached)
+    let breached = by_tier.iter().map(|(_, _, b)| b).sum();
+    let open = db::review::OpenFilter {
+        risk,
+        assignee: match assignee {
+            AssigneeFilter::Anyone => None,
+            AssigneeFilter::Me => Some(Some(user.id)),
+            AssigneeFilter::Unassigned => Some(None),
+        },
+        breached_at: breached_only.then_some(now),
+    };
+    let items: Vec<ReviewItem> = db::review::open_items(db, &open, QUEUE_PAGE)
+        .await?
+        .iter()
+        .map(|r| to_item(r, user, cal, now))
         .collect();
+    let matching = if (items.len() as i64) < QUEUE_PAGE {
+        items.len() as i64
+    } else {
+        db::review::count_open(db, &open).await?
+    };
     let reviewers = db::review::reviewers(db).await?;
     let reason_codes = db::review::reason_codes(db).await?;
     Ok(ReviewQueue {
         items,
+        matching,
         reviewers,
         reason_codes,
         high,
