@@ -1,17 +1,24 @@
+import type { Page } from '@playwright/test';
 import { test, expect, users, signIn, hydrated } from './helpers';
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const sim = `http://127.0.0.1:${port + 1}`;
 
-test('recruiter sends verification; the provider flags it; the open profile updates by itself', async ({ page, request }) => {
+/** A recruiter finds the candidate by name and opens their profile: its verification panel. */
+async function openProfile(page: Page, name: string) {
   await signIn(page, users.recruiter);
-  await page.getByLabel('Search').fill('Grace Hopper');
+  await page.getByLabel('Search').fill(name);
   await page.getByRole('button', { name: 'Apply filters' }).click();
-  await expect(page).toHaveURL(/q=Grace/);
-  await page.getByRole('link', { name: 'Grace Hopper' }).first().click();
+  await expect(page).toHaveURL(new RegExp(`q=${name.split(' ')[0]}`));
+  await page.getByRole('link', { name }).first().click();
   const panel = page.getByRole('region', { name: 'Verification' });
   await expect(panel).toBeVisible();
   await hydrated(page);
+  return panel;
+}
+
+test('recruiter sends verification; the provider flags it; the open profile updates by itself', async ({ page, request }) => {
+  const panel = await openProfile(page, 'Grace Hopper');
   const profileUrl = page.url();
   const candidateId = profileUrl.split('/').pop();
 
@@ -27,7 +34,7 @@ test('recruiter sends verification; the provider flags it; the open profile upda
   });
   expect(done.ok()).toBeTruthy();
 
-  // No reload: the panel polls.
+  // No reload: the panel follows the live updates.
   await page.evaluate(() => ((window as any).__noReload = true));
   await expect(panel.getByText('Needs review')).toBeVisible();
   await expect(panel.getByText('High', { exact: true })).toBeVisible();
@@ -98,14 +105,7 @@ test('an open profile listens for changes instead of polling, and updates when t
     if (r.url().includes('/api/verification_panel')) panelFetches.push(r.url());
   });
   const stream = page.waitForRequest((r) => new URL(r.url()).pathname === '/events');
-  await signIn(page, users.recruiter);
-  await page.getByLabel('Search').fill('Ken Hopper');
-  await page.getByRole('button', { name: 'Apply filters' }).click();
-  await expect(page).toHaveURL(/q=Ken/);
-  await page.getByRole('link', { name: 'Ken Hopper' }).first().click();
-  const panel = page.getByRole('region', { name: 'Verification' });
-  await expect(panel).toBeVisible();
-  await hydrated(page);
+  const panel = await openProfile(page, 'Ken Hopper');
   await stream;
   const candidateId = page.url().split('/').pop();
 

@@ -17,88 +17,43 @@ BEGIN
     PERFORM pg_notify('clearance_changes', '');
 END;
 $$ LANGUAGE plpgsql;
-CREATE FUNCTION change_events_verification() RETURNS trigger AS $$
+
+-- A change of kind TG_ARGV[0] to the candidate in the new row's column TG_ARGV[1].
+CREATE FUNCTION change_events_row() RETURNS trigger AS $$
 BEGIN
-    PERFORM change_event('verification', NEW.id);
+    PERFORM change_event(TG_ARGV[0], CAST(to_jsonb(NEW)->>TG_ARGV[1] AS BIGINT));
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
-CREATE TRIGGER change_events_verification AFTER UPDATE OF verification_status, verification_risk_tier, verification_session_id, integrity_score, integrity_flagged ON candidates
-    FOR EACH ROW EXECUTE FUNCTION change_events_verification();
-CREATE FUNCTION change_events_stage() RETURNS trigger AS $$
-BEGIN
-    PERFORM change_event('stage', NEW.candidate_id);
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER change_events_verification
+    AFTER UPDATE OF verification_status, verification_risk_tier, verification_session_id, integrity_score, integrity_flagged
+    ON candidates FOR EACH ROW EXECUTE FUNCTION change_events_row('verification', 'id');
 CREATE TRIGGER change_events_stage AFTER UPDATE OF stage ON applications
-    FOR EACH ROW EXECUTE FUNCTION change_events_stage();
-CREATE FUNCTION change_events_order_insert() RETURNS trigger AS $$
-BEGIN
-    PERFORM change_event('orders', NEW.candidate_id);
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER change_events_order_insert AFTER INSERT ON background_check_orders
-    FOR EACH ROW EXECUTE FUNCTION change_events_order_insert();
-CREATE FUNCTION change_events_order_update() RETURNS trigger AS $$
-BEGIN
-    PERFORM change_event('orders', NEW.candidate_id);
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER change_events_order_update AFTER UPDATE OF status, result, error_message ON background_check_orders
-    FOR EACH ROW EXECUTE FUNCTION change_events_order_update();
-CREATE FUNCTION change_events_interview_insert() RETURNS trigger AS $$
-BEGIN
-    PERFORM change_event('interviews', NEW.candidate_id);
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER change_events_interview_insert AFTER INSERT ON interviews
-    FOR EACH ROW EXECUTE FUNCTION change_events_interview_insert();
-CREATE FUNCTION change_events_interview_update() RETURNS trigger AS $$
-BEGIN
-    PERFORM change_event('interviews', NEW.candidate_id);
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER change_events_interview_update AFTER UPDATE ON interviews
-    FOR EACH ROW EXECUTE FUNCTION change_events_interview_update();
-CREATE FUNCTION change_events_review_insert() RETURNS trigger AS $$
-BEGIN
-    PERFORM change_event('review_queue', NEW.candidate_id);
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER change_events_review_insert AFTER INSERT ON review_items
-    FOR EACH ROW EXECUTE FUNCTION change_events_review_insert();
-CREATE FUNCTION change_events_review_update() RETURNS trigger AS $$
-BEGIN
-    PERFORM change_event('review_queue', NEW.candidate_id);
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER change_events_review_update AFTER UPDATE OF state, assignee_id, decision ON review_items
-    FOR EACH ROW EXECUTE FUNCTION change_events_review_update();
+    FOR EACH ROW EXECUTE FUNCTION change_events_row('stage', 'candidate_id');
+CREATE TRIGGER change_events_order AFTER INSERT OR UPDATE OF status, result, error_message ON background_check_orders
+    FOR EACH ROW EXECUTE FUNCTION change_events_row('orders', 'candidate_id');
+-- Adverse-action steps show in the background-check section: told as 'orders'.
+CREATE TRIGGER change_events_adverse AFTER INSERT OR UPDATE ON adverse_actions
+    FOR EACH ROW EXECUTE FUNCTION change_events_row('orders', 'candidate_id');
+CREATE TRIGGER change_events_interview AFTER INSERT OR UPDATE ON interviews
+    FOR EACH ROW EXECUTE FUNCTION change_events_row('interviews', 'candidate_id');
+CREATE TRIGGER change_events_review AFTER INSERT OR UPDATE OF state, assignee_id, decision ON review_items
+    FOR EACH ROW EXECUTE FUNCTION change_events_row('review_queue', 'candidate_id');
+
+-- A delivery done or dead-lettered; its subject names the candidate as 'candidate:N'.
 CREATE FUNCTION change_events_delivery() RETURNS trigger AS $$
 BEGIN
-    PERFORM change_event('deliveries', CASE WHEN NEW.subject LIKE 'candidate:%' THEN CAST(SUBSTR(NEW.subject, 11) AS BIGINT) END);
+    PERFORM change_event('deliveries',
+        CASE WHEN NEW.subject LIKE 'candidate:%' THEN CAST(SUBSTR(NEW.subject, 11) AS BIGINT) END);
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER change_events_delivery AFTER UPDATE OF state ON delivery_jobs
-    FOR EACH ROW
-    WHEN (NEW.state IN ('done', 'dead') AND NEW.state IS DISTINCT FROM OLD.state) EXECUTE FUNCTION change_events_delivery();
--- Adverse-action steps show in the background-check section: told as 'orders'.
-CREATE FUNCTION change_events_adverse() RETURNS trigger AS $$
-BEGIN
-    PERFORM change_event('orders', NEW.candidate_id);
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER change_events_adverse AFTER INSERT OR UPDATE ON adverse_actions
-    FOR EACH ROW EXECUTE FUNCTION change_events_adverse();
+    FOR EACH ROW WHEN (NEW.state IN ('done', 'dead') AND NEW.state IS DISTINCT FROM OLD.state)
+    EXECUTE FUNCTION change_events_delivery();
+
+-- A notice emailed (or not): its action names the candidate.
 CREATE FUNCTION change_events_notice() RETURNS trigger AS $$
 BEGIN
     PERFORM change_event('orders', (SELECT a.candidate_id FROM adverse_actions a WHERE a.id = NEW.action_id));

@@ -377,15 +377,21 @@ pub async fn review_to_decision(db: &Db, r: &Range) -> sqlx::Result<Vec<Percenti
         .in_table("review_items")
 }
 
-/// A background check ordered → the partner's result, for orders placed in the range that have
-/// one; the candidate's tier.
-pub async fn order_to_result(db: &Db, r: &Range) -> sqlx::Result<Vec<Percentiles>> {
+/// `earlier` → `later` for rows `x` of `table` begun in the range (by `earlier`) that have
+/// `later`, per the candidate's tier.
+async fn candidate_timing(
+    db: &Db,
+    r: &Range,
+    table: &str,
+    earlier: &str,
+    later: &str,
+) -> sqlx::Result<Vec<Percentiles>> {
     let mut args = Args::new(r);
     let durations = format!(
         "SELECT c.verification_risk_tier AS tier, {} AS secs
-         FROM background_check_orders x JOIN candidates c ON c.id = x.candidate_id
-         WHERE x.result_at IS NOT NULL AND x.created_at >= $1 AND x.created_at < $2{}",
-        seconds(db, "x.result_at", "x.created_at"),
+         FROM {table} x JOIN candidates c ON c.id = x.candidate_id
+         WHERE x.{later} IS NOT NULL AND x.{earlier} >= $1 AND x.{earlier} < $2{}",
+        seconds(db, &format!("x.{later}"), &format!("x.{earlier}")),
         args.of_candidate(r, "x.candidate_id", Some("c.verification_risk_tier"))
     );
     percentiles(db, &durations, args)
@@ -393,20 +399,14 @@ pub async fn order_to_result(db: &Db, r: &Range) -> sqlx::Result<Vec<Percentiles
         .in_table("candidates")
 }
 
-/// Drift found → resolved (the session brought back in line), for drift found in the range and
-/// resolved; the candidate's tier.
+/// A background check ordered → the partner's result, for orders placed in the range.
+pub async fn order_to_result(db: &Db, r: &Range) -> sqlx::Result<Vec<Percentiles>> {
+    candidate_timing(db, r, "background_check_orders", "created_at", "result_at").await
+}
+
+/// Drift found → resolved (the session brought back in line), for drift found in the range.
 pub async fn drift_to_resolved(db: &Db, r: &Range) -> sqlx::Result<Vec<Percentiles>> {
-    let mut args = Args::new(r);
-    let durations = format!(
-        "SELECT c.verification_risk_tier AS tier, {} AS secs
-         FROM drift_records x JOIN candidates c ON c.id = x.candidate_id
-         WHERE x.resolved_at IS NOT NULL AND x.detected_at >= $1 AND x.detected_at < $2{}",
-        seconds(db, "x.resolved_at", "x.detected_at"),
-        args.of_candidate(r, "x.candidate_id", Some("c.verification_risk_tier"))
-    );
-    percentiles(db, &durations, args)
-        .await
-        .in_table("candidates")
+    candidate_timing(db, r, "drift_records", "detected_at", "resolved_at").await
 }
 
 /// Review items opened in the range, per risk tier, against their SLA deadline (`now` for the
