@@ -176,6 +176,17 @@ echo "| signed verification webhooks, distinct (events/s) | - | $w_rps | $w_p50 
 echo
 echo "- webhooks: $w_bad answered other than 2xx; $w_repeated sent again after the distinct ones ran out (answered as duplicates)"
 
+# Live updates: 500 open streams, idle (nothing changes), and the server's CPU meanwhile.
+streams=${streams:-500}
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
+python3 scripts/bench/streams.py 127.0.0.1 "$port" "$security" "$streams" 12 >"$work/streams.out" &
+streams_pid=$!
+sleep 2 # let them connect
+t0=$(cpu_ticks); sleep 8; t1=$(cpu_ticks)
+wait "$streams_pid" || true
+idle_cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz / 8 * 100 }')
+echo "- live updates: $(cat "$work/streams.out") of $streams streams (GET /events) open at once; the server idle meanwhile used ${idle_cpu} % of one core"
+
 rss=$(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status" 2>/dev/null || echo "?")
 verify_started=$(date +%s.%N)
 "$bin" audit verify >/dev/null

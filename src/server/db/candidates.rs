@@ -460,9 +460,9 @@ pub async fn existing_ids(db: &Db, ids: &[i64]) -> sqlx::Result<std::collections
 /// Adds `n` synthetic candidates for volume benchmarks, with a history spread over the last 90
 /// days: one application each with its stage entry, a mix of verification statuses, risk tiers
 /// and integrity scores, a verification session for each one verification was asked for (its
-/// result a while later), an open review item for each one needing review (those applied in
-/// the last two days, so most are within their SLA) and a decided one for every fourth
-/// verified. Generated inside the database, so 100k take seconds. Returns how many candidates
+/// result a while later), an open review item for each one needing review (one in sixty, all
+/// applied in the last two days, so most are within their SLA: a queue a team keeps up with)
+/// and a decided one for every fourth verified. Generated inside the database, so 100k take seconds. Returns how many candidates
 /// there are afterwards.
 pub async fn add_volume(db: &Db, n: i64, now: DateTime<Utc>) -> sqlx::Result<i64> {
     let sqlite = matches!(db, Db::Sqlite(_));
@@ -493,13 +493,14 @@ pub async fn add_volume(db: &Db, n: i64, now: DateTime<Utc>) -> sqlx::Result<i64
         INSERT INTO candidates (first_name, last_name, email, verification_status, verification_risk_tier,
                                 integrity_score, integrity_flagged, created_at)
         SELECT 'Volume', 'Person ' || i, 'volume' || i || '@example.com',
-               CASE i % 6 WHEN 0 THEN 'verified' WHEN 1 THEN 'in_progress' WHEN 2 THEN 'needs_review'
+               CASE i % 6 WHEN 0 THEN 'verified' WHEN 1 THEN 'in_progress'
+                          WHEN 2 THEN (CASE WHEN i % 60 = 2 THEN 'needs_review' ELSE 'verified' END)
                           WHEN 3 THEN 'failed' WHEN 4 THEN 'expired' ELSE 'not_started' END,
                CASE WHEN i % 6 IN (0, 2, 3) THEN (CASE i % 3 WHEN 0 THEN 'low' WHEN 1 THEN 'medium' ELSE 'high' END) END,
                CASE WHEN i % 5 = 0 THEN i % 101 END,
                (i % 5 = 0 AND i % 101 < 60),
                {}
-        FROM n", ago("CASE WHEN i % 6 = 2 THEN (CAST(i AS BIGINT) * 7919) % 2880 ELSE (CAST(i AS BIGINT) * 7919) % 129600 END"));
+        FROM n", ago("CASE WHEN i % 60 = 2 THEN (CAST(i AS BIGINT) * 7919) % 2880 ELSE (CAST(i AS BIGINT) * 7919) % 129600 END"));
     let applications = "INSERT INTO applications (candidate_id, job_id, stage, created_at, updated_at)
         SELECT c.id, (SELECT MIN(id) FROM jobs) + c.id % 4,
                CASE c.id % 7 WHEN 0 THEN 'applied' WHEN 1 THEN 'phone_screen' WHEN 2 THEN 'onsite_or_panel_interview'

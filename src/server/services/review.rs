@@ -86,8 +86,9 @@ impl QueueFilter {
 }
 
 /// The open items (security reviewers), filtered, with counts per tier.
-/// The queue shows at most this many items, the soonest deadlines first.
-pub const QUEUE_PAGE: i64 = 100;
+/// The queue shows at most this many items, the soonest deadlines first (a reviewer works from
+/// the top; each card carries its decision form, so a page of them is most of the page's cost).
+pub const QUEUE_PAGE: i64 = 25;
 
 pub async fn queue(
     state: &AppState,
