@@ -65,7 +65,7 @@ test('Insights narrows to one policy and one risk tier, kept in the URL', async 
   const outcomes = page.getByRole('region', { name: 'Verification outcomes' });
   await expect(outcomes.getByRole('rowheader', { name: 'No tier yet' })).toBeVisible();
   const tiers = outcomes.getByRole('table', { name: /by risk tier/ });
-  await expect(tiers.getByRole('row', { name: /^Low 0$/ })).toBeVisible();
+  await expect(tiers.getByRole('link', { name: '0 candidates of risk tier Low' })).toBeVisible();
   const timings = page.getByRole('region', { name: 'Time to each event' });
   await expect(timings.getByRole('link', { name: 'Download the timings (CSV)' }))
     .toHaveAttribute('href', /&policy=Remote%20SWE%20High%20Assurance&tier=high$/);
