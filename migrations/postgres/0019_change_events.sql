@@ -38,6 +38,8 @@ CREATE TRIGGER change_events_adverse AFTER INSERT OR UPDATE ON adverse_actions
     FOR EACH ROW EXECUTE FUNCTION change_events_row('orders', 'candidate_id');
 CREATE TRIGGER change_events_interview AFTER INSERT OR UPDATE ON interviews
     FOR EACH ROW EXECUTE FUNCTION change_events_row('interviews', 'candidate_id');
+CREATE TRIGGER change_events_integrity_report AFTER INSERT ON integrity_reports
+    FOR EACH ROW EXECUTE FUNCTION change_events_row('interviews', 'candidate_id');
 CREATE TRIGGER change_events_review AFTER INSERT OR UPDATE OF state, assignee_id, decision ON review_items
     FOR EACH ROW EXECUTE FUNCTION change_events_row('review_queue', 'candidate_id');
 

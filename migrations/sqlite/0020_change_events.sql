@@ -48,3 +48,7 @@ CREATE TRIGGER change_events_notice AFTER UPDATE OF email_state ON adverse_notic
     INSERT INTO change_events (kind, candidate_id, at)
     SELECT 'orders', a.candidate_id, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now') FROM adverse_actions a WHERE a.id = NEW.action_id;
 END;
+-- An integrity report shows in the interviews section.
+CREATE TRIGGER change_events_integrity_report AFTER INSERT ON integrity_reports BEGIN
+    INSERT INTO change_events (kind, candidate_id, at) VALUES ('interviews', NEW.candidate_id, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'));
+END;

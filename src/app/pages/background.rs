@@ -30,11 +30,32 @@ pub fn BackgroundChecksSection(
         background_checks(candidate_id)
     });
     let steps = AdverseSteps::new();
+    // A waiting period ends with no change to tell of: the section looks again when it does.
+    let (due, set_due) = signal(0u32);
     let adverse = client_data(move || {
         tick.get();
+        due.get();
         steps.version();
         get_adverse_actions(candidate_id)
     });
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Ok(AdverseActions::Detailed(list))) = adverse.get() {
+            let now = chrono::Utc::now();
+            let next = list
+                .iter()
+                .filter_map(|a| a.deadline_at)
+                .filter(|d| *d > now)
+                .min();
+            if let Some(next) = next {
+                let wait = (next - now).to_std().unwrap_or_default()
+                    + std::time::Duration::from_millis(500);
+                set_timeout(move || set_due.update(|n| *n += 1), wait);
+            }
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = set_due;
     // A placed order closes the picker.
     Effect::new(move |_| {
         if let Some(Ok(_)) = place.value().get() {
