@@ -1,9 +1,8 @@
 import http from 'node:http';
-import { test, expect, users, signIn, hydrated } from './helpers';
+import { test, expect, users, signIn, hydrated, verifyAtProvider } from './helpers';
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const base = `http://127.0.0.1:${port}`;
-const sim = `http://127.0.0.1:${port + 1}`;
 // The ATS's page lives on another origin: a small server the test starts on port+6.
 const host = `http://127.0.0.1:${port + 6}`;
 
@@ -97,16 +96,7 @@ test('an ATS page on another origin embeds the badge; it follows a status change
     await signIn(page, users.recruiter);
     await page.goto(profilePath);
     await hydrated(page);
-    const panel = page.getByRole('region', { name: 'Verification' });
-    await panel.getByRole('button', { name: 'Send verification' }).click();
-    await expect(panel.locator('.next-action')).toHaveText('Waiting for candidate');
-    const sessions = await (await request.get(`${sim}/control/sessions`)).json();
-    const session = sessions.sessions.find((s: any) => s.candidate_id === candidateId);
-    expect(session).toBeTruthy();
-    const done = await request.post(`${sim}/control/sessions/${session.session_id}/complete`, {
-      data: { outcome: 'verified', risk_tier: 'low', reason_codes: [] },
-    });
-    expect(done.ok()).toBeTruthy();
+    await verifyAtProvider(page, request, { outcome: 'verified', risk_tier: 'low', reason_codes: [] });
 
     // The embedded badge follows by itself: no reload of the host page.
     await hostPage.evaluate(() => ((window as any).__noReload = true));

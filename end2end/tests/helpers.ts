@@ -1,4 +1,4 @@
-import { test as base, expect, Page } from '@playwright/test';
+import { test as base, expect, Page, APIRequestContext } from '@playwright/test';
 
 /** Every test fails if the page throws (a panic in the WebAssembly app shows up as one). */
 export const test = base.extend({
@@ -49,4 +49,25 @@ export async function listShowsOnly(page: Page, text: string) {
   const rows = page.locator('table tbody tr');
   await expect(rows.first()).toContainText(text);
   await expect(rows.filter({ hasNotText: text })).toHaveCount(0);
+}
+
+/** The provider simulator of this run (the app's port + 1). */
+export const providerSim = `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 3100) + 1}`;
+
+/** On an open profile: sends verification from its panel, then the candidate finishes at the
+ * provider simulator with this result (the candidate's newest session). */
+export async function verifyAtProvider(
+  page: Page,
+  request: APIRequestContext,
+  result: { outcome: string; risk_tier: string; reason_codes: string[] },
+) {
+  const panel = page.getByRole('region', { name: 'Verification' });
+  await panel.getByRole('button', { name: 'Send verification' }).click();
+  await expect(panel.locator('.next-action')).toHaveText('Waiting for candidate');
+  const id = new URL(page.url()).pathname.split('/').pop();
+  const sessions = await (await request.get(`${providerSim}/control/sessions`)).json();
+  const session = sessions.sessions.filter((s: any) => s.candidate_id === id).pop();
+  expect(session, `a provider session for candidate ${id}`).toBeTruthy();
+  const done = await request.post(`${providerSim}/control/sessions/${session.session_id}/complete`, { data: result });
+  expect(done.ok()).toBeTruthy();
 }

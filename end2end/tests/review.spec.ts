@@ -1,7 +1,4 @@
-import { test, expect, users, signIn, hydrated } from './helpers';
-
-const port = Number(process.env.E2E_PORT ?? 3100);
-const sim = `http://127.0.0.1:${port + 1}`;
+import { test, expect, users, signIn, hydrated, verifyAtProvider } from './helpers';
 
 /** Sends verification for the named candidate and has the provider return this result. */
 async function providerResult(page: any, request: any, name: string, outcome: string, risk: string) {
@@ -11,15 +8,7 @@ async function providerResult(page: any, request: any, name: string, outcome: st
   await page.getByRole('link', { name }).first().click();
   const panel = page.getByRole('region', { name: 'Verification' });
   await hydrated(page);
-  await panel.getByRole('button', { name: 'Send verification' }).click();
-  await expect(panel.locator('.next-action')).toHaveText('Waiting for candidate');
-  const id = page.url().split('/').pop();
-  const sessions = await (await request.get(`${sim}/control/sessions`)).json();
-  const session = sessions.sessions.filter((s: any) => s.candidate_id === id).pop();
-  const done = await request.post(`${sim}/control/sessions/${session.session_id}/complete`, {
-    data: { outcome, risk_tier: risk, reason_codes: ['face_mismatch'] },
-  });
-  expect(done.ok()).toBeTruthy();
+  await verifyAtProvider(page, request, { outcome, risk_tier: risk, reason_codes: ['face_mismatch'] });
   await expect(panel.locator('.next-action')).toHaveText(/^Awaiting security review — /);
   const url = page.url();
   await page.getByRole('button', { name: 'Sign out' }).click();

@@ -1,8 +1,5 @@
 import type { Page } from '@playwright/test';
-import { test, expect, users, signIn, hydrated } from './helpers';
-
-const port = Number(process.env.E2E_PORT ?? 3100);
-const sim = `http://127.0.0.1:${port + 1}`;
+import { test, expect, users, signIn, hydrated, verifyAtProvider } from './helpers';
 
 /** A recruiter finds the candidate by name and opens their profile: its verification panel. */
 async function openProfile(page: Page, name: string) {
@@ -20,19 +17,9 @@ async function openProfile(page: Page, name: string) {
 test('recruiter sends verification; the provider flags it; the open profile updates by itself', async ({ page, request }) => {
   const panel = await openProfile(page, 'Grace Hopper');
   const profileUrl = page.url();
-  const candidateId = profileUrl.split('/').pop();
-
-  await panel.getByRole('button', { name: 'Send verification' }).click();
-  await expect(panel.locator('.next-action')).toHaveText('Waiting for candidate');
 
   // The candidate finishes at the provider, which flags the result for review.
-  const sessions = await (await request.get(`${sim}/control/sessions`)).json();
-  const session = sessions.sessions.find((s: any) => s.candidate_id === candidateId);
-  expect(session).toBeTruthy();
-  const done = await request.post(`${sim}/control/sessions/${session.session_id}/complete`, {
-    data: { outcome: 'needs_review', risk_tier: 'high', reason_codes: ['liveness_failed', 'document_mismatch'] },
-  });
-  expect(done.ok()).toBeTruthy();
+  await verifyAtProvider(page, request, { outcome: 'needs_review', risk_tier: 'high', reason_codes: ['liveness_failed', 'document_mismatch'] });
 
   // No reload: the panel follows the live updates.
   await page.evaluate(() => ((window as any).__noReload = true));
@@ -107,21 +94,12 @@ test('an open profile listens for changes instead of polling, and updates when t
   const stream = page.waitForRequest((r) => new URL(r.url()).pathname === '/events');
   const panel = await openProfile(page, 'Ken Hopper');
   await stream;
-  const candidateId = page.url().split('/').pop();
 
   // Nothing changes: nothing is fetched (the panel polled every 3 s before live updates).
   await page.waitForTimeout(7000);
   expect(panelFetches).toEqual([]);
 
-  await panel.getByRole('button', { name: 'Send verification' }).click();
-  await expect(panel.locator('.next-action')).toHaveText('Waiting for candidate');
-  const sessions = await (await request.get(`${sim}/control/sessions`)).json();
-  const session = sessions.sessions.find((s: any) => s.candidate_id === candidateId);
-  expect(session).toBeTruthy();
-  const done = await request.post(`${sim}/control/sessions/${session.session_id}/complete`, {
-    data: { outcome: 'verified', risk_tier: 'low', reason_codes: [] },
-  });
-  expect(done.ok()).toBeTruthy();
+  await verifyAtProvider(page, request, { outcome: 'verified', risk_tier: 'low', reason_codes: [] });
   await page.evaluate(() => ((window as any).__noReload = true));
   await expect(panel.getByText('Go: identity verified')).toBeVisible();
   expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);

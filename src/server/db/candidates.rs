@@ -1,5 +1,5 @@
 //! Jobs, candidates, applications and stage history.
-use super::{audit::AuditAppend, on_db, BeginWrite, Db, Origin};
+use super::{audit::AuditAppend, bind_all, on_db, BeginWrite, Bind, Binds, Db, Origin};
 use crate::model::{RiskTier, Stage, VerificationStatus};
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
@@ -37,18 +37,9 @@ pub struct ListFilter {
     pub integrity_missing: Option<bool>,
 }
 
-/// A value bound to a list query's placeholder.
-#[derive(Debug, Clone, PartialEq)]
-enum Bind {
-    Int(i64),
-    Text(String),
-    /// A state's stored text (stage, status, risk tier).
-    Str(&'static str),
-}
-
 /// The FROM and WHERE of the list, with only the predicates of the filters that are set (so the
 /// planner can use the index for each), numbered `$1…` for both databases.
-fn list_where(f: &ListFilter, sqlite: bool, page: bool, binds: &mut Vec<Bind>) -> String {
+fn list_where(f: &ListFilter, sqlite: bool, page: bool, binds: &mut Binds) -> String {
     // For a page, SQLite walks applications newest first and stops at the page's end: CROSS JOIN
     // fixes that join order (left to right). Left to itself it collects every candidate matching a
     // status or risk filter through their index and sorts them all (10 ms → 0.5 ms at 100k). Not
@@ -99,8 +90,7 @@ fn list_where(f: &ListFilter, sqlite: bool, page: bool, binds: &mut Vec<Bind>) -
     ];
     for (clause, value) in compared {
         if let Some(value) = value {
-            binds.push(value);
-            sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+            sql.push_str(&clause.replace('?', &binds.push(value)));
         }
     }
     if let Some(pattern) = &f.search_pattern {
@@ -117,9 +107,8 @@ fn list_where(f: &ListFilter, sqlite: bool, page: bool, binds: &mut Vec<Bind>) -
             true => format!(" AND c.id IN (SELECT rowid FROM candidates_search WHERE name LIKE ?{escape} UNION SELECT rowid FROM candidates_search WHERE email LIKE ?{escape})"),
             false => format!(" AND (LOWER(c.first_name || ' ' || c.last_name) LIKE ?{escape} OR LOWER(c.email) LIKE ?{escape})"),
         };
-        binds.push(Bind::Text(pattern.clone()));
-        let n = binds.len();
-        sql.push_str(&clause.replacen('?', &format!("${n}"), 2));
+        let n = binds.push(Bind::Text(pattern.clone()));
+        sql.push_str(&clause.replacen('?', &n, 2));
     }
     if f.integrity_flagged == Some(true) {
         sql.push_str(" AND c.integrity_flagged = TRUE");
@@ -130,20 +119,6 @@ fn list_where(f: &ListFilter, sqlite: bool, page: bool, binds: &mut Vec<Bind>) -
     sql
 }
 
-macro_rules! bind_all {
-    ($query:expr, $binds:expr) => {{
-        let mut q = $query;
-        for b in $binds {
-            q = match b {
-                Bind::Int(i) => q.bind(*i),
-                Bind::Text(t) => q.bind(t.clone()),
-                Bind::Str(s) => q.bind(*s),
-            };
-        }
-        q
-    }};
-}
-
 /// One page of applications, newest first, older than `before` when given (keyset).
 pub async fn list(
     db: &Db,
@@ -151,7 +126,7 @@ pub async fn list(
     before: Option<i64>,
     limit: i64,
 ) -> sqlx::Result<Vec<ListRow>> {
-    let mut binds = Vec::new();
+    let mut binds = Binds::new();
     let mut sql = format!(
         "SELECT a.id AS application_id, c.id AS candidate_id, c.first_name, c.last_name, c.email,
                 j.title AS job_title, a.stage, c.verification_status, c.verification_risk_tier, c.integrity_score
@@ -159,11 +134,12 @@ pub async fn list(
         list_where(f, matches!(db, Db::Sqlite(_)), true, &mut binds)
     );
     if let Some(before) = before {
-        binds.push(Bind::Int(before));
-        sql.push_str(&format!(" AND a.id < ${}", binds.len()));
+        sql.push_str(&format!(" AND a.id < {}", binds.push(Bind::Int(before))));
     }
-    binds.push(Bind::Int(limit));
-    sql.push_str(&format!(" ORDER BY a.id DESC LIMIT ${}", binds.len()));
+    sql.push_str(&format!(
+        " ORDER BY a.id DESC LIMIT {}",
+        binds.push(Bind::Int(limit))
+    ));
     on_db!(db, p => bind_all!(sqlx::query_as::<_, ListRow>(&sql), &binds).fetch_all(p).await)
         .origin(|column| {
             if column == "stage" {
@@ -197,16 +173,15 @@ pub async fn list_version(db: &Db) -> sqlx::Result<String> {
 /// The capped count together with the `list_version` it was counted at, read in one statement
 /// (one snapshot on both databases).
 pub async fn count_with_version(db: &Db, f: &ListFilter, cap: i64) -> sqlx::Result<(String, i64)> {
-    let mut binds = Vec::new();
+    let mut binds = Binds::new();
     let from = list_where(f, matches!(db, Db::Sqlite(_)), false, &mut binds);
-    binds.push(Bind::Int(cap));
+    let cap = binds.push(Bind::Int(cap));
     let version = match db {
         Db::Sqlite(_) => LIST_VERSION_SQLITE,
         Db::Postgres(_) => LIST_VERSION_PG,
     };
     let sql = format!(
-        "SELECT ({version}) AS version, (SELECT COUNT(*) FROM (SELECT 1 {from} LIMIT ${}) capped) AS n",
-        binds.len()
+        "SELECT ({version}) AS version, (SELECT COUNT(*) FROM (SELECT 1 {from} LIMIT {cap}) capped) AS n"
     );
     on_db!(db, p => bind_all!(sqlx::query_as::<_, (String, i64)>(&sql), &binds).fetch_one(p).await)
 }

@@ -2,7 +2,7 @@
 //! applications created in it (of one job, the jobs under one policy, candidates of one risk
 //! tier, or all), and the sessions, review items, orders and drift begun in it. Percentiles are
 //! nearest-rank, by window functions (SQLite has no percentile aggregate).
-use super::{on_db, Db, Origin};
+use super::{bind_all, on_db, Bind, Binds, Db, Origin};
 use crate::model::{
     BlockedMoves, DeadLetters, DriftRun, ExceptionCounts, RiskTier, SlaRow, Stage,
     VerificationStatus,
@@ -27,47 +27,33 @@ pub struct PolicyScope {
     pub includes_unnamed: bool,
 }
 
-enum Arg {
-    Time(DateTime<Utc>),
-    Int(i64),
-    Text(String),
-}
-
 /// A statement's arguments, numbered as they are added: `$1` and `$2` are always the range.
-struct Args(Vec<Arg>);
-
-macro_rules! bind_args {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for a in &$args.0 {
-            q = match a {
-                Arg::Time(t) => q.bind(*t),
-                Arg::Int(i) => q.bind(*i),
-                Arg::Text(t) => q.bind(t.clone()),
-            };
-        }
-        q
-    }};
-}
+struct Args(Binds);
 
 impl Args {
     fn new(r: &Range) -> Args {
-        Args(vec![Arg::Time(r.from), Arg::Time(r.to)])
+        let mut binds = Binds::new();
+        binds.push(Bind::Time(r.from));
+        binds.push(Bind::Time(r.to));
+        Args(binds)
     }
 
-    fn push(&mut self, a: Arg) -> String {
-        self.0.push(a);
-        format!("${}", self.0.len())
+    fn push(&mut self, value: Bind) -> String {
+        self.0.push(value)
+    }
+
+    fn values(&self) -> &[Bind] {
+        self.0.values()
     }
 
     /// `AND …` keeping applications `app` of the job and of the policy's jobs.
     fn jobs(&mut self, r: &Range, app: &str) -> String {
         let mut sql = String::new();
         if let Some(job) = r.job_id {
-            sql += &format!(" AND {app}.job_id = {}", self.push(Arg::Int(job)));
+            sql += &format!(" AND {app}.job_id = {}", self.push(Bind::Int(job)));
         }
         if let Some(p) = &r.policy {
-            let name = self.push(Arg::Text(p.name.clone()));
+            let name = self.push(Bind::Text(p.name.clone()));
             let unnamed = if p.includes_unnamed {
                 " OR pj.policy_name IS NULL"
             } else {
@@ -86,7 +72,7 @@ impl Args {
         if let Some(t) = r.tier {
             sql += &format!(
                 " AND EXISTS (SELECT 1 FROM candidates tc WHERE tc.id = a.candidate_id AND tc.verification_risk_tier = {})",
-                self.push(Arg::Text(t.as_str().into()))
+                self.push(Bind::Str(t.as_str()))
             );
         }
         sql
@@ -104,7 +90,7 @@ impl Args {
             );
         }
         if let Some(t) = r.tier {
-            let t = self.push(Arg::Text(t.as_str().into()));
+            let t = self.push(Bind::Str(t.as_str()));
             sql += &match tier {
                 Some(column) => format!(" AND {column} = {t}"),
                 None => format!(
@@ -148,7 +134,7 @@ pub async fn applications(db: &Db, r: &Range) -> sqlx::Result<i64> {
         "SELECT COUNT(*) FROM applications a WHERE a.created_at >= $1 AND a.created_at < $2{}",
         args.applications(r)
     );
-    on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&sql), args).fetch_one(p).await)
+    on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), args).fetch_one(p).await)
 }
 
 /// For each funnel position (0 = applied … 5 = hired), how many applications got no further.
@@ -167,7 +153,7 @@ pub async fn furthest_stage(db: &Db, r: &Range) -> sqlx::Result<Vec<(i64, i64)>>
          SELECT CAST(top AS BIGINT), COUNT(*) FROM furthest GROUP BY top",
         scope = args.applications(r)
     );
-    on_db!(db, p => bind_args!(sqlx::query_as::<_, (i64, i64)>(&sql), args).fetch_all(p).await)
+    on_db!(db, p => bind_all!(sqlx::query_as::<_, (i64, i64)>(&sql), args).fetch_all(p).await)
 }
 
 /// Applications in the range by their stage now.
@@ -178,7 +164,7 @@ pub async fn current_stages(db: &Db, r: &Range) -> sqlx::Result<Vec<(Stage, i64)
          WHERE a.created_at >= $1 AND a.created_at < $2{} GROUP BY a.stage",
         args.applications(r)
     );
-    on_db!(db, p => bind_args!(sqlx::query_as::<_, (Stage, i64)>(&sql), args).fetch_all(p).await)
+    on_db!(db, p => bind_all!(sqlx::query_as::<_, (Stage, i64)>(&sql), args).fetch_all(p).await)
         .in_table("applications")
 }
 
@@ -195,7 +181,7 @@ pub async fn outcomes(
          GROUP BY c.verification_status, c.verification_risk_tier",
         args.applications(r)
     );
-    on_db!(db, p => bind_args!(sqlx::query_as::<_, (VerificationStatus, Option<RiskTier>, i64)>(&sql), args).fetch_all(p).await)
+    on_db!(db, p => bind_all!(sqlx::query_as::<_, (VerificationStatus, Option<RiskTier>, i64)>(&sql), args).fetch_all(p).await)
         .in_table("candidates")
 }
 
@@ -218,7 +204,7 @@ pub async fn results_by_quarter_hour(
          GROUP BY q, x.status",
         args.of_candidate(r, "x.candidate_id", Some("x.risk_tier"))
     );
-    on_db!(db, p => bind_args!(sqlx::query_as::<_, (i64, VerificationStatus, i64)>(&sql), args).fetch_all(p).await)
+    on_db!(db, p => bind_all!(sqlx::query_as::<_, (i64, VerificationStatus, i64)>(&sql), args).fetch_all(p).await)
     .in_table("verification_sessions")
 }
 
@@ -246,7 +232,7 @@ pub async fn blocked_moves(db: &Db, r: &Range) -> sqlx::Result<Vec<BlockedMoves>
          GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
         args.of_candidate(r, candidate, None)
     );
-    on_db!(db, p => bind_args!(sqlx::query_as::<_, BlockedMoves>(&sql), args).fetch_all(p).await)
+    on_db!(db, p => bind_all!(sqlx::query_as::<_, BlockedMoves>(&sql), args).fetch_all(p).await)
         .in_table("audit_log")
 }
 
@@ -257,7 +243,7 @@ pub async fn exceptions(
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<ExceptionCounts>> {
     let mut args = Args::new(r);
-    let now = args.push(Arg::Time(now));
+    let now = args.push(Bind::Time(now));
     let sql = format!(
         "SELECT x.stage, COUNT(*) AS granted,
                 CAST(SUM(CASE WHEN x.expiry_at <= {now} THEN 1 ELSE 0 END) AS BIGINT) AS expired
@@ -265,7 +251,7 @@ pub async fn exceptions(
          GROUP BY x.stage ORDER BY x.stage",
         args.of_candidate(r, "x.candidate_id", None)
     );
-    on_db!(db, p => bind_args!(sqlx::query_as::<_, ExceptionCounts>(&sql), args).fetch_all(p).await)
+    on_db!(db, p => bind_all!(sqlx::query_as::<_, ExceptionCounts>(&sql), args).fetch_all(p).await)
         .in_table("stage_exceptions")
 }
 
@@ -298,7 +284,7 @@ pub async fn dead_letters(db: &Db, r: &Range) -> sqlx::Result<Vec<DeadLetters>> 
          GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
         args.of_candidate(r, candidate, None)
     );
-    on_db!(db, p => bind_args!(sqlx::query_as::<_, DeadLetters>(&sql), args).fetch_all(p).await)
+    on_db!(db, p => bind_all!(sqlx::query_as::<_, DeadLetters>(&sql), args).fetch_all(p).await)
         .in_table("delivery_jobs")
 }
 
@@ -325,7 +311,7 @@ fn percentiles_sql(durations: &str) -> String {
 
 async fn percentiles(db: &Db, durations: &str, args: Args) -> sqlx::Result<Vec<Percentiles>> {
     let sql = percentiles_sql(durations);
-    on_db!(db, p => bind_args!(sqlx::query_as::<_, Percentiles>(&sql), args).fetch_all(p).await)
+    on_db!(db, p => bind_all!(sqlx::query_as::<_, Percentiles>(&sql), args).fetch_all(p).await)
 }
 
 /// Application created → verification requested (the candidate's first session created since),
@@ -413,7 +399,7 @@ pub async fn drift_to_resolved(db: &Db, r: &Range) -> sqlx::Result<Vec<Percentil
 /// ones still open).
 pub async fn sla(db: &Db, r: &Range, now: DateTime<Utc>) -> sqlx::Result<Vec<SlaRow>> {
     let mut args = Args::new(r);
-    let now = args.push(Arg::Time(now));
+    let now = args.push(Bind::Time(now));
     let sql = format!(
         "SELECT x.risk_tier AS tier,
                 CAST(SUM(CASE WHEN x.decided_at IS NOT NULL AND (x.deadline_at IS NULL OR x.decided_at <= x.deadline_at) THEN 1 ELSE 0 END) AS BIGINT) AS decided_within,
@@ -425,6 +411,6 @@ pub async fn sla(db: &Db, r: &Range, now: DateTime<Utc>) -> sqlx::Result<Vec<Sla
          GROUP BY x.risk_tier",
         args.of_candidate(r, "x.candidate_id", Some("x.risk_tier"))
     );
-    on_db!(db, p => bind_args!(sqlx::query_as::<_, SlaRow>(&sql), args).fetch_all(p).await)
+    on_db!(db, p => bind_all!(sqlx::query_as::<_, SlaRow>(&sql), args).fetch_all(p).await)
         .in_table("review_items")
 }

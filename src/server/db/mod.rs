@@ -47,6 +47,54 @@ macro_rules! on_db {
 }
 pub use on_db;
 
+/// A value bound to a placeholder of a statement assembled from the filters that are set.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    Int(i64),
+    Text(String),
+    /// A state's stored text (stage, status, risk tier).
+    Str(&'static str),
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
+/// The values of such a statement, numbered `$1…` as they are added (both databases read `$n`).
+#[derive(Debug, Default)]
+pub struct Binds(Vec<Bind>);
+
+impl Binds {
+    pub fn new() -> Binds {
+        Binds::default()
+    }
+
+    /// Adds `value` and returns its placeholder (`$n`).
+    pub fn push(&mut self, value: Bind) -> String {
+        self.0.push(value);
+        format!("${}", self.0.len())
+    }
+
+    pub fn values(&self) -> &[Bind] {
+        &self.0
+    }
+}
+
+/// Binds every value of a `Binds` to `$query`, in order.
+#[macro_export]
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut q = $query;
+        for b in $binds.values() {
+            q = match b {
+                $crate::server::db::Bind::Int(i) => q.bind(*i),
+                $crate::server::db::Bind::Text(t) => q.bind(t.clone()),
+                $crate::server::db::Bind::Str(s) => q.bind(*s),
+                $crate::server::db::Bind::Time(t) => q.bind(*t),
+            };
+        }
+        q
+    }};
+}
+pub use bind_all;
+
 /// PostgreSQL session limits set on every connection, so a leaked transaction or a stuck lock
 /// turns into an error within seconds instead of a hang (`CLEARANCE_PG_*_MS` in `Config`; 0 turns
 /// one off).

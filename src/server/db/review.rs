@@ -1,5 +1,5 @@
 //! Review queue items: opened with verification results, claimed, decided, approved.
-use super::{audit::AuditAppend, on_db, BeginWrite, Db, Origin};
+use super::{audit::AuditAppend, bind_all, on_db, BeginWrite, Bind, Binds, Db, Origin};
 use crate::model::{ReviewOutcome, ReviewState, RiskTier, VerificationStatus};
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
@@ -57,65 +57,38 @@ pub struct OpenFilter {
     pub breached_at: Option<DateTime<Utc>>,
 }
 
-enum Arg {
-    Time(DateTime<Utc>),
-    Int(i64),
-    Text(&'static str),
-}
-
-fn open_where(f: &OpenFilter, args: &mut Vec<Arg>) -> String {
+fn open_where(f: &OpenFilter, args: &mut Binds) -> String {
     let mut sql = format!("WHERE {OPEN}");
-    let push = |a: Arg, args: &mut Vec<Arg>| {
-        args.push(a);
-        format!("${}", args.len())
-    };
     if let Some(t) = f.risk {
-        sql += &format!(" AND r.risk_tier = {}", push(Arg::Text(t.as_str()), args));
+        sql += &format!(" AND r.risk_tier = {}", args.push(Bind::Str(t.as_str())));
     }
     match f.assignee {
-        Some(Some(id)) => sql += &format!(" AND r.assignee_id = {}", push(Arg::Int(id), args)),
+        Some(Some(id)) => sql += &format!(" AND r.assignee_id = {}", args.push(Bind::Int(id))),
         Some(None) => sql += " AND r.assignee_id IS NULL",
         None => {}
     }
     if let Some(at) = f.breached_at {
-        sql += &format!(" AND r.deadline_at < {}", push(Arg::Time(at), args));
+        sql += &format!(" AND r.deadline_at < {}", args.push(Bind::Time(at)));
     }
     sql
 }
 
-macro_rules! bind_args {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for a in $args {
-            q = match a {
-                Arg::Time(t) => q.bind(*t),
-                Arg::Int(i) => q.bind(*i),
-                Arg::Text(t) => q.bind(*t),
-            };
-        }
-        q
-    }};
-}
-
 /// Open items matching `f`, soonest deadline first, at most `limit`.
 pub async fn open_items(db: &Db, f: &OpenFilter, limit: i64) -> sqlx::Result<Vec<ItemRow>> {
-    let mut args = Vec::new();
+    let mut args = Binds::new();
     let filter = open_where(f, &mut args);
-    args.push(Arg::Int(limit));
-    let sql = format!(
-        "{ITEM_SELECT} {filter} ORDER BY r.deadline_at, r.id LIMIT ${}",
-        args.len()
-    );
-    on_db!(db, p => bind_args!(sqlx::query_as::<_, ItemRow>(&sql), &args).fetch_all(p).await)
+    let limit = args.push(Bind::Int(limit));
+    let sql = format!("{ITEM_SELECT} {filter} ORDER BY r.deadline_at, r.id LIMIT {limit}");
+    on_db!(db, p => bind_all!(sqlx::query_as::<_, ItemRow>(&sql), &args).fetch_all(p).await)
         .origin(review_column_table)
 }
 
 /// How many open items match `f`.
 pub async fn count_open(db: &Db, f: &OpenFilter) -> sqlx::Result<i64> {
-    let mut args = Vec::new();
+    let mut args = Binds::new();
     let filter = open_where(f, &mut args);
     let sql = format!("SELECT COUNT(*) FROM review_items r {filter}");
-    on_db!(db, p => bind_args!(sqlx::query_scalar::<_, i64>(&sql), &args).fetch_one(p).await)
+    on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &args).fetch_one(p).await)
 }
 
 /// Open items per risk tier: how many, and how many past their deadline at `now`.

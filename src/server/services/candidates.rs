@@ -41,23 +41,22 @@ pub fn like_pattern(search: &str) -> Option<String> {
 /// Pages are kept the same way, by filter and keyset position: at an unchanged version a page
 /// reads the same rows, so a page many people open (the first one of a common filter, a search
 /// someone repeats) costs no query until something it shows changes.
-#[derive(Default)]
 pub struct ListCache {
-    entries: std::sync::Mutex<std::collections::HashMap<db::candidates::ListFilter, CountSlot>>,
+    counts: super::kept::Readings<db::candidates::ListFilter, i64>,
     pages: std::sync::Mutex<
         std::collections::HashMap<PageKey, (String, Vec<db::candidates::ListRow>)>,
     >,
-    /// Orders arrivals and counts: a count that started after a request arrived is fresh enough.
-    clock: std::sync::atomic::AtomicU64,
 }
 
-type CountSlot = std::sync::Arc<tokio::sync::Mutex<Option<Counted>>>;
 type PageKey = (db::candidates::ListFilter, Option<i64>);
 
-struct Counted {
-    version: String,
-    n: i64,
-    started: u64,
+impl Default for ListCache {
+    fn default() -> Self {
+        ListCache {
+            counts: super::kept::Readings::new(Self::MAX_ENTRIES, None),
+            pages: Default::default(),
+        }
+    }
 }
 
 impl ListCache {
@@ -65,39 +64,22 @@ impl ListCache {
     /// Pages kept at most (26 rows each: a few MB).
     const MAX_PAGES: usize = 1024;
 
-    fn tick(&self) -> u64 {
-        self.clock.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-    }
-
     /// The capped count, and the version this request read (for `page`).
     async fn count(
         &self,
         db: &Db,
         filter: &db::candidates::ListFilter,
     ) -> Result<(String, i64), AppError> {
-        let arrived = self.tick();
+        let arrived = self.counts.arrive();
         let version = db::candidates::list_version(db).await?;
-        let slot = {
-            let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            if map.len() >= Self::MAX_ENTRIES && !map.contains_key(filter) {
-                map.clear();
-            }
-            map.entry(filter.clone()).or_default().clone()
-        };
-        let mut slot = slot.lock().await;
-        if let Some(c) = slot
-            .as_ref()
-            .filter(|c| c.version == version || c.started > arrived)
-        {
-            return Ok((version, c.n));
-        }
-        let started = self.tick();
-        let (counted_at, n) = db::candidates::count_with_version(db, filter, COUNT_CAP + 1).await?;
-        *slot = Some(Counted {
-            version: counted_at,
-            n,
-            started,
-        });
+        let n = self
+            .counts
+            .get(filter, arrived, &version, || async {
+                Ok::<_, AppError>(
+                    db::candidates::count_with_version(db, filter, COUNT_CAP + 1).await?,
+                )
+            })
+            .await?;
         Ok((version, n))
     }
 

@@ -155,26 +155,11 @@ pub const KEEP_AT_MOST: std::time::Duration = std::time::Duration::from_secs(60)
 /// takes a few hundred milliseconds, and people open the same range again and again. A reading
 /// that began after a request arrived is fresh enough for it, so requests that come together
 /// share one reading instead of each starting its own.
-#[derive(Default)]
-pub struct Cache {
-    slots: std::sync::Mutex<std::collections::HashMap<(InsightsFilter, String), Slot>>,
-    clock: std::sync::atomic::AtomicU64,
-}
+pub struct Cache(super::kept::Readings<(InsightsFilter, String), Insights>);
 
-type Slot = std::sync::Arc<tokio::sync::Mutex<Option<Kept>>>;
-
-struct Kept {
-    version: String,
-    started: u64,
-    at: std::time::Instant,
-    figures: Insights,
-}
-
-impl Cache {
-    const MAX_ENTRIES: usize = 256;
-
-    fn tick(&self) -> u64 {
-        self.clock.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+impl Default for Cache {
+    fn default() -> Self {
+        Cache(super::kept::Readings::new(256, Some(KEEP_AT_MOST)))
     }
 }
 
@@ -186,33 +171,15 @@ pub async fn insights(
     super::access::require(user, Permission::ViewInsights)?;
     let (db, config, cache) = (&state.db, &*state.config, &*state.insights_cache);
     let tz = config.business_calendar.tz;
-    let arrived = cache.tick();
+    let arrived = cache.0.arrive();
     let version = db::insights::version(db).await?;
-    let slot = {
-        let mut map = cache.slots.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (filter.clone(), tz.name().to_string());
-        if map.len() >= Cache::MAX_ENTRIES && !map.contains_key(&key) {
-            map.clear();
-        }
-        map.entry(key).or_default().clone()
-    };
-    let mut slot = slot.lock().await;
-    if let Some(k) = slot
-        .as_ref()
-        .filter(|k| (k.version == version || k.started > arrived) && k.at.elapsed() < KEEP_AT_MOST)
-    {
-        return Ok(k.figures.clone());
-    }
-    let started = cache.tick();
-    let at = std::time::Instant::now();
-    let figures = read(db, config, tz, filter).await?;
-    *slot = Some(Kept {
-        version,
-        started,
-        at,
-        figures: figures.clone(),
-    });
-    Ok(figures)
+    let key = (filter.clone(), tz.name().to_string());
+    cache
+        .0
+        .get(&key, arrived, &version, || async {
+            Ok((version.clone(), read(db, config, tz, filter).await?))
+        })
+        .await
 }
 
 /// The figures for a filter, read now (who may see them: `insights`).

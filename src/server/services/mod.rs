@@ -14,6 +14,7 @@ pub mod export;
 pub mod import;
 pub mod insights;
 pub mod integrity;
+pub mod kept;
 pub mod metrics;
 pub mod policy;
 pub mod reconciliation;

@@ -103,8 +103,23 @@ pub async fn queue(
         breached_only,
     } = filter;
     let now = Utc::now();
-    // Counted and paged in SQL: a queue of thousands shows its most urgent items at once.
-    let by_tier = db::review::open_by_tier(db, now).await?;
+    let open = db::review::OpenFilter {
+        risk,
+        assignee: match assignee {
+            AssigneeFilter::Anyone => None,
+            AssigneeFilter::Me => Some(Some(user.id)),
+            AssigneeFilter::Unassigned => Some(None),
+        },
+        breached_at: breached_only.then_some(now),
+    };
+    // Counted and paged in SQL: a queue of thousands shows its most urgent items at once. The
+    // readings are independent: side by side, each on its own connection.
+    let (by_tier, rows, reviewers, reason_codes) = tokio::try_join!(
+        db::review::open_by_tier(db, now),
+        db::review::open_items(db, &open, QUEUE_PAGE),
+        db::review::reviewers(db),
+        db::review::reason_codes(db),
+    )?;
     let count = |t: RiskTier| {
         by_tier
             .iter()
@@ -118,27 +133,19 @@ pub async fn queue(
         count(RiskTier::Low),
     );
     let breached = by_tier.iter().map(|(_, _, b)| b).sum();
-    let open = db::review::OpenFilter {
-        risk,
-        assignee: match assignee {
-            AssigneeFilter::Anyone => None,
-            AssigneeFilter::Me => Some(Some(user.id)),
-            AssigneeFilter::Unassigned => Some(None),
-        },
-        breached_at: breached_only.then_some(now),
-    };
-    let items: Vec<ReviewItem> = db::review::open_items(db, &open, QUEUE_PAGE)
-        .await?
-        .iter()
-        .map(|r| to_item(r, user, cal, now))
-        .collect();
+    let items: Vec<ReviewItem> = rows.iter().map(|r| to_item(r, user, cal, now)).collect();
     let matching = if (items.len() as i64) < QUEUE_PAGE {
         items.len() as i64
+    } else if open.assignee.is_none() {
+        // Tier and breach filters: the per-tier counts already hold the answer.
+        by_tier
+            .iter()
+            .filter(|(tier, _, _)| risk.is_none_or(|r| *tier == Some(r)))
+            .map(|(_, n, b)| if breached_only { b } else { n })
+            .sum()
     } else {
         db::review::count_open(db, &open).await?
     };
-    let reviewers = db::review::reviewers(db).await?;
-    let reason_codes = db::review::reason_codes(db).await?;
     Ok(ReviewQueue {
         items,
         matching,
