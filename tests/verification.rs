@@ -21,6 +21,7 @@ on_both_with_provider!(
     provider_outages_are_retried_then_dead_lettered,
     evidence_packs_are_stable_hashed_audited_and_role_gated,
     the_worker_delivers_on_its_own_and_finishes_the_delivery_in_hand_on_shutdown,
+    a_queued_job_wakes_the_worker_at_once_on_any_instance,
 );
 
 type Sim = clearance::server::sim::verification::Sim;
@@ -685,4 +686,53 @@ async fn the_worker_delivers_on_its_own_and_finishes_the_delivery_in_hand_on_shu
     common::request_verification(&app, 3).await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(job_states(&app).await, ["done", "done", "pending"]);
+}
+
+/// The worker starts a round when a job is queued, not at its next poll: with the poll an hour
+/// away, a verification requested on one instance is delivered by the worker of another (on
+/// PostgreSQL through the `clearance_jobs` NOTIFY, the only way there; on SQLite through the
+/// commit hook of the connection that queued it).
+async fn a_queued_job_wakes_the_worker_at_once_on_any_instance(
+    app: TestApp,
+    _sim: Sim,
+    _url: String,
+) {
+    let provider = app.state.config.clone();
+    let other = app
+        .another_instance(|c| {
+            c.verification_url = provider.verification_url.clone();
+            c.verification_api_key = provider.verification_api_key.clone();
+            c.verification_webhook_secret = provider.verification_webhook_secret.clone();
+            c.worker_poll = std::time::Duration::from_secs(3600);
+        })
+        .await;
+    clearance::server::jobs::spawn_worker(other.state.clone());
+    // Its first round (at start) has found nothing to do: from here only a wake starts one.
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    for (candidate, done) in [(1, vec!["done"]), (2, vec!["done", "done"])] {
+        common::request_verification(&app, candidate).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while job_states(&app).await != done {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not delivered without a poll: {:?}",
+                job_states(&app).await
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            db::verification::sessions_of(&app.db, candidate)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+    assert!(
+        other
+            .state
+            .tasks
+            .shutdown(std::time::Duration::from_secs(10))
+            .await
+    );
 }

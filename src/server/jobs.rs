@@ -154,11 +154,19 @@ async fn run_round(state: &AppState, stop: &CancellationToken) -> anyhow::Result
     Ok(n)
 }
 
-/// The background worker until shutdown: a round every `worker_poll`.
+/// The background worker until shutdown: a round as soon as a job is queued (on any instance,
+/// `db::jobs::queued`), and every `worker_poll` for what comes due later (retries, deadlines).
 pub fn spawn_worker(state: AppState) {
     let tasks = state.tasks.clone();
+    if let db::Db::Postgres(pool) = &state.db {
+        let (pool, stop) = (pool.clone(), tasks.stopping());
+        tasks.spawn(async move { db::jobs::relay_notifications(&pool, stop).await });
+    }
     tasks.clone().spawn(async move {
+        let mut queued = db::jobs::queued();
         loop {
+            // What is queued from here on is this round's or wakes the next.
+            queued.borrow_and_update();
             // Each round runs in its own task: a panic in one job is logged, deliveries go on.
             let (round, stop) = (state.clone(), tasks.stopping());
             match tokio::spawn(async move { run_round(&round, &stop).await }).await {
@@ -166,7 +174,11 @@ pub fn spawn_worker(state: AppState) {
                 Ok(Err(e)) => tracing::error!(error = %e, "job worker error"),
                 Err(e) => tracing::error!(error = %e, "job worker round panicked; continuing"),
             }
-            if !tasks.pause(state.config.worker_poll).await {
+            let go_on = tokio::select! {
+                go_on = tasks.pause(state.config.worker_poll) => go_on,
+                _ = queued.changed() => !tasks.stopping().is_cancelled(),
+            };
+            if !go_on {
                 tracing::info!("delivery worker stopped");
                 return;
             }

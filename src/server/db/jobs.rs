@@ -64,6 +64,77 @@ macro_rules! impl_enqueue {
 impl_enqueue!(sqlx::SqliteConnection);
 impl_enqueue!(sqlx::PgConnection);
 
+/// Moves each time a transaction that queued a job has committed, so the delivery worker starts
+/// at once instead of at its next poll. SQLite: this process's connections tell it from their
+/// commit hook (`watch_commits`). PostgreSQL: a trigger NOTIFYs `clearance_jobs` at the commit,
+/// from whichever instance queued, and each instance relays it here (`relay_notifications`).
+static QUEUED: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::channel(0).0);
+
+/// Watches for jobs queued from now on.
+pub fn queued() -> tokio::sync::watch::Receiver<u64> {
+    QUEUED.subscribe()
+}
+
+fn tell_queued() {
+    QUEUED.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// Installed on every SQLite connection: an insert into `delivery_jobs` marks the transaction,
+/// and its commit tells `queued()`. The hook runs as the commit begins; the worker's claim
+/// (BEGIN IMMEDIATE) waits for the write lock, so it reads what was committed.
+pub(super) async fn watch_commits(conn: &mut sqlx::SqliteConnection) -> sqlx::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let marked = std::sync::Arc::new(AtomicBool::new(false));
+    let mut handle = conn.lock_handle().await?;
+    let on_insert = marked.clone();
+    handle.set_update_hook(move |change| {
+        if matches!(change.operation, sqlx::sqlite::SqliteOperation::Insert)
+            && change.table == "delivery_jobs"
+        {
+            on_insert.store(true, Ordering::Relaxed);
+        }
+    });
+    let on_commit = marked.clone();
+    handle.set_commit_hook(move || {
+        if on_commit.swap(false, Ordering::Relaxed) {
+            tell_queued();
+        }
+        true
+    });
+    handle.set_rollback_hook(move || marked.store(false, Ordering::Relaxed));
+    Ok(())
+}
+
+/// PostgreSQL: relays `clearance_jobs` notifications to `queued()` until `stop`. Should the
+/// listening connection fail, the worker's poll still finds every job.
+pub async fn relay_notifications(pool: &sqlx::PgPool, stop: tokio_util::sync::CancellationToken) {
+    let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot LISTEN for queued jobs; the worker polls");
+            return;
+        }
+    };
+    if let Err(e) = listener.listen("clearance_jobs").await {
+        tracing::warn!(error = %e, "cannot LISTEN for queued jobs; the worker polls");
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            got = listener.recv() => match got {
+                Ok(_) => tell_queued(),
+                Err(e) => {
+                    // recv reconnects by itself on the next call.
+                    tracing::warn!(error = %e, "queued-job notifications interrupted");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            },
+        }
+    }
+}
+
 /// Claims the next due job (pending and due, or running with an expired lease) for `lease`.
 /// Runs to its end once started (detached), so a claim is never half-made.
 pub async fn claim(db: &Db, now: DateTime<Utc>, lease: Duration) -> sqlx::Result<Option<JobRow>> {

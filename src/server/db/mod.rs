@@ -317,6 +317,7 @@ impl Db {
                 .test_before_acquire(false)
                 .before_acquire(ping_if_long_idle)
                 .after_release(sqlite_outside_a_transaction)
+                .after_connect(|conn, _| Box::pin(jobs::watch_commits(conn)))
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
