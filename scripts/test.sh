@@ -64,5 +64,11 @@ if [ -n "${TEST_DATABASE_URL:-}" ] && command -v psql >/dev/null; then
   scripts/bench.sh --debug --postgres --candidates 2000 --duration 1 --connections 8
 fi
 
+echo "== kill -9 under webhook ingest (every 2xx stored, every event applied once)"
+scripts/chaos.sh
+if [ -n "${TEST_DATABASE_URL:-}" ] && command -v psql >/dev/null; then
+  scripts/chaos.sh --postgres
+fi
+
 [ -n "${TEST_DATABASE_URL:-}" ] || warn "Reminder: PostgreSQL was NOT tested in this run."
 echo "All tests passed."
