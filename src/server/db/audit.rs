@@ -172,6 +172,34 @@ pub async fn insert_checkpoint(db: &Db, cp: &Checkpoint) -> sqlx::Result<()> {
     on_db!(db, p => sqlx::query(sql).bind(cp.count).bind(&cp.head_hash).bind(cp.created_at).bind(&cp.public_key).bind(&cp.signature).execute(p).await.map(|_| ()))
 }
 
+/// Stores a scheduled checkpoint unless any instance stored one after `since` or one of the same
+/// head already exists: false when skipped. The table is locked for the check and the insert (SQLite:
+/// the write transaction), so instances whose checkpointers fire together store one.
+pub async fn insert_checkpoint_unless_recent(
+    db: &Db,
+    cp: &Checkpoint,
+    since: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let (db, cp) = (db.clone(), cp.clone());
+    super::detached(async move {
+        let recent = "SELECT EXISTS (SELECT 1 FROM audit_checkpoints WHERE created_at > $1 OR count = $2)";
+        let insert = "INSERT INTO audit_checkpoints (count, head_hash, created_at, public_key, signature) VALUES ($1, $2, $3, $4, $5)";
+        on_db!(&db, p => {
+            let mut tx = p.begin_write().await?;
+            if matches!(db, Db::Postgres(_)) {
+                sqlx::query("LOCK TABLE audit_checkpoints IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+            }
+            let skip: bool = sqlx::query_scalar(recent).bind(since).bind(cp.count).fetch_one(&mut *tx).await?;
+            if !skip {
+                sqlx::query(insert).bind(cp.count).bind(&cp.head_hash).bind(cp.created_at).bind(&cp.public_key).bind(&cp.signature).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(!skip)
+        })
+    })
+    .await
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct CheckpointRow {
     count: i64,

@@ -80,14 +80,19 @@ pub async fn verify_and_record(db: &Db, actor: Actor) -> sqlx::Result<ChainRepor
 
 /// Verifies the chain, then signs and stores a checkpoint of its head.
 pub async fn create_checkpoint(db: &Db, key: &SigningKey) -> anyhow::Result<Checkpoint> {
+    let cp = sign_head(db, key).await?;
+    db::audit::insert_checkpoint(db, &cp).await?;
+    Ok(cp)
+}
+
+/// A checkpoint of the chain's head, signed now if the chain verifies (Support is alerted if not).
+async fn sign_head(db: &Db, key: &SigningKey) -> anyhow::Result<Checkpoint> {
     let report = verify_chain(db).await?;
     let ChainReport::Intact { count, head_hash } = report else {
         super::alerts::audit_chain_broken(db, &report).await;
         anyhow::bail!("refusing to sign a checkpoint: the chain is {report}");
     };
-    let cp = Checkpoint::sign(key, count, &head_hash, Utc::now());
-    db::audit::insert_checkpoint(db, &cp).await?;
-    Ok(cp)
+    Ok(Checkpoint::sign(key, count, &head_hash, Utc::now()))
 }
 
 /// Checks the chain against an earlier checkpoint: signature, truncation, rebuilt history.
@@ -104,7 +109,9 @@ pub async fn check_against(
     Ok(report)
 }
 
-/// Signs a checkpoint every `every` until shutdown.
+/// Signs a checkpoint every `every` until shutdown. With several instances on one database, each
+/// runs this; a checkpoint is stored only when no instance stored one in the last half period
+/// (nor one of the same head), so the log gets one per period, not one per instance.
 pub fn spawn_checkpointer(
     tasks: &crate::server::tasks::Tasks,
     db: Db,
@@ -114,14 +121,32 @@ pub fn spawn_checkpointer(
     let waits = tasks.clone();
     tasks.spawn(async move {
         while waits.pause(every).await {
-            match create_checkpoint(&db, &key).await {
-                Ok(cp) => {
+            match scheduled_checkpoint(&db, &key, every).await {
+                Ok(Some(cp)) => {
                     tracing::info!(count = cp.count, head = %cp.head_hash, "signed an audit checkpoint")
                 }
+                Ok(None) => tracing::debug!("another instance signed this period's checkpoint"),
                 Err(e) => tracing::error!(error = %e, "could not sign an audit checkpoint"),
             }
         }
     });
+}
+
+/// One scheduled checkpoint: signed and stored unless another instance stored one in the last
+/// half of `every` (None then).
+pub async fn scheduled_checkpoint(
+    db: &Db,
+    key: &SigningKey,
+    every: std::time::Duration,
+) -> anyhow::Result<Option<Checkpoint>> {
+    let cp = sign_head(db, key).await?;
+    let since = chrono::Duration::from_std(every / 2)
+        .ok()
+        .and_then(|half| cp.created_at.checked_sub_signed(half))
+        .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+    Ok(db::audit::insert_checkpoint_unless_recent(db, &cp, since)
+        .await?
+        .then_some(cp))
 }
 
 fn entries(stored: Vec<crate::server::audit::StoredEntry>) -> Vec<AuditEntry> {
