@@ -3,7 +3,8 @@
 # rate (scripts/chaos/sender.py, retrying whatever got no 2xx, as a provider does) while instances
 # are killed with SIGKILL and started again. Then it checks, straight in the database: every event
 # that got a 2xx is stored, every event is stored and applied exactly once (one row, one session,
-# one audit entry each; none left pending), and the audit chain verifies.
+# one audit entry each; none left pending), and the audit chain verifies. On PostgreSQL it then
+# times a webhook received by one instance until a live-update stream on the other tells of it.
 #
 #   scripts/chaos.sh [--postgres] [--events N] [--rate PER_SECOND] [--release]
 #
@@ -131,6 +132,16 @@ if "$bin" audit verify >"$work/verify.out" 2>&1; then
   echo "ok   audit chain verifies: $(tail -1 "$work/verify.out")"
 else
   echo "FAIL audit chain: $(cat "$work/verify.out")"; failures+=("audit chain")
+fi
+
+# Live updates across instances (PostgreSQL): a webhook received by one instance, told on the
+# other's stream. A figure, not a timed check: it fails only if the notice never comes.
+if $postgres; then
+  if python3 scripts/chaos/crossing.py "$secret" "http://127.0.0.1:$first_port" "http://127.0.0.1:$((first_port + 1))" >"$work/crossing.out" 2>&1; then
+    echo "ok   $(cat "$work/crossing.out")"
+  else
+    echo "FAIL live update across instances: $(cat "$work/crossing.out")"; failures+=("live update across instances")
+  fi
 fi
 
 echo "chaos ($backend, $instances instance(s), $events events at $rate/s, two kill -9): $summary"

@@ -152,6 +152,8 @@ async fn changes_reach_open_streams(backend: Backend) {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login");
 
+    // A change before any stream is open is no news to the first streams.
+    webhook(&app, "msg_ev_before", 9).await;
     let recruiter = app.signed_in("recruiter@clearance.test").await;
     let manager = app.signed_in("manager@clearance.test").await;
     let mut everything = Stream::open(&app, &recruiter, None).await;
@@ -162,11 +164,15 @@ async fn changes_reach_open_streams(backend: Backend) {
     webhook(&app, "msg_ev_other", other).await;
     webhook(&app, "msg_ev_own", own).await;
     let seen = everything.until("verification", other, WAIT).await;
+    let other_data = format!("{{\"candidate_id\":{other}}}");
+    assert!(
+        seen.iter().all(|e| e.data == other_data),
+        "a new stream was told of changes made before it opened: {seen:?}"
+    );
     let first = seen.last().unwrap().clone();
     assert!(first.id.is_some(), "{first:?}");
     everything.until("verification", own, WAIT).await;
     let heard = managed.until("verification", own, WAIT).await;
-    let other_data = format!("{{\"candidate_id\":{other}}}");
     assert!(
         heard.iter().all(|e| e.data != other_data),
         "the manager heard of a candidate not of their jobs: {heard:?}"

@@ -73,6 +73,14 @@ async fn pump(state: AppState) {
     let stopping = state.tasks.stopping();
     let mut last = db::events::latest_id(db).await.unwrap_or(0);
     let mut recent = Recent::default();
+    // What was committed before the pump started is not news: its first read looks back SLACK
+    // ids, which would tell the first streams of up to that many old changes.
+    for row in db::events::since(db, last - SLACK, 1000)
+        .await
+        .unwrap_or_default()
+    {
+        recent.insert(row.id);
+    }
     let mut listener = match db {
         Db::Postgres(pool) => match sqlx::postgres::PgListener::connect_with(pool).await {
             Ok(mut l) => match l.listen("clearance_changes").await {
