@@ -50,4 +50,9 @@ if [ "${1:-}" = "--test" ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
   fi
+  if [ ! -x /usr/sbin/nginx ]; then
+    say "installing Debian's nginx for the several-instances suite (scripts/cluster.sh)"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get install -y -qq nginx-light >/dev/null 2>&1 || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq nginx-light >/dev/null; }
+  fi
 fi

@@ -56,6 +56,10 @@ cargo leptos build
 widget_size=$(cat target/widget/clearance-widget-*.js target/widget/clearance-widget-*_bg.wasm | wc -c)
 echo "badge widget: $widget_size bytes of JS + WASM (uncompressed)"
 (cd end2end && npx playwright test)
+if [ -n "${TEST_DATABASE_URL:-}" ] && command -v psql >/dev/null; then
+  echo "== End-to-end through a load balancer (scripts/cluster.sh: three instances on PostgreSQL behind nginx)"
+  (cd end2end && npx playwright test -c playwright.cluster.config.ts)
+fi
 
 # The benchmark is not a test (nothing is timed here); a small run keeps the script from rotting.
 echo "== Benchmark smoke run (2,000 candidates, debug build)"

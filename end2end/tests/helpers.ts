@@ -71,3 +71,16 @@ export async function verifyAtProvider(
   const done = await request.post(`${providerSim}/control/sessions/${session.session_id}/complete`, { data: result });
   expect(done.ok()).toBeTruthy();
 }
+
+/** A recruiter finds the candidate by name and opens their profile: its verification panel. */
+export async function openProfile(page: Page, name: string) {
+  await signIn(page, users.recruiter);
+  await page.getByLabel('Search').fill(name);
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(new RegExp(`q=${name.split(' ')[0]}`));
+  await page.getByRole('link', { name }).first().click();
+  const panel = page.getByRole('region', { name: 'Verification' });
+  await expect(panel).toBeVisible();
+  await hydrated(page);
+  return panel;
+}

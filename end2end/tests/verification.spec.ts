@@ -1,18 +1,4 @@
-import type { Page } from '@playwright/test';
-import { test, expect, users, signIn, hydrated, verifyAtProvider } from './helpers';
-
-/** A recruiter finds the candidate by name and opens their profile: its verification panel. */
-async function openProfile(page: Page, name: string) {
-  await signIn(page, users.recruiter);
-  await page.getByLabel('Search').fill(name);
-  await page.getByRole('button', { name: 'Apply filters' }).click();
-  await expect(page).toHaveURL(new RegExp(`q=${name.split(' ')[0]}`));
-  await page.getByRole('link', { name }).first().click();
-  const panel = page.getByRole('region', { name: 'Verification' });
-  await expect(panel).toBeVisible();
-  await hydrated(page);
-  return panel;
-}
+import { test, expect, users, signIn, openProfile, verifyAtProvider } from './helpers';
 
 test('recruiter sends verification; the provider flags it; the open profile updates by itself', async ({ page, request }) => {
   const panel = await openProfile(page, 'Grace Hopper');
