@@ -130,6 +130,31 @@ fn rules() -> Vec<Rule> {
             [409, 409, 409, 403, 401],
         ),
         (
+            "preview_bulk",
+            vec![
+                ("action", s("send_verification")),
+                ("rows[0]", app_of_other.clone()),
+            ],
+            [200, 200, 200, 403, 401],
+        ),
+        (
+            "start_bulk",
+            vec![
+                ("request_key", s("walk")),
+                ("action", s("send_verification")),
+                ("rows[0]", app_of_other.clone()),
+            ],
+            [200, 200, 200, 403, 401],
+        ),
+        // Bulk job 1 is the admin's (just started): anyone who may take its action sees it; only
+        // its starter or an admin stops it (the admin does here, so it is not running after).
+        ("bulk_job", vec![("id", s("1"))], [200, 200, 200, 403, 401]),
+        (
+            "cancel_bulk",
+            vec![("id", s("1"))],
+            [200, 403, 403, 403, 401],
+        ),
+        (
             "reconcile_candidate",
             vec![("candidate_id", c.clone())],
             [200, 403, 200, 403, 401],

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod background;
+pub mod bulk;
 pub mod candidates;
 pub mod deliveries;
 pub mod embed;

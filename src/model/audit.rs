@@ -64,6 +64,8 @@ text_enum! {
         PartnerContactChanged = "partner_contact_changed" / "Partner contact changed",
         AdverseSettingsChanged = "adverse_settings_changed" / "Adverse-action settings changed",
         AlertSettingsChanged = "alert_settings_changed" / "Alert destinations changed",
+        BulkActionStarted = "bulk_action_started" / "Bulk action started",
+        BulkActionCancelled = "bulk_action_cancelled" / "Bulk action cancelled",
     }
 }
 

@@ -43,6 +43,10 @@ pub struct Config {
     pub retry_base: std::time::Duration,
     /// How often the background worker looks for due jobs.
     pub worker_poll: std::time::Duration,
+    /// Candidates a bulk job acts on per second, per instance (`CLEARANCE_BULK_PER_SECOND`,
+    /// default 10): each verification request or order is a call to a partner, whose limits a
+    /// 2,000-candidate sweep must not trip.
+    pub bulk_per_second: u32,
     /// Business hours and time zone that review SLAs count in.
     pub business_calendar: crate::server::business_hours::BusinessCalendar,
     /// When the nightly reconciliation runs (organisation time) and how far back it looks.
@@ -115,6 +119,7 @@ impl Config {
             delivery_max_attempts: 6,
             retry_base: std::time::Duration::from_secs(2),
             worker_poll: std::time::Duration::from_millis(500),
+            bulk_per_second: 10,
             business_calendar: crate::server::business_hours::BusinessCalendar::default(),
             reconcile_at: chrono::NaiveTime::from_hms_opt(2, 0, 0).unwrap_or_default(),
             reconcile_lookback: chrono::Duration::hours(48),
@@ -167,6 +172,9 @@ impl Config {
             non_empty_env("CLEARANCE_VERIFICATION_WEBHOOK_SECRET").map(Secret::new);
         if let Some(n) = number_env("CLEARANCE_DELIVERY_MAX_ATTEMPTS", 1, 1_000)? {
             c.delivery_max_attempts = n as i64;
+        }
+        if let Some(n) = number_env("CLEARANCE_BULK_PER_SECOND", 1, 1_000)? {
+            c.bulk_per_second = n as u32;
         }
         if let Some(ms) = number_env("CLEARANCE_RETRY_BASE_MS", 0, 3_600_000)? {
             c.retry_base = std::time::Duration::from_millis(ms);
@@ -334,6 +342,7 @@ mod tests {
             ("CLEARANCE_DELIVERY_MAX_ATTEMPTS", "-1"),
             ("CLEARANCE_DELIVERY_MAX_ATTEMPTS", "99999999999999999999"),
             ("CLEARANCE_RETRY_BASE_MS", "2s"),
+            ("CLEARANCE_BULK_PER_SECOND", "0"),
             ("CLEARANCE_SESSION_IDLE_MINUTES", "18446744073709551615"),
             ("CLEARANCE_SESSION_MAX_HOURS", "0"),
             ("CLEARANCE_PG_STATEMENT_TIMEOUT_MS", "4294967296"),

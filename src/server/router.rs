@@ -82,7 +82,7 @@ macro_rules! server_fns {
     ($($f:ident),+ $(,)?) => {
         fn register_server_fns() {
             use crate::api::{
-                adverse::*, alerts::*, audit::*, auth::*, background::*, candidates::*,
+                adverse::*, alerts::*, audit::*, auth::*, background::*, bulk::*, candidates::*,
                 deliveries::*, embed::*, insights::*, integrity::*, policy::*, reconciliation::*,
                 review::*,
             };
@@ -93,7 +93,7 @@ macro_rules! server_fns {
         #[cfg(test)]
         fn registered_paths() -> Vec<&'static str> {
             use crate::api::{
-                adverse::*, alerts::*, audit::*, auth::*, background::*, candidates::*,
+                adverse::*, alerts::*, audit::*, auth::*, background::*, bulk::*, candidates::*,
                 deliveries::*, embed::*, insights::*, integrity::*, policy::*, reconciliation::*,
                 review::*,
             };
@@ -104,6 +104,10 @@ macro_rules! server_fns {
 }
 
 server_fns!(
+    PreviewBulk,
+    StartBulk,
+    CancelBulk,
+    BulkJob,
     GetAdverseActions,
     StartAdverseAction,
     RecordAdverseAssessment,
@@ -466,6 +470,7 @@ mod server_fn_registry_tests {
             include_str!("../api/audit.rs"),
             include_str!("../api/auth.rs"),
             include_str!("../api/background.rs"),
+            include_str!("../api/bulk.rs"),
             include_str!("../api/candidates.rs"),
             include_str!("../api/deliveries.rs"),
             include_str!("../api/embed.rs"),

@@ -29,6 +29,7 @@ pub async fn serve(
         ),
     }
     crate::server::jobs::spawn_worker(state.clone());
+    services::bulk::spawn_runner(state.clone());
     let (at, lookback) = (state.config.reconcile_at, state.config.reconcile_lookback);
     services::reconciliation::spawn_nightly(state.clone(), at, lookback);
     let listener = tokio::net::TcpListener::bind(addr)

@@ -29,7 +29,9 @@ pub async fn sessions_of(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<Session
         .in_table("verification_sessions")
 }
 
-/// Records a request for a new session and queues its creation at the provider, atomically.
+/// Records a request for a new session and queues its creation at the provider, atomically. As
+/// part of bulk job `bulk`, its item for the candidate is marked done in the same transaction;
+/// `None` then when that item was not waiting any more (nothing is requested).
 pub async fn request_session(
     db: &Db,
     candidate_id: i64,
@@ -37,13 +39,23 @@ pub async fn request_session(
     max_attempts: i64,
     now: DateTime<Utc>,
     audit: &NewAuditEvent,
-) -> sqlx::Result<i64> {
+    bulk: Option<i64>,
+) -> sqlx::Result<Option<i64>> {
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
+        if let Some(bulk) = bulk {
+            let marked = sqlx::query(super::bulk::MARK_ITEM)
+                .bind(bulk).bind(candidate_id).bind(crate::model::BulkOutcome::Done).bind("Verification requested").bind(now)
+                .execute(&mut *tx).await?;
+            if marked.rows_affected() != 1 {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+        }
         let job_id = tx.enqueue(crate::model::JobKind::CreateVerificationSession, payload, max_attempts, now, &format!("candidate:{candidate_id}")).await?;
         tx.append_audit(audit).await?;
         tx.commit().await?;
-        Ok(job_id)
+        Ok(Some(job_id))
     })
 }
 

@@ -111,22 +111,17 @@ fn own_jobs_only(user: &CurrentUser) -> Option<i64> {
     user.role.sees_only_own_jobs().then_some(user.id)
 }
 
-pub async fn list(
-    state: &AppState,
-    user: &CurrentUser,
-    q: &CandidateQuery,
-) -> Result<CandidatePage, AppError> {
-    super::access::require(user, Permission::ViewCandidates)?;
-    let (db, cache) = (&state.db, &*state.list_cache);
-    // Risk tier and integrity scores are check results: not for hiring managers, neither as
-    // columns nor as filters (a filter would reveal them by which rows it returns).
+/// The list's filter for what `user` asked: only their own jobs' applications for hiring managers,
+/// and no filtering by check results for those who may not see them (a filter would reveal them
+/// by which rows it returns). Also what bulk actions on "every match" act on.
+pub fn list_filter(user: &CurrentUser, q: &CandidateQuery) -> db::candidates::ListFilter {
     let details = user.role.can(Permission::ViewVerificationDetails);
     let q = &CandidateQuery {
         risk: q.risk.filter(|_| details),
         integrity: q.integrity.filter(|_| details),
         ..q.clone()
     };
-    let filter = db::candidates::ListFilter {
+    db::candidates::ListFilter {
         hiring_manager_id: own_jobs_only(user),
         job_id: q.job_id,
         stage: q.stage,
@@ -142,7 +137,18 @@ pub async fn list(
             .then_some(true),
         integrity_missing: (q.integrity == Some(crate::model::IntegrityFilter::NoReport))
             .then_some(true),
-    };
+    }
+}
+
+pub async fn list(
+    state: &AppState,
+    user: &CurrentUser,
+    q: &CandidateQuery,
+) -> Result<CandidatePage, AppError> {
+    super::access::require(user, Permission::ViewCandidates)?;
+    let (db, cache) = (&state.db, &*state.list_cache);
+    let details = user.role.can(Permission::ViewVerificationDetails);
+    let filter = list_filter(user, q);
     // Counted up to the cap only: an exact count would rescan every matching row per page.
     let (version, counted) = cache.count(db, &filter).await?;
     // Nothing matches: no page to look for (walking a job's applications for a status none of

@@ -4,6 +4,7 @@ pub mod adverse;
 pub mod alerts;
 pub mod audit;
 pub mod background;
+pub mod bulk;
 pub mod candidates;
 pub mod deliveries;
 pub mod demo;

@@ -60,31 +60,67 @@ pub async fn request_with(
     candidate_id: i64,
     from_review: bool,
 ) -> Result<(), AppError> {
-    let db = &state.db;
-    let candidate = db::candidates::find_candidate(db, candidate_id)
+    let candidate = db::candidates::find_candidate(&state.db, candidate_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if state.config.verification_url.is_none() || state.config.verification_api_key.is_none() {
-        return Err(AppError::Conflict("No identity-verification provider is configured. Ask an admin to set CLEARANCE_VERIFICATION_URL and its API key.".into()));
+    let pending = db::verification::pending_request(&state.db, candidate_id).await?;
+    if let Some(why) = refusal(state, candidate.verification_status, pending, from_review) {
+        return Err(AppError::Conflict(why));
     }
-    if db::verification::pending_request(db, candidate_id).await? {
-        return Err(AppError::Conflict(
+    send_request(
+        state,
+        user,
+        candidate_id,
+        candidate.verification_status,
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Why a verification request for a candidate in `status` cannot go out now, if it cannot:
+/// no provider, one already on its way (`pending`), or a session still open (a reviewer's
+/// re-verification, `from_review`, may go out while the result is under review).
+pub fn refusal(
+    state: &AppState,
+    status: VerificationStatus,
+    pending: bool,
+    from_review: bool,
+) -> Option<String> {
+    if state.config.verification_url.is_none() || state.config.verification_api_key.is_none() {
+        return Some("No identity-verification provider is configured. Ask an admin to set CLEARANCE_VERIFICATION_URL and its API key.".into());
+    }
+    if pending {
+        return Some(
             "A verification request for this candidate is already on its way to the provider."
                 .into(),
-        ));
+        );
     }
-    let status = candidate.verification_status;
     if !from_review
         && matches!(
             status,
             VerificationStatus::InProgress | VerificationStatus::NeedsReview
         )
     {
-        return Err(AppError::Conflict(format!(
+        return Some(format!(
             "Verification is already {}; wait for its outcome.",
             status.label().to_lowercase()
-        )));
+        ));
     }
+    None
+}
+
+/// Records the request and queues the session's creation (the checks are the caller's). As part
+/// of bulk job `bulk`, the audit entry names it and the job's item is marked in the same
+/// transaction: false when that item was not waiting any more (nothing is requested then).
+pub async fn send_request(
+    state: &AppState,
+    user: &CurrentUser,
+    candidate_id: i64,
+    status: VerificationStatus,
+    bulk: Option<i64>,
+) -> Result<bool, AppError> {
+    let db = &state.db;
     let policy_name = db::candidates::applications_of(db, candidate_id)
         .await?
         .into_iter()
@@ -96,23 +132,29 @@ pub async fn request_with(
         policy_name: policy_name.clone(),
     };
     let payload = serde_json::to_string(&job).map_err(crate::server::auth::internal)?;
+    let mut details =
+        serde_json::json!({ "policy_name": policy_name, "previous_status": status.as_str() });
+    if let Some(bulk) = bulk {
+        details["bulk_job"] = bulk.into();
+    }
     let audit = NewAuditEvent::new(
         Actor::from(user),
         "candidate",
         candidate_id,
         AuditEventType::VerificationRequested,
-        serde_json::json!({ "policy_name": policy_name, "previous_status": status.as_str() }),
+        details,
     );
-    db::verification::request_session(
+    Ok(db::verification::request_session(
         db,
         candidate_id,
         &payload,
         state.config.delivery_max_attempts,
         Utc::now(),
         &audit,
+        bulk,
     )
-    .await?;
-    Ok(())
+    .await?
+    .is_some())
 }
 
 /// The worker's half: POST the session to the provider, store what it answers.

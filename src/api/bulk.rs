@@ -1,0 +1,109 @@
+//! Bulk actions from the candidate list. The selection is the ticked rows (`rows`, application
+//! ids) or, with `all_matching`, every row matching the list's filters (the same fields as
+//! `list_candidates`).
+// The selection's filter fields travel as the list's do, one form field each.
+#![allow(clippy::too_many_arguments)]
+use crate::error::AppError;
+use crate::model::{
+    BulkAction, BulkJobView, BulkPreview, BulkSelection, CandidateQuery, IntegrityFilter, RiskTier,
+    Stage, VerificationStatus,
+};
+use leptos::prelude::*;
+
+/// The selection a bulk request names.
+pub fn selection(
+    rows: Vec<i64>,
+    all_matching: bool,
+    search: Option<String>,
+    job_id: Option<i64>,
+    stage: Option<Stage>,
+    status: Option<VerificationStatus>,
+    risk: Option<RiskTier>,
+    integrity: Option<IntegrityFilter>,
+) -> BulkSelection {
+    if all_matching {
+        BulkSelection::Matching(CandidateQuery {
+            search,
+            job_id,
+            stage,
+            status,
+            risk,
+            integrity,
+            before: None,
+        })
+    } else {
+        BulkSelection::Rows(rows)
+    }
+}
+
+#[server(prefix = "/api", endpoint = "preview_bulk")]
+pub async fn preview_bulk(
+    action: BulkAction,
+    #[server(default)] rows: Vec<i64>,
+    #[server(default)] all_matching: bool,
+    search: Option<String>,
+    job_id: Option<i64>,
+    stage: Option<Stage>,
+    status: Option<VerificationStatus>,
+    risk: Option<RiskTier>,
+    #[server(default)] integrity: Option<IntegrityFilter>,
+) -> Result<BulkPreview, AppError> {
+    use crate::server::{auth, services};
+    let selection = selection(
+        rows,
+        all_matching,
+        search,
+        job_id,
+        stage,
+        status,
+        risk,
+        integrity,
+    );
+    services::bulk::preview(&auth::state()?, &auth::user().await?, action, &selection).await
+}
+
+#[server(prefix = "/api", endpoint = "start_bulk")]
+pub async fn start_bulk(
+    request_key: String,
+    action: BulkAction,
+    #[server(default)] rows: Vec<i64>,
+    #[server(default)] all_matching: bool,
+    search: Option<String>,
+    job_id: Option<i64>,
+    stage: Option<Stage>,
+    status: Option<VerificationStatus>,
+    risk: Option<RiskTier>,
+    #[server(default)] integrity: Option<IntegrityFilter>,
+) -> Result<i64, AppError> {
+    use crate::server::{auth, services};
+    let selection = selection(
+        rows,
+        all_matching,
+        search,
+        job_id,
+        stage,
+        status,
+        risk,
+        integrity,
+    );
+    services::bulk::start(
+        &auth::state()?,
+        &auth::user().await?,
+        &request_key,
+        action,
+        &selection,
+    )
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "cancel_bulk")]
+pub async fn cancel_bulk(id: i64) -> Result<(), AppError> {
+    use crate::server::{auth, services};
+    services::bulk::cancel(&auth::state()?, &auth::user().await?, id).await
+}
+
+#[server(prefix = "/api", endpoint = "bulk_job")]
+pub async fn bulk_job(id: i64) -> Result<BulkJobView, AppError> {
+    use crate::server::{auth, services};
+    services::bulk::view(&auth::state()?, &auth::user().await?, id).await
+}
