@@ -175,6 +175,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/drift") view=pages::drift::DriftPage ssr=SsrMode::Async/>
                     <Route path=path!("/insights") view=pages::insights::InsightsPage ssr=SsrMode::Async/>
                     <Route path=path!("/deliveries") view=pages::deliveries::DeliveriesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/bulk/:id") view=pages::bulk::BulkJobPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -344,6 +344,20 @@ pub fn summarize(event_type: AuditEventType, p: &Value) -> String {
         LoginFailed => "Failed sign-in for an unknown account".to_string(),
         UserCreated => format!("{} as {}", text(p, "email"), text(p, "role")),
         AuditVerified => text(p, "result"),
+        VerificationRequested if p.get("bulk_job").is_some() => format!(
+            "Part of bulk job {} (policy {})",
+            text(p, "bulk_job"),
+            text(p, "policy_name")
+        ),
+        BulkActionStarted => format!(
+            "{} for {} candidate(s), {}",
+            text(p, "action")
+                .parse::<crate::model::BulkAction>()
+                .map(|a| a.label().to_string())
+                .unwrap_or_else(|_| text(p, "action")),
+            text(p, "candidates"),
+            text(p, "selection")
+        ),
         _ => match p {
             Value::Object(m) if !m.is_empty() => {
                 let mut keys: Vec<&String> = m.keys().collect();
@@ -606,6 +620,20 @@ pub fn generate_signing_key() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_entries_read_in_plain_words() {
+        let requested = serde_json::json!({ "bulk_job": 7, "policy_name": "standard", "previous_status": "not_started" });
+        assert_eq!(
+            summarize(AuditEventType::VerificationRequested, &requested),
+            "Part of bulk job 7 (policy standard)"
+        );
+        let started = serde_json::json!({ "action": "send_verification", "candidates": 12, "selection": "selected rows", "capped": false });
+        assert_eq!(
+            summarize(AuditEventType::BulkActionStarted, &started),
+            "Send verification for 12 candidate(s), selected rows"
+        );
+    }
     use chrono::TimeZone;
 
     fn entry(seq: i64, prev: &str, payload: &str) -> StoredEntry {

@@ -1,4 +1,5 @@
 //! The candidate list: search, job and stage filters kept in the URL, keyset pages.
+use super::bulk::BulkBar;
 use crate::api::candidates::list_candidates;
 use crate::app::components::{ErrorNotice, JobSelect, StageLabel, StatusBadge};
 use crate::model::{
@@ -96,6 +97,18 @@ pub fn CandidatesPage() -> impl IntoView {
         )
     });
     let auth = expect_context::<crate::app::Auth>();
+    let selection = super::bulk::Selection::new();
+    // A new filter is a new list: what was selected on the old one goes.
+    Effect::new(move |prev: Option<CandidateQuery>| {
+        let q = CandidateQuery {
+            before: None,
+            ..query()
+        };
+        if prev.as_ref().is_some_and(|p| p != &q) {
+            selection.clear();
+        }
+        q
+    });
 
     view! {
         <Title text="Candidates · Clearance"/>
@@ -174,15 +187,19 @@ pub fn CandidatesPage() -> impl IntoView {
                 match page.await {
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                     Ok(p) => {
+                        // Bulk actions for those who may send verification.
+                        let bulk = auth.user.await.ok().flatten().is_some_and(|u| u.role.can(Permission::RequestVerification));
                         let q = query();
                         let next = p.next_before.map(|b| list_href(&CandidateQuery { before: Some(b), ..q.clone() }));
                         let first = q.before.is_some().then(|| list_href(&CandidateQuery { before: None, ..q.clone() }));
                         view! {
                             <p class="count" aria-live="polite">{format!("{}{} candidate application(s)", thousands(p.total), if p.total_capped { "+" } else { "" })}</p>
+                            {bulk.then(|| view! { <BulkBar selection query=Signal::derive(query) total=p.total capped=p.total_capped/> })}
                             <table class="candidates">
                                 <caption class="visually-hidden">"Candidates"</caption>
                                 <thead>
                                     <tr>
+                                        {bulk.then(|| view! { <th scope="col"><span class="visually-hidden">"Select"</span></th> })}
                                         <th scope="col">"Name"</th>
                                         <th scope="col">"Email"</th>
                                         <th scope="col">"Job"</th>
@@ -192,8 +209,18 @@ pub fn CandidatesPage() -> impl IntoView {
                                     </tr>
                                 </thead>
                                 <tbody>
-                                    {p.rows.into_iter().map(|r| { let details = p.shows_details; view! {
+                                    {p.rows.into_iter().map(|r| { let details = p.shows_details; let (row, name) = (r.application_id, r.name.clone()); view! {
                                         <tr>
+                                            {bulk.then(|| view! {
+                                                <td><input type="checkbox" aria-label=name.clone()
+                                                    prop:checked=move || selection.all_matching.get() || selection.rows.with(|s| s.contains_key(&row))
+                                                    disabled=move || selection.all_matching.get()
+                                                    on:change=move |ev| {
+                                                        let on = event_target_checked(&ev);
+                                                        let name = name.clone();
+                                                        selection.rows.update(|s| { if on { s.insert(row, name); } else { s.remove(&row); } });
+                                                    }/></td>
+                                            })}
                                             <td><A href=format!("/candidates/{}", r.candidate_id)>{r.name}</A></td>
                                             <td>{r.email}</td>
                                             <td>{r.job_title}</td>

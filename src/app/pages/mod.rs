@@ -3,6 +3,7 @@ pub mod adverse;
 pub mod adverse_settings;
 pub mod audit;
 pub mod background;
+pub mod bulk;
 pub mod candidates;
 pub mod deliveries;
 pub mod drift;

@@ -1,0 +1,42 @@
+import { test, expect, users, signIn, hydrated } from './helpers';
+
+test('a recruiter sends verification to every candidate matching a search, after a preview, and follows the bulk job', async ({ page }) => {
+  await signIn(page, users.recruiter);
+  await page.getByLabel('Search').fill('Liskov');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/q=Liskov/);
+  await hydrated(page);
+  const bar = page.getByRole('region', { name: 'Bulk actions' });
+  await expect(bar.getByRole('button', { name: 'Send verification' })).toBeDisabled();
+
+  // One row by its name, then every match.
+  await page.getByRole('checkbox', { name: 'Ada Liskov' }).check();
+  await expect(bar.getByRole('status')).toHaveText('1 selected');
+  await bar.getByRole('button', { name: 'Select all matching' }).click();
+  await expect(bar.getByRole('status')).toContainText('matching these filters selected');
+  await expect(page.getByRole('checkbox', { name: 'Grace Liskov' })).toBeChecked();
+
+  await bar.getByRole('button', { name: 'Send verification' }).click();
+  const preview = page.getByRole('region', { name: 'Preview of the bulk action' });
+  await expect(preview).toContainText(/Verification will be sent to \d+ of 10 selected candidate/);
+  await preview.getByRole('button', { name: /^Start: send to \d+/ }).click();
+
+  await expect(page).toHaveURL(/\/bulk\/\d+$/);
+  await hydrated(page);
+  await expect(page.getByRole('progressbar', { name: 'Progress' })).toBeVisible();
+  // The job is the server's: a reload shows the same job, which finishes on its own.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator('.bulk-state')).toHaveText('Finished', { timeout: 30_000 });
+  const rows = page.getByRole('table').getByRole('row');
+  await expect(rows).toHaveCount(11);
+  await expect(page.getByRole('table')).toContainText('Verification requested');
+  await expect(page.getByText(/10 of 10 reached/)).toBeVisible();
+  const jobId = page.url().split('/').pop();
+
+  // Each candidate's own audit timeline shows the request as part of the bulk job.
+  await page.getByRole('table').getByRole('link', { name: 'Ada Liskov' }).click();
+  await hydrated(page);
+  const timeline = page.getByRole('region', { name: 'Audit timeline' });
+  await expect(timeline).toContainText(`Part of bulk job ${jobId}`);
+});
