@@ -223,6 +223,20 @@ async fn a_cancelled_bulk_job_skips_the_rest_and_only_its_starter_or_an_admin_st
         .call(&recruiter, "cancel_bulk", &[("id", id.to_string())])
         .await;
     assert_eq!(res.status(), 409);
+    // The result as CSV: every candidate with its outcome; not for hiring managers.
+    let csv_url = format!("{}/bulk/{id}/results.csv", app.address);
+    let res = recruiter.get(&csv_url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(&format!("clearance-bulk-job-{id}-send_verification.csv")));
+    let csv = res.text().await.unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("candidate_id,name,outcome,detail"));
+    assert_eq!(lines.clone().count(), 20);
+    assert!(lines.all(|l| l.ends_with(",skipped,Cancelled by Riley Recruiter")));
+    assert_eq!(manager.get(&csv_url).send().await.unwrap().status(), 403);
     // An admin stops anyone's.
     let res = app
         .call(&admin, "cancel_bulk", &[("id", theirs.to_string())])

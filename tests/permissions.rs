@@ -557,6 +557,10 @@ async fn every_server_function_and_route_follows_the_permission_table(app: TestA
                 "/insights/export.csv?table=funnel".to_string(),
                 [200, 200, 200, 403, 401],
             ),
+            // A bulk job's outcomes: for those who may take its action (job 1 is the admin's).
+            "/bulk/{id}/results.csv" => {
+                ("/bulk/1/results.csv".to_string(), [200, 200, 200, 403, 401])
+            }
             // Live updates: a stream for anyone signed in (each event filtered by what its user
             // may see: tests/events.rs); its body never ends, so only the answer is checked.
             "/events" => (path.to_string(), [200, 200, 200, 200, 303]),

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { test, expect, users, signIn, hydrated } from './helpers';
 
 test('a recruiter sends verification to every candidate matching a search, after a preview, and follows the bulk job', async ({ page }) => {
@@ -33,6 +34,11 @@ test('a recruiter sends verification to every candidate matching a search, after
   await expect(page.getByRole('table')).toContainText('Verification requested');
   await expect(page.getByText(/10 of 10 reached/)).toBeVisible();
   const jobId = page.url().split('/').pop();
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download results (CSV)' }).click();
+  const csv = fs.readFileSync(await (await download).path(), 'utf8').trim().split('\n');
+  expect(csv[0]).toBe('candidate_id,name,outcome,detail');
+  expect(csv.length).toBe(11);
 
   // Each candidate's own audit timeline shows the request as part of the bulk job.
   await page.getByRole('table').getByRole('link', { name: 'Ada Liskov' }).click();

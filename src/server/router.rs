@@ -201,8 +201,8 @@ pub fn machine_routes() -> Vec<(
     axum::routing::MethodRouter<AppState>,
 )> {
     use crate::server::downloads::{
-        adverse, audit_export, candidate_export, evidence, insights_export, partner_logos,
-        report_files,
+        adverse, audit_export, bulk_results, candidate_export, evidence, insights_export,
+        partner_logos, report_files,
     };
     use crate::server::webhooks::{background, integrity, verification};
     use http::Method;
@@ -284,6 +284,11 @@ pub fn machine_routes() -> Vec<(
             "/insights/export.csv",
             Method::GET,
             get(insights_export::download),
+        ),
+        (
+            "/bulk/{id}/results.csv",
+            Method::GET,
+            get(bulk_results::download).layer(middleware::from_fn(personal_download)),
         ),
         (
             "/evidence/{session_id}/pack.json",

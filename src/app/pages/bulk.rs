@@ -222,6 +222,7 @@ pub fn BulkJobPage() -> impl IntoView {
                                     </ActionForm>
                                 })}
                                 {move || cancel.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
+                                <p class="csv-link"><a href=format!("/bulk/{}/results.csv", j.id) rel="external" download="">"Download results (CSV)"</a></p>
                             </section>
                             <table class="bulk-items">
                                 <caption>{format!("Candidates ({} shown)", j.items.len())}</caption>

@@ -5,8 +5,7 @@ use crate::server::auth::SignedIn;
 use crate::server::services::insights::{self, Table};
 use crate::server::state::AppState;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::collections::HashMap;
 
 pub async fn download(
@@ -44,21 +43,5 @@ pub async fn download(
         );
         Ok::<_, AppError>((csv, name))
     };
-    match made.await {
-        Ok((csv, name)) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            csv,
-        )
-            .into_response(),
-        Err(e) => {
-            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            (status, e.to_string()).into_response()
-        }
-    }
+    super::csv_response(made.await)
 }

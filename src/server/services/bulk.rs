@@ -261,6 +261,40 @@ pub async fn view(state: &AppState, user: &CurrentUser, id: i64) -> Result<BulkJ
     })
 }
 
+/// Every candidate of the job with its outcome, as CSV, and the file's name.
+pub async fn results_csv(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(String, String), AppError> {
+    let job = job_for(state, user, id).await?;
+    let items = db::bulk::items(&state.db, id, BULK_MAX).await?;
+    let failed = |e: csv::Error| {
+        tracing::error!(error = %e, "could not write a bulk job's CSV");
+        AppError::Internal
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(["candidate_id", "name", "outcome", "detail"])
+        .map_err(failed)?;
+    for i in items {
+        out.write_record([
+            i.candidate_id.to_string(),
+            format!("{} {}", i.first_name, i.last_name),
+            i.outcome.as_str().to_string(),
+            i.detail.unwrap_or_default(),
+        ])
+        .map_err(failed)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| failed(e.into_error().into()))?;
+    let csv = String::from_utf8(bytes).map_err(|_| AppError::Internal)?;
+    Ok((
+        csv,
+        format!("clearance-bulk-job-{id}-{}.csv", job.action.as_str()),
+    ))
+}
+
 /// Acts on one candidate of a running job, as the person who started it.
 async fn run_item(
     state: &AppState,
