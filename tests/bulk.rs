@@ -248,6 +248,52 @@ async fn a_cancelled_bulk_job_skips_the_rest_and_only_its_starter_or_an_admin_st
         count(&app, "SELECT COUNT(*) FROM audit_log WHERE event_type IN ('bulk_action_started', 'bulk_action_cancelled')").await,
         4
     );
+    // "Export selection": the ticked rows, or every match, as CSV; check results only for
+    // those who may see them, and a hiring manager's rows only of their own jobs.
+    let export = |who: &reqwest::Client, query: &str| {
+        let (who, url) = (
+            who.clone(),
+            format!("{}/candidates/selection.csv?{query}", app.address),
+        );
+        async move {
+            let res = who.get(url).send().await.unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let (status, csv) = export(&recruiter, "rows=1,2,3").await;
+    assert_eq!(status, 200, "{csv}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert_eq!(
+        lines[0],
+        "candidate_id,name,email,job,stage,verification,risk_tier,integrity_score"
+    );
+    let (status, csv) = export(&manager, "rows=1,3").await;
+    assert_eq!(status, 200, "{csv}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "only the manager's own candidate: {csv}");
+    assert_eq!(lines[0], "candidate_id,name,email,job,stage,verification");
+    assert!(lines[1].starts_with("1,"));
+    let (status, csv) = export(&recruiter, "all=true&q=Liskov").await;
+    assert_eq!(status, 200);
+    let liskovs = count(
+        &app,
+        "SELECT COUNT(*) FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE c.last_name = 'Liskov'",
+    )
+    .await;
+    assert_eq!(csv.lines().count() as i64, liskovs + 1);
+    assert!(csv.lines().skip(1).all(|l| l.contains("Liskov")));
+    let (status, body) = export(&recruiter, "rows=1,x").await;
+    assert_eq!((status, body.as_str()), (400, "'x' is not a row id."));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE event_type = 'selection_exported'"
+        )
+        .await,
+        3
+    );
+
     // Empty or oversized selections are refused with the reason.
     let res = app
         .call(

@@ -156,6 +156,7 @@ async fn every_filter_combination_returns_what_the_filters_describe(app: TestApp
             integrity_below: pick(&mut rng).then(|| [60, 80][rng.gen_range(0..2)]),
             integrity_flagged: rng.gen_bool(0.15).then_some(true),
             integrity_missing: rng.gen_bool(0.15).then_some(true),
+            applications: None,
         };
         let mut expected: Vec<i64> = all
             .iter()

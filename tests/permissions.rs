@@ -557,6 +557,12 @@ async fn every_server_function_and_route_follows_the_permission_table(app: TestA
                 "/insights/export.csv?table=funnel".to_string(),
                 [200, 200, 200, 403, 401],
             ),
+            // "Export selection" of another manager's candidate: a hiring manager has nothing
+            // they may see in it (tests/bulk.rs: their own rows are exported).
+            "/candidates/selection.csv" => (
+                format!("/candidates/selection.csv?rows={OTHER}"),
+                [200, 200, 200, 400, 401],
+            ),
             // A bulk job's outcomes: for those who may take its action (job 1 is the admin's).
             "/bulk/{id}/results.csv" => {
                 ("/bulk/1/results.csv".to_string(), [200, 200, 200, 403, 401])

@@ -17,6 +17,14 @@ test('a recruiter sends verification to every candidate matching a search, after
   await expect(bar.getByRole('status')).toContainText('matching these filters selected');
   await expect(page.getByRole('checkbox', { name: 'Grace Liskov' })).toBeChecked();
 
+  // The selection as CSV: every Liskov, with the check-result columns a recruiter may see.
+  const exported = page.waitForEvent('download');
+  await bar.getByRole('button', { name: 'Export selection' }).click();
+  const rowsCsv = fs.readFileSync(await (await exported).path(), 'utf8').trim().split('\n');
+  expect(rowsCsv[0]).toBe('candidate_id,name,email,job,stage,verification,risk_tier,integrity_score');
+  expect(rowsCsv.length).toBeGreaterThan(10);
+  expect(rowsCsv.slice(1).every((l) => l.includes('Liskov'))).toBe(true);
+
   await bar.getByRole('button', { name: 'Send verification' }).click();
   const preview = page.getByRole('region', { name: 'Preview of the bulk action' });
   await expect(preview).toContainText(/Verification will be sent to \d+ of 10 selected candidate/);

@@ -5,13 +5,13 @@
 #![allow(clippy::too_many_arguments)]
 use crate::error::AppError;
 use crate::model::{
-    BulkAction, BulkJobView, BulkPreview, BulkSelection, CandidateQuery, IntegrityFilter, RiskTier,
-    Stage, VerificationStatus,
+    BulkAction, BulkJobView, BulkPreview, IntegrityFilter, RiskTier, Stage, VerificationStatus,
 };
 use leptos::prelude::*;
 
 /// The selection a bulk request names.
-pub fn selection(
+#[cfg(feature = "ssr")]
+fn selection(
     rows: Vec<i64>,
     all_matching: bool,
     search: Option<String>,
@@ -20,20 +20,17 @@ pub fn selection(
     status: Option<VerificationStatus>,
     risk: Option<RiskTier>,
     integrity: Option<IntegrityFilter>,
-) -> BulkSelection {
-    if all_matching {
-        BulkSelection::Matching(CandidateQuery {
-            search,
-            job_id,
-            stage,
-            status,
-            risk,
-            integrity,
-            before: None,
-        })
-    } else {
-        BulkSelection::Rows(rows)
-    }
+) -> crate::model::BulkSelection {
+    let query = crate::model::CandidateQuery {
+        search,
+        job_id,
+        stage,
+        status,
+        risk,
+        integrity,
+        before: None,
+    };
+    crate::model::BulkSelection::new(rows, all_matching, query)
 }
 
 #[server(prefix = "/api", endpoint = "preview_bulk")]

@@ -66,6 +66,7 @@ text_enum! {
         AlertSettingsChanged = "alert_settings_changed" / "Alert destinations changed",
         BulkActionStarted = "bulk_action_started" / "Bulk action started",
         BulkActionCancelled = "bulk_action_cancelled" / "Bulk action cancelled",
+        SelectionExported = "selection_exported" / "Candidate list exported",
     }
 }
 

@@ -40,6 +40,20 @@ pub enum BulkSelection {
     Matching(CandidateQuery),
 }
 
+impl BulkSelection {
+    /// Every match of `query`'s filters when `all_matching`, else the ticked `rows`.
+    pub fn new(rows: Vec<i64>, all_matching: bool, query: CandidateQuery) -> BulkSelection {
+        if all_matching {
+            BulkSelection::Matching(CandidateQuery {
+                before: None,
+                ..query
+            })
+        } else {
+            BulkSelection::Rows(rows)
+        }
+    }
+}
+
 /// Candidates one reason keeps out of a bulk action: how many, and the first few names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkipGroup {

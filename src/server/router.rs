@@ -202,7 +202,7 @@ pub fn machine_routes() -> Vec<(
 )> {
     use crate::server::downloads::{
         adverse, audit_export, bulk_results, candidate_export, evidence, insights_export,
-        partner_logos, report_files,
+        partner_logos, report_files, selection_export,
     };
     use crate::server::webhooks::{background, integrity, verification};
     use http::Method;
@@ -284,6 +284,11 @@ pub fn machine_routes() -> Vec<(
             "/insights/export.csv",
             Method::GET,
             get(insights_export::download),
+        ),
+        (
+            "/candidates/selection.csv",
+            Method::GET,
+            get(selection_export::download).layer(middleware::from_fn(personal_download)),
         ),
         (
             "/bulk/{id}/results.csv",

@@ -57,6 +57,25 @@ fn request_key() -> String {
 
 type Request = (Vec<i64>, bool, CandidateQuery, String);
 
+/// "Export selection": the CSV of the ticked rows, or of every match of the list's filters.
+fn export_href(selection: &Selection, query: &CandidateQuery) -> String {
+    if selection.all_matching.get_untracked() {
+        let list = super::candidates::list_href(&CandidateQuery {
+            before: None,
+            ..query.clone()
+        });
+        match list.split_once('?') {
+            Some((_, filters)) => format!("/candidates/selection.csv?all=true&{filters}"),
+            None => "/candidates/selection.csv?all=true".into(),
+        }
+    } else {
+        let rows: Vec<String> = selection
+            .rows
+            .with_untracked(|r| r.keys().map(|id| id.to_string()).collect());
+        format!("/candidates/selection.csv?rows={}", rows.join(","))
+    }
+}
+
 /// The bar over a selection: how many, "Select all matching", the action, and its preview.
 #[component]
 pub fn BulkBar(
@@ -134,6 +153,15 @@ pub fn BulkBar(
                 {format!("Select all matching ({matching_label})")}
             </button>
             <button type="button" on:click=move |_| { selection.clear(); previewed.set(None); }>"Clear selection"</button>
+            <button type="button" disabled=move || count() == 0 && !selection.all_matching.get() on:click=move |_| {
+                let href = export_href(&selection, &query.get_untracked());
+                #[cfg(feature = "hydrate")]
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().assign(&href);
+                }
+                #[cfg(not(feature = "hydrate"))]
+                let _ = href;
+            }>"Export selection"</button>
             <button type="button" class="primary" disabled=move || count() == 0 && !selection.all_matching.get() on:click=move |_| {
                 let r = request();
                 previewed.set(Some(r.clone()));

@@ -13,57 +13,6 @@ pub struct Target {
     pub verification_status: VerificationStatus,
 }
 
-/// The candidates of these applications (list rows), each once, in the order given; only those
-/// on jobs `manager` manages when set.
-pub async fn targets_of_rows(
-    db: &Db,
-    application_ids: &[i64],
-    manager: Option<i64>,
-) -> sqlx::Result<Vec<Target>> {
-    let mut binds = Binds::new();
-    let list: Vec<String> = application_ids
-        .iter()
-        .map(|id| binds.push(Bind::Int(*id)))
-        .collect();
-    if list.is_empty() {
-        return Ok(Vec::new());
-    }
-    let own = match manager {
-        Some(m) => format!(
-            " AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = a.job_id AND j.hiring_manager_id = {})",
-            binds.push(Bind::Int(m))
-        ),
-        None => String::new(),
-    };
-    let sql = format!(
-        "SELECT c.id AS candidate_id, c.first_name, c.last_name, c.verification_status, MIN(a.id) AS first_row
-         FROM applications a JOIN candidates c ON c.id = a.candidate_id
-         WHERE a.id IN ({}){own}
-         GROUP BY c.id, c.first_name, c.last_name, c.verification_status",
-        list.join(", ")
-    );
-    let rows = on_db!(db, p => bind_all!(sqlx::query_as::<_, (i64, String, String, VerificationStatus, i64)>(&sql), &binds).fetch_all(p).await)
-        .in_table("candidates")?;
-    let order: std::collections::HashMap<i64, usize> = application_ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (*id, i))
-        .collect();
-    let mut rows = rows;
-    rows.sort_by_key(|r| order.get(&r.4).copied().unwrap_or(usize::MAX));
-    Ok(rows
-        .into_iter()
-        .map(
-            |(candidate_id, first_name, last_name, verification_status, _)| Target {
-                candidate_id,
-                first_name,
-                last_name,
-                verification_status,
-            },
-        )
-        .collect())
-}
-
 /// Candidates with a verification request still on its way to the provider.
 pub async fn pending_verification_requests(
     db: &Db,

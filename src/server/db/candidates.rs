@@ -35,6 +35,8 @@ pub struct ListFilter {
     pub integrity_flagged: Option<bool>,
     /// Only candidates without an integrity report yet.
     pub integrity_missing: Option<bool>,
+    /// Only these applications (the rows ticked for a bulk action).
+    pub applications: Option<Vec<i64>>,
 }
 
 /// The FROM and WHERE of the list, with only the predicates of the filters that are set (so the
@@ -91,6 +93,13 @@ fn list_where(f: &ListFilter, sqlite: bool, page: bool, binds: &mut Binds) -> St
     for (clause, value) in compared {
         if let Some(value) = value {
             sql.push_str(&clause.replace('?', &binds.push(value)));
+        }
+    }
+    if let Some(ids) = &f.applications {
+        let list: Vec<String> = ids.iter().map(|id| binds.push(Bind::Int(*id))).collect();
+        match list.is_empty() {
+            true => sql.push_str(" AND 1 = 0"),
+            false => sql.push_str(&format!(" AND a.id IN ({})", list.join(", "))),
         }
     }
     if let Some(pattern) = &f.search_pattern {

@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod insights_export;
 pub mod partner_logos;
 pub mod report_files;
+pub mod selection_export;
 
 /// A CSV file to download, or the error's status and message.
 pub fn csv_response(

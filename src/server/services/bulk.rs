@@ -33,15 +33,14 @@ fn name(t: &Target) -> String {
     format!("{} {}", t.first_name, t.last_name)
 }
 
-/// The selected candidates (each once, in list order) and whether the selection was cut at
-/// `BULK_MAX`.
-async fn targets(
+/// The selected list rows (applications, newest first; only what the user may see, as on the
+/// list) and whether the selection was cut at `BULK_MAX`.
+async fn selected_rows(
     state: &AppState,
     user: &CurrentUser,
     selection: &BulkSelection,
-) -> Result<(Vec<Target>, bool), AppError> {
-    let db = &state.db;
-    let (targets, capped) = match selection {
+) -> Result<(Vec<db::candidates::ListRow>, bool), AppError> {
+    let filter = match selection {
         BulkSelection::Rows(ids) => {
             if ids.len() as i64 > BULK_MAX {
                 return Err(AppError::BadRequest(format!(
@@ -49,33 +48,42 @@ async fn targets(
                     ids.len()
                 )));
             }
-            let manager = user.role.sees_only_own_jobs().then_some(user.id);
-            (db::bulk::targets_of_rows(db, ids, manager).await?, false)
+            db::candidates::ListFilter {
+                applications: Some(ids.clone()),
+                ..super::candidates::list_filter(user, &Default::default())
+            }
         }
-        BulkSelection::Matching(query) => {
-            let filter = super::candidates::list_filter(user, query);
-            let rows = db::candidates::list(db, &filter, None, BULK_MAX + 1).await?;
-            let capped = rows.len() as i64 > BULK_MAX;
-            let mut seen = HashSet::new();
-            let targets = rows
-                .into_iter()
-                .take(BULK_MAX as usize)
-                .filter(|r| seen.insert(r.candidate_id))
-                .map(|r| Target {
-                    candidate_id: r.candidate_id,
-                    first_name: r.first_name,
-                    last_name: r.last_name,
-                    verification_status: r.verification_status,
-                })
-                .collect();
-            (targets, capped)
-        }
+        BulkSelection::Matching(query) => super::candidates::list_filter(user, query),
     };
-    if targets.is_empty() {
+    let mut rows = db::candidates::list(&state.db, &filter, None, BULK_MAX + 1).await?;
+    let capped = rows.len() as i64 > BULK_MAX;
+    rows.truncate(BULK_MAX as usize);
+    if rows.is_empty() {
         return Err(AppError::BadRequest(
             "Select at least one candidate you may act on.".into(),
         ));
     }
+    Ok((rows, capped))
+}
+
+/// The selected candidates, each once, and whether the selection was cut at `BULK_MAX`.
+async fn targets(
+    state: &AppState,
+    user: &CurrentUser,
+    selection: &BulkSelection,
+) -> Result<(Vec<Target>, bool), AppError> {
+    let (rows, capped) = selected_rows(state, user, selection).await?;
+    let mut seen = HashSet::new();
+    let targets = rows
+        .into_iter()
+        .filter(|r| seen.insert(r.candidate_id))
+        .map(|r| Target {
+            candidate_id: r.candidate_id,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            verification_status: r.verification_status,
+        })
+        .collect();
     Ok((targets, capped))
 }
 
@@ -161,10 +169,7 @@ pub async fn start(
     }
     let (targets, capped) = targets(state, user, selection).await?;
     let ids: Vec<i64> = targets.iter().map(|t| t.candidate_id).collect();
-    let scope = match selection {
-        BulkSelection::Rows(_) => "selected rows",
-        BulkSelection::Matching(_) => "every match of the list's filters",
-    };
+    let scope = scope(selection);
     let (id, created) = db::bulk::create(
         &state.db,
         key,
@@ -269,30 +274,97 @@ pub async fn results_csv(
 ) -> Result<(String, String), AppError> {
     let job = job_for(state, user, id).await?;
     let items = db::bulk::items(&state.db, id, BULK_MAX).await?;
-    let failed = |e: csv::Error| {
-        tracing::error!(error = %e, "could not write a bulk job's CSV");
-        AppError::Internal
-    };
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(["candidate_id", "name", "outcome", "detail"])
-        .map_err(failed)?;
-    for i in items {
-        out.write_record([
+    let mut records = vec![vec![
+        "candidate_id".to_string(),
+        "name".into(),
+        "outcome".into(),
+        "detail".into(),
+    ]];
+    records.extend(items.into_iter().map(|i| {
+        vec![
             i.candidate_id.to_string(),
             format!("{} {}", i.first_name, i.last_name),
             i.outcome.as_str().to_string(),
             i.detail.unwrap_or_default(),
-        ])
-        .map_err(failed)?;
+        ]
+    }));
+    let name = format!("clearance-bulk-job-{id}-{}.csv", job.action.as_str());
+    Ok((csv_text(records)?, name))
+}
+
+/// "Export selection": the selected list rows as CSV (check results only for those who may see
+/// them), and the file's name. Audited: who exported how many rows.
+pub async fn export_selection(
+    state: &AppState,
+    user: &CurrentUser,
+    selection: &BulkSelection,
+) -> Result<(String, String), AppError> {
+    super::access::require(user, Permission::ViewCandidates)?;
+    let (rows, capped) = selected_rows(state, user, selection).await?;
+    let details = user.role.can(Permission::ViewVerificationDetails);
+    let mut header = vec![
+        "candidate_id",
+        "name",
+        "email",
+        "job",
+        "stage",
+        "verification",
+    ];
+    if details {
+        header.extend(["risk_tier", "integrity_score"]);
     }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| failed(e.into_error().into()))?;
-    let csv = String::from_utf8(bytes).map_err(|_| AppError::Internal)?;
-    Ok((
-        csv,
-        format!("clearance-bulk-job-{id}-{}.csv", job.action.as_str()),
-    ))
+    let mut records = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
+    for r in &rows {
+        let mut record = vec![
+            r.candidate_id.to_string(),
+            format!("{} {}", r.first_name, r.last_name),
+            r.email.clone(),
+            r.job_title.clone(),
+            r.stage.label().to_string(),
+            r.verification_status.label().to_string(),
+        ];
+        if details {
+            record.push(
+                r.verification_risk_tier
+                    .map(|t| t.label().to_string())
+                    .unwrap_or_default(),
+            );
+            record.push(r.integrity_score.map(|s| s.to_string()).unwrap_or_default());
+        }
+        records.push(record);
+    }
+    let csv = csv_text(records)?;
+    let audit = NewAuditEvent::new(
+        Actor::from(user),
+        "candidate_list",
+        "selection",
+        AuditEventType::SelectionExported,
+        serde_json::json!({ "rows": rows.len(), "selection": scope(selection), "capped": capped }),
+    );
+    db::audit::append(&state.db, &audit).await?;
+    let name = format!("clearance-candidates-{}.csv", Utc::now().format("%Y-%m-%d"));
+    Ok((csv, name))
+}
+
+fn scope(selection: &BulkSelection) -> &'static str {
+    match selection {
+        BulkSelection::Rows(_) => "selected rows",
+        BulkSelection::Matching(_) => "every match of the list's filters",
+    }
+}
+
+/// Records as CSV text.
+fn csv_text(records: Vec<Vec<String>>) -> Result<String, AppError> {
+    let failed = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "could not write a CSV");
+        AppError::Internal
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for r in records {
+        out.write_record(&r).map_err(|e| failed(&e))?;
+    }
+    let bytes = out.into_inner().map_err(|e| failed(e.error()))?;
+    String::from_utf8(bytes).map_err(|e| failed(&e))
 }
 
 /// Acts on one candidate of a running job, as the person who started it.

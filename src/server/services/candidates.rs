@@ -137,6 +137,7 @@ pub fn list_filter(user: &CurrentUser, q: &CandidateQuery) -> db::candidates::Li
             .then_some(true),
         integrity_missing: (q.integrity == Some(crate::model::IntegrityFilter::NoReport))
             .then_some(true),
+        applications: None,
     }
 }
 
