@@ -784,8 +784,10 @@ async fn a_job_set_to_send_the_final_notice_itself_does_so_when_the_period_ends(
     let order = order_with_result(&app, "Consider").await;
     let waiting = through_pre_notice(&app, order).await;
     assert_eq!(waiting.waiting_period.to_string(), "10 business days");
-    // Ten business days are at least two weeks away.
-    assert!(waiting.deadline_at.unwrap() >= chrono::Utc::now() + chrono::Duration::days(13));
+    // Ten business days span at least one weekend: more than eleven calendar days away, whatever
+    // the day (from a Sunday they end on the second Friday, twelve days on; ten calendar days
+    // would be less).
+    assert!(waiting.deadline_at.unwrap() >= chrono::Utc::now() + chrono::Duration::days(11));
     app.run_jobs().await;
     assert_eq!(
         only_action(&app).await.state,
