@@ -53,4 +53,13 @@ test('a recruiter sends verification to every candidate matching a search, after
   await hydrated(page);
   const timeline = page.getByRole('region', { name: 'Audit timeline' });
   await expect(timeline).toContainText(`Part of bulk job ${jobId}`);
+
+  // The audit log links the bulk job's entries to its page (security reviewers see both).
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, users.security);
+  await page.goto('/audit');
+  await hydrated(page);
+  await page.getByRole('link', { name: `bulk_job ${jobId}` }).first().click();
+  await expect(page).toHaveURL(new RegExp(`/bulk/${jobId}$`));
+  await expect(page.getByRole('heading', { level: 1, name: `Bulk job ${jobId}` })).toBeVisible();
 });

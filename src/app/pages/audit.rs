@@ -5,6 +5,7 @@ use crate::app::components::{ErrorNotice, LocalTime};
 use crate::model::{AuditEntry, ChainReport};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 /// The verification result in plain words.
 pub fn report_text(r: &ChainReport) -> String {
@@ -93,7 +94,10 @@ pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
                         <td><LocalTime at=e.occurred_at/></td>
                         <td>{e.actor}</td>
                         <td>{e.event_type.label()}</td>
-                        <td>{e.subject}</td>
+                        <td>{match subject_page(&e.subject) {
+                            Some(href) => view! { <A href=href>{e.subject}</A> }.into_any(),
+                            None => e.subject.into_any(),
+                        }}</td>
                         <td>{e.summary}</td>
                     </tr>
                 }).collect_view()}
@@ -277,4 +281,22 @@ async fn stream_download(
     let _ = web_sys::Url::revoke_object_url(&href);
     set_progress.set(Some((total, total, true)));
     Ok(())
+}
+
+/// The page an entry's subject has, where one does: a bulk job's ("bulk_job 7" → /bulk/7).
+fn subject_page(subject: &str) -> Option<String> {
+    let id: i64 = subject.strip_prefix("bulk_job ")?.parse().ok()?;
+    Some(format!("/bulk/{id}"))
+}
+
+#[cfg(test)]
+mod subject_tests {
+    use super::subject_page;
+
+    #[test]
+    fn bulk_jobs_link_to_their_page() {
+        assert_eq!(subject_page("bulk_job 7").as_deref(), Some("/bulk/7"));
+        assert_eq!(subject_page("bulk_job x"), None);
+        assert_eq!(subject_page("candidate 7"), None);
+    }
 }
