@@ -167,9 +167,16 @@ pub async fn redact_subject(
     on_db!(db, p => sqlx::query(sql).bind(at).bind(subject_type).bind(subject_id).execute(p).await.map(|r| r.rows_affected()))
 }
 
+const INSERT_CHECKPOINT: &str = "INSERT INTO audit_checkpoints (count, head_hash, created_at, public_key, signature) VALUES ($1, $2, $3, $4, $5)";
+
 pub async fn insert_checkpoint(db: &Db, cp: &Checkpoint) -> sqlx::Result<()> {
-    let sql = "INSERT INTO audit_checkpoints (count, head_hash, created_at, public_key, signature) VALUES ($1, $2, $3, $4, $5)";
-    on_db!(db, p => sqlx::query(sql).bind(cp.count).bind(&cp.head_hash).bind(cp.created_at).bind(&cp.public_key).bind(&cp.signature).execute(p).await.map(|_| ()))
+    on_db!(db, p => sqlx::query(INSERT_CHECKPOINT).bind(cp.count).bind(&cp.head_hash).bind(cp.created_at).bind(&cp.public_key).bind(&cp.signature).execute(p).await.map(|_| ()))
+}
+
+/// Has any instance stored a checkpoint after `since`? (A cheap look before signing one.)
+pub async fn checkpoint_since(db: &Db, since: DateTime<Utc>) -> sqlx::Result<bool> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM audit_checkpoints WHERE created_at > $1)";
+    on_db!(db, p => sqlx::query_scalar::<_, bool>(sql).bind(since).fetch_one(p).await)
 }
 
 /// Stores a scheduled checkpoint unless any instance stored one after `since` or one of the same
@@ -183,7 +190,6 @@ pub async fn insert_checkpoint_unless_recent(
     let (db, cp) = (db.clone(), cp.clone());
     super::detached(async move {
         let recent = "SELECT EXISTS (SELECT 1 FROM audit_checkpoints WHERE created_at > $1 OR count = $2)";
-        let insert = "INSERT INTO audit_checkpoints (count, head_hash, created_at, public_key, signature) VALUES ($1, $2, $3, $4, $5)";
         on_db!(&db, p => {
             let mut tx = p.begin_write().await?;
             if matches!(db, Db::Postgres(_)) {
@@ -191,7 +197,7 @@ pub async fn insert_checkpoint_unless_recent(
             }
             let skip: bool = sqlx::query_scalar(recent).bind(since).bind(cp.count).fetch_one(&mut *tx).await?;
             if !skip {
-                sqlx::query(insert).bind(cp.count).bind(&cp.head_hash).bind(cp.created_at).bind(&cp.public_key).bind(&cp.signature).execute(&mut *tx).await?;
+                sqlx::query(INSERT_CHECKPOINT).bind(cp.count).bind(&cp.head_hash).bind(cp.created_at).bind(&cp.public_key).bind(&cp.signature).execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(!skip)

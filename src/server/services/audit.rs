@@ -139,11 +139,15 @@ pub async fn scheduled_checkpoint(
     key: &SigningKey,
     every: std::time::Duration,
 ) -> anyhow::Result<Option<Checkpoint>> {
-    let cp = sign_head(db, key).await?;
     let since = chrono::Duration::from_std(every / 2)
         .ok()
-        .and_then(|half| cp.created_at.checked_sub_signed(half))
+        .and_then(|half| Utc::now().checked_sub_signed(half))
         .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+    // Another instance stored one lately: skip before verifying the whole chain to sign it.
+    if db::audit::checkpoint_since(db, since).await? {
+        return Ok(None);
+    }
+    let cp = sign_head(db, key).await?;
     Ok(db::audit::insert_checkpoint_unless_recent(db, &cp, since)
         .await?
         .then_some(cp))
