@@ -1,7 +1,9 @@
 //! Bulk actions on SQLite and PostgreSQL against the identity-verification simulator over HTTP:
 //! a 1,000-candidate verification sweep previewed, started twice (one job), paced, stopped mid-way
 //! on one instance and finished by another — each eligible candidate requested exactly once, the
-//! others skipped with the reason — then a cancelled job and who may do what.
+//! others skipped with the reason — then a cancelled job and who may do what; a 1,000-candidate
+//! background-check order against the partner simulator (exact total, two instances sharing one
+//! pace, resumed by a third, each order placed once); a move to Offer through the stage gates.
 mod common;
 
 use clearance::model::{BulkJobView, BulkOutcome, BulkPreview, BulkState};
@@ -11,12 +13,32 @@ use std::time::{Duration, Instant};
 on_both_with_provider!(
     a_thousand_candidates_are_verified_in_bulk_each_once,
     a_cancelled_bulk_job_skips_the_rest_and_only_its_starter_or_an_admin_stops_it,
+    a_thousand_background_checks_are_ordered_in_bulk_at_the_total_shown_each_once,
+    a_bulk_move_goes_through_the_stage_gates_and_skips_the_others_with_the_reason,
 );
 
 type Sim = clearance::server::sim::verification::Sim;
 
 const SWEEP: i64 = 1000;
 const RATE: u32 = 100;
+
+/// Waits until `app`'s view of job `id` says `done(job)`, failing after two minutes.
+async fn until(
+    app: &TestApp,
+    who: &reqwest::Client,
+    id: i64,
+    done: impl Fn(&BulkJobView) -> bool,
+) -> BulkJobView {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let job = view(app, who, id).await;
+        if done(&job) {
+            return job;
+        }
+        assert!(Instant::now() < deadline, "the runner stalled: {job:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
 
 fn all_volume() -> Vec<(&'static str, String)> {
     vec![
@@ -304,4 +326,298 @@ async fn a_cancelled_bulk_job_skips_the_rest_and_only_its_starter_or_an_admin_st
         .await;
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("at least one candidate"));
+}
+
+/// `form` and `extra`, as `TestApp::call` takes them.
+fn fields<'a>(
+    form: &'a [(String, String)],
+    extra: &[(&'static str, &str)],
+) -> Vec<(&'a str, String)> {
+    let mut f: Vec<(&str, String)> = form.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    f.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    f
+}
+
+/// A partner simulator connected as "Acme Screening" that completes nothing on its own.
+type Partner = clearance::server::sim::partner::Sim;
+
+async fn a_thousand_background_checks_are_ordered_in_bulk_at_the_total_shown_each_once(
+    app: TestApp,
+    _sim: Sim,
+    _url: String,
+) {
+    let (partner, partner_id): (Partner, i64) = common::connected_partner(&app, None).await;
+    clearance::server::db::candidates::add_volume(&app.db, SWEEP, chrono::Utc::now())
+        .await
+        .unwrap();
+    let recruiter = app.signed_in("recruiter@clearance.test").await;
+    let first_volume = count(
+        &app,
+        "SELECT MIN(id) FROM candidates WHERE email LIKE 'volume%'",
+    )
+    .await;
+    // Three already have a check on its way, ordered one by one.
+    for c in first_volume..first_volume + 3 {
+        let res = app
+            .call(
+                &recruiter,
+                "place_background_check",
+                &[
+                    ("candidate_id", c.to_string()),
+                    ("partner_id", partner_id.to_string()),
+                    ("package_id", "PKG001".into()),
+                    ("expected_total", "29.99".into()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+    let mut order = vec![
+        ("action", "order_background_check".to_string()),
+        ("all_matching", "true".into()),
+        ("search", "volume".into()),
+        ("partner_id", partner_id.to_string()),
+        ("package_id", "PKG002".into()),
+        ("add_on_ids[0]", "DRG01".into()),
+    ];
+    // Security reviewers and hiring managers may not order.
+    let security = app.signed_in("security@clearance.test").await;
+    assert_eq!(
+        app.call(&security, "preview_bulk", &order).await.status(),
+        403
+    );
+
+    // The exact total: 49.99 + 29.99 for each of the 997 who have no check on its way.
+    let preview: BulkPreview = app.call_ok(&recruiter, "preview_bulk", &order).await;
+    assert_eq!((preview.selected, preview.proceed), (SWEEP, SWEEP - 3));
+    let summary = preview.order.clone().expect("the order's figures");
+    assert_eq!(
+        (summary.partner.as_str(), summary.package.as_str()),
+        ("Acme Screening", "Standard Package")
+    );
+    assert_eq!(
+        summary.amounts(),
+        ("$79.98".to_string(), "$79740.06".to_string())
+    );
+    assert_eq!(summary.add_ons, ["Basic Drug Screening"]);
+    assert_eq!(preview.skipped.len(), 1);
+    assert_eq!(
+        (preview.skipped[0].reason.as_str(), preview.skipped[0].count),
+        ("A background check is already in progress", 3)
+    );
+
+    // Started at another total than the catalog's: refused, nothing made.
+    let mut wrong = order.clone();
+    wrong.extend([
+        ("request_key", "wrong".into()),
+        ("total_each", "70.00".into()),
+    ]);
+    let res = app.call(&recruiter, "start_bulk", &wrong).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("79.98"));
+    order.extend([
+        ("request_key", "orders-1".into()),
+        ("total_each", "79.98".into()),
+    ]);
+    let id: i64 = app.call_ok(&recruiter, "start_bulk", &order).await;
+    assert_eq!(
+        id,
+        app.call_ok::<i64>(&recruiter, "start_bulk", &order).await
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM bulk_jobs").await, 1);
+
+    // Two instances at RATE each share one pace for the partner: together no faster than RATE.
+    let instance = || app.another_instance(|c| c.bulk_per_second = RATE);
+    let (one, two) = (instance().await, instance().await);
+    let began = Instant::now();
+    clearance::server::services::bulk::spawn_runner(one.state.clone());
+    clearance::server::services::bulk::spawn_runner(two.state.clone());
+    until(&app, &recruiter, id, |j| j.total - j.pending >= SWEEP / 3).await;
+    let floor = Duration::from_secs_f64((SWEEP / 3) as f64 / f64::from(RATE) * 0.9);
+    assert!(
+        began.elapsed() >= floor,
+        "{:?} < {floor:?}",
+        began.elapsed()
+    );
+    assert!(one.state.tasks.shutdown(Duration::from_secs(10)).await);
+    assert!(two.state.tasks.shutdown(Duration::from_secs(10)).await);
+    let stopped = view(&app, &recruiter, id).await;
+    assert!(
+        stopped.pending > 0 && stopped.state == BulkState::Running,
+        "{stopped:?}"
+    );
+
+    // A third resumes where they stopped.
+    let third = app.another_instance(|c| c.bulk_per_second = 1000).await;
+    clearance::server::services::bulk::spawn_runner(third.state.clone());
+    let done = until(&app, &recruiter, id, |j| j.state == BulkState::Finished).await;
+    assert!(third.state.tasks.shutdown(Duration::from_secs(10)).await);
+    assert_eq!((done.done, done.skipped, done.failed), (SWEEP - 3, 3, 0));
+    let figures = done.order.expect("the job's order");
+    assert_eq!(
+        figures.amounts(),
+        ("$79.98".to_string(), "$79740.06".to_string())
+    );
+
+    // Each candidate has exactly one order; each bulk order is audited as part of the job.
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM background_check_orders").await,
+        SWEEP
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(DISTINCT candidate_id) FROM background_check_orders"
+        )
+        .await,
+        SWEEP
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM background_check_orders WHERE package_id = 'PKG002' AND total = '79.98'").await,
+        SWEEP - 3
+    );
+    let audited = count(
+        &app,
+        &format!("SELECT COUNT(*) FROM audit_log WHERE event_type = 'order_placed' AND payload LIKE '%\"bulk_job\":{id}%'"),
+    )
+    .await;
+    assert_eq!(audited, SWEEP - 3);
+    // Delivered: the partner got each order once.
+    app.run_jobs().await;
+    let at_partner = partner.orders();
+    assert_eq!(at_partner.len() as i64, SWEEP);
+    assert!(at_partner.iter().all(|o| o.posts == 1));
+}
+
+async fn a_bulk_move_goes_through_the_stage_gates_and_skips_the_others_with_the_reason(
+    app: TestApp,
+    _sim: Sim,
+    _url: String,
+) {
+    clearance::server::db::candidates::add_volume(&app.db, 140, chrono::Utc::now())
+        .await
+        .unwrap();
+    let recruiter = app.signed_in("recruiter@clearance.test").await;
+    let volume = "FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE c.email LIKE 'volume%'";
+    let ids = common::column::<i64>(
+        &app.db,
+        &format!("SELECT a.id {volume} AND a.stage IN ('coding_assessment', 'offer', 'hired') ORDER BY a.id"),
+    )
+    .await;
+    let ready = count(&app, &format!("SELECT COUNT(*) {volume} AND a.stage = 'coding_assessment' AND c.verification_status = 'verified'")).await;
+    let gated = count(&app, &format!("SELECT COUNT(*) {volume} AND a.stage = 'coding_assessment' AND c.verification_status <> 'verified'")).await;
+    let at_offer = count(
+        &app,
+        &format!("SELECT COUNT(*) {volume} AND a.stage = 'offer'"),
+    )
+    .await;
+    let hired = count(
+        &app,
+        &format!("SELECT COUNT(*) {volume} AND a.stage = 'hired'"),
+    )
+    .await;
+    assert!(ready > 0 && gated > 0 && at_offer > 0 && hired > 0);
+
+    let mut form: Vec<(String, String)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (format!("rows[{i}]"), id.to_string()))
+        .collect();
+    form.push(("action".into(), "move_stage".into()));
+    let form_ref = |extra: &[(&'static str, &str)]| fields(&form, extra);
+    // A move needs its stage; security reviewers may not move.
+    let res = app.call(&recruiter, "preview_bulk", &form_ref(&[])).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("stage to move to"));
+    let security = app.signed_in("security@clearance.test").await;
+    let res = app
+        .call(
+            &security,
+            "preview_bulk",
+            &form_ref(&[("move_to", "offer")]),
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+
+    let preview: BulkPreview = app
+        .call_ok(
+            &recruiter,
+            "preview_bulk",
+            &form_ref(&[("move_to", "offer")]),
+        )
+        .await;
+    assert_eq!(preview.selected, ids.len() as i64);
+    assert_eq!(preview.proceed, ready);
+    let reason = |prefix: &str| {
+        preview
+            .skipped
+            .iter()
+            .filter(|g| g.reason.starts_with(prefix))
+            .map(|g| g.count)
+            .sum::<i64>()
+    };
+    assert_eq!(
+        reason("The Offer gate needs verification Verified; theirs is"),
+        gated
+    );
+    assert_eq!(reason("The candidate is already in Offer"), at_offer);
+    assert_eq!(reason("The application is closed (Hired)"), hired);
+
+    let id: i64 = app
+        .call_ok(
+            &recruiter,
+            "start_bulk",
+            &form_ref(&[("move_to", "offer"), ("request_key", "move-1")]),
+        )
+        .await;
+    let runner = app.another_instance(|c| c.bulk_per_second = 1000).await;
+    clearance::server::services::bulk::spawn_runner(runner.state.clone());
+    let done = until(&app, &recruiter, id, |j| j.state == BulkState::Finished).await;
+    assert!(runner.state.tasks.shutdown(Duration::from_secs(10)).await);
+    assert_eq!(
+        (done.stage, done.done, done.skipped, done.failed),
+        (
+            Some(clearance::model::Stage::Offer),
+            ready,
+            gated + at_offer + hired,
+            0
+        )
+    );
+    assert!(done
+        .items
+        .iter()
+        .filter(|i| i.outcome == BulkOutcome::Done)
+        .all(|i| i.detail.as_deref() == Some("Moved to Offer")));
+    // Moved: exactly the verified ones, each once, each audited as part of the job; nothing
+    // else moved, and a skipped move is not attempted (no blocked entries).
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) {volume} AND a.stage = 'offer'")
+        )
+        .await,
+        at_offer + ready
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) {volume} AND a.stage = 'coding_assessment'")
+        )
+        .await,
+        gated
+    );
+    let moved = count(
+        &app,
+        &format!("SELECT COUNT(*) FROM audit_log WHERE event_type = 'stage_changed' AND payload LIKE '%\"bulk_job\":{id}%'"),
+    )
+    .await;
+    assert_eq!(moved, ready);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE event_type = 'stage_transition_blocked'"
+        )
+        .await,
+        0
+    );
 }

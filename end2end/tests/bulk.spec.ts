@@ -63,3 +63,54 @@ test('a recruiter sends verification to every candidate matching a search, after
   await expect(page).toHaveURL(new RegExp(`/bulk/${jobId}$`));
   await expect(page.getByRole('heading', { level: 1, name: `Bulk job ${jobId}` })).toBeVisible();
 });
+
+test('a recruiter orders one package for every match at the exact total, then moves them in bulk, with the gates applied', async ({ page }) => {
+  await signIn(page, users.recruiter);
+  await page.goto('/candidates?q=Liskov');
+  await hydrated(page);
+  const bar = page.getByRole('region', { name: 'Bulk actions' });
+  await bar.getByRole('button', { name: 'Select all matching' }).click();
+
+  // The order: one package and an add-on from the partner's catalog, for the whole selection.
+  await bar.getByRole('button', { name: 'Order background check' }).click();
+  const form = page.getByRole('region', { name: 'Order for the selection' });
+  await form.getByRole('radio', { name: /Basic Package/ }).check();
+  await form.getByRole('checkbox', { name: /Basic Drug Screening/ }).check();
+  await expect(form.locator('output')).toHaveText('$59.98');
+  await form.getByRole('button', { name: 'Preview order' }).click();
+  const preview = page.getByRole('region', { name: 'Preview of the bulk action' });
+  await expect(preview).toContainText(/A background check will be ordered for \d+ of 10 selected candidate/);
+  const proceed = Number((await preview.textContent())!.match(/ordered for (\d+) of/)![1]);
+  // The exact total for everyone it goes ahead for.
+  const total = (59.98 * proceed).toFixed(2);
+  await expect(preview).toContainText(`$59.98 each; total $${total} for ${proceed} candidate(s)`);
+  await preview.getByRole('button', { name: `Start: order for ${proceed}` }).click();
+  await expect(page).toHaveURL(/\/bulk\/\d+$/);
+  await hydrated(page);
+  await expect(page.locator('.bulk-state')).toHaveText('Finished', { timeout: 30_000 });
+  await expect(page.getByRole('table')).toContainText('Background check ordered');
+  await expect(page.getByText(`${proceed} done`)).toBeVisible();
+
+  await page.goto('/candidates?q=Liskov');
+  await hydrated(page);
+  await bar.getByRole('button', { name: 'Select all matching' }).click();
+
+  // The move: to Rejected (no gate), those already closed are skipped with the reason.
+  await bar.getByRole('button', { name: 'Move to stage' }).click();
+  const move = page.getByRole('region', { name: 'Move the selection' });
+  await move.getByLabel('Stage to move to').selectOption({ label: 'Rejected' });
+  await move.getByRole('button', { name: 'Preview move' }).click();
+  await expect(preview).toContainText(/\d+ of \d+ selected application\(s\) will move to Rejected\./);
+  const moving = Number((await preview.textContent())!.match(/(\d+) of \d+ selected application/)![1]);
+  await preview.getByRole('button', { name: `Start: move ${moving}` }).click();
+  await expect(page).toHaveURL(/\/bulk\/\d+$/);
+  await hydrated(page);
+  await expect(page.locator('.bulk-state')).toHaveText('Finished', { timeout: 30_000 });
+  await expect(page.getByText('Move to stage: Rejected')).toBeVisible();
+  await expect(page.getByRole('table')).toContainText('Moved to Rejected');
+  // None of them is left in an open stage.
+  for (const stage of ['applied', 'phone_screen', 'offer']) {
+    await page.goto(`/candidates?q=Liskov&stage=${stage}`);
+    await expect(page.locator('.count')).toHaveText('0 candidate application(s)');
+  }
+});

@@ -81,6 +81,7 @@ pub async fn place_background_check(
         add_on_ids,
         expected_total,
         job_id,
+        bulk: None,
     };
     services::background::place_order(&auth::state()?, &auth::user().await?, req).await
 }

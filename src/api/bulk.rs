@@ -1,6 +1,7 @@
 //! Bulk actions from the candidate list. The selection is the ticked rows (`rows`, application
 //! ids) or, with `all_matching`, every row matching the list's filters (the same fields as
-//! `list_candidates`).
+//! `list_candidates`). The action's own fields: `move_to` (a move); `partner_id`, `package_id`,
+//! `add_on_ids` and, to start, `total_each` as the preview showed it (an order).
 // The selection's filter fields travel as the list's do, one form field each.
 #![allow(clippy::too_many_arguments)]
 use crate::error::AppError;
@@ -33,6 +34,25 @@ fn selection(
     crate::model::BulkSelection::new(rows, all_matching, query)
 }
 
+/// The task the request's action fields name.
+#[cfg(feature = "ssr")]
+fn task(
+    action: BulkAction,
+    move_to: Option<Stage>,
+    partner_id: Option<i64>,
+    package_id: Option<String>,
+    add_on_ids: Vec<String>,
+    total_each: Option<String>,
+) -> Result<crate::model::BulkTask, AppError> {
+    let order = partner_id.map(|partner_id| crate::model::BulkOrder {
+        partner_id,
+        package_id: package_id.unwrap_or_default(),
+        add_on_ids,
+        total_each: total_each.unwrap_or_default(),
+    });
+    crate::model::BulkTask::new(action, move_to, order).map_err(AppError::BadRequest)
+}
+
 #[server(prefix = "/api", endpoint = "preview_bulk")]
 pub async fn preview_bulk(
     action: BulkAction,
@@ -44,8 +64,13 @@ pub async fn preview_bulk(
     status: Option<VerificationStatus>,
     risk: Option<RiskTier>,
     #[server(default)] integrity: Option<IntegrityFilter>,
+    #[server(default)] move_to: Option<Stage>,
+    #[server(default)] partner_id: Option<i64>,
+    #[server(default)] package_id: Option<String>,
+    #[server(default)] add_on_ids: Vec<String>,
 ) -> Result<BulkPreview, AppError> {
     use crate::server::{auth, services};
+    let task = task(action, move_to, partner_id, package_id, add_on_ids, None)?;
     let selection = selection(
         rows,
         all_matching,
@@ -56,7 +81,7 @@ pub async fn preview_bulk(
         risk,
         integrity,
     );
-    services::bulk::preview(&auth::state()?, &auth::user().await?, action, &selection).await
+    services::bulk::preview(&auth::state()?, &auth::user().await?, &task, &selection).await
 }
 
 #[server(prefix = "/api", endpoint = "start_bulk")]
@@ -71,8 +96,16 @@ pub async fn start_bulk(
     status: Option<VerificationStatus>,
     risk: Option<RiskTier>,
     #[server(default)] integrity: Option<IntegrityFilter>,
+    #[server(default)] move_to: Option<Stage>,
+    #[server(default)] partner_id: Option<i64>,
+    #[server(default)] package_id: Option<String>,
+    #[server(default)] add_on_ids: Vec<String>,
+    #[server(default)] total_each: Option<String>,
 ) -> Result<i64, AppError> {
     use crate::server::{auth, services};
+    let task = task(
+        action, move_to, partner_id, package_id, add_on_ids, total_each,
+    )?;
     let selection = selection(
         rows,
         all_matching,
@@ -87,7 +120,7 @@ pub async fn start_bulk(
         &auth::state()?,
         &auth::user().await?,
         &request_key,
-        action,
+        &task,
         &selection,
     )
     .await

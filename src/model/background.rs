@@ -302,6 +302,11 @@ impl OrderStatus {
         }
     }
 
+    /// Still on its way: not refused, not undeliverable, not finished by the partner.
+    pub fn is_open(&self) -> bool {
+        !self.is_final() && !matches!(self, OrderStatus::Rejected | OrderStatus::DeadLettered)
+    }
+
     /// A partner status after which no earlier-stage update may overwrite the order.
     pub fn is_final(&self) -> bool {
         matches!(self, OrderStatus::Partner(s) if matches!(

@@ -10,6 +10,89 @@ text_enum! {
     /// What a bulk job does to each candidate of its selection.
     pub enum BulkAction("bulk action") {
         SendVerification = "send_verification" / "Send verification",
+        OrderBackgroundCheck = "order_background_check" / "Order background check",
+        MoveStage = "move_stage" / "Move to stage",
+    }
+}
+
+/// What "Order background check" orders for each candidate: one partner package and its
+/// add-ons, at the total per candidate the user was shown (refused if the catalog changed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkOrder {
+    pub partner_id: i64,
+    pub package_id: String,
+    #[serde(default)]
+    pub add_on_ids: Vec<String>,
+    pub total_each: String,
+}
+
+/// A bulk action with what it needs: the order, the stage to move to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum BulkTask {
+    SendVerification,
+    OrderBackgroundCheck(BulkOrder),
+    MoveStage(Stage),
+}
+
+impl BulkTask {
+    /// The task `action` names, from the request's other fields: an order needs its partner,
+    /// package and total, a move its stage.
+    pub fn new(
+        action: BulkAction,
+        move_to: Option<Stage>,
+        order: Option<BulkOrder>,
+    ) -> Result<BulkTask, String> {
+        match action {
+            BulkAction::SendVerification => Ok(BulkTask::SendVerification),
+            BulkAction::OrderBackgroundCheck => order
+                .filter(|o| !o.package_id.trim().is_empty())
+                .map(|o| {
+                    BulkTask::OrderBackgroundCheck(BulkOrder {
+                        add_on_ids: super::unique_add_ons(&o.add_on_ids),
+                        ..o
+                    })
+                })
+                .ok_or_else(|| "Choose a partner and a package to order.".to_string()),
+            BulkAction::MoveStage => move_to
+                .map(BulkTask::MoveStage)
+                .ok_or_else(|| "Choose the stage to move to.".to_string()),
+        }
+    }
+
+    pub fn action(&self) -> BulkAction {
+        match self {
+            BulkTask::SendVerification => BulkAction::SendVerification,
+            BulkTask::OrderBackgroundCheck(_) => BulkAction::OrderBackgroundCheck,
+            BulkTask::MoveStage(_) => BulkAction::MoveStage,
+        }
+    }
+
+    /// Does the task act on each selected application (a move), or once per candidate?
+    pub fn per_application(&self) -> bool {
+        matches!(self, BulkTask::MoveStage(_))
+    }
+}
+
+/// An order as a bulk preview or job shows it: names and exact amounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkOrderSummary {
+    pub partner: String,
+    pub package: String,
+    pub add_ons: Vec<String>,
+    /// Per candidate, exactly.
+    pub each: rust_decimal::Decimal,
+    /// For every candidate the order goes ahead for (None: beyond any amount that can be shown).
+    pub total: Option<rust_decimal::Decimal>,
+}
+
+impl BulkOrderSummary {
+    /// "$79.98 each; total $79,740.06"-style words, exact to the cent.
+    pub fn amounts(&self) -> (String, String) {
+        (
+            super::format_money(self.each),
+            self.total
+                .map_or_else(|| "too large to show".into(), super::format_money),
+        )
     }
 }
 
@@ -54,6 +137,41 @@ impl BulkSelection {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_needs_what_its_action_needs() {
+        assert_eq!(
+            BulkTask::new(BulkAction::SendVerification, None, None),
+            Ok(BulkTask::SendVerification)
+        );
+        assert!(BulkTask::new(BulkAction::MoveStage, None, None).is_err());
+        assert_eq!(
+            BulkTask::new(BulkAction::MoveStage, Some(Stage::PhoneScreen), None)
+                .map(|t| t.action()),
+            Ok(BulkAction::MoveStage)
+        );
+        let order = BulkOrder {
+            partner_id: 1,
+            package_id: "basic".into(),
+            add_on_ids: vec!["mvr".into(), "mvr".into(), "drug".into()],
+            total_each: "40.00".into(),
+        };
+        match BulkTask::new(BulkAction::OrderBackgroundCheck, None, Some(order.clone())) {
+            Ok(BulkTask::OrderBackgroundCheck(o)) => assert_eq!(o.add_on_ids, ["mvr", "drug"]),
+            other => panic!("{other:?}"),
+        }
+        let blank = BulkOrder {
+            package_id: " ".into(),
+            ..order
+        };
+        assert!(BulkTask::new(BulkAction::OrderBackgroundCheck, None, Some(blank)).is_err());
+        assert!(BulkTask::new(BulkAction::OrderBackgroundCheck, None, None).is_err());
+    }
+}
+
 /// Candidates one reason keeps out of a bulk action: how many, and the first few names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SkipGroup {
@@ -66,7 +184,10 @@ pub struct SkipGroup {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BulkPreview {
     pub action: BulkAction,
+    /// A move's stage.
     pub stage: Option<Stage>,
+    /// An order's package, add-ons and exact total for all who proceed.
+    pub order: Option<BulkOrderSummary>,
     /// Candidates selected (after removing repeats).
     pub selected: i64,
     /// Of those, how many the action will go ahead for.
@@ -91,6 +212,8 @@ pub struct BulkJobView {
     pub id: i64,
     pub action: BulkAction,
     pub stage: Option<Stage>,
+    /// An order's package and add-ons (its total: per candidate ordered).
+    pub order: Option<BulkOrderSummary>,
     pub state: BulkState,
     pub created_by: String,
     pub created_at: DateTime<Utc>,

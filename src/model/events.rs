@@ -10,6 +10,7 @@ text_enum! {
         Interviews = "interviews" / "Interviews",
         ReviewQueue = "review_queue" / "Review queue",
         Deliveries = "deliveries" / "Deliveries",
+        Bulk = "bulk" / "Bulk jobs",
     }
 }
 

@@ -325,12 +325,25 @@ fn stage_label(s: &str) -> String {
 /// One line in plain words for an event's payload.
 pub fn summarize(event_type: AuditEventType, p: &Value) -> String {
     use AuditEventType::*;
+    let bulk = p
+        .get("bulk_job")
+        .filter(|b| !b.is_null())
+        .map(|_| text(p, "bulk_job"));
     match event_type {
         StageChanged => format!(
-            "{} → {} ({})",
+            "{} → {} ({}){}",
             stage_label(&text(p, "from")),
             stage_label(&text(p, "to")),
-            text(p, "job")
+            text(p, "job"),
+            bulk.map(|b| format!(", part of bulk job {b}"))
+                .unwrap_or_default()
+        ),
+        OrderPlaced if bulk.is_some() => format!(
+            "Part of bulk job {}: {} package {} (total {})",
+            text(p, "bulk_job"),
+            text(p, "partner"),
+            text(p, "package_id"),
+            text(p, "total")
         ),
         CandidateCreated => format!(
             "Added to {} at {} (via {})",
@@ -344,7 +357,7 @@ pub fn summarize(event_type: AuditEventType, p: &Value) -> String {
         LoginFailed => "Failed sign-in for an unknown account".to_string(),
         UserCreated => format!("{} as {}", text(p, "email"), text(p, "role")),
         AuditVerified => text(p, "result"),
-        VerificationRequested if p.get("bulk_job").is_some() => format!(
+        VerificationRequested if bulk.is_some() => format!(
             "Part of bulk job {} (policy {})",
             text(p, "bulk_job"),
             text(p, "policy_name")
@@ -632,6 +645,21 @@ mod tests {
         assert_eq!(
             summarize(AuditEventType::BulkActionStarted, &started),
             "Send verification for 12 candidate(s), selected rows"
+        );
+        let moved = serde_json::json!({ "from": "applied", "to": "phone_screen", "job": "Engineer", "bulk_job": 3 });
+        assert_eq!(
+            summarize(AuditEventType::StageChanged, &moved),
+            "Applied → Phone screen (Engineer), part of bulk job 3"
+        );
+        let alone = serde_json::json!({ "from": "applied", "to": "phone_screen", "job": "Engineer", "bulk_job": null });
+        assert_eq!(
+            summarize(AuditEventType::StageChanged, &alone),
+            "Applied → Phone screen (Engineer)"
+        );
+        let ordered = serde_json::json!({ "bulk_job": 4, "partner": "Acme", "package_id": "basic", "total": "40.00" });
+        assert_eq!(
+            summarize(AuditEventType::OrderPlaced, &ordered),
+            "Part of bulk job 4: Acme package basic (total 40.00)"
         );
     }
     use chrono::TimeZone;

@@ -43,9 +43,10 @@ pub struct Config {
     pub retry_base: std::time::Duration,
     /// How often the background worker looks for due jobs.
     pub worker_poll: std::time::Duration,
-    /// Candidates a bulk job acts on per second, per instance (`CLEARANCE_BULK_PER_SECOND`,
-    /// default 10): each verification request or order is a call to a partner, whose limits a
-    /// 2,000-candidate sweep must not trip.
+    /// Candidates bulk jobs act on per second, per partner — the verification provider, each
+    /// background-check partner, stage moves — shared by every instance (`CLEARANCE_BULK_PER_SECOND`,
+    /// default 10, at most 1,000): each verification request or order is a call to a partner,
+    /// whose limits a 2,000-candidate sweep must not trip.
     pub bulk_per_second: u32,
     /// Business hours and time zone that review SLAs count in.
     pub business_calendar: crate::server::business_hours::BusinessCalendar,

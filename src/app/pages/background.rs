@@ -93,7 +93,18 @@ pub fn BackgroundChecksSection(
                     {move || if open.get() { "Close order form" } else { "Order background check" }}
                 </button>
                 <Show when=move || open.get()>
-                    <Picker candidate_id=candidate_id jobs=jobs.clone() place=place/>
+                    <OrderPicker jobs=jobs.clone() submit_label="Place order" busy=place.pending().into()
+                        on_choose=Callback::new(move |c: OrderChoice| {
+                            place.dispatch(PlaceBackgroundCheck {
+                                candidate_id,
+                                partner_id: c.partner_id,
+                                package_id: c.package_id,
+                                add_on_ids: c.add_on_ids,
+                                expected_total: c.total.to_string(),
+                                job_id: c.job_id,
+                            });
+                        })/>
+                    {move || place.value().get().and_then(|r| r.err()).map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
                 </Show>
             })}
         </section>
@@ -152,11 +163,25 @@ fn OrderList(
     }
 }
 
+/// What the order picker's form chose: one partner package and its add-ons at `total`, for the
+/// application of `job_id` (the picker asks only when given several jobs).
+#[derive(Debug, Clone)]
+pub struct OrderChoice {
+    pub partner_id: i64,
+    pub package_id: String,
+    pub add_on_ids: Vec<String>,
+    pub total: rust_decimal::Decimal,
+    pub job_id: Option<i64>,
+}
+
+/// Partner, package and add-ons from the partner's catalog, with the exact total; submitting
+/// hands the choice to `on_choose` (the profile places the order; the list's bulk bar previews it).
 #[component]
-fn Picker(
-    candidate_id: i64,
+pub fn OrderPicker(
     jobs: Vec<(i64, String)>,
-    place: ServerAction<PlaceBackgroundCheck>,
+    submit_label: &'static str,
+    busy: Signal<bool>,
+    on_choose: Callback<OrderChoice>,
 ) -> impl IntoView {
     let partners = Resource::new(|| (), |_| list_partners());
     view! {
@@ -170,7 +195,7 @@ fn Picker(
                             Ok(list) if list.is_empty() => view! {
                                 <p>"No background-check partner is connected. Ask an admin to connect one on the Partners page."</p>
                             }.into_any(),
-                            Ok(list) => view! { <PartnerPicker candidate_id=candidate_id jobs=jobs partners=list place=place/> }.into_any(),
+                            Ok(list) => view! { <PartnerPicker jobs=jobs partners=list submit_label=submit_label busy=busy on_choose=on_choose/> }.into_any(),
                         }
                     })
                 }}
@@ -181,10 +206,11 @@ fn Picker(
 
 #[component]
 fn PartnerPicker(
-    candidate_id: i64,
     jobs: Vec<(i64, String)>,
     partners: Vec<PartnerSummary>,
-    place: ServerAction<PlaceBackgroundCheck>,
+    submit_label: &'static str,
+    busy: Signal<bool>,
+    on_choose: Callback<OrderChoice>,
 ) -> impl IntoView {
     let (partner, set_partner) = signal(partners[0].id);
     let (refresh, set_refresh) = signal(0u32);
@@ -215,7 +241,7 @@ fn PartnerPicker(
                     match catalog.await {
                         Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                         Ok(view) => view! {
-                            <CatalogForm candidate_id=candidate_id jobs=jobs view=view place=place
+                            <CatalogForm jobs=jobs view=view submit_label=submit_label busy=busy on_choose=on_choose
                                 on_refresh=Callback::new(move |_| set_refresh.update(|r| *r += 1))/>
                         }.into_any(),
                     }
@@ -227,10 +253,11 @@ fn PartnerPicker(
 
 #[component]
 fn CatalogForm(
-    candidate_id: i64,
     jobs: Vec<(i64, String)>,
     view: CatalogView,
-    place: ServerAction<PlaceBackgroundCheck>,
+    submit_label: &'static str,
+    busy: Signal<bool>,
+    on_choose: Callback<OrderChoice>,
     on_refresh: Callback<()>,
 ) -> impl IntoView {
     let partner_id = view.partner_id;
@@ -266,17 +293,15 @@ fn CatalogForm(
         let (Some(package_id), Some(t)) = (package.get_untracked(), total.get_untracked()) else {
             return;
         };
-        place.dispatch(PlaceBackgroundCheck {
-            candidate_id,
+        on_choose.run(OrderChoice {
             partner_id,
             package_id,
             add_on_ids: add_ons.get_untracked(),
-            expected_total: t.to_string(),
+            total: t,
             job_id: job.get_untracked(),
         });
     };
     let several_jobs = jobs.len() > 1;
-    let place_error = move || place.value().get().and_then(|r| r.err());
     view! {
         {header}
         <form class="order-form" on:submit=submit>
@@ -332,9 +357,8 @@ fn CatalogForm(
             <p class="order-total" aria-live="polite">
                 "Total: " <output>{move || total.get().map(format_money).unwrap_or_else(|| "choose a package".into())}</output>
             </p>
-            <button type="submit" class="primary" disabled=move || place.pending().get() || total.get().is_none()>"Place order"</button>
+            <button type="submit" class="primary" disabled=move || busy.get() || total.get().is_none()>{submit_label}</button>
         </form>
-        {move || place_error().map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
     }
     .into_any()
 }

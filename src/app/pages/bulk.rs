@@ -3,8 +3,11 @@
 //! outcome). The job lives on the server: the page survives reloads and restarts.
 use crate::api::bulk::{bulk_job, preview_bulk, start_bulk, CancelBulk};
 use crate::app::components::{ErrorNotice, LocalTime};
+use crate::app::pages::background::{OrderChoice, OrderPicker};
 use crate::error::AppError;
-use crate::model::{BulkAction, BulkPreview, BulkState, CandidateQuery};
+use crate::model::{
+    BulkAction, BulkPreview, BulkState, CandidateQuery, ChangeKind, Permission, Role, Stage,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -55,7 +58,17 @@ fn request_key() -> String {
     }
 }
 
-type Request = (Vec<i64>, bool, CandidateQuery, String);
+/// A bulk request as the bar sends it: the selection, its key, and the action with its fields.
+#[derive(Clone)]
+struct Request {
+    rows: Vec<i64>,
+    all_matching: bool,
+    query: CandidateQuery,
+    key: String,
+    action: BulkAction,
+    move_to: Option<Stage>,
+    order: Option<OrderChoice>,
+}
 
 /// "Export selection": the CSV of the ticked rows, or of every match of the list's filters.
 fn export_href(selection: &Selection, query: &CandidateQuery) -> String {
@@ -76,7 +89,82 @@ fn export_href(selection: &Selection, query: &CandidateQuery) -> String {
     }
 }
 
-/// The bar over a selection: how many, "Select all matching", the action, and its preview.
+async fn preview_of(r: Request) -> Result<BulkPreview, AppError> {
+    let q = r.query;
+    let order = r.order.clone();
+    preview_bulk(
+        r.action,
+        r.rows,
+        r.all_matching,
+        q.search,
+        q.job_id,
+        q.stage,
+        q.status,
+        q.risk,
+        q.integrity,
+        r.move_to,
+        order.as_ref().map(|o| o.partner_id),
+        order.as_ref().map(|o| o.package_id.clone()),
+        order.map(|o| o.add_on_ids).unwrap_or_default(),
+    )
+    .await
+}
+
+/// Starts what was previewed: the same request and key, and an order at the total shown.
+async fn start_of(r: Request, total_each: Option<String>) -> Result<i64, AppError> {
+    let q = r.query;
+    let order = r.order.clone();
+    start_bulk(
+        r.key,
+        r.action,
+        r.rows,
+        r.all_matching,
+        q.search,
+        q.job_id,
+        q.stage,
+        q.status,
+        q.risk,
+        q.integrity,
+        r.move_to,
+        order.as_ref().map(|o| o.partner_id),
+        order.as_ref().map(|o| o.package_id.clone()),
+        order.map(|o| o.add_on_ids).unwrap_or_default(),
+        total_each,
+    )
+    .await
+}
+
+/// What the preview says will happen, and the start button's words.
+fn proceed_text(p: &BulkPreview) -> (String, String) {
+    let n = p.proceed;
+    match p.action {
+        BulkAction::SendVerification => (
+            format!(
+                "Verification will be sent to {n} of {} selected candidate(s).",
+                p.selected
+            ),
+            format!("Start: send to {n}"),
+        ),
+        BulkAction::OrderBackgroundCheck => (
+            format!(
+                "A background check will be ordered for {n} of {} selected candidate(s).",
+                p.selected
+            ),
+            format!("Start: order for {n}"),
+        ),
+        BulkAction::MoveStage => (
+            format!(
+                "{n} of {} selected application(s) will move to {}.",
+                p.selected,
+                p.stage.map_or("", |s| s.label())
+            ),
+            format!("Start: move {n}"),
+        ),
+    }
+}
+
+/// The bar over a selection: how many, "Select all matching", the actions `role` may take, and
+/// the preview before anything runs.
 #[component]
 pub fn BulkBar(
     selection: Selection,
@@ -84,53 +172,32 @@ pub fn BulkBar(
     /// Rows matching the filters (as counted for the list) and whether that count was capped.
     total: i64,
     capped: bool,
+    role: Role,
 ) -> impl IntoView {
-    let request = move || -> Request {
-        let rows = selection.rows.with(|r| r.keys().copied().collect());
-        (
-            rows,
-            selection.all_matching.get(),
-            query.get(),
-            request_key(),
-        )
-    };
-    let preview = Action::new(|r: &Request| {
-        let (rows, all, q, _) = r.clone();
-        async move {
-            preview_bulk(
-                BulkAction::SendVerification,
-                rows,
-                all,
-                q.search,
-                q.job_id,
-                q.stage,
-                q.status,
-                q.risk,
-                q.integrity,
-            )
-            .await
-        }
-    });
+    let request =
+        move |action: BulkAction, move_to: Option<Stage>, order: Option<OrderChoice>| Request {
+            rows: selection
+                .rows
+                .with_untracked(|r| r.keys().copied().collect()),
+            all_matching: selection.all_matching.get_untracked(),
+            query: query.get_untracked(),
+            key: request_key(),
+            action,
+            move_to,
+            order,
+        };
+    let preview = Action::new(|r: &Request| preview_of(r.clone()));
     // The request the preview was made for: starting sends exactly that (and its key).
     let previewed = RwSignal::new(None::<Request>);
-    let start = Action::new(|r: &Request| {
-        let (rows, all, q, key) = r.clone();
-        async move {
-            start_bulk(
-                key,
-                BulkAction::SendVerification,
-                rows,
-                all,
-                q.search,
-                q.job_id,
-                q.stage,
-                q.status,
-                q.risk,
-                q.integrity,
-            )
-            .await
-        }
-    });
+    let ask = move |r: Request| {
+        previewed.set(Some(r.clone()));
+        preview.dispatch(r);
+    };
+    let start =
+        Action::new(|(r, each): &(Request, Option<String>)| start_of(r.clone(), each.clone()));
+    // Which action's form is open (an order's package, a move's stage).
+    let choosing = RwSignal::new(None::<BulkAction>);
+    let move_to = RwSignal::new(Stage::PhoneScreen);
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(id)) = start.value().get() {
@@ -138,8 +205,19 @@ pub fn BulkBar(
         }
     });
     let count = move || selection.rows.with(|r| r.len());
+    let none = move || count() == 0 && !selection.all_matching.get();
     let matching = format!("{total}{}", if capped { "+" } else { "" });
     let matching_label = matching.clone();
+    let open = move |action: BulkAction| {
+        previewed.set(None);
+        choosing.update(|c| {
+            *c = if *c == Some(action) {
+                None
+            } else {
+                Some(action)
+            }
+        });
+    };
     view! {
         <section class="bulk-bar" aria-label="Bulk actions">
             <p role="status">
@@ -152,8 +230,8 @@ pub fn BulkBar(
             <button type="button" on:click=move |_| selection.all_matching.set(true) disabled=move || selection.all_matching.get()>
                 {format!("Select all matching ({matching_label})")}
             </button>
-            <button type="button" on:click=move |_| { selection.clear(); previewed.set(None); }>"Clear selection"</button>
-            <button type="button" disabled=move || count() == 0 && !selection.all_matching.get() on:click=move |_| {
+            <button type="button" on:click=move |_| { selection.clear(); previewed.set(None); choosing.set(None); }>"Clear selection"</button>
+            <button type="button" disabled=none on:click=move |_| {
                 let href = export_href(&selection, &query.get_untracked());
                 #[cfg(feature = "hydrate")]
                 if let Some(w) = web_sys::window() {
@@ -162,34 +240,79 @@ pub fn BulkBar(
                 #[cfg(not(feature = "hydrate"))]
                 let _ = href;
             }>"Export selection"</button>
-            <button type="button" class="primary" disabled=move || count() == 0 && !selection.all_matching.get() on:click=move |_| {
-                let r = request();
-                previewed.set(Some(r.clone()));
-                preview.dispatch(r);
+            <button type="button" class="primary" disabled=none on:click=move |_| {
+                choosing.set(None);
+                ask(request(BulkAction::SendVerification, None, None));
             }>"Send verification"</button>
+            {role.can(Permission::OrderBackgroundCheck).then(|| view! {
+                <button type="button" disabled=none aria-expanded=move || (choosing.get() == Some(BulkAction::OrderBackgroundCheck)).to_string()
+                    on:click=move |_| open(BulkAction::OrderBackgroundCheck)>"Order background check"</button>
+            })}
+            {role.can(Permission::MoveStage).then(|| view! {
+                <button type="button" disabled=none aria-expanded=move || (choosing.get() == Some(BulkAction::MoveStage)).to_string()
+                    on:click=move |_| open(BulkAction::MoveStage)>"Move to stage"</button>
+            })}
         </section>
-        {move || previewed.get().and(preview.value().get()).map(|result: Result<BulkPreview, AppError>| match result {
-            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-            Ok(p) => view! {
-                <section class="card bulk-preview" aria-label="Preview of the bulk action">
-                    <h2>"Send verification: preview"</h2>
-                    <p>{format!("Verification will be sent to {} of {} selected candidate(s).", p.proceed, p.selected)}</p>
-                    {p.capped.then(|| view! { <p>"Only the first 5,000 matching candidates are included."</p> })}
-                    <ul class="skip-reasons">
-                        {p.skipped.into_iter().map(|g| view! {
-                            <li>
-                                {format!("{} not sent — {}", g.count, g.reason)}
-                                " "<span class="names">{format!("({}{})", g.first_names.join(", "), if g.count as usize > g.first_names.len() { ", …" } else { "" })}</span>
-                            </li>
-                        }).collect_view()}
-                    </ul>
-                    {move || start.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
-                    <button type="button" class="primary" disabled=move || p.proceed == 0 || start.pending().get() on:click=move |_| {
-                        if let Some(r) = previewed.get_untracked() { start.dispatch(r); }
-                    }>{format!("Start: send to {}", p.proceed)}</button>
-                    <button type="button" on:click=move |_| previewed.set(None)>"Back"</button>
+        {move || match choosing.get() {
+            Some(BulkAction::OrderBackgroundCheck) => view! {
+                <section class="card bulk-form" aria-label="Order for the selection">
+                    <h2>"Order background check for the selection"</h2>
+                    <p>"One package and its add-ons for every selected candidate, each for the job of their row."</p>
+                    <OrderPicker jobs=Vec::new() submit_label="Preview order" busy=preview.pending().into()
+                        on_choose=Callback::new(move |c: OrderChoice| ask(request(BulkAction::OrderBackgroundCheck, None, Some(c))))/>
                 </section>
             }.into_any(),
+            Some(BulkAction::MoveStage) => view! {
+                <section class="card bulk-form" aria-label="Move the selection">
+                    <h2>"Move the selection to a stage"</h2>
+                    <label for="bulk-move-to">"Stage to move to"</label>
+                    <select id="bulk-move-to" on:change=move |ev| {
+                        if let Ok(s) = event_target_value(&ev).parse::<Stage>() { move_to.set(s); }
+                    }>
+                        {Stage::ALL.iter().filter(|s| **s != Stage::Applied).map(|s| view! {
+                            <option value=s.as_str() selected=*s == move_to.get_untracked()>{s.label()}</option>
+                        }).collect_view()}
+                    </select>
+                    <button type="button" disabled=move || preview.pending().get() on:click=move |_| {
+                        ask(request(BulkAction::MoveStage, Some(move_to.get_untracked()), None));
+                    }>"Preview move"</button>
+                </section>
+            }.into_any(),
+            _ => ().into_any(),
+        }}
+        {move || previewed.get().and(preview.value().get()).map(|result: Result<BulkPreview, AppError>| match result {
+            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            Ok(p) => {
+                let (says, start_label) = proceed_text(&p);
+                let each = p.order.as_ref().map(|o| o.each.to_string());
+                view! {
+                    <section class="card bulk-preview" aria-label="Preview of the bulk action">
+                        <h2>{format!("{}: preview", p.action.label())}</h2>
+                        <p>{says}</p>
+                        {p.order.clone().map(|o| view! {
+                            <p class="bulk-order">
+                                {format!("{} — {}{}", o.partner, o.package, if o.add_ons.is_empty() { String::new() } else { format!(" + {}", o.add_ons.join(", ")) })}
+                                <br/>
+                                {let (each, total) = o.amounts(); format!("{each} each; total {total} for {} candidate(s)", p.proceed)}
+                            </p>
+                        })}
+                        {p.capped.then(|| view! { <p>"Only the first 5,000 matching candidates are included."</p> })}
+                        <ul class="skip-reasons">
+                            {p.skipped.into_iter().map(|g| view! {
+                                <li>
+                                    {format!("{} skipped — {}", g.count, g.reason)}
+                                    " "<span class="names">{format!("({}{})", g.first_names.join(", "), if g.count as usize > g.first_names.len() { ", …" } else { "" })}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                        {move || start.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNotice error=e/> })}
+                        <button type="button" class="primary" disabled=move || p.proceed == 0 || start.pending().get() on:click=move |_| {
+                            if let Some(r) = previewed.get_untracked() { start.dispatch((r, each.clone())); }
+                        }>{start_label}</button>
+                        <button type="button" on:click=move |_| previewed.set(None)>"Back"</button>
+                    </section>
+                }.into_any()
+            }
         })}
     }
 }
@@ -205,24 +328,32 @@ pub fn BulkJobPage() -> impl IntoView {
             .unwrap_or(0)
     };
     let cancel = ServerAction::<CancelBulk>::new();
-    // While the job runs, it is read again every second (the bar and the counts move).
+    // While the job runs, each item's outcome and the job's end come over GET /events: the page
+    // reads the job again then, at most twice a second however fast the items go by.
     let running = RwSignal::new(true);
+    let live = crate::app::components::live_changes(None, &[ChangeKind::Bulk], 2);
     let (tick, set_tick) = signal(0u32);
     #[cfg(feature = "hydrate")]
     {
+        let told = StoredValue::new(false);
+        Effect::new(move |_| {
+            live.get();
+            told.set_value(true);
+        });
         if let Ok(handle) = set_interval_with_handle(
             move || {
-                if running.get_untracked() {
+                if running.get_untracked() && told.get_value() {
+                    told.set_value(false);
                     set_tick.update(|t| *t += 1)
                 }
             },
-            std::time::Duration::from_secs(1),
+            std::time::Duration::from_millis(500),
         ) {
             on_cleanup(move || handle.clear());
         }
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = set_tick;
+    let _ = (set_tick, live);
     let job = Resource::new(
         move || (id(), tick.get(), cancel.version().get()),
         |(id, _, _)| bulk_job(id),
@@ -239,7 +370,10 @@ pub fn BulkJobPage() -> impl IntoView {
                         let reached = j.total - j.pending;
                         view! {
                             <section class="card">
-                                <p>{j.action.label()}" — started by "{j.created_by.clone()}" "<LocalTime at=j.created_at/></p>
+                                <p>{j.action.label()}{j.stage.map(|s| format!(": {}", s.label()))}" — started by "{j.created_by.clone()}" "<LocalTime at=j.created_at/></p>
+                                {j.order.clone().map(|o| view! {
+                                    <p class="bulk-order">{let (each, total) = o.amounts(); format!("{} — package {}{}; {each} each, {total} ordered so far", o.partner, o.package, if o.add_ons.is_empty() { String::new() } else { format!(" + {}", o.add_ons.join(", ")) })}</p>
+                                })}
                                 <p role="status" class="bulk-state">{j.state.label()}</p>
                                 <progress max=j.total value=reached aria-label="Progress"></progress>
                                 <p class="bulk-counts">{format!("{reached} of {} reached: {} done, {} skipped, {} failed; {} waiting", j.total, j.done, j.skipped, j.failed, j.pending)}</p>

@@ -187,14 +187,16 @@ pub fn CandidatesPage() -> impl IntoView {
                 match page.await {
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                     Ok(p) => {
-                        // Bulk actions for those who may send verification.
-                        let bulk = auth.user.await.ok().flatten().is_some_and(|u| u.role.can(Permission::RequestVerification));
+                        // Bulk actions for those who may send verification (the bar offers each
+                        // action to those who may take it).
+                        let role = auth.user.await.ok().flatten().map(|u| u.role);
+                        let bulk = role.is_some_and(|r| r.can(Permission::RequestVerification));
                         let q = query();
                         let next = p.next_before.map(|b| list_href(&CandidateQuery { before: Some(b), ..q.clone() }));
                         let first = q.before.is_some().then(|| list_href(&CandidateQuery { before: None, ..q.clone() }));
                         view! {
                             <p class="count" aria-live="polite">{format!("{}{} candidate application(s)", thousands(p.total), if p.total_capped { "+" } else { "" })}</p>
-                            {bulk.then(|| view! { <BulkBar selection query=Signal::derive(query) total=p.total capped=p.total_capped/> })}
+                            {bulk.then(|| view! { <BulkBar selection query=Signal::derive(query) total=p.total capped=p.total_capped role=role.unwrap_or(crate::model::Role::HiringManager)/> })}
                             <table class="candidates">
                                 <caption class="visually-hidden">"Candidates"</caption>
                                 <thead>

@@ -192,12 +192,19 @@ pub async fn place_order(
     max_attempts: i64,
     now: DateTime<Utc>,
     audit: impl FnOnce(i64) -> NewAuditEvent,
-) -> sqlx::Result<i64> {
+    bulk: Option<&super::bulk::ItemRef>,
+) -> sqlx::Result<Option<i64>> {
     let insert = "INSERT INTO background_check_orders (background_check_id, webhook_token_sha256, candidate_id, job_id, partner_id,
             package_id, package_name, package_price, add_ons, total, ordered_by, status, created_at, updated_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', $12, $12) RETURNING id";
     on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
+        if let Some(item) = bulk {
+            if !super::bulk::mark_done_in_tx!(tx, item, "Background check ordered", now) {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+        }
         let id = sqlx::query_scalar::<_, i64>(insert)
             .bind(o.background_check_id).bind(o.webhook_token_sha256).bind(o.candidate_id).bind(o.job_id)
             .bind(o.partner_id).bind(o.package_id).bind(o.package_name).bind(o.package_price)
@@ -206,8 +213,35 @@ pub async fn place_order(
         tx.enqueue(JobKind::OrderBackgroundCheck, &job_payload(id), max_attempts, now, &format!("candidate:{}", o.candidate_id)).await?;
         tx.append_audit(&audit(id)).await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(Some(id))
     })
+}
+
+/// Which of `candidates` have an order still on its way (`OrderStatus::is_open`).
+pub async fn with_open_orders(
+    db: &Db,
+    candidates: &[i64],
+) -> sqlx::Result<std::collections::HashSet<i64>> {
+    let mut open = std::collections::HashSet::new();
+    for chunk in candidates.chunks(500) {
+        let mut binds = super::Binds::new();
+        let list: Vec<String> = chunk
+            .iter()
+            .map(|c| binds.push(super::Bind::Int(*c)))
+            .collect();
+        let sql = format!(
+            "SELECT candidate_id, status FROM background_check_orders WHERE candidate_id IN ({})",
+            list.join(", ")
+        );
+        let rows: Vec<(i64, String)> =
+            on_db!(db, p => super::bind_all!(sqlx::query_as(&sql), &binds).fetch_all(p).await)?;
+        open.extend(
+            rows.into_iter()
+                .filter(|(_, s)| OrderStatus::from(s.as_str()).is_open())
+                .map(|(c, _)| c),
+        );
+    }
+    Ok(open)
 }
 
 pub async fn find_order(db: &Db, id: i64) -> sqlx::Result<Option<OrderRow>> {

@@ -277,6 +277,21 @@ pub async fn applications_of(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<App
         .in_table("applications")
 }
 
+/// The applications of `ids` that exist (any order).
+pub async fn find_applications(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<ApplicationRow>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut binds = super::Binds::new();
+        let list: Vec<String> = chunk
+            .iter()
+            .map(|c| binds.push(super::Bind::Int(*c)))
+            .collect();
+        let sql = format!("{APPLICATION_SELECT} WHERE a.id IN ({})", list.join(", "));
+        found.extend(on_db!(db, p => super::bind_all!(sqlx::query_as::<_, ApplicationRow>(&sql), &binds).fetch_all(p).await)?);
+    }
+    Ok(found)
+}
+
 pub async fn find_application(db: &Db, id: i64) -> sqlx::Result<Option<ApplicationRow>> {
     let sql = format!("{APPLICATION_SELECT} WHERE a.id = $1");
     on_db!(db, p => sqlx::query_as::<_, ApplicationRow>(&sql).bind(id).fetch_optional(p).await)

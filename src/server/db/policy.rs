@@ -226,9 +226,16 @@ pub async fn move_stage(
     at: DateTime<Utc>,
     audit: &NewAuditEvent,
     auto: Option<&AutoStart<'_>>,
+    bulk: Option<&super::bulk::ItemRef>,
 ) -> sqlx::Result<Option<bool>> {
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
+        if let Some(item) = bulk {
+            if !super::bulk::mark_done_in_tx!(tx, item, format!("Moved to {}", to.parse::<Stage>().map_or(to, |s| s.label())), at) {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+        }
         let updated = sqlx::query("UPDATE applications SET stage = $1, updated_at = $2 WHERE id = $3 AND stage = $4")
             .bind(to).bind(at).bind(application_id).bind(from)
             .execute(&mut *tx).await?.rows_affected();

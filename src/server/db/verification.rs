@@ -39,15 +39,12 @@ pub async fn request_session(
     max_attempts: i64,
     now: DateTime<Utc>,
     audit: &NewAuditEvent,
-    bulk: Option<i64>,
+    bulk: Option<&super::bulk::ItemRef>,
 ) -> sqlx::Result<Option<i64>> {
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
-        if let Some(bulk) = bulk {
-            let marked = sqlx::query(super::bulk::MARK_ITEM)
-                .bind(bulk).bind(candidate_id).bind(crate::model::BulkOutcome::Done).bind("Verification requested").bind(now)
-                .execute(&mut *tx).await?;
-            if marked.rows_affected() != 1 {
+        if let Some(item) = bulk {
+            if !super::bulk::mark_done_in_tx!(tx, item, "Verification requested", now) {
                 tx.rollback().await?;
                 return Ok(None);
             }
@@ -59,11 +56,27 @@ pub async fn request_session(
     })
 }
 
+/// Session requests still on their way to the provider.
+const PENDING_REQUESTS: &str =
+    "FROM delivery_jobs WHERE kind = 'verification.create_session' AND state IN ('pending', 'running')";
+
 /// Is a session request still on its way to the provider?
 pub async fn pending_request(db: &Db, candidate_id: i64) -> sqlx::Result<bool> {
-    let sql = "SELECT COUNT(*) FROM delivery_jobs WHERE kind = 'verification.create_session' AND subject = $1 AND state IN ('pending','running')";
-    let n = on_db!(db, p => sqlx::query_scalar::<_, i64>(sql).bind(format!("candidate:{candidate_id}")).fetch_one(p).await)?;
+    let sql = format!("SELECT COUNT(*) {PENDING_REQUESTS} AND subject = $1");
+    let n = on_db!(db, p => sqlx::query_scalar::<_, i64>(&sql).bind(format!("candidate:{candidate_id}")).fetch_one(p).await)?;
     Ok(n > 0)
+}
+
+/// Candidates with a session request still on its way to the provider.
+pub async fn pending_requests(db: &Db) -> sqlx::Result<std::collections::HashSet<i64>> {
+    let sql = format!("SELECT subject {PENDING_REQUESTS}");
+    let subjects: Vec<Option<String>> =
+        on_db!(db, p => sqlx::query_scalar(&sql).fetch_all(p).await)?;
+    Ok(subjects
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.strip_prefix("candidate:").and_then(|id| id.parse().ok()))
+        .collect())
 }
 
 /// Stores the provider's new session and makes it the candidate's current one.

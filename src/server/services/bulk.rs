@@ -2,34 +2,41 @@
 //! not for the others), a bulk job that a runner on each instance works through at a set pace,
 //! which survives reloads and restarts and can be cancelled, and its result per candidate.
 //!
-//! Exactly once: each candidate's item is marked done in the transaction of the action itself
-//! (`db::verification::request_session`), so a job resumed after a restart, or worked by several
-//! instances, never acts on a candidate twice. A repeated submission (same request key) is the
-//! same job.
+//! Exactly once: each item is marked done in the transaction of the action itself (the
+//! verification request, the order, the move), so a job resumed after a restart, or worked by
+//! several instances, never acts twice. A repeated submission (same request key) is the same job.
+//! The pace (`CLEARANCE_BULK_PER_SECOND`) is per partner — the verification provider, each
+//! background-check partner, stage moves — and shared by every instance through the database.
 use crate::error::AppError;
 use crate::model::{
-    AuditEventType, BulkAction, BulkItemView, BulkJobView, BulkOutcome, BulkPreview, BulkSelection,
-    BulkState, CurrentUser, Permission, SkipGroup, BULK_MAX,
+    format_money, AuditEventType, BulkAction, BulkItemView, BulkJobView, BulkOrder,
+    BulkOrderSummary, BulkOutcome, BulkPreview, BulkSelection, BulkState, BulkTask, CurrentUser,
+    Permission, SkipGroup, BULK_MAX,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
-use crate::server::db::{self, bulk::Target};
+use crate::server::db::{self, candidates::ListRow};
 use crate::server::state::AppState;
 use chrono::Utc;
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Names shown per skip reason in the preview.
 const FIRST_NAMES: usize = 3;
+/// How long an instance holds an item it claimed (µs): time to wait for its slot and act; one
+/// that dies meanwhile lets it go after this.
+const CLAIM_MICROS: i64 = 60_000_000;
 /// Items a result page lists (the CSV has them all).
 pub const ITEMS_SHOWN: i64 = 500;
 
 fn permission(action: BulkAction) -> Permission {
     match action {
         BulkAction::SendVerification => Permission::RequestVerification,
+        BulkAction::OrderBackgroundCheck => Permission::OrderBackgroundCheck,
+        BulkAction::MoveStage => Permission::MoveStage,
     }
 }
 
-fn name(t: &Target) -> String {
+fn name(t: &ListRow) -> String {
     format!("{} {}", t.first_name, t.last_name)
 }
 
@@ -66,36 +73,69 @@ async fn selected_rows(
     Ok((rows, capped))
 }
 
-/// The selected candidates, each once, and whether the selection was cut at `BULK_MAX`.
+/// The selected rows the task acts on, each once (a move: each application; otherwise each
+/// candidate), and whether the selection was cut at `BULK_MAX`.
 async fn targets(
     state: &AppState,
     user: &CurrentUser,
+    task: &BulkTask,
     selection: &BulkSelection,
-) -> Result<(Vec<Target>, bool), AppError> {
+) -> Result<(Vec<ListRow>, bool), AppError> {
     let (rows, capped) = selected_rows(state, user, selection).await?;
     let mut seen = HashSet::new();
+    let per_application = task.per_application();
     let targets = rows
         .into_iter()
-        .filter(|r| seen.insert(r.candidate_id))
-        .map(|r| Target {
-            candidate_id: r.candidate_id,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            verification_status: r.verification_status,
+        .filter(|r| {
+            seen.insert(if per_application {
+                r.application_id
+            } else {
+                r.candidate_id
+            })
         })
         .collect();
     Ok((targets, capped))
 }
 
-/// Why the action will not go ahead for each target (None: it will).
+/// The order's catalog figures: the partner's name, the package's and add-ons' names, and the
+/// total per candidate (refused when the catalog cannot price it).
+async fn priced(
+    state: &AppState,
+    user: &CurrentUser,
+    order: &BulkOrder,
+) -> Result<(String, String, Vec<String>, rust_decimal::Decimal), AppError> {
+    let view = super::background::catalog(state, user, order.partner_id, false).await?;
+    let Some(cat) = view.catalog else {
+        return Err(AppError::Conflict(format!(
+            "The partner's catalog is not available: {}",
+            view.error.unwrap_or_default()
+        )));
+    };
+    let each = cat
+        .total(&order.package_id, &order.add_on_ids)
+        .map_err(|e| AppError::BadRequest(format!("Cannot order this: {e}.")))?;
+    let package = cat
+        .package(&order.package_id)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    let add_ons = order
+        .add_on_ids
+        .iter()
+        .filter_map(|id| cat.add_on(id).map(|a| a.name.clone()))
+        .collect();
+    Ok((view.partner_name, package, add_ons, each))
+}
+
+/// Why the task will not go ahead for each target (None: it will).
 async fn reasons(
     state: &AppState,
-    action: BulkAction,
-    targets: &[Target],
+    task: &BulkTask,
+    targets: &[ListRow],
 ) -> Result<Vec<Option<String>>, AppError> {
-    match action {
-        BulkAction::SendVerification => {
-            let pending = db::bulk::pending_verification_requests(&state.db).await?;
+    let db = &state.db;
+    match task {
+        BulkTask::SendVerification => {
+            let pending = db::verification::pending_requests(db).await?;
             Ok(targets
                 .iter()
                 .map(|t| {
@@ -108,6 +148,45 @@ async fn reasons(
                 })
                 .collect())
         }
+        BulkTask::OrderBackgroundCheck(_) => {
+            let ids: Vec<i64> = targets.iter().map(|t| t.candidate_id).collect();
+            let open = db::background::with_open_orders(db, &ids).await?;
+            Ok(targets
+                .iter()
+                .map(|t| {
+                    open.contains(&t.candidate_id)
+                        .then(|| "A background check is already in progress".to_string())
+                })
+                .collect())
+        }
+        BulkTask::MoveStage(to) => {
+            let ids: Vec<i64> = targets.iter().map(|t| t.application_id).collect();
+            let apps: HashMap<i64, db::candidates::ApplicationRow> =
+                db::candidates::find_applications(db, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|a| (a.id, a))
+                    .collect();
+            let (mut policies, now) = (HashMap::new(), Utc::now());
+            let mut why = Vec::with_capacity(targets.len());
+            for t in targets {
+                why.push(match apps.get(&t.application_id) {
+                    None => Some("The application was deleted".to_string()),
+                    Some(app) => {
+                        super::policy::move_refusal(
+                            state,
+                            app,
+                            *to,
+                            t.verification_status,
+                            &mut policies,
+                            now,
+                        )
+                        .await?
+                    }
+                });
+            }
+            Ok(why)
+        }
     }
 }
 
@@ -116,12 +195,16 @@ async fn reasons(
 pub async fn preview(
     state: &AppState,
     user: &CurrentUser,
-    action: BulkAction,
+    task: &BulkTask,
     selection: &BulkSelection,
 ) -> Result<BulkPreview, AppError> {
-    super::access::require(user, permission(action))?;
-    let (targets, capped) = targets(state, user, selection).await?;
-    let why = reasons(state, action, &targets).await?;
+    super::access::require(user, permission(task.action()))?;
+    let priced = match task {
+        BulkTask::OrderBackgroundCheck(order) => Some(priced(state, user, order).await?),
+        _ => None,
+    };
+    let (targets, capped) = targets(state, user, task, selection).await?;
+    let why = reasons(state, task, &targets).await?;
     let mut groups: Vec<SkipGroup> = Vec::new();
     for (t, reason) in targets.iter().zip(&why) {
         let Some(reason) = reason else { continue };
@@ -140,11 +223,22 @@ pub async fn preview(
         }
     }
     groups.sort_by(|a, b| b.count.cmp(&a.count).then(a.reason.cmp(&b.reason)));
+    let proceed = why.iter().filter(|w| w.is_none()).count() as i64;
     Ok(BulkPreview {
-        action,
-        stage: None,
+        action: task.action(),
+        stage: match task {
+            BulkTask::MoveStage(to) => Some(*to),
+            _ => None,
+        },
+        order: priced.map(|(partner, package, add_ons, each)| BulkOrderSummary {
+            partner,
+            package,
+            add_ons,
+            each,
+            total: times(each, proceed),
+        }),
         selected: targets.len() as i64,
-        proceed: why.iter().filter(|w| w.is_none()).count() as i64,
+        proceed,
         skipped: groups,
         capped,
     })
@@ -157,9 +251,10 @@ pub async fn start(
     state: &AppState,
     user: &CurrentUser,
     request_key: &str,
-    action: BulkAction,
+    task: &BulkTask,
     selection: &BulkSelection,
 ) -> Result<i64, AppError> {
+    let action = task.action();
     super::access::require(user, permission(action))?;
     let key = request_key.trim();
     if key.is_empty() || key.len() > 100 {
@@ -167,16 +262,40 @@ pub async fn start(
             "The request key must be 1 to 100 characters.".into(),
         ));
     }
-    let (targets, capped) = targets(state, user, selection).await?;
-    let ids: Vec<i64> = targets.iter().map(|t| t.candidate_id).collect();
-    let scope = scope(selection);
+    // An order is placed at the total the user was shown, or not at all.
+    let params = match task {
+        BulkTask::OrderBackgroundCheck(order) => {
+            let (.., each) = priced(state, user, order).await?;
+            let shown = crate::model::parse_price(&order.total_each)
+                .map_err(|e| AppError::BadRequest(format!("The total {e}.")))?;
+            if shown != each {
+                return Err(AppError::Conflict(format!(
+                    "The partner's prices have changed: each check now costs {}. Preview the order again.",
+                    format_money(each)
+                )));
+            }
+            Some(serde_json::to_string(order).map_err(crate::server::auth::internal)?)
+        }
+        _ => None,
+    };
+    let stage = match task {
+        BulkTask::MoveStage(to) => Some(*to),
+        _ => None,
+    };
+    let (targets, capped) = targets(state, user, task, selection).await?;
+    let items: Vec<(i64, Option<i64>)> = targets
+        .iter()
+        .map(|t| (t.candidate_id, Some(t.application_id)))
+        .collect();
+    let selected = scope(selection);
     let (id, created) = db::bulk::create(
         &state.db,
         key,
         user.id,
         action,
-        None,
-        &ids,
+        stage,
+        params.as_deref(),
+        &items,
         Utc::now(),
         |id| {
             NewAuditEvent::new(
@@ -185,14 +304,15 @@ pub async fn start(
                 id,
                 AuditEventType::BulkActionStarted,
                 serde_json::json!({
-                    "action": action.as_str(), "candidates": ids.len(), "selection": scope, "capped": capped,
+                    "action": action.as_str(), "candidates": items.len(), "selection": selected, "capped": capped,
+                    "stage": stage.map(|s| s.as_str()), "order": params,
                 }),
             )
         },
     )
     .await?;
     if created {
-        tracing::info!(bulk_job = id, user_id = user.id, action = %action, candidates = ids.len(), "bulk job started");
+        tracing::info!(bulk_job = id, user_id = user.id, action = %action, candidates = items.len(), "bulk job started");
     }
     Ok(id)
 }
@@ -241,10 +361,17 @@ pub async fn view(state: &AppState, user: &CurrentUser, id: i64) -> Result<BulkJ
         db::bulk::items(&state.db, id, ITEMS_SHOWN),
     )?;
     let count = |o: BulkOutcome| counts.iter().find(|(k, _)| *k == o).map_or(0, |(_, n)| *n);
+    let order = match task_of(&job) {
+        Some(BulkTask::OrderBackgroundCheck(o)) => {
+            Some(order_summary(state, &o, count(BulkOutcome::Done)).await?)
+        }
+        _ => None,
+    };
     Ok(BulkJobView {
         id,
         action: job.action,
         stage: job.stage,
+        order,
         state: job.state,
         created_by: job.created_by_name,
         created_at: job.created_at,
@@ -289,7 +416,7 @@ pub async fn results_csv(
         ]
     }));
     let name = format!("clearance-bulk-job-{id}-{}.csv", job.action.as_str());
-    Ok((csv_text(records)?, name))
+    Ok((super::csv_text(records)?, name))
 }
 
 /// "Export selection": the selected list rows as CSV (check results only for those who may see
@@ -333,7 +460,7 @@ pub async fn export_selection(
         }
         records.push(record);
     }
-    let csv = csv_text(records)?;
+    let csv = super::csv_text(records)?;
     let audit = NewAuditEvent::new(
         Actor::from(user),
         "candidate_list",
@@ -346,6 +473,11 @@ pub async fn export_selection(
     Ok((csv, name))
 }
 
+/// `each` for `n` candidates (None beyond what a decimal holds).
+fn times(each: rust_decimal::Decimal, n: i64) -> Option<rust_decimal::Decimal> {
+    each.checked_mul(rust_decimal::Decimal::from(n))
+}
+
 fn scope(selection: &BulkSelection) -> &'static str {
     match selection {
         BulkSelection::Rows(_) => "selected rows",
@@ -353,33 +485,77 @@ fn scope(selection: &BulkSelection) -> &'static str {
     }
 }
 
-/// Records as CSV text.
-fn csv_text(records: Vec<Vec<String>>) -> Result<String, AppError> {
-    let failed = |e: &dyn std::fmt::Display| {
-        tracing::error!(error = %e, "could not write a CSV");
-        AppError::Internal
-    };
-    let mut out = csv::Writer::from_writer(Vec::new());
-    for r in records {
-        out.write_record(&r).map_err(|e| failed(&e))?;
-    }
-    let bytes = out.into_inner().map_err(|e| failed(e.error()))?;
-    String::from_utf8(bytes).map_err(|e| failed(&e))
+/// What a job's order is, from what it stored (names as the partner's catalog has them now,
+/// amounts as ordered): the total is for the `done` candidates ordered so far.
+async fn order_summary(
+    state: &AppState,
+    order: &BulkOrder,
+    done: i64,
+) -> Result<BulkOrderSummary, AppError> {
+    let partner = db::background::find_partner(&state.db, order.partner_id)
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_else(|| "(a removed partner)".into());
+    let each = crate::model::parse_price(&order.total_each).unwrap_or_default();
+    Ok(BulkOrderSummary {
+        partner,
+        package: order.package_id.clone(),
+        add_ons: order.add_on_ids.clone(),
+        each,
+        total: times(each, done),
+    })
 }
 
-/// Acts on one candidate of a running job, as the person who started it.
+/// The task a stored job stands for (None: its row no longer parses — it is then failed item by
+/// item with the reason).
+fn task_of(job: &db::bulk::JobRow) -> Option<BulkTask> {
+    let order = job
+        .params
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<BulkOrder>(p).ok());
+    BulkTask::new(job.action, job.stage, order).ok()
+}
+
+/// Which pace an item of the task waits its turn in: one per partner, shared by all instances.
+fn lane(task: &BulkTask) -> String {
+    match task {
+        BulkTask::SendVerification => "verification".into(),
+        BulkTask::OrderBackgroundCheck(o) => format!("background:{}", o.partner_id),
+        BulkTask::MoveStage(_) => "stages".into(),
+    }
+}
+
+/// A running job as the runner works it: the task and the person who started it (as they are now).
+struct Running {
+    job: db::bulk::JobRow,
+    task: Option<BulkTask>,
+    starter: Option<CurrentUser>,
+}
+
+/// Acts on one item of a running job, as the person who started it.
 async fn run_item(
     state: &AppState,
-    job: &db::bulk::JobRow,
-    starter: Option<&CurrentUser>,
-    candidate_id: i64,
+    run: &Running,
+    waiting: &db::bulk::WaitingItem,
 ) -> Result<(), AppError> {
     let db = &state.db;
-    let now = Utc::now();
+    let item = waiting.item();
     let mark = |outcome, detail: String| async move {
-        db::bulk::mark(db, job.id, candidate_id, outcome, &detail, now).await
+        db::bulk::mark(db, item, outcome, &detail, Utc::now()).await
     };
-    let Some(starter) = starter.filter(|u| u.role.can(permission(job.action))) else {
+    let Some(task) = run.task.as_ref() else {
+        mark(
+            BulkOutcome::Failed,
+            "The bulk job's stored request cannot be read.".into(),
+        )
+        .await?;
+        return Ok(());
+    };
+    let Some(starter) = run
+        .starter
+        .as_ref()
+        .filter(|u| u.role.can(permission(run.job.action)))
+    else {
         mark(
             BulkOutcome::Failed,
             "The person who started it may no longer do this.".into(),
@@ -387,41 +563,103 @@ async fn run_item(
         .await?;
         return Ok(());
     };
-    match job.action {
-        BulkAction::SendVerification => {
-            let Some(c) = db::candidates::find_candidate(db, candidate_id).await? else {
-                mark(BulkOutcome::Skipped, "The candidate was deleted.".into()).await?;
-                return Ok(());
-            };
-            let pending = db::verification::pending_request(db, candidate_id).await?;
-            if let Some(why) =
-                super::verification::refusal(state, c.verification_status, pending, false)
-            {
-                mark(BulkOutcome::Skipped, why).await?;
-            } else if let Err(e) = super::verification::send_request(
-                state,
-                starter,
-                candidate_id,
-                c.verification_status,
-                Some(job.id),
-            )
-            .await
-            {
-                mark(BulkOutcome::Failed, e.to_string()).await?;
+    let Some(row) = db::candidates::find_candidate(db, waiting.candidate_id).await? else {
+        mark(BulkOutcome::Skipped, "The candidate was deleted.".into()).await?;
+        return Ok(());
+    };
+    let app = match waiting.application_id {
+        Some(id) => db::candidates::find_application(db, id).await?,
+        None => None,
+    };
+    let target = ListRow {
+        application_id: app.as_ref().map_or(0, |a| a.id),
+        candidate_id: row.id,
+        first_name: row.first_name,
+        last_name: row.last_name,
+        email: row.email,
+        job_title: app
+            .as_ref()
+            .map(|a| a.job_title.clone())
+            .unwrap_or_default(),
+        stage: app
+            .as_ref()
+            .map_or(crate::model::Stage::Applied, |a| a.stage),
+        verification_status: row.verification_status,
+        verification_risk_tier: row.verification_risk_tier,
+        integrity_score: None,
+    };
+    if task.per_application() && app.is_none() {
+        mark(BulkOutcome::Skipped, "The application was deleted.".into()).await?;
+        return Ok(());
+    }
+    // Things may have changed since the preview: the same reasons, asked again.
+    if let Some(Some(why)) = reasons(state, task, std::slice::from_ref(&target))
+        .await?
+        .pop()
+    {
+        mark(BulkOutcome::Skipped, why).await?;
+        return Ok(());
+    }
+    let done = match task {
+        BulkTask::SendVerification => super::verification::send_request(
+            state,
+            starter,
+            row.id,
+            target.verification_status,
+            Some(&item),
+        )
+        .await
+        .map(|_| ()),
+        BulkTask::OrderBackgroundCheck(order) => super::background::place_order(
+            state,
+            starter,
+            super::background::PlaceOrder {
+                candidate_id: row.id,
+                partner_id: order.partner_id,
+                package_id: order.package_id.clone(),
+                add_on_ids: order.add_on_ids.clone(),
+                expected_total: order.total_each.clone(),
+                job_id: app.as_ref().map(|a| a.job_id),
+                bulk: Some(item),
+            },
+        )
+        .await
+        .map(|_| ()),
+        BulkTask::MoveStage(to) => match app.as_ref() {
+            Some(app) => {
+                super::policy::move_stage(state, starter, app, app.stage, *to, Some(&item))
+                    .await
+                    .map(|_| ())
             }
+            None => Ok(()),
+        },
+    };
+    match done {
+        Ok(()) => {}
+        // What a person would be told (the item says so); a database failure is tried again.
+        Err(
+            e @ (AppError::BadRequest(_)
+            | AppError::Conflict(_)
+            | AppError::Forbidden
+            | AppError::NotFound),
+        ) => {
+            mark(BulkOutcome::Failed, e.to_string()).await?;
         }
+        Err(e) => return Err(e),
     }
     Ok(())
 }
 
-/// Works through the waiting items of running jobs until shutdown, `bulk_per_second` candidates
-/// a second at most; checks for new jobs every second when idle.
+/// Works through the waiting items of running jobs until shutdown, each in its partner's pace
+/// (`bulk_per_second` a second, shared by every instance); checks for new jobs every second when
+/// idle.
 pub fn spawn_runner(state: AppState) {
     let tasks = state.tasks.clone();
     tasks.clone().spawn(async move {
-        let pace = Duration::from_secs_f64(1.0 / f64::from(state.config.bulk_per_second.max(1)));
+        let every = 1_000_000 / i64::from(state.config.bulk_per_second.max(1));
         loop {
-            let waiting = match db::bulk::next_items(&state.db, 50).await {
+            let now = Utc::now().timestamp_micros();
+            let waiting = match db::bulk::next_items(&state.db, now, 50).await {
                 Ok(items) => items,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the bulk jobs' waiting items");
@@ -431,20 +669,46 @@ pub fn spawn_runner(state: AppState) {
             if waiting.is_empty() && !tasks.pause(Duration::from_secs(1)).await {
                 return;
             }
-            let mut jobs: HashMap<i64, Option<(db::bulk::JobRow, Option<CurrentUser>)>> =
-                HashMap::new();
-            for (job_id, candidate_id) in waiting {
-                let started = Instant::now();
-                if let std::collections::hash_map::Entry::Vacant(slot) = jobs.entry(job_id) {
-                    slot.insert(load_job(&state, job_id).await);
+            let mut jobs: HashMap<i64, Option<Running>> = HashMap::new();
+            for w in waiting {
+                if let std::collections::hash_map::Entry::Vacant(slot) = jobs.entry(w.bulk_id) {
+                    slot.insert(load_job(&state, w.bulk_id).await);
                 }
-                if let Some(Some((job, starter))) = jobs.get(&job_id) {
-                    if let Err(e) = run_item(&state, job, starter.as_ref(), candidate_id).await {
-                        tracing::error!(error = %e, bulk_job = job_id, candidate_id, "bulk item failed; it is tried again");
+                let Some(Some(run)) = jobs.get(&w.bulk_id) else {
+                    continue;
+                };
+                let now = Utc::now().timestamp_micros();
+                match db::bulk::claim_item(&state.db, w.item(), now, now + CLAIM_MICROS).await {
+                    Ok(true) => {}
+                    // Another instance has it, or it is through.
+                    Ok(false) => continue,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot claim a bulk item");
+                        continue;
                     }
                 }
-                if !tasks.pause(pace.saturating_sub(started.elapsed())).await {
-                    return;
+                if let Some(task) = &run.task {
+                    match db::bulk::claim_slot(&state.db, &lane(task), now, every).await {
+                        Ok(at) => {
+                            let wait = Duration::from_micros(u64::try_from(at - now).unwrap_or(0));
+                            if !tasks.pause(wait).await {
+                                // Stopping: another instance takes the item at once.
+                                let _ = db::bulk::release_item(&state.db, w.item()).await;
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot take a bulk slot");
+                            let _ = db::bulk::release_item(&state.db, w.item()).await;
+                            if !tasks.pause(Duration::from_secs(1)).await {
+                                return;
+                            }
+                            continue;
+                        }
+                    }
+                }
+                if let Err(e) = run_item(&state, run, &w).await {
+                    tracing::error!(error = %e, bulk_job = w.bulk_id, candidate_id = w.candidate_id, "bulk item failed; it is tried again");
                 }
             }
             for job_id in jobs.keys() {
@@ -456,8 +720,8 @@ pub fn spawn_runner(state: AppState) {
     });
 }
 
-/// A running job and the person who started it (as they are now).
-async fn load_job(state: &AppState, id: i64) -> Option<(db::bulk::JobRow, Option<CurrentUser>)> {
+/// A running job, its task and the person who started it (as they are now).
+async fn load_job(state: &AppState, id: i64) -> Option<Running> {
     let job = db::bulk::find(&state.db, id).await.ok().flatten()?;
     if job.state != BulkState::Running {
         return None;
@@ -472,5 +736,9 @@ async fn load_job(state: &AppState, id: i64) -> Option<(db::bulk::JobRow, Option
             name: u.name,
             role: u.role,
         });
-    Some((job, starter))
+    Some(Running {
+        task: task_of(&job),
+        job,
+        starter,
+    })
 }

@@ -301,7 +301,7 @@ pub async fn move_stage(
         .ok_or(AppError::NotFound)?;
     let from = app.stage;
     from.can_move_to(to)?;
-    let outcome = super::policy::move_stage(state, user, &app, from, to).await?;
+    let outcome = super::policy::move_stage(state, user, &app, from, to, None).await?;
     tracing::info!(application_id, user_id = user.id, from = %from, to = %to,
         auto_verification = outcome.auto_started, "stage changed");
     Ok(to)

@@ -145,7 +145,9 @@ async fn pump(state: AppState) {
 /// the review queue for those who see verification details, deliveries for admins.
 pub fn needs(kind: ChangeKind) -> Permission {
     match kind {
-        ChangeKind::Verification | ChangeKind::Stage => Permission::ViewCandidates,
+        ChangeKind::Verification | ChangeKind::Stage | ChangeKind::Bulk => {
+            Permission::ViewCandidates
+        }
         ChangeKind::Orders | ChangeKind::Interviews | ChangeKind::ReviewQueue => {
             Permission::ViewVerificationDetails
         }

@@ -335,46 +335,33 @@ impl std::str::FromStr for Table {
 /// One table of the page as CSV (a header row, then one row per line of the table), with the
 /// same figures the page shows for the same filter.
 pub fn table_csv(figures: &Insights, table: Table) -> Result<String, AppError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let write = |out: &mut csv::Writer<Vec<u8>>, row: Vec<String>| {
-        out.write_record(&row).map_err(csv_failed)
-    };
+    let mut records: Vec<Vec<String>> = Vec::new();
     let tier = |t: Option<crate::model::RiskTier>| t.map_or("none", |t| t.as_str()).to_string();
     match table {
         Table::Funnel => {
-            write(
-                &mut out,
-                vec!["stage".into(), "reached".into(), "now_at".into()],
-            )?;
+            records.push(vec!["stage".into(), "reached".into(), "now_at".into()]);
             for s in &figures.funnel {
-                write(
-                    &mut out,
-                    vec![
-                        s.stage.as_str().into(),
-                        s.reached.to_string(),
-                        s.now_at.to_string(),
-                    ],
-                )?;
+                records.push(vec![
+                    s.stage.as_str().into(),
+                    s.reached.to_string(),
+                    s.now_at.to_string(),
+                ]);
             }
         }
         Table::Outcomes => {
-            write(&mut out, vec!["status".into(), "candidates".into()])?;
+            records.push(vec!["status".into(), "candidates".into()]);
             for o in &figures.outcomes {
-                write(
-                    &mut out,
-                    vec![o.status.as_str().into(), o.candidates.to_string()],
-                )?;
+                records.push(vec![o.status.as_str().into(), o.candidates.to_string()]);
             }
         }
         Table::Tiers => {
-            write(&mut out, vec!["risk_tier".into(), "candidates".into()])?;
+            records.push(vec!["risk_tier".into(), "candidates".into()]);
             for t in &figures.tier_mix {
-                write(&mut out, vec![tier(t.tier), t.candidates.to_string()])?;
+                records.push(vec![tier(t.tier), t.candidates.to_string()]);
             }
         }
         Table::Timings => {
-            write(
-                &mut out,
+            records.push(
                 [
                     "interval",
                     "risk_tier",
@@ -384,23 +371,19 @@ pub fn table_csv(figures: &Insights, table: Table) -> Result<String, AppError> {
                 ]
                 .map(String::from)
                 .to_vec(),
-            )?;
+            );
             for t in &figures.timings {
-                write(
-                    &mut out,
-                    vec![
-                        t.interval.as_str().into(),
-                        tier(t.tier),
-                        t.count.to_string(),
-                        t.p50_seconds.to_string(),
-                        t.p90_seconds.to_string(),
-                    ],
-                )?;
+                records.push(vec![
+                    t.interval.as_str().into(),
+                    tier(t.tier),
+                    t.count.to_string(),
+                    t.p50_seconds.to_string(),
+                    t.p90_seconds.to_string(),
+                ]);
             }
         }
         Table::Sla => {
-            write(
-                &mut out,
+            records.push(
                 [
                     "risk_tier",
                     "decided_within",
@@ -411,29 +394,20 @@ pub fn table_csv(figures: &Insights, table: Table) -> Result<String, AppError> {
                 ]
                 .map(String::from)
                 .to_vec(),
-            )?;
+            );
             for s in &figures.sla {
-                write(
-                    &mut out,
-                    vec![
-                        tier(s.tier),
-                        s.decided_within.to_string(),
-                        s.decided_after.to_string(),
-                        s.open.to_string(),
-                        s.breached.to_string(),
-                        s.oldest_open.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                    ],
-                )?;
+                records.push(vec![
+                    tier(s.tier),
+                    s.decided_within.to_string(),
+                    s.decided_after.to_string(),
+                    s.open.to_string(),
+                    s.breached.to_string(),
+                    s.oldest_open.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                ]);
             }
         }
     }
-    let bytes = out.into_inner().map_err(csv_failed)?;
-    String::from_utf8(bytes).map_err(csv_failed)
-}
-
-fn csv_failed(e: impl std::fmt::Display) -> AppError {
-    tracing::error!(error = %e, "could not write an Insights CSV");
-    AppError::Internal
+    super::csv_text(records)
 }
 
 #[cfg(test)]

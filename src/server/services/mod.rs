@@ -25,3 +25,19 @@ pub mod review;
 pub mod secrets;
 pub mod users;
 pub mod verification;
+
+use crate::error::AppError;
+
+/// Records as CSV text.
+pub(crate) fn csv_text(records: Vec<Vec<String>>) -> Result<String, AppError> {
+    let failed = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "could not write a CSV");
+        AppError::Internal
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for r in records {
+        out.write_record(&r).map_err(|e| failed(&e))?;
+    }
+    let bytes = out.into_inner().map_err(|e| failed(e.error()))?;
+    String::from_utf8(bytes).map_err(|e| failed(&e))
+}

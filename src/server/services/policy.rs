@@ -413,6 +413,83 @@ pub struct MoveOutcome {
     pub auto_started: bool,
 }
 
+/// Why moving `app` (its candidate's verification `status`) to `to` would be refused now, in
+/// words for a bulk preview (None: it would go ahead): an illegal move, an open adverse action, or
+/// the stage gate of its job's policy that no live exception lifts. `policies` keeps the policies
+/// read so far by name (a preview asks for thousands of applications).
+pub async fn move_refusal(
+    state: &AppState,
+    app: &ApplicationRow,
+    to: Stage,
+    status: VerificationStatus,
+    policies: &mut std::collections::HashMap<String, Policy>,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, AppError> {
+    if let Err(e) = app.stage.can_move_to(to) {
+        return Ok(Some(capitalised(&e.to_string())));
+    }
+    let db = &state.db;
+    if crate::server::services::adverse::holds(db, app.id, to)
+        .await?
+        .is_some()
+    {
+        return Ok(Some("An adverse action is in progress".into()));
+    }
+    let name = policy_name_of(&state.config, app);
+    if !policies.contains_key(&name) {
+        let (policy, _) = current(db, &state.config, &name).await?;
+        policies.insert(name.clone(), policy);
+    }
+    let Some(policy) = policies.get(&name) else {
+        return Err(AppError::Internal);
+    };
+    let Some(required) = policy.stage_gates.get(&to) else {
+        return Ok(None);
+    };
+    if required.contains(&status) {
+        return Ok(None);
+    }
+    let exceptions = active_exceptions(db, app, now).await?;
+    Ok(match rules::decide(policy, to, status, &exceptions, now) {
+        GateDecision::Blocked { required } => Some(format!(
+            "The {} gate needs verification {}; theirs is {}",
+            to.label(),
+            required
+                .iter()
+                .map(|s| s.label())
+                .collect::<Vec<_>>()
+                .join(" or "),
+            status.label()
+        )),
+        _ => None,
+    })
+}
+
+/// The live exceptions that lift gates of `app`'s moves: its own job's (older rows: any job's).
+async fn active_exceptions(
+    db: &Db,
+    app: &ApplicationRow,
+    now: DateTime<Utc>,
+) -> Result<Vec<ActiveException>, AppError> {
+    Ok(db::policy::live_exceptions(db, app.candidate_id, now)
+        .await?
+        .into_iter()
+        .filter(|e| e.job_id.is_none_or(|job| job == app.job_id))
+        .map(|e| ActiveException {
+            id: e.id,
+            stage: e.stage,
+            expiry_at: e.expiry_at,
+        })
+        .collect())
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// Moves one application through the gate of its job's policy: a blocked move is refused with
 /// the reason and logged; entering (or trying to enter) a gated stage without a usable
 /// verification starts one, once per application and stage.
@@ -422,6 +499,7 @@ pub async fn move_stage(
     app: &ApplicationRow,
     from: Stage,
     to: Stage,
+    bulk: Option<&db::bulk::ItemRef>,
 ) -> Result<MoveOutcome, AppError> {
     let db = &state.db;
     let now = Utc::now();
@@ -435,17 +513,7 @@ pub async fn move_stage(
     log_lapsed_exceptions(db, now)
         .await
         .map_err(crate::server::auth::internal)?;
-    let exceptions: Vec<ActiveException> = db::policy::live_exceptions(db, app.candidate_id, now)
-        .await?
-        .into_iter()
-        // An exception lifts the gate of its own job's moves (older rows: any job).
-        .filter(|e| e.job_id.is_none_or(|job| job == app.job_id))
-        .map(|e| ActiveException {
-            id: e.id,
-            stage: e.stage,
-            expiry_at: e.expiry_at,
-        })
-        .collect();
+    let exceptions = active_exceptions(db, app, now).await?;
     // An open adverse action holds the application: no offer, no hire (exceptions do not lift it).
     if let Some(action_id) = crate::server::services::adverse::holds(db, app.id, to).await? {
         let blocked = blocked_move(
@@ -535,7 +603,7 @@ pub async fn move_stage(
         serde_json::json!({
             "application_id": app.id, "job": app.job_title, "from": from.as_str(), "to": to.as_str(),
             "status": status.as_str(), "policy_name": name, "policy_version": version,
-            "exception_id": exception,
+            "exception_id": exception, "bulk_job": bulk.map(|i| i.bulk_id),
         }),
     );
     match db::policy::move_stage(
@@ -547,6 +615,7 @@ pub async fn move_stage(
         now,
         &audit,
         auto,
+        bulk,
     )
     .await?
     {

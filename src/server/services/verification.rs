@@ -118,7 +118,7 @@ pub async fn send_request(
     user: &CurrentUser,
     candidate_id: i64,
     status: VerificationStatus,
-    bulk: Option<i64>,
+    bulk: Option<&db::bulk::ItemRef>,
 ) -> Result<bool, AppError> {
     let db = &state.db;
     let policy_name = db::candidates::applications_of(db, candidate_id)
@@ -134,8 +134,8 @@ pub async fn send_request(
     let payload = serde_json::to_string(&job).map_err(crate::server::auth::internal)?;
     let mut details =
         serde_json::json!({ "policy_name": policy_name, "previous_status": status.as_str() });
-    if let Some(bulk) = bulk {
-        details["bulk_job"] = bulk.into();
+    if let Some(item) = bulk {
+        details["bulk_job"] = item.bulk_id.into();
     }
     let audit = NewAuditEvent::new(
         Actor::from(user),

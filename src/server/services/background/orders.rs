@@ -59,6 +59,8 @@ pub struct PlaceOrder {
     pub expected_total: String,
     /// Which application's job the check is for (the first one when absent).
     pub job_id: Option<i64>,
+    /// The bulk job item this order stands for: marked done in the order's transaction.
+    pub bulk: Option<db::bulk::ItemRef>,
 }
 
 pub fn token_hash(token: &str) -> String {
@@ -186,28 +188,33 @@ pub async fn place_order(
         .unwrap_or_default()
     };
     let audit = |order_id: i64| {
+        let mut details = serde_json::json!({
+            "order_id": order_id, "background_check_id": background_check_id,
+            "partner": partner_row.name, "package_id": pkg.id, "package_price": pkg.price,
+            "add_on_package_ids": body.add_on_package_ids, "total": total_text, "job_id": app.job_id,
+        });
+        if let Some(item) = req.bulk {
+            details["bulk_job"] = item.bulk_id.into();
+        }
         NewAuditEvent::new(
             Actor::from(user),
             "candidate",
             c.id,
             AuditEventType::OrderPlaced,
-            serde_json::json!({
-                "order_id": order_id, "background_check_id": background_check_id,
-                "partner": partner_row.name, "package_id": pkg.id, "package_price": pkg.price,
-                "add_on_package_ids": body.add_on_package_ids, "total": total_text, "job_id": app.job_id,
-            }),
+            details,
         )
     };
-    let id = db::background::place_order(
+    db::background::place_order(
         db,
         &order,
         job_payload,
         state.config.delivery_max_attempts,
         Utc::now(),
         audit,
+        req.bulk.as_ref(),
     )
-    .await?;
-    Ok(id)
+    .await?
+    .ok_or_else(|| AppError::Conflict("This bulk job's item was handled already.".into()))
 }
 
 fn db_retry(e: sqlx::Error) -> CallError {
