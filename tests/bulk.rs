@@ -455,6 +455,13 @@ async fn a_thousand_background_checks_are_ordered_in_bulk_at_the_total_shown_eac
     assert_eq!((done.done, done.skipped, done.failed), (SWEEP - 3, 3, 0));
     let figures = done.order.expect("the job's order");
     assert_eq!(
+        (figures.package.as_str(), figures.add_ons.clone()),
+        ("Standard Package", vec!["Basic Drug Screening".to_string()])
+    );
+    // The security reviewer who follows the audit log's link sees the job (but may not stop it).
+    let seen: BulkJobView = view(&app, &security, id).await;
+    assert_eq!(seen.done, SWEEP - 3);
+    assert_eq!(
         figures.amounts(),
         ("$79.98".to_string(), "$79740.06".to_string())
     );

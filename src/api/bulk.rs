@@ -86,7 +86,6 @@ pub async fn preview_bulk(
 
 #[server(prefix = "/api", endpoint = "start_bulk")]
 pub async fn start_bulk(
-    request_key: String,
     action: BulkAction,
     #[server(default)] rows: Vec<i64>,
     #[server(default)] all_matching: bool,
@@ -100,6 +99,7 @@ pub async fn start_bulk(
     #[server(default)] partner_id: Option<i64>,
     #[server(default)] package_id: Option<String>,
     #[server(default)] add_on_ids: Vec<String>,
+    request_key: String,
     #[server(default)] total_each: Option<String>,
 ) -> Result<i64, AppError> {
     use crate::server::{auth, services};

@@ -89,49 +89,39 @@ fn export_href(selection: &Selection, query: &CandidateQuery) -> String {
     }
 }
 
+/// Calls the server function `f` with the request's selection and action fields, then `extra`.
+macro_rules! call_with {
+    ($f:ident, $r:expr $(, $extra:expr)*) => {{
+        let r: Request = $r;
+        let (q, order) = (r.query, r.order);
+        $f(
+            r.action,
+            r.rows,
+            r.all_matching,
+            q.search,
+            q.job_id,
+            q.stage,
+            q.status,
+            q.risk,
+            q.integrity,
+            r.move_to,
+            order.as_ref().map(|o| o.partner_id),
+            order.as_ref().map(|o| o.package_id.clone()),
+            order.map(|o| o.add_on_ids).unwrap_or_default(),
+            $($extra),*
+        )
+        .await
+    }};
+}
+
 async fn preview_of(r: Request) -> Result<BulkPreview, AppError> {
-    let q = r.query;
-    let order = r.order.clone();
-    preview_bulk(
-        r.action,
-        r.rows,
-        r.all_matching,
-        q.search,
-        q.job_id,
-        q.stage,
-        q.status,
-        q.risk,
-        q.integrity,
-        r.move_to,
-        order.as_ref().map(|o| o.partner_id),
-        order.as_ref().map(|o| o.package_id.clone()),
-        order.map(|o| o.add_on_ids).unwrap_or_default(),
-    )
-    .await
+    call_with!(preview_bulk, r)
 }
 
 /// Starts what was previewed: the same request and key, and an order at the total shown.
 async fn start_of(r: Request, total_each: Option<String>) -> Result<i64, AppError> {
-    let q = r.query;
-    let order = r.order.clone();
-    start_bulk(
-        r.key,
-        r.action,
-        r.rows,
-        r.all_matching,
-        q.search,
-        q.job_id,
-        q.stage,
-        q.status,
-        q.risk,
-        q.integrity,
-        r.move_to,
-        order.as_ref().map(|o| o.partner_id),
-        order.as_ref().map(|o| o.package_id.clone()),
-        order.map(|o| o.add_on_ids).unwrap_or_default(),
-        total_each,
-    )
-    .await
+    let key = r.key.clone();
+    call_with!(start_bulk, r, key, total_each)
 }
 
 /// What the preview says will happen, and the start button's words.
@@ -372,7 +362,7 @@ pub fn BulkJobPage() -> impl IntoView {
                             <section class="card">
                                 <p>{j.action.label()}{j.stage.map(|s| format!(": {}", s.label()))}" — started by "{j.created_by.clone()}" "<LocalTime at=j.created_at/></p>
                                 {j.order.clone().map(|o| view! {
-                                    <p class="bulk-order">{let (each, total) = o.amounts(); format!("{} — package {}{}; {each} each, {total} ordered so far", o.partner, o.package, if o.add_ons.is_empty() { String::new() } else { format!(" + {}", o.add_ons.join(", ")) })}</p>
+                                    <p class="bulk-order">{let (each, total) = o.amounts(); format!("{} — {}{}; {each} each, {total} ordered so far", o.partner, o.package, if o.add_ons.is_empty() { String::new() } else { format!(" + {}", o.add_ons.join(", ")) })}</p>
                                 })}
                                 <p role="status" class="bulk-state">{j.state.label()}</p>
                                 <progress max=j.total value=reached aria-label="Progress"></progress>

@@ -225,13 +225,9 @@ pub async fn with_open_orders(
     let mut open = std::collections::HashSet::new();
     for chunk in candidates.chunks(500) {
         let mut binds = super::Binds::new();
-        let list: Vec<String> = chunk
-            .iter()
-            .map(|c| binds.push(super::Bind::Int(*c)))
-            .collect();
         let sql = format!(
             "SELECT candidate_id, status FROM background_check_orders WHERE candidate_id IN ({})",
-            list.join(", ")
+            binds.push_ids(chunk)
         );
         let rows: Vec<(i64, String)> =
             on_db!(db, p => super::bind_all!(sqlx::query_as(&sql), &binds).fetch_all(p).await)?;

@@ -96,10 +96,9 @@ fn list_where(f: &ListFilter, sqlite: bool, page: bool, binds: &mut Binds) -> St
         }
     }
     if let Some(ids) = &f.applications {
-        let list: Vec<String> = ids.iter().map(|id| binds.push(Bind::Int(*id))).collect();
-        match list.is_empty() {
+        match ids.is_empty() {
             true => sql.push_str(" AND 1 = 0"),
-            false => sql.push_str(&format!(" AND a.id IN ({})", list.join(", "))),
+            false => sql.push_str(&format!(" AND a.id IN ({})", binds.push_ids(ids))),
         }
     }
     if let Some(pattern) = &f.search_pattern {
@@ -282,11 +281,10 @@ pub async fn find_applications(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<Applica
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         let mut binds = super::Binds::new();
-        let list: Vec<String> = chunk
-            .iter()
-            .map(|c| binds.push(super::Bind::Int(*c)))
-            .collect();
-        let sql = format!("{APPLICATION_SELECT} WHERE a.id IN ({})", list.join(", "));
+        let sql = format!(
+            "{APPLICATION_SELECT} WHERE a.id IN ({})",
+            binds.push_ids(chunk)
+        );
         found.extend(on_db!(db, p => super::bind_all!(sqlx::query_as::<_, ApplicationRow>(&sql), &binds).fetch_all(p).await)?);
     }
     Ok(found)

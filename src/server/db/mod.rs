@@ -73,6 +73,14 @@ impl Binds {
         format!("${}", self.0.len())
     }
 
+    /// Adds each of `ids` and returns their placeholders for an `IN (…)` list (`$3, $4, …`).
+    pub fn push_ids(&mut self, ids: &[i64]) -> String {
+        ids.iter()
+            .map(|id| self.push(Bind::Int(*id)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn values(&self) -> &[Bind] {
         &self.0
     }

@@ -317,7 +317,8 @@ pub async fn start(
     Ok(id)
 }
 
-/// Who may see or stop a bulk job: those who may take its action.
+/// Who may see a bulk job: those who may take its action, and those who read the audit log (its
+/// entries link to the job's page).
 async fn job_for(
     state: &AppState,
     user: &CurrentUser,
@@ -326,7 +327,9 @@ async fn job_for(
     let job = db::bulk::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    super::access::require(user, permission(job.action))?;
+    if !user.role.can(Permission::ViewAudit) {
+        super::access::require(user, permission(job.action))?;
+    }
     Ok(job)
 }
 
@@ -485,22 +488,38 @@ fn scope(selection: &BulkSelection) -> &'static str {
     }
 }
 
-/// What a job's order is, from what it stored (names as the partner's catalog has them now,
+/// What a job's order is, from what it stored (names as the partner's last catalog has them,
 /// amounts as ordered): the total is for the `done` candidates ordered so far.
 async fn order_summary(
     state: &AppState,
     order: &BulkOrder,
     done: i64,
 ) -> Result<BulkOrderSummary, AppError> {
-    let partner = db::background::find_partner(&state.db, order.partner_id)
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_else(|| "(a removed partner)".into());
+    let partner = db::background::find_partner(&state.db, order.partner_id).await?;
+    // Names from the partner's last catalog (ids where it no longer has them).
+    let catalog = partner
+        .as_ref()
+        .and_then(|p| p.catalog_json.as_deref())
+        .and_then(|c| crate::model::Catalog::parse(c).ok());
+    let package = catalog
+        .as_ref()
+        .and_then(|c| c.package(&order.package_id))
+        .map_or_else(|| order.package_id.clone(), |p| p.name.clone());
+    let add_ons = order
+        .add_on_ids
+        .iter()
+        .map(|id| {
+            catalog
+                .as_ref()
+                .and_then(|c| c.add_on(id))
+                .map_or_else(|| id.clone(), |a| a.name.clone())
+        })
+        .collect();
     let each = crate::model::parse_price(&order.total_each).unwrap_or_default();
     Ok(BulkOrderSummary {
-        partner,
-        package: order.package_id.clone(),
-        add_ons: order.add_on_ids.clone(),
+        partner: partner.map_or_else(|| "(a removed partner)".into(), |p| p.name),
+        package,
+        add_ons,
         each,
         total: times(each, done),
     })
