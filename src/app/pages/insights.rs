@@ -181,31 +181,27 @@ fn Figures(f: Insights) -> impl IntoView {
             }
         })
         .collect_view();
+    // What the outcome and tier counts link to (each table's rows own theirs).
+    let by_status = f.filter.clone();
+    let by_tier = InsightsFilter {
+        tier: None,
+        ..f.filter.clone()
+    };
     view! {
         <p class="insights-range">{range}" Figures as of "<LocalTime at=f.as_of/>"."</p>
         <section class="card" aria-labelledby="funnel-heading">
             <h2 id="funnel-heading">"Hiring funnel"</h2>
             <FunnelChart steps=f.funnel.clone()/>
-            <table class="audit">
-                <caption>"Applications that reached each stage (or a later one), and where they are now"</caption>
-                <thead><tr>
-                    <th scope="col">"Stage"</th><th scope="col">"Reached"</th><th scope="col">"From the stage before"</th>
-                    <th scope="col">"Of all applications"</th><th scope="col">"There now"</th>
-                </tr></thead>
-                <tbody>
-                    {rows}
-                </tbody>
-            </table>
+            <FigureTable caption="Applications that reached each stage (or a later one), and where they are now" headers=&["Stage", "Reached", "From the stage before", "Of all applications", "There now"]>
+                {rows}
+            </FigureTable>
             <CsvLink what="the funnel" href=funnel_csv/>
         </section>
         <section class="card" aria-labelledby="outcomes-heading">
             <h2 id="outcomes-heading">"Verification outcomes"</h2>
-            <table class="audit">
-                <caption>"Candidates with an application in the range, by verification status now"</caption>
-                <thead><tr><th scope="col">"Status"</th><th scope="col">"Candidates"</th></tr></thead>
-                <tbody>
-                    {f.outcomes.into_iter().map(|o| {
-                        let href = list_link(&format!("status={}", o.status.as_str()), &f.filter);
+            <FigureTable caption="Candidates with an application in the range, by verification status now" headers=&["Status", "Candidates"]>
+                {f.outcomes.into_iter().map(|o| {
+                        let href = list_link(&format!("status={}", o.status.as_str()), &by_status);
                         let label = format!("{} candidates {}", o.candidates, o.status.label());
                         view! {
                             <tr>
@@ -214,18 +210,14 @@ fn Figures(f: Insights) -> impl IntoView {
                             </tr>
                         }
                     }).collect_view()}
-                </tbody>
-            </table>
+            </FigureTable>
             <CsvLink what="the outcomes" href=outcomes_csv/>
-            <table class="audit">
-                <caption>"The same candidates by risk tier (their latest result's)"</caption>
-                <thead><tr><th scope="col">"Risk tier"</th><th scope="col">"Candidates"</th></tr></thead>
-                <tbody>
-                    {f.tier_mix.into_iter().map(|t| {
+            <FigureTable caption="The same candidates by risk tier (their latest result's)" headers=&["Risk tier", "Candidates"]>
+                {f.tier_mix.into_iter().map(|t| {
                         let name = t.tier.map_or("No tier yet", |r| r.label());
                         let count = match t.tier {
                             Some(tier) => {
-                                let href = list_link(&format!("risk={}", tier.as_str()), &InsightsFilter { tier: None, ..f.filter.clone() });
+                                let href = list_link(&format!("risk={}", tier.as_str()), &by_tier);
                                 let label = format!("{} candidates of risk tier {}", t.candidates, tier.label());
                                 view! { <A href=href attr:aria-label=label>{t.candidates}</A> }.into_any()
                             }
@@ -233,8 +225,7 @@ fn Figures(f: Insights) -> impl IntoView {
                         };
                         view! { <tr><th scope="row">{name}</th><td>{count}</td></tr> }
                     }).collect_view()}
-                </tbody>
-            </table>
+            </FigureTable>
             <CsvLink what="the risk-tier mix" href=tiers_csv/>
             <h3>{if f.weekly { "Results by week" } else { "Results by day" }}</h3>
             <ResultsChart periods=f.over_time.clone() weekly=f.weekly/>
@@ -245,18 +236,8 @@ fn Figures(f: Insights) -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="timing-heading">
             <h2 id="timing-heading">"Time to each event"</h2>
-            {if f.timings.is_empty() {
-                view! { <p>"Nothing finished in this range yet."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="audit">
-                        <caption>"Median and 90th percentile (nearest rank), per risk tier"</caption>
-                        <thead><tr>
-                            <th scope="col">"Interval"</th><th scope="col">"Risk tier"</th><th scope="col">"How many"</th>
-                            <th scope="col">"Median"</th><th scope="col">"90th percentile"</th>
-                        </tr></thead>
-                        <tbody>
-                            {f.timings.into_iter().map(|t| view! {
+            <FigureTable caption="Median and 90th percentile (nearest rank), per risk tier" headers=&["Interval", "Risk tier", "How many", "Median", "90th percentile"] empty=f.timings.is_empty().then_some("Nothing finished in this range yet.")>
+                {f.timings.into_iter().map(|t| view! {
                                 <tr>
                                     <th scope="row">{t.interval.label()}</th>
                                     <td>{t.tier.map_or("No tier", |r| r.label())}</td>
@@ -265,26 +246,13 @@ fn Figures(f: Insights) -> impl IntoView {
                                     <td>{human_duration(t.p90_seconds)}</td>
                                 </tr>
                             }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            }}
+            </FigureTable>
             <CsvLink what="the timings" href=timings_csv/>
         </section>
         <section class="card" aria-labelledby="sla-heading">
             <h2 id="sla-heading">"Review SLA"</h2>
-            {if f.sla.is_empty() {
-                view! { <p>"No review opened in this range."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="audit">
-                        <caption>"Review items opened in the range, per risk tier"</caption>
-                        <thead><tr>
-                            <th scope="col">"Risk tier"</th><th scope="col">"Decided within SLA"</th><th scope="col">"Decided late"</th>
-                            <th scope="col">"Open"</th><th scope="col">"Past deadline now"</th><th scope="col">"Oldest open since"</th>
-                        </tr></thead>
-                        <tbody>
-                            {f.sla.into_iter().map(|s| view! {
+            <FigureTable caption="Review items opened in the range, per risk tier" headers=&["Risk tier", "Decided within SLA", "Decided late", "Open", "Past deadline now", "Oldest open since"] empty=f.sla.is_empty().then_some("No review opened in this range.")>
+                {f.sla.into_iter().map(|s| view! {
                                 <tr>
                                     <th scope="row">{s.tier.map_or("No tier", |r| r.label())}</th>
                                     <td>{s.decided_within}</td>
@@ -297,67 +265,34 @@ fn Figures(f: Insights) -> impl IntoView {
                                     }}</td>
                                 </tr>
                             }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            }}
+            </FigureTable>
             <CsvLink what="the review SLA" href=sla_csv/>
         </section>
         <section class="card" aria-labelledby="gate-heading">
             <h2 id="gate-heading">"Gate activity"</h2>
-            {if f.blocked.is_empty() {
-                view! { <p>"No stage move was blocked in this range."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="audit">
-                        <caption>"Stage moves the gate blocked, by the stage they were for and the reason"</caption>
-                        <thead><tr><th scope="col">"Stage"</th><th scope="col">"Reason"</th><th scope="col">"Blocked moves"</th></tr></thead>
-                        <tbody>
-                            {f.blocked.into_iter().map(|b| view! {
+            <FigureTable caption="Stage moves the gate blocked, by the stage they were for and the reason" headers=&["Stage", "Reason", "Blocked moves"] empty=f.blocked.is_empty().then_some("No stage move was blocked in this range.")>
+                {f.blocked.into_iter().map(|b| view! {
                                 <tr>
                                     <th scope="row">{b.stage.map_or("Unknown stage", |s| s.label())}</th>
                                     <td><code>{b.reason_code}</code></td>
                                     <td>{b.moves}</td>
                                 </tr>
                             }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            }}
-            {if f.exceptions.is_empty() {
-                view! { <p>"No stage exception was granted in this range."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="audit">
-                        <caption>"Stage exceptions granted, and how many have expired"</caption>
-                        <thead><tr><th scope="col">"Stage"</th><th scope="col">"Granted"</th><th scope="col">"Expired"</th></tr></thead>
-                        <tbody>
-                            {f.exceptions.into_iter().map(|e| view! {
+            </FigureTable>
+            <FigureTable caption="Stage exceptions granted, and how many have expired" headers=&["Stage", "Granted", "Expired"] empty=f.exceptions.is_empty().then_some("No stage exception was granted in this range.")>
+                {f.exceptions.into_iter().map(|e| view! {
                                 <tr>
                                     <th scope="row">{e.stage.label()}</th>
                                     <td>{e.granted}</td>
                                     <td>{e.expired}</td>
                                 </tr>
                             }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            }}
+            </FigureTable>
         </section>
         <section class="card" aria-labelledby="drift-heading">
             <h2 id="drift-heading">"Drift and dead letters"</h2>
-            {if f.runs.is_empty() {
-                view! { <p>"No reconciliation ran in this range."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="audit">
-                        <caption>"Reconciliation runs (all jobs), newest first: sessions found drifted from the provider and fixed"</caption>
-                        <thead><tr>
-                            <th scope="col">"Started"</th><th scope="col">"Trigger"</th><th scope="col">"State"</th>
-                            <th scope="col">"Checked"</th><th scope="col">"Drifted"</th><th scope="col">"Fixed"</th>
-                        </tr></thead>
-                        <tbody>
-                            {f.runs.into_iter().map(|r| view! {
+            <FigureTable caption="Reconciliation runs (all jobs), newest first: sessions found drifted from the provider and fixed" headers=&["Started", "Trigger", "State", "Checked", "Drifted", "Fixed"] empty=f.runs.is_empty().then_some("No reconciliation ran in this range.")>
+                {f.runs.into_iter().map(|r| view! {
                                 <tr>
                                     <th scope="row"><LocalTime at=r.started_at/></th>
                                     <td>{r.trigger.label()}</td>
@@ -367,19 +302,9 @@ fn Figures(f: Insights) -> impl IntoView {
                                     <td>{r.fixed}</td>
                                 </tr>
                             }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            }}
-            {if f.dead_letters.is_empty() {
-                view! { <p>"No delivery was dead-lettered in this range."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="audit">
-                        <caption>"Deliveries dead-lettered, by where they were going"</caption>
-                        <thead><tr><th scope="col">"Delivery"</th><th scope="col">"Partner"</th><th scope="col">"Dead-lettered"</th></tr></thead>
-                        <tbody>
-                            {f.dead_letters.into_iter().map(|d| {
+            </FigureTable>
+            <FigureTable caption="Deliveries dead-lettered, by where they were going" headers=&["Delivery", "Partner", "Dead-lettered"] empty=f.dead_letters.is_empty().then_some("No delivery was dead-lettered in this range.")>
+                {f.dead_letters.into_iter().map(|d| {
                                 let what = d.kind.parse::<crate::model::JobKind>().map_or(d.kind.clone(), |k| k.label().to_string());
                                 view! {
                                     <tr>
@@ -389,11 +314,32 @@ fn Figures(f: Insights) -> impl IntoView {
                                     </tr>
                                 }
                             }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            }}
+            </FigureTable>
         </section>
+    }
+}
+
+/// A table of figures under its caption and column headers; `empty`, when given, is said instead
+/// of a table with no rows.
+#[component]
+fn FigureTable(
+    caption: &'static str,
+    headers: &'static [&'static str],
+    #[prop(default = None)] empty: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    match empty {
+        Some(text) => view! { <p>{text}</p> }.into_any(),
+        None => view! {
+            <table class="audit">
+                <caption>{caption}</caption>
+                <thead><tr>
+                    {headers.iter().map(|h| view! { <th scope="col">{*h}</th> }).collect_view()}
+                </tr></thead>
+                <tbody>{children()}</tbody>
+            </table>
+        }
+        .into_any(),
     }
 }
 
