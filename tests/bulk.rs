@@ -627,4 +627,21 @@ async fn a_bulk_move_goes_through_the_stage_gates_and_skips_the_others_with_the_
         .await,
         0
     );
+    // Live progress: each item's outcome and the job's end are told over GET /events ('bulk').
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM change_events WHERE kind = 'bulk' AND candidate_id IS NOT NULL"
+        )
+        .await,
+        ids.len() as i64
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM change_events WHERE kind = 'bulk' AND candidate_id IS NULL"
+        )
+        .await,
+        1
+    );
 }
