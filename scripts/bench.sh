@@ -201,6 +201,9 @@ bulk_hwm_before=$(hwm)
 plan_started=$(date +%s.%N)
 planned=$(api "$recruiter" preview_bulk -d action=move_stage -d all_matching=true -d move_to=rejected | python3 -c 'import json,sys; p=json.load(sys.stdin); print(p["selected"], p["proceed"])')
 plan_secs=$(awk -v a="$plan_started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+gated_started=$(date +%s.%N)
+api "$recruiter" preview_bulk -d action=move_stage -d all_matching=true -d move_to=offer >/dev/null
+gated_secs=$(awk -v a="$gated_started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 start_started=$(date +%s.%N)
 bulk_id=$(api "$recruiter" start_bulk -d action=move_stage -d all_matching=true -d move_to=rejected -d request_key=bench)
 start_secs=$(awk -v a="$start_started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
@@ -213,7 +216,7 @@ done
 run_secs=$(awk -v a="$start_started" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 read -r b_selected b_proceed <<<"$planned"
 read -r _ b_done b_skipped b_failed <<<"$bulk_state"
-echo "- bulk move of every match (capped at 5,000): preview of $b_selected applications ($b_proceed to move) $(printf '%.2f' "$plan_secs") s; start $(printf '%.2f' "$start_secs") s; run to the end $(printf '%.1f' "$run_secs") s ($b_done moved, $b_skipped skipped, $b_failed failed; pace limit 1,000/s); server peak memory $bulk_hwm_before MB before, $(hwm) MB after"
+echo "- bulk move of every match (capped at 5,000): preview of $b_selected applications ($b_proceed to move) $(printf '%.2f' "$plan_secs") s (of a move to the gated Offer stage: $(printf '%.2f' "$gated_secs") s); start $(printf '%.2f' "$start_secs") s; run to the end $(printf '%.1f' "$run_secs") s ($b_done moved, $b_skipped skipped, $b_failed failed; pace limit 1,000/s); server peak memory $bulk_hwm_before MB before, $(hwm) MB after"
 
 rss=$(awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status" 2>/dev/null || echo "?")
 verify_started=$(date +%s.%N)
