@@ -135,7 +135,17 @@ async fn reasons(
     let db = &state.db;
     match task {
         BulkTask::SendVerification => {
-            let pending = db::verification::pending_requests(db).await?;
+            // One candidate (the runner, item by item): its own requests, not every pending one.
+            let pending = match targets {
+                [only] => {
+                    if db::verification::pending_request(db, only.candidate_id).await? {
+                        HashSet::from([only.candidate_id])
+                    } else {
+                        HashSet::new()
+                    }
+                }
+                _ => db::verification::pending_requests(db).await?,
+            };
             Ok(targets
                 .iter()
                 .map(|t| {
