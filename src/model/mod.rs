@@ -37,6 +37,6 @@ pub use review::*;
 pub use role::{Permission, Role};
 pub use stage::Stage;
 pub use verification::{
-    event_applies, reason_code_label, EventState, RiskTier, VerificationEventType,
+    capitalised, event_applies, reason_code_label, EventState, RiskTier, VerificationEventType,
     VerificationStatus,
 };

@@ -38,11 +38,19 @@ pub fn reason_code_label(code: &str) -> String {
         return known.to_string();
     }
     let words = code.replace(['_', '-'], " ");
-    let mut chars = words.trim().chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
-        None => "Unspecified reason".to_string(),
+    match words.trim() {
+        "" => "Unspecified reason".to_string(),
+        words => capitalised(words),
     }
+}
+
+/// `s` with its first letter upper-case ("the application is closed" → "The application…").
+pub fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 text_enum! {

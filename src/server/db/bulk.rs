@@ -1,17 +1,8 @@
 //! Bulk jobs and their items (services::bulk).
 use super::{audit::AuditAppend, bind_all, on_db, BeginWrite, Bind, Binds, Db, Origin};
-use crate::model::{BulkAction, BulkOutcome, BulkState, Stage, VerificationStatus};
+use crate::model::{BulkAction, BulkOutcome, BulkState, Stage};
 use crate::server::audit::NewAuditEvent;
 use chrono::{DateTime, Utc};
-
-/// A candidate a bulk action may act on, with what decides whether it will.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Target {
-    pub candidate_id: i64,
-    pub first_name: String,
-    pub last_name: String,
-    pub verification_status: VerificationStatus,
-}
 
 /// Creates the bulk job with one item per (candidate, application) of `items`, in order, unless this user already made one
 /// under `request_key`: its id, and whether it is new.
@@ -164,15 +155,12 @@ pub async fn claim_slot(
     now_micros: i64,
     every_micros: i64,
 ) -> sqlx::Result<i64> {
-    let ensure =
-        "INSERT INTO bulk_pace (lane, next_at) VALUES ($1, 0) ON CONFLICT (lane) DO NOTHING";
-    let claim =
-        "UPDATE bulk_pace SET next_at = CASE WHEN next_at > $2 THEN next_at ELSE $2 END + $3
-                 WHERE lane = $1 RETURNING next_at - $3";
-    on_db!(db, p => {
-        sqlx::query(ensure).bind(lane).execute(p).await?;
-        sqlx::query_scalar::<_, i64>(claim).bind(lane).bind(now_micros).bind(every_micros).fetch_one(p).await
-    })
+    // One upsert: the lane's row appears with its first slot, or moves on by one.
+    let claim = "INSERT INTO bulk_pace (lane, next_at) VALUES ($1, $2 + $3)
+                 ON CONFLICT (lane) DO UPDATE
+                 SET next_at = CASE WHEN bulk_pace.next_at > $2 THEN bulk_pace.next_at ELSE $2 END + $3
+                 RETURNING next_at - $3";
+    on_db!(db, p => sqlx::query_scalar::<_, i64>(claim).bind(lane).bind(now_micros).bind(every_micros).fetch_one(p).await)
 }
 
 /// One item of a bulk job: its position in the selection.
@@ -182,8 +170,9 @@ pub struct ItemRef {
     pub position: i64,
 }
 
-/// The statement that marks one waiting item.
-const MARK_ITEM: &str = "UPDATE bulk_items SET outcome = $3, detail = $4, updated_at = $5
+/// The statement that marks one waiting item (`mark`, `mark_done_in_tx!`).
+#[doc(hidden)]
+pub const MARK_ITEM: &str = "UPDATE bulk_items SET outcome = $3, detail = $4, updated_at = $5
                          WHERE bulk_id = $1 AND position = $2 AND outcome = 'pending'";
 
 /// Inside `tx`, the transaction of what the item stands for: marks the bulk item done with
@@ -192,7 +181,7 @@ const MARK_ITEM: &str = "UPDATE bulk_items SET outcome = $3, detail = $4, update
 macro_rules! mark_done_in_tx {
     ($tx:expr, $item:expr, $detail:expr, $now:expr) => {{
         let item: &$crate::server::db::bulk::ItemRef = $item;
-        sqlx::query($crate::server::db::bulk::MARK_ITEM_SQL)
+        sqlx::query($crate::server::db::bulk::MARK_ITEM)
             .bind(item.bulk_id)
             .bind(item.position)
             .bind($crate::model::BulkOutcome::Done)
@@ -205,8 +194,6 @@ macro_rules! mark_done_in_tx {
     }};
 }
 pub(crate) use mark_done_in_tx;
-#[doc(hidden)]
-pub const MARK_ITEM_SQL: &str = MARK_ITEM;
 
 /// Marks a waiting item skipped or failed (with why): false if it was not waiting any more.
 pub async fn mark(

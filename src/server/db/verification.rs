@@ -56,27 +56,36 @@ pub async fn request_session(
     })
 }
 
-/// Session requests still on their way to the provider.
-const PENDING_REQUESTS: &str =
-    "FROM delivery_jobs WHERE kind = 'verification.create_session' AND state IN ('pending', 'running')";
-
 /// Is a session request still on its way to the provider?
 pub async fn pending_request(db: &Db, candidate_id: i64) -> sqlx::Result<bool> {
-    let sql = format!("SELECT COUNT(*) {PENDING_REQUESTS} AND subject = $1");
-    let n = on_db!(db, p => sqlx::query_scalar::<_, i64>(&sql).bind(format!("candidate:{candidate_id}")).fetch_one(p).await)?;
-    Ok(n > 0)
+    Ok(!pending_requests(db, &[candidate_id]).await?.is_empty())
 }
 
-/// Candidates with a session request still on its way to the provider.
-pub async fn pending_requests(db: &Db) -> sqlx::Result<std::collections::HashSet<i64>> {
-    let sql = format!("SELECT subject {PENDING_REQUESTS}");
-    let subjects: Vec<Option<String>> =
-        on_db!(db, p => sqlx::query_scalar(&sql).fetch_all(p).await)?;
-    Ok(subjects
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.strip_prefix("candidate:").and_then(|id| id.parse().ok()))
-        .collect())
+/// Which of `candidates` have a session request still on its way to the provider.
+pub async fn pending_requests(
+    db: &Db,
+    candidates: &[i64],
+) -> sqlx::Result<std::collections::HashSet<i64>> {
+    let mut pending = std::collections::HashSet::new();
+    for chunk in candidates.chunks(500) {
+        let mut binds = super::Binds::new();
+        let subjects: Vec<String> = chunk
+            .iter()
+            .map(|c| binds.push(super::Bind::Text(format!("candidate:{c}"))))
+            .collect();
+        let sql = format!(
+            "SELECT subject FROM delivery_jobs WHERE kind = 'verification.create_session'
+             AND state IN ('pending', 'running') AND subject IN ({})",
+            subjects.join(", ")
+        );
+        let found: Vec<String> =
+            on_db!(db, p => super::bind_all!(sqlx::query_scalar(&sql), &binds).fetch_all(p).await)?;
+        pending.extend(found.iter().filter_map(|s| {
+            s.strip_prefix("candidate:")
+                .and_then(|id| id.parse::<i64>().ok())
+        }));
+    }
+    Ok(pending)
 }
 
 /// Stores the provider's new session and makes it the candidate's current one.

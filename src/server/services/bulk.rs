@@ -126,32 +126,41 @@ async fn priced(
     Ok((view.partner_name, package, add_ons, each))
 }
 
+/// What decides whether the task goes ahead for one item: its candidate (and their
+/// verification status) and, for a move or an order, its application.
+struct Target {
+    candidate_id: i64,
+    application_id: Option<i64>,
+    status: crate::model::VerificationStatus,
+}
+
+impl From<&ListRow> for Target {
+    fn from(r: &ListRow) -> Target {
+        Target {
+            candidate_id: r.candidate_id,
+            application_id: Some(r.application_id),
+            status: r.verification_status,
+        }
+    }
+}
+
 /// Why the task will not go ahead for each target (None: it will).
 async fn reasons(
     state: &AppState,
     task: &BulkTask,
-    targets: &[ListRow],
+    targets: &[Target],
 ) -> Result<Vec<Option<String>>, AppError> {
     let db = &state.db;
     match task {
         BulkTask::SendVerification => {
-            // One candidate (the runner, item by item): its own requests, not every pending one.
-            let pending = match targets {
-                [only] => {
-                    if db::verification::pending_request(db, only.candidate_id).await? {
-                        HashSet::from([only.candidate_id])
-                    } else {
-                        HashSet::new()
-                    }
-                }
-                _ => db::verification::pending_requests(db).await?,
-            };
+            let ids: Vec<i64> = targets.iter().map(|t| t.candidate_id).collect();
+            let pending = db::verification::pending_requests(db, &ids).await?;
             Ok(targets
                 .iter()
                 .map(|t| {
                     super::verification::refusal(
                         state,
-                        t.verification_status,
+                        t.status,
                         pending.contains(&t.candidate_id),
                         false,
                     )
@@ -170,7 +179,7 @@ async fn reasons(
                 .collect())
         }
         BulkTask::MoveStage(to) => {
-            let ids: Vec<i64> = targets.iter().map(|t| t.application_id).collect();
+            let ids: Vec<i64> = targets.iter().filter_map(|t| t.application_id).collect();
             let apps: HashMap<i64, db::candidates::ApplicationRow> =
                 db::candidates::find_applications(db, &ids)
                     .await?
@@ -180,18 +189,11 @@ async fn reasons(
             let (mut policies, now) = (HashMap::new(), Utc::now());
             let mut why = Vec::with_capacity(targets.len());
             for t in targets {
-                why.push(match apps.get(&t.application_id) {
+                why.push(match t.application_id.and_then(|id| apps.get(&id)) {
                     None => Some("The application was deleted".to_string()),
                     Some(app) => {
-                        super::policy::move_refusal(
-                            state,
-                            app,
-                            *to,
-                            t.verification_status,
-                            &mut policies,
-                            now,
-                        )
-                        .await?
+                        super::policy::move_refusal(state, app, *to, t.status, &mut policies, now)
+                            .await?
                     }
                 });
             }
@@ -214,7 +216,12 @@ pub async fn preview(
         _ => None,
     };
     let (targets, capped) = targets(state, user, task, selection).await?;
-    let why = reasons(state, task, &targets).await?;
+    let why = reasons(
+        state,
+        task,
+        &targets.iter().map(Target::from).collect::<Vec<_>>(),
+    )
+    .await?;
     let mut groups: Vec<SkipGroup> = Vec::new();
     for (t, reason) in targets.iter().zip(&why) {
         let Some(reason) = reason else { continue };
@@ -600,27 +607,11 @@ async fn run_item(
         Some(id) => db::candidates::find_application(db, id).await?,
         None => None,
     };
-    let target = ListRow {
-        application_id: app.as_ref().map_or(0, |a| a.id),
+    let target = Target {
         candidate_id: row.id,
-        first_name: row.first_name,
-        last_name: row.last_name,
-        email: row.email,
-        job_title: app
-            .as_ref()
-            .map(|a| a.job_title.clone())
-            .unwrap_or_default(),
-        stage: app
-            .as_ref()
-            .map_or(crate::model::Stage::Applied, |a| a.stage),
-        verification_status: row.verification_status,
-        verification_risk_tier: row.verification_risk_tier,
-        integrity_score: None,
+        application_id: app.as_ref().map(|a| a.id),
+        status: row.verification_status,
     };
-    if task.per_application() && app.is_none() {
-        mark(BulkOutcome::Skipped, "The application was deleted.".into()).await?;
-        return Ok(());
-    }
     // Things may have changed since the preview: the same reasons, asked again.
     if let Some(Some(why)) = reasons(state, task, std::slice::from_ref(&target))
         .await?
@@ -630,15 +621,11 @@ async fn run_item(
         return Ok(());
     }
     let done = match task {
-        BulkTask::SendVerification => super::verification::send_request(
-            state,
-            starter,
-            row.id,
-            target.verification_status,
-            Some(&item),
-        )
-        .await
-        .map(|_| ()),
+        BulkTask::SendVerification => {
+            super::verification::send_request(state, starter, row.id, target.status, Some(&item))
+                .await
+                .map(|_| ())
+        }
         BulkTask::OrderBackgroundCheck(order) => super::background::place_order(
             state,
             starter,

@@ -426,7 +426,7 @@ pub async fn move_refusal(
     now: DateTime<Utc>,
 ) -> Result<Option<String>, AppError> {
     if let Err(e) = app.stage.can_move_to(to) {
-        return Ok(Some(capitalised(&e.to_string())));
+        return Ok(Some(crate::model::capitalised(&e.to_string())));
     }
     let db = &state.db;
     if crate::server::services::adverse::holds(db, app.id, to)
@@ -481,13 +481,6 @@ async fn active_exceptions(
             expiry_at: e.expiry_at,
         })
         .collect())
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// Moves one application through the gate of its job's policy: a blocked move is refused with
