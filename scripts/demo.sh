@@ -27,6 +27,9 @@ if [ -z "${CLEARANCE_SECRET_KEY:-}" ]; then
   CLEARANCE_SECRET_KEY="$(cat data/demo-secret.key)"
   export CLEARANCE_SECRET_KEY
 fi
+# Ninety days of history played through the real paths with in-process simulators (once; the
+# partner and monitor connections below then point at this demo's own simulators).
+target/release/clearance demo-data --story
 if [ -z "${CLEARANCE_VERIFICATION_URL:-}" ]; then
   # Development-only credentials shared by the app and its local simulator.
   export CLEARANCE_VERIFICATION_URL="http://127.0.0.1:4100"

@@ -22,7 +22,7 @@ fn refused(r: &EmbedRefusal) -> Response {
         .into_response();
     if matches!(r, EmbedRefusal::TooMany) {
         // The allowance is per minute: it comes back when the next one starts.
-        let wait = 60 - chrono::Utc::now().timestamp().rem_euclid(60);
+        let wait = 60 - crate::server::clock::now().timestamp().rem_euclid(60);
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(wait));
     }
@@ -143,7 +143,7 @@ pub async fn badge_page(State(state): State<AppState>, Query(q): Query<TokenQuer
                 .map(|at| {
                     (
                         at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                        format!("Updated {}", relative(chrono::Utc::now() - at)),
+                        format!("Updated {}", relative(crate::server::clock::now() - at)),
                     )
                 })
                 .unwrap_or_default();

@@ -125,16 +125,7 @@ async fn serve_on(
     let mut leptos_options = clearance::server::cli::leptos_options().expect("leptos options");
     leptos_options.site_addr = addr;
     site(&mut leptos_options);
-    let mut config = Config::new(url, format!("http://{addr}"));
-    config.retry_base = std::time::Duration::ZERO;
-    // Tests talk to simulators on loopback over plain http, as the demo does.
-    config.outbound = clearance::server::partners::outbound::OutboundPolicy {
-        allow_http: true,
-        allowlist: vec!["127.0.0.0/8".parse().unwrap()],
-    };
-    config.secret_key = Some(
-        clearance::server::secrets::SecretBox::from_base64(TEST_SECRET_KEY).expect("test key"),
-    );
+    let mut config = test_config(url, format!("http://{addr}"));
     configure(&mut config);
     let state = AppState::new(leptos_options, db.clone(), config);
     let serve_state = state.clone();
@@ -154,6 +145,27 @@ async fn serve_on(
         backend,
         state,
     }
+}
+
+/// The tests' configuration: no retry delay, simulators on loopback over plain http (as the demo
+/// does), partner secrets encrypted under the test key.
+pub fn test_config(url: String, public_url: String) -> Config {
+    let mut config = Config::new(url, public_url);
+    config.retry_base = std::time::Duration::ZERO;
+    config.outbound = clearance::server::partners::outbound::OutboundPolicy {
+        allow_http: true,
+        allowlist: vec!["127.0.0.0/8".parse().unwrap()],
+    };
+    config.secret_key = Some(
+        clearance::server::secrets::SecretBox::from_base64(TEST_SECRET_KEY).expect("test key"),
+    );
+    config
+}
+
+/// Serves the app on a database filled beforehand (by the demo story, say).
+pub async fn serve_existing(backend: Backend, url: String) -> TestApp {
+    let db = Db::connect(&url).await.expect("connect");
+    serve_on(backend, url, db, |_| {}, |_| {}).await
 }
 
 impl TestApp {

@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::model::{AuditEventType, CurrentUser, Email};
 use crate::server::audit::{sha256_hex, Actor, NewAuditEvent};
 use crate::server::db::{self, Db};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use tower_sessions::Session;
 
 /// Failed attempts allowed inside the window before 429.
@@ -39,7 +39,7 @@ pub async fn login(
         })?
         .to_string();
     let (ip_key, account_key) = keys(client, &email);
-    let now = Utc::now();
+    let now = crate::server::clock::now();
     let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
     let limits = [
         (ip_key, MAX_FAILURES_PER_IP),
@@ -95,7 +95,10 @@ pub async fn login(
         .await
         .map_err(internal)?;
     session
-        .insert(SESSION_SIGNED_IN_AT_KEY, Utc::now().timestamp())
+        .insert(
+            SESSION_SIGNED_IN_AT_KEY,
+            crate::server::clock::now().timestamp(),
+        )
         .await
         .map_err(internal)?;
     let actor = Actor::User {

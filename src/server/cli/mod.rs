@@ -48,6 +48,11 @@ enum Command {
         /// Also append this many synthetic audit entries to the chain (for volume benchmarks).
         #[arg(long)]
         audit: Option<i64>,
+        /// First play ninety days of a company's hiring through the real paths (requests, signed
+        /// webhooks, reviews, orders, interviews, reconciliation) with in-process simulators, so
+        /// Insights, the review queue and the audit log have a story to show; idempotent.
+        #[arg(long)]
+        story: bool,
     },
     /// Import data from files.
     Import {
@@ -312,7 +317,16 @@ async fn run(command: Command, pages: crate::server::router::Pages) -> anyhow::R
         Command::Monitor {
             command: MonitorCommand::Connect { url },
         } => connect_monitor(&config, &url).await,
-        Command::DemoData { volume, audit } => demo_data(&config, volume, audit).await,
+        Command::DemoData {
+            volume,
+            audit,
+            story,
+        } => {
+            if story {
+                tell_story(options, config.clone(), pages).await?;
+            }
+            demo_data(&config, volume, audit).await
+        }
         Command::Import {
             what: ImportCommand::Candidates { file },
         } => import_candidates(&config, &file).await,
@@ -396,6 +410,36 @@ async fn connect_monitor(config: &Config, url: &str) -> anyhow::Result<()> {
 }
 
 /// `clearance demo-data`: the demo records, and optional synthetic volume for benchmarks.
+/// `clearance demo-data --story`: the ninety days of history, before the demo's own candidates.
+#[cfg(feature = "sim")]
+async fn tell_story(
+    options: LeptosOptions,
+    config: Config,
+    pages: crate::server::router::Pages,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let db = open_db(&config).await?;
+    match crate::server::sim::story::tell(options, config, db, pages).await? {
+        Some(told) => eprintln!(
+            "told the story: {} candidates, {} steps over ninety days, in {:.1} s",
+            told.candidates,
+            told.steps,
+            started.elapsed().as_secs_f64()
+        ),
+        None => eprintln!("the story is there already"),
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "sim"))]
+async fn tell_story(
+    _: LeptosOptions,
+    _: Config,
+    _: crate::server::router::Pages,
+) -> anyhow::Result<()> {
+    anyhow::bail!("--story needs the simulators: build with the `sim` feature")
+}
+
 async fn demo_data(config: &Config, volume: Option<i64>, audit: Option<i64>) -> anyhow::Result<()> {
     let db = open_db(config).await?;
     services::demo::load(&db).await?;

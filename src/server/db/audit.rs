@@ -41,7 +41,7 @@ macro_rules! impl_audit_append {
                         .fetch_one(&mut *self)
                         .await?;
                 let first_seq = last_seq - events.len() as i64 + 1;
-                let entries = link_entries(first_seq, prev_hash, events, Utc::now());
+                let entries = link_entries(first_seq, prev_hash, events, crate::server::clock::now());
                 let head = &entries[entries.len() - 1].hash;
                 sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(head).execute(&mut *self).await?;
                 for chunk in entries.chunks(INSERT_ROWS) {

@@ -253,6 +253,12 @@ pub async fn find_candidate(db: &Db, id: i64) -> sqlx::Result<Option<CandidateRo
         .in_table("candidates")
 }
 
+/// The id of the candidate with this email, if there is one (emails are unique).
+pub async fn candidate_id_by_email(db: &Db, email: &str) -> sqlx::Result<Option<i64>> {
+    let sql = "SELECT id FROM candidates WHERE email = $1";
+    on_db!(db, p => sqlx::query_scalar::<_, i64>(sql).bind(email).fetch_optional(p).await)
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApplicationRow {
     pub id: i64,

@@ -15,7 +15,7 @@ pub async fn download(
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let tz = state.config.business_calendar.tz;
-    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let today = crate::server::clock::now().with_timezone(&tz).date_naive();
     let made = async {
         let table: Table = get("table").unwrap_or("").parse()?;
         let job = match get("job") {

@@ -24,7 +24,7 @@ pub async fn post_signed(
     id: &str,
     body: &str,
 ) -> Result<(), CallError> {
-    let timestamp = chrono::Utc::now().timestamp();
+    let timestamp = crate::server::clock::now().timestamp();
     let sig =
         signature::sign(secret, id, timestamp, body.as_bytes()).map_err(|e| CallError::Final {
             status: None,

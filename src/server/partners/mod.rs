@@ -111,7 +111,7 @@ pub async fn read_answer(res: reqwest::Response, cap: usize) -> (u16, Option<Dur
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+        .and_then(|v| parse_retry_after(v, crate::server::clock::now()));
     let text = outbound::read_capped(res, cap)
         .await
         .unwrap_or_else(String::from);

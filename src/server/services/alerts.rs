@@ -49,7 +49,7 @@ async fn raise(db: &Db, alert: Alert<'_>) -> Option<Raised> {
         summary: alert.summary,
         details: details.to_string(),
     };
-    let now = Utc::now();
+    let now = crate::server::clock::now();
     match db::alerts::raise(db, &new, now, now - GROUP_WINDOW, MAX_ATTEMPTS).await {
         Ok(raised) => {
             tracing::info!(kind = %new.kind, group = %new.group_key, ?raised, "alert raised");
@@ -325,7 +325,7 @@ pub async fn save_settings(
         webhook_url,
         webhook_secret,
         drift_threshold: input.drift_threshold,
-        updated_at: Utc::now(),
+        updated_at: crate::server::clock::now(),
     };
     let audit = NewAuditEvent::new(
         Actor::from(user),
@@ -346,7 +346,7 @@ pub async fn save_settings(
 /// destinations it was queued to.
 pub async fn send_test(state: &AppState, user: &CurrentUser) -> Result<usize, AppError> {
     super::access::require(user, Permission::ManageSettings)?;
-    let now = Utc::now();
+    let now = crate::server::clock::now();
     let new = NewAlert {
         group_key: format!("test:{}", now.timestamp_micros()),
         kind: AlertKind::Test,
@@ -505,7 +505,7 @@ mod tests {
             })
             .to_string(),
             repeats: 0,
-            created_at: Utc::now(),
+            created_at: crate::server::clock::now(),
         };
         let m = message(&alert, "https://clearance.example.com");
         assert_eq!(m["id"], "alert_7");

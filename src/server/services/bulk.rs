@@ -16,7 +16,6 @@ use crate::model::{
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{self, candidates::ListRow};
 use crate::server::state::AppState;
-use chrono::Utc;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -186,7 +185,7 @@ async fn reasons(
                     .into_iter()
                     .map(|a| (a.id, a))
                     .collect();
-            let (mut policies, now) = (HashMap::new(), Utc::now());
+            let (mut policies, now) = (HashMap::new(), crate::server::clock::now());
             let mut why = Vec::with_capacity(targets.len());
             for t in targets {
                 why.push(match t.application_id.and_then(|id| apps.get(&id)) {
@@ -313,7 +312,7 @@ pub async fn start(
         stage,
         params.as_deref(),
         &items,
-        Utc::now(),
+        crate::server::clock::now(),
         |id| {
             NewAuditEvent::new(
                 Actor::from(user),
@@ -364,7 +363,7 @@ pub async fn cancel(state: &AppState, user: &CurrentUser, id: i64) -> Result<(),
         serde_json::json!({ "action": job.action.as_str() }),
     );
     let detail = format!("Cancelled by {}", user.name);
-    if !db::bulk::cancel(&state.db, id, &detail, Utc::now(), &audit).await? {
+    if !db::bulk::cancel(&state.db, id, &detail, crate::server::clock::now(), &audit).await? {
         return Err(AppError::Conflict(format!(
             "This bulk job is {} already.",
             job.state.label().to_lowercase()
@@ -489,7 +488,10 @@ pub async fn export_selection(
         serde_json::json!({ "rows": rows.len(), "selection": scope(selection), "capped": capped }),
     );
     db::audit::append(&state.db, &audit).await?;
-    let name = format!("clearance-candidates-{}.csv", Utc::now().format("%Y-%m-%d"));
+    let name = format!(
+        "clearance-candidates-{}.csv",
+        crate::server::clock::now().format("%Y-%m-%d")
+    );
     Ok((csv, name))
 }
 
@@ -577,7 +579,7 @@ async fn run_item(
     let db = &state.db;
     let item = waiting.item();
     let mark = |outcome, detail: String| async move {
-        db::bulk::mark(db, item, outcome, &detail, Utc::now()).await
+        db::bulk::mark(db, item, outcome, &detail, crate::server::clock::now()).await
     };
     let Some(task) = run.task.as_ref() else {
         mark(
@@ -674,7 +676,7 @@ pub fn spawn_runner(state: AppState) {
     tasks.clone().spawn(async move {
         let every = 1_000_000 / i64::from(state.config.bulk_per_second.max(1));
         loop {
-            let now = Utc::now().timestamp_micros();
+            let now = crate::server::clock::now().timestamp_micros();
             let waiting = match db::bulk::next_items(&state.db, now, 50).await {
                 Ok(items) => items,
                 Err(e) => {
@@ -693,7 +695,7 @@ pub fn spawn_runner(state: AppState) {
                 let Some(Some(run)) = jobs.get(&w.bulk_id) else {
                     continue;
                 };
-                let now = Utc::now().timestamp_micros();
+                let now = crate::server::clock::now().timestamp_micros();
                 match db::bulk::claim_item(&state.db, w.item(), now, now + CLAIM_MICROS).await {
                     Ok(true) => {}
                     // Another instance has it, or it is through.
@@ -728,7 +730,7 @@ pub fn spawn_runner(state: AppState) {
                 }
             }
             for job_id in jobs.keys() {
-                if let Err(e) = db::bulk::finish_if_done(&state.db, *job_id, Utc::now()).await {
+                if let Err(e) = db::bulk::finish_if_done(&state.db, *job_id, crate::server::clock::now()).await {
                     tracing::error!(error = %e, bulk_job = job_id, "cannot close a bulk job");
                 }
             }

@@ -6,7 +6,6 @@ use crate::model::{
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::db::{self, Db};
-use chrono::Utc;
 
 const SHOWN: i64 = 100;
 
@@ -113,7 +112,7 @@ pub async fn view(db: &Db, user: &CurrentUser) -> Result<DeliveriesView, AppErro
 /// Puts a dead-lettered delivery back in the queue; the same job (same ids) is sent again.
 pub async fn replay(db: &Db, user: &CurrentUser, job_id: i64) -> Result<(), AppError> {
     super::access::require(user, Permission::ManageSettings)?;
-    if !db::jobs::replay(db, job_id, Utc::now()).await? {
+    if !db::jobs::replay(db, job_id, crate::server::clock::now()).await? {
         return Err(AppError::Conflict(
             "Only a dead-lettered delivery can be replayed.".into(),
         ));

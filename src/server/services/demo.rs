@@ -4,7 +4,7 @@ use crate::model::{Role, Stage};
 use crate::server::audit::{self, Actor};
 use crate::server::auth::password;
 use crate::server::db::{self, candidates::NewCandidate, Db};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 pub struct DemoUser {
     pub email: &'static str,
@@ -76,34 +76,8 @@ pub const DEMO_CANDIDATES: usize = 50;
 
 /// Loads the demo data; running it again adds nothing.
 pub async fn load(db: &Db) -> anyhow::Result<()> {
-    let now = Utc::now();
-    let mut user_ids = Vec::new();
-    for u in &DEMO_USERS {
-        let id = match db::users::find_by_email(db, u.email).await? {
-            Some(existing) => existing.id,
-            None => {
-                let hash = password::hash(u.password.to_string()).await?;
-                db::users::insert(db, u.email, u.name, u.role.as_str(), &hash, now, |id| {
-                    audit::user_created(
-                        Actor::System("demo-data".into()),
-                        id,
-                        u.email,
-                        u.role.as_str(),
-                    )
-                })
-                .await?
-            }
-        };
-        user_ids.push(id);
-    }
-    let mut job_ids = Vec::new();
-    for (title, hm, policy) in DEMO_JOBS {
-        let id = match db::candidates::find_job_by_title(db, title).await? {
-            Some(j) => j.id,
-            None => db::candidates::insert_job(db, title, user_ids[hm], Some(policy), now).await?,
-        };
-        job_ids.push(id);
-    }
+    let now = crate::server::clock::now();
+    let (user_ids, job_ids) = load_staff(db, now).await?;
     let recruiter = user_ids[1];
     for i in 0..DEMO_CANDIDATES {
         let first = FIRST[i % FIRST.len()];
@@ -152,6 +126,44 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The demo's users (one per role, two reviewers, two hiring managers) and its four jobs, created
+/// at `now` unless they are there already: their ids, in the order of `DEMO_USERS` and the jobs.
+pub async fn load_staff(db: &Db, now: DateTime<Utc>) -> anyhow::Result<(Vec<i64>, Vec<i64>)> {
+    let mut user_ids = Vec::new();
+    for u in &DEMO_USERS {
+        let id = match db::users::find_by_email(db, u.email).await? {
+            Some(existing) => existing.id,
+            None => {
+                let hash = password::hash(u.password.to_string()).await?;
+                db::users::insert(db, u.email, u.name, u.role.as_str(), &hash, now, |id| {
+                    audit::user_created(
+                        Actor::System("demo-data".into()),
+                        id,
+                        u.email,
+                        u.role.as_str(),
+                    )
+                })
+                .await?
+            }
+        };
+        user_ids.push(id);
+    }
+    let mut job_ids = Vec::new();
+    for (title, hm, policy) in DEMO_JOBS {
+        let id = match db::candidates::find_job_by_title(db, title).await? {
+            Some(j) => j.id,
+            None => db::candidates::insert_job(db, title, user_ids[hm], Some(policy), now).await?,
+        };
+        job_ids.push(id);
+    }
+    Ok((user_ids, job_ids))
+}
+
+/// The demo's jobs by title, in order (index 0 and 3 follow the high-assurance policy).
+pub fn job_titles() -> [&'static str; 4] {
+    DEMO_JOBS.map(|(title, _, _)| title)
+}
+
 pub fn credentials_banner() -> String {
     let mut s = String::from(
         "Demo accounts (development only — never use these passwords in production):\n",
@@ -170,7 +182,7 @@ pub fn credentials_banner() -> String {
 /// Adds `n` synthetic candidates for volume benchmarks (`clearance demo-data --volume N`);
 /// returns how many candidates there are afterwards.
 pub async fn add_volume(db: &Db, n: i64) -> anyhow::Result<i64> {
-    let added = db::candidates::add_volume(db, n, Utc::now()).await?;
+    let added = db::candidates::add_volume(db, n, crate::server::clock::now()).await?;
     db.refresh_statistics().await?;
     Ok(added)
 }

@@ -132,7 +132,8 @@ async fn pump(state: AppState) {
         }
         if pruned.elapsed() > Duration::from_secs(300) {
             pruned = std::time::Instant::now();
-            let before = chrono::Utc::now() - chrono::Duration::from_std(KEEP).unwrap_or_default();
+            let before =
+                crate::server::clock::now() - chrono::Duration::from_std(KEEP).unwrap_or_default();
             if let Err(e) = db::events::prune(db, before).await {
                 tracing::warn!(error = %e, "cannot prune the change log");
             }

@@ -196,7 +196,7 @@ pub async fn read(
         )));
     }
     let r = instants(&filter, tz, &super::policy::default_name(config));
-    let as_of = Utc::now();
+    let as_of = crate::server::clock::now();
     // The readings are independent: run together, each on its own connection (SQLite readers
     // run side by side too), the page takes about its longest one rather than their sum.
     let (applications, furthest, now_at, counted, quarters) = tokio::try_join!(

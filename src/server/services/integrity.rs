@@ -92,7 +92,16 @@ pub async fn connect(
         AuditEventType::PartnerConnected,
         serde_json::json!({ "kind": "interview_integrity_monitor", "url": url }),
     );
-    db::integrity::connect(db, url, &sealed_key, &sealed_secret, by, Utc::now(), &audit).await?;
+    db::integrity::connect(
+        db,
+        url,
+        &sealed_key,
+        &sealed_secret,
+        by,
+        crate::server::clock::now(),
+        &audit,
+    )
+    .await?;
     Ok(())
 }
 
@@ -254,7 +263,7 @@ pub async fn schedule(
         db,
         &new,
         state.config.delivery_max_attempts,
-        Utc::now(),
+        crate::server::clock::now(),
         audit,
     )
     .await?)
@@ -288,7 +297,7 @@ pub async fn reschedule(
         at,
         time_zone.trim(),
         state.config.delivery_max_attempts,
-        Utc::now(),
+        crate::server::clock::now(),
         &audit,
     )
     .await?;
@@ -321,7 +330,7 @@ pub async fn cancel(
         i.id,
         i.candidate_id,
         state.config.delivery_max_attempts,
-        Utc::now(),
+        crate::server::clock::now(),
         &audit,
     )
     .await?;
@@ -370,7 +379,13 @@ pub async fn job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
         interviewers: serde_json::from_str(&i.interviewers).unwrap_or_default(),
     };
     let a = monitor::announce(&state.partner_http, &c.url, &c.api_key, &body).await?;
-    db::integrity::set_monitor_session(&state.db, i.id, &a.monitor_session_id, Utc::now()).await?;
+    db::integrity::set_monitor_session(
+        &state.db,
+        i.id,
+        &a.monitor_session_id,
+        crate::server::clock::now(),
+    )
+    .await?;
     Ok(format!("monitor session {}", a.monitor_session_id))
 }
 
@@ -434,7 +449,7 @@ pub async fn receive(
         timestamp,
         signatures,
         body,
-        Utc::now().timestamp(),
+        crate::server::clock::now().timestamp(),
     )
     .map_err(|e| Refusal::BadSignature(e.to_string()))?;
     let webhook_id = webhook_id.unwrap_or_default();
@@ -521,7 +536,7 @@ pub async fn receive(
             ),
         ]
     };
-    match db::integrity::store_report(db, &r, flagged, Utc::now(), audit).await {
+    match db::integrity::store_report(db, &r, flagged, crate::server::clock::now(), audit).await {
         Ok(Some(_)) if candidate_id.is_some() => Ok(Received::Attached),
         Ok(Some(_)) => Ok(Received::Unmatched),
         Ok(None) => Ok(Received::Duplicate),

@@ -83,7 +83,7 @@ fn tier_label(tier: Option<RiskTier>) -> &'static str {
 /// Sets the database gauges from one read of each. Every known kind, state and tier is set,
 /// zero when nothing is there, so a queue that drained reads 0 rather than its last value.
 pub async fn refresh_gauges(db: &Db) -> sqlx::Result<()> {
-    let now = chrono::Utc::now();
+    let now = crate::server::clock::now();
     let jobs = db::metrics::unfinished_jobs(db).await?;
     let reviews = db::metrics::open_review_items(db, now).await?;
     let chain = db::metrics::audit_chain_length(db).await?;

@@ -79,7 +79,7 @@ pub async fn drift_report(
             resolved_at: d.resolved_at,
         })
         .collect();
-    let cutoff = Utc::now() - state.config.order_stale_after;
+    let cutoff = crate::server::clock::now() - state.config.order_stale_after;
     let stale_orders = db::background::stale_orders(&state.db, cutoff, 100)
         .await?
         .into_iter()
@@ -144,7 +144,7 @@ pub async fn run(
 ) -> anyhow::Result<RunSummary> {
     let db = &state.db;
     let started = std::time::Instant::now();
-    let now = Utc::now();
+    let now = crate::server::clock::now();
     let Some(run_id) =
         db::reconciliation::start(db, trigger, now, state.config.reconcile_abandoned_after).await?
     else {
@@ -226,7 +226,8 @@ pub async fn run(
                         tracing::warn!(error = %e, session = %s.session_id, "could not reconcile a session");
                     }
                 }
-                db::reconciliation::progress(db, run_id, counts, Utc::now()).await?;
+                db::reconciliation::progress(db, run_id, counts, crate::server::clock::now())
+                    .await?;
                 match page.next_cursor {
                     Some(c) => cursor = Some(c),
                     None => break,
@@ -242,7 +243,7 @@ pub async fn run(
         counts,
         duration_ms,
         error.as_deref(),
-        Utc::now(),
+        crate::server::clock::now(),
     )
     .await?;
     let event = NewAuditEvent::new(
@@ -309,7 +310,7 @@ async fn reconcile_session(
     } else {
         ("risk_tier", local_risk.clone(), s.risk_tier.clone())
     };
-    let now = Utc::now();
+    let now = crate::server::clock::now();
     let detected = NewAuditEvent::new(
         Actor::System("reconciliation".into()),
         "candidate",
@@ -346,7 +347,7 @@ async fn reconcile_session(
         ),
         None => false,
     };
-    let resolved_at = fixed.then(Utc::now);
+    let resolved_at = fixed.then(crate::server::clock::now);
     db::reconciliation::record_drift(
         db,
         Some(run_id),
@@ -381,7 +382,7 @@ pub fn spawn_nightly(state: AppState, at: chrono::NaiveTime, lookback: Duration)
     tasks.clone().spawn(async move {
         loop {
             let cal = &state.config.business_calendar;
-            let now = Utc::now();
+            let now = crate::server::clock::now();
             let today = now.with_timezone(&cal.tz).date_naive();
             let next = [today, today.succ_opt().unwrap_or(today)]
                 .into_iter()

@@ -33,7 +33,9 @@ pub async fn delete_candidate(
             serde_json::json!({ "candidate_id": candidate_id, "redacted_entries": redacted }),
         )
     };
-    if !db::candidates::delete_candidate(db, candidate_id, Utc::now(), audit).await? {
+    if !db::candidates::delete_candidate(db, candidate_id, crate::server::clock::now(), audit)
+        .await?
+    {
         return Err(AppError::NotFound);
     }
     Ok(())
@@ -97,7 +99,7 @@ pub async fn export_candidate(
         }));
     }
     let doc = serde_json::json!({
-        "exported_at": Utc::now(),
+        "exported_at": crate::server::clock::now(),
         "exported_by": user.name,
         "candidate": {
             "id": c.id, "first_name": c.first_name, "last_name": c.last_name, "email": c.email,
@@ -166,7 +168,7 @@ pub async fn export_candidate(
     db::audit::append(db, &event).await?;
     Ok((
         format!("candidate-{candidate_id}-data.zip"),
-        archive(&entries, Utc::now()).map_err(crate::server::auth::internal)?,
+        archive(&entries, crate::server::clock::now()).map_err(crate::server::auth::internal)?,
     ))
 }
 

@@ -102,7 +102,7 @@ pub async fn queue(
         assignee,
         breached_only,
     } = filter;
-    let now = Utc::now();
+    let now = crate::server::clock::now();
     let open = db::review::OpenFilter {
         risk,
         assignee: match assignee {
@@ -188,7 +188,15 @@ pub async fn claim(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), AppE
         AuditEventType::ReviewStarted,
         serde_json::json!({ "claimed_by": user.name }),
     );
-    if !db::review::set_assignee(db, item_id, Some(user.id), Utc::now(), Some(&audit)).await? {
+    if !db::review::set_assignee(
+        db,
+        item_id,
+        Some(user.id),
+        crate::server::clock::now(),
+        Some(&audit),
+    )
+    .await?
+    {
         return Err(AppError::Conflict("This review is already closed.".into()));
     }
     Ok(())
@@ -220,7 +228,15 @@ pub async fn reassign(
         AuditEventType::ReviewStarted,
         serde_json::json!({ "assigned_to": target.name, "assigned_by": user.name }),
     );
-    if !db::review::set_assignee(db, item_id, Some(target.id), Utc::now(), Some(&audit)).await? {
+    if !db::review::set_assignee(
+        db,
+        item_id,
+        Some(target.id),
+        crate::server::clock::now(),
+        Some(&audit),
+    )
+    .await?
+    {
         return Err(AppError::Conflict("This review is already closed.".into()));
     }
     Ok(())
@@ -236,7 +252,7 @@ pub async fn release(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), Ap
             "Only the reviewer who claimed this item can release it.".into(),
         ));
     }
-    db::review::set_assignee(db, item_id, None, Utc::now(), None).await?;
+    db::review::set_assignee(db, item_id, None, crate::server::clock::now(), None).await?;
     Ok(())
 }
 
@@ -273,7 +289,7 @@ pub async fn decide(
         return Err(AppError::Conflict("This review is no longer open.".into()));
     }
     let (provider_status, risk) = (item.provider_status, item.risk_tier);
-    let now = Utc::now();
+    let now = crate::server::clock::now();
     let details = serde_json::json!({ "outcome": outcome.as_str(), "reason_code": reason_code, "reason": reason_label, "rationale": rationale });
     if needs_second_approval(provider_status, risk, outcome) {
         let audit = event(user, &item, AuditEventType::OverrideRequested, details);
@@ -350,7 +366,7 @@ pub async fn approve(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), Ap
         new_status: Some(VerificationStatus::Verified),
         reviewer_name: &reviewer_name,
         reason_label,
-        now: Utc::now(),
+        now: crate::server::clock::now(),
     };
     let details = serde_json::json!({ "requested_by": item.decided_by_name, "approved_by": user.name, "reason_code": reason_code });
     let audits = [

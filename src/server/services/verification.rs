@@ -149,7 +149,7 @@ pub async fn send_request(
         candidate_id,
         &payload,
         state.config.delivery_max_attempts,
-        Utc::now(),
+        crate::server::clock::now(),
         &audit,
         bulk,
     )
@@ -199,7 +199,7 @@ pub async fn create_session_job(state: &AppState, job: &JobRow) -> Result<String
         &created.session_id,
         &created.candidate_url,
         Some(&spec.policy_name),
-        Utc::now(),
+        crate::server::clock::now(),
     )
     .await
     .map_err(|e| CallError::Retryable {
@@ -223,7 +223,7 @@ pub fn check_webhook(
             "verification webhooks are not configured here".into(),
         ));
     };
-    let now = Utc::now().timestamp();
+    let now = crate::server::clock::now().timestamp();
     signature::verify(
         secret.expose(),
         webhook_id,
@@ -327,7 +327,14 @@ pub fn ingest_queue(db: &Db) -> IngestQueue {
         INGEST_BATCH,
         move |events: Vec<db::verification::ReceivedEvent>| {
             let db = db.clone();
-            async move { Ok(db::verification::store_and_apply_batch(&db, &events, Utc::now()).await?) }
+            async move {
+                Ok(db::verification::store_and_apply_batch(
+                    &db,
+                    &events,
+                    crate::server::clock::now(),
+                )
+                .await?)
+            }
         },
     )
 }
@@ -345,7 +352,7 @@ pub async fn receive(
         review_deadline: Some(review_deadline(
             &state.config.business_calendar,
             risk,
-            Utc::now(),
+            crate::server::clock::now(),
         )),
         event,
         details,
@@ -366,7 +373,7 @@ pub async fn apply_stored(
         Ok((_, d)) => d,
         Err(_) => EventDetails::default(),
     };
-    let now = Utc::now();
+    let now = crate::server::clock::now();
     let risk = details.risk_tier;
     let deadline = review_deadline(calendar, risk, now);
     Ok(db::verification::apply_event(
@@ -421,7 +428,7 @@ pub async fn panel(
                 Some(d) => format!(
                     "Awaiting security review — {}",
                     crate::server::business_hours::describe_remaining(
-                        calendar.remaining(Utc::now(), d)
+                        calendar.remaining(crate::server::clock::now(), d)
                     )
                 ),
                 None => "Awaiting security review".to_string(),

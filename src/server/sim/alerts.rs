@@ -76,7 +76,7 @@ async fn slack(State(sink): State<AlertSink>, body: Bytes) -> Response {
         via: "slack".into(),
         id: None,
         body,
-        received_at: chrono::Utc::now(),
+        received_at: crate::server::clock::now(),
     });
     "ok".into_response()
 }
@@ -85,7 +85,7 @@ async fn webhook(State(sink): State<AlertSink>, headers: HeaderMap, bytes: Bytes
     let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let secret = sink.lock().secret.clone();
     if let Some(secret) = secret {
-        let now = chrono::Utc::now().timestamp();
+        let now = crate::server::clock::now().timestamp();
         let checked = crate::server::partners::signature::verify(
             &secret,
             h("webhook-id"),
@@ -106,7 +106,7 @@ async fn webhook(State(sink): State<AlertSink>, headers: HeaderMap, bytes: Bytes
         via: "webhook".into(),
         id: h("webhook-id").map(str::to_string),
         body,
-        received_at: chrono::Utc::now(),
+        received_at: crate::server::clock::now(),
     });
     StatusCode::NO_CONTENT.into_response()
 }

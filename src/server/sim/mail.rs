@@ -50,7 +50,7 @@ fn parse(id: usize, envelope_from: String, envelope_to: Vec<String>, raw: &[u8])
     let raw_text = String::from_utf8_lossy(raw).into_owned();
     let mut r = Received {
         id,
-        received_at: chrono::Utc::now(),
+        received_at: crate::server::clock::now(),
         envelope_from,
         envelope_to,
         from: String::new(),

@@ -3,6 +3,7 @@ pub mod alerts;
 pub mod mail;
 pub mod monitor;
 pub mod partner;
+pub mod story;
 pub mod verification;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -49,7 +50,7 @@ impl SignedWebhook {
     fn new(secret: &str, body: String) -> Result<SignedWebhook, String> {
         use rand::Rng;
         let id = format!("msg_{:016x}", rand::thread_rng().gen::<u64>());
-        let timestamp = chrono::Utc::now().timestamp();
+        let timestamp = crate::server::clock::now().timestamp();
         let signature =
             crate::server::partners::signature::sign(secret, &id, timestamp, body.as_bytes())
                 .map_err(|e| e.to_string())?;

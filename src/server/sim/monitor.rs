@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -167,10 +167,10 @@ impl Sim {
         };
         let body = serde_json::json!({
             "type": "integrity.report_ready",
-            "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "timestamp": crate::server::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "data": {
                 "interview_id": interview_id, "monitor_session_id": session, "candidate_id": candidate,
-                "generated_at": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "generated_at": crate::server::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 "consent": consent, "integrity_score": score, "flags": flags, "summary": summary,
                 "report": {
                     "filename": format!("integrity-{interview_id}.pdf"), "content_type": "application/pdf",
@@ -204,7 +204,7 @@ impl Sim {
                     if !inner.config.switches.auto_report {
                         continue;
                     }
-                    let now = Utc::now();
+                    let now = crate::server::clock::now();
                     inner
                         .interviews
                         .iter()

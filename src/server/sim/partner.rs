@@ -210,7 +210,9 @@ async fn misbehave(sim: &Sim) -> Option<Response> {
     if s.latency_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(s.latency_ms)).await;
     }
-    if s.down_until.is_some_and(|t| Utc::now() < t) {
+    if s.down_until
+        .is_some_and(|t| crate::server::clock::now() < t)
+    {
         return Some(error(
             StatusCode::SERVICE_UNAVAILABLE,
             "the partner is down for maintenance",
@@ -326,7 +328,7 @@ async fn create_order(
                     order,
                     status: "pending".into(),
                     result: None,
-                    received_at: Utc::now(),
+                    received_at: crate::server::clock::now(),
                     posts: 1,
                 });
                 true

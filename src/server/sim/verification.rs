@@ -89,6 +89,11 @@ impl Sim {
             .with_state(self)
     }
 
+    /// Changes how the simulator misbehaves (as `POST /control/settings` does).
+    pub fn set_switches(&self, s: Switches) {
+        self.lock().config.switches = s;
+    }
+
     /// Adds sessions as they stand at the provider (benchmarks and large reconciliation tests).
     pub fn insert_sessions(&self, sessions: impl IntoIterator<Item = SimSession>) {
         self.lock().sessions.extend(sessions);
@@ -117,7 +122,7 @@ impl Sim {
             "verified" => "verification.completed".to_string(),
             s => format!("verification.{s}"),
         };
-        let now = Utc::now();
+        let now = crate::server::clock::now();
         let (session, config) = {
             let mut inner = self.lock();
             let base = inner.config.base_url.clone();
@@ -142,6 +147,25 @@ impl Sim {
         for body in events {
             self.deliver(&config, body).await;
         }
+        Ok(())
+    }
+
+    /// The candidate opens the link and begins: `verification.started` alone (the outcome later).
+    pub async fn start(&self, session_id: &str) -> Result<(), String> {
+        let now = crate::server::clock::now();
+        let (session, config) = {
+            let mut inner = self.lock();
+            let s = inner
+                .sessions
+                .iter_mut()
+                .find(|s| s.session_id == session_id)
+                .ok_or("no such session")?;
+            s.status = "in_progress".into();
+            s.updated_at = now;
+            (s.clone(), inner.config.clone())
+        };
+        self.deliver(&config, event_body("verification.started", &session, now))
+            .await;
         Ok(())
     }
 
@@ -180,7 +204,7 @@ impl Sim {
 fn event_body(event_type: &str, s: &SimSession, at: DateTime<Utc>) -> String {
     serde_json::json!({
         "type": event_type,
-        "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "timestamp": crate::server::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "data": {
             "candidate_id": s.candidate_id,
             "session_id": s.session_id,
@@ -259,7 +283,7 @@ async fn create_session(
         risk_tier: None,
         reason_codes: Vec::new(),
         evidence_pack_url: None,
-        updated_at: Utc::now(),
+        updated_at: crate::server::clock::now(),
     });
     (
         StatusCode::CREATED,

@@ -8,7 +8,6 @@ use crate::server::db::{
     Db,
 };
 use crate::server::services::refusal::Refusal;
-use chrono::Utc;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -85,7 +84,7 @@ pub async fn receive_result(db: &Db, token: &str, body: &[u8]) -> Result<UpdateO
             }),
         )
     };
-    db::background::apply_update(db, order.id, &update, Utc::now(), audit)
+    db::background::apply_update(db, order.id, &update, crate::server::clock::now(), audit)
         .await
         .map_err(internal)
 }
