@@ -29,7 +29,7 @@ if [ -z "${CLEARANCE_SECRET_KEY:-}" ]; then
 fi
 # Ninety days of history played through the real paths with in-process simulators (once; the
 # partner and monitor connections below then point at this demo's own simulators).
-target/release/clearance demo-data --story
+RUST_LOG="${RUST_LOG:-warn}" target/release/clearance demo-data --story
 if [ -z "${CLEARANCE_VERIFICATION_URL:-}" ]; then
   # Development-only credentials shared by the app and its local simulator.
   export CLEARANCE_VERIFICATION_URL="http://127.0.0.1:4100"

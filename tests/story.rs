@@ -36,6 +36,14 @@ async fn tell_and_read(backend: Backend) {
     };
     let told = tell().await.expect("a story on an empty database");
     assert_eq!(told.candidates, 40);
+    // Its sessions are named apart from the ones the demo's own provider simulator will create.
+    let sessions: Vec<String> =
+        common::column(&db, "SELECT session_id FROM verification_sessions").await;
+    assert!(sessions.len() >= 35);
+    assert!(
+        sessions.iter().all(|s| s.starts_with("vs_story_")),
+        "{sessions:?}"
+    );
     // The clock is the wall's again, and telling it twice adds nothing.
     assert!((clock::now() - Utc::now()).num_seconds().abs() < 5);
     assert!(tell().await.is_none());

@@ -60,6 +60,8 @@ pub struct SimSession {
 
 pub struct Inner {
     config: SimConfig,
+    /// Session ids are this and a number: `vs_1`, `vs_2`, …
+    id_prefix: String,
     sessions: Vec<SimSession>,
     delivered: u64,
     dropped: u64,
@@ -71,6 +73,7 @@ impl Sim {
     pub fn new(config: SimConfig) -> Sim {
         Sim::with(Inner {
             config,
+            id_prefix: "vs_".into(),
             sessions: Vec::new(),
             delivered: 0,
             dropped: 0,
@@ -87,6 +90,13 @@ impl Sim {
             .route("/control/sessions/{id}/complete", post(complete_json))
             .route("/control/settings", get(get_settings).post(set_settings))
             .with_state(self)
+    }
+
+    /// Names its sessions `{prefix}1`, `{prefix}2`, … instead of `vs_1`, … (the demo story's
+    /// simulator, so the demo's own provider simulator, counting from 1 again, names none the same).
+    pub fn with_id_prefix(self, prefix: &str) -> Sim {
+        self.lock().id_prefix = prefix.into();
+        self
     }
 
     /// Changes how the simulator misbehaves (as `POST /control/settings` does).
@@ -270,7 +280,7 @@ async fn create_session(
         policy_name: b.policy_name,
     };
     let mut inner = sim.lock();
-    let session_id = format!("vs_{}", inner.sessions.len() + 1);
+    let session_id = format!("{}{}", inner.id_prefix, inner.sessions.len() + 1);
     let candidate_url = format!("{}/s/{session_id}", inner.config.base_url);
     inner.sessions.push(SimSession {
         session_id: session_id.clone(),
