@@ -57,7 +57,7 @@ test('security opens the evidence pack from the profile and downloads its JSON; 
   const evidenceUrl = page.url();
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download JSON' }).click()]);
-  expect(download.suggestedFilename()).toMatch(/^evidence-vs_\d+\.json$/);
+  expect(download.suggestedFilename()).toMatch(/^evidence-vs_[0-9a-f]+_\d+\.json$/);
   const fs = require('fs');
   const pack = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
   expect(pack.sha256).toBe(digest);

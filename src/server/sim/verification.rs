@@ -467,6 +467,10 @@ async fn evidence(State(sim): State<Sim>, Path(id): Path<String>) -> Response {
 
 /// Runs the simulator on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, config: SimConfig) -> anyhow::Result<()> {
-    axum::serve(listener, Sim::new(config).router()).await?;
+    // Sessions named for this start (`vs_<start, hex seconds>_1`, …): a demo started again over
+    // the same database never hands out a session id Clearance already has.
+    let started = chrono::Utc::now().timestamp();
+    let sim = Sim::new(config).with_id_prefix(&format!("vs_{started:x}_"));
+    axum::serve(listener, sim.router()).await?;
     Ok(())
 }
