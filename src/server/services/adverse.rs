@@ -711,6 +711,36 @@ pub fn decode_document(base64_text: Option<&str>) -> Result<Option<Vec<u8>>, App
         .map_err(|_| AppError::BadRequest("The document could not be read (not base64).".into()))
 }
 
+/// A required free-text field, trimmed: refused with `missing` when empty and with `too_long`
+/// when longer than `max` characters.
+fn required_text<'a>(
+    text: &'a str,
+    max: usize,
+    missing: &str,
+    too_long: &str,
+) -> Result<&'a str, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(AppError::BadRequest(missing.into()));
+    }
+    if text.chars().count() > max {
+        return Err(AppError::BadRequest(too_long.into()));
+    }
+    Ok(text)
+}
+
+/// Refuses a step on an adverse action that is closed already.
+fn still_open(action: &store::ActionRow) -> Result<(), AppError> {
+    if action.state.is_open() {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(format!(
+            "This adverse action is closed already ({}).",
+            action.state.label()
+        )))
+    }
+}
+
 /// "Record candidate response": stops a running clock until someone resumes it or cancels.
 pub async fn record_response(
     state: &AppState,
@@ -719,23 +749,13 @@ pub async fn record_response(
     r: Response,
 ) -> Result<(), AppError> {
     let action = actionable(state, user, action_id).await?;
-    let note = r.note.trim();
-    if note.is_empty() {
-        return Err(AppError::BadRequest(
-            "Describe the candidate's response or dispute.".into(),
-        ));
-    }
-    if note.chars().count() > 8000 {
-        return Err(AppError::BadRequest(
-            "The response note may have 8,000 characters.".into(),
-        ));
-    }
-    if !action.state.is_open() {
-        return Err(AppError::Conflict(format!(
-            "This adverse action is closed ({}).",
-            action.state.label()
-        )));
-    }
+    let note = required_text(
+        &r.note,
+        8000,
+        "Describe the candidate's response or dispute.",
+        "The response note may have 8,000 characters.",
+    )?;
+    still_open(&action)?;
     let document = r.document.filter(|d| !d.is_empty());
     if document
         .as_ref()
@@ -825,23 +845,13 @@ pub async fn cancel(
     reason: &str,
 ) -> Result<(), AppError> {
     let action = actionable(state, user, action_id).await?;
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(AppError::BadRequest(
-            "Give the reason for cancelling the adverse action.".into(),
-        ));
-    }
-    if reason.chars().count() > 2000 {
-        return Err(AppError::BadRequest(
-            "The reason may have 2,000 characters.".into(),
-        ));
-    }
-    if !action.state.is_open() {
-        return Err(AppError::Conflict(format!(
-            "This adverse action is closed already ({}).",
-            action.state.label()
-        )));
-    }
+    let reason = required_text(
+        reason,
+        2000,
+        "Give the reason for cancelling the adverse action.",
+        "The reason may have 2,000 characters.",
+    )?;
+    still_open(&action)?;
     let entry = audit(
         Some(user),
         action.candidate_id,
