@@ -122,18 +122,7 @@ async fn insights_match_the_hand_counts(backend: Backend) {
     assert_eq!(all["applications"], 4, "{all}");
     assert_eq!(column(&all, "funnel", "reached"), [4, 3, 1, 1, 1, 1]);
     assert_eq!(column(&all, "funnel", "now_at"), [1, 1, 0, 0, 0, 1]);
-    let outcomes: Vec<(String, i64)> = all["outcomes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            (
-                o["status"].as_str().unwrap().to_string(),
-                o["candidates"].as_i64().unwrap(),
-            )
-        })
-        .filter(|(_, n)| *n > 0)
-        .collect();
+    let outcomes = common::outcome_counts(&all);
     assert_eq!(
         outcomes,
         [

@@ -96,18 +96,7 @@ async fn tell_and_read(backend: Backend) {
     assert_eq!(funnel("hired", "now_at"), 11, "{v}");
     assert_eq!(funnel("offer", "reached"), 15, "{v}");
     assert_eq!(funnel("offer", "now_at"), 4, "{v}");
-    let outcomes: Vec<(String, i64)> = v["outcomes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            (
-                o["status"].as_str().unwrap().to_string(),
-                o["candidates"].as_i64().unwrap(),
-            )
-        })
-        .filter(|(_, n)| *n > 0)
-        .collect();
+    let outcomes = common::outcome_counts(&v);
     let of = |s: &str| {
         outcomes
             .iter()

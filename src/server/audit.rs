@@ -633,6 +633,7 @@ pub fn generate_signing_key() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::clock;
 
     #[test]
     fn bulk_entries_read_in_plain_words() {
@@ -747,19 +748,9 @@ mod tests {
                 )
             })
             .collect();
-        let mut all = link_entries(
-            1,
-            GENESIS_HASH.into(),
-            &events[..2],
-            crate::server::clock::now(),
-        );
+        let mut all = link_entries(1, GENESIS_HASH.into(), &events[..2], clock::now());
         let head = all.last().unwrap().hash.clone();
-        all.extend(link_entries(
-            3,
-            head,
-            &events[2..],
-            crate::server::clock::now(),
-        ));
+        all.extend(link_entries(3, head, &events[2..], clock::now()));
         assert_eq!(
             verify(&all),
             ChainReport::Intact {
@@ -902,7 +893,7 @@ mod tests {
     #[test]
     fn checkpoint_signatures() {
         let key = decode_signing_key(&generate_signing_key()).unwrap();
-        let cp = Checkpoint::sign(&key, 5, "abc", crate::server::clock::now());
+        let cp = Checkpoint::sign(&key, 5, "abc", clock::now());
         assert_eq!(cp.verify_signature(None), Ok(()));
         assert_eq!(cp.verify_signature(Some(&key.verifying_key())), Ok(()));
         let mut forged = cp.clone();
@@ -917,7 +908,7 @@ mod tests {
     fn checkpoint_detects_truncation_and_rebuild() {
         let c = chain(5);
         let key = decode_signing_key(&generate_signing_key()).unwrap();
-        let cp = Checkpoint::sign(&key, 5, &c[4].hash, crate::server::clock::now());
+        let cp = Checkpoint::sign(&key, 5, &c[4].hash, clock::now());
         assert_eq!(cp.check_chain(&verify(&c), Some(&c[4].hash)), Ok(()));
         let truncated = &c[..3];
         assert!(cp

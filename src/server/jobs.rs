@@ -1,6 +1,7 @@
 //! The delivery worker: claims due jobs with a lease, calls partners outside any transaction,
 //! records every attempt, retries with exponential backoff and jitter, dead-letters at the end.
 use crate::model::JobKind;
+use crate::server::clock;
 use crate::server::db::{self, jobs::Attempt};
 use crate::server::partners::CallError;
 use crate::server::services;
@@ -41,7 +42,7 @@ pub fn retry_at(now: chrono::DateTime<Utc>, delay: Duration) -> chrono::DateTime
 
 /// Runs one due job if there is one; returns whether it did.
 pub async fn run_once(state: &AppState) -> anyhow::Result<bool> {
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let Some(job) = db::jobs::claim(&state.db, now, LEASE).await? else {
         return Ok(false);
     };
@@ -78,7 +79,7 @@ async fn run_claimed(
         }),
     };
     let latency_ms = started.elapsed().as_millis() as i64;
-    let done_at = crate::server::clock::now();
+    let done_at = clock::now();
     let retry =
         matches!(result, Err(CallError::Retryable { .. })) && job.attempts < job.max_attempts;
     let (outcome, detail, status) = match &result {
@@ -145,13 +146,9 @@ pub async fn run_until_empty(state: &AppState) -> anyhow::Result<usize> {
 async fn run_round(state: &AppState, stop: &CancellationToken) -> anyhow::Result<usize> {
     let mut n = 0;
     services::verification::apply_pending(&state.db, &state.config.business_calendar).await?;
-    services::review::log_breaches(
-        &state.db,
-        &state.config.business_calendar,
-        crate::server::clock::now(),
-    )
-    .await?;
-    services::policy::log_lapsed_exceptions(&state.db, crate::server::clock::now()).await?;
+    services::review::log_breaches(&state.db, &state.config.business_calendar, clock::now())
+        .await?;
+    services::policy::log_lapsed_exceptions(&state.db, clock::now()).await?;
     services::adverse::send_due_final_notices(state).await?;
     while !stop.is_cancelled() && run_once(state).await? {
         n += 1;
@@ -197,7 +194,7 @@ mod tests {
 
     #[test]
     fn retry_times_are_checked() {
-        let now = crate::server::clock::now();
+        let now = clock::now();
         assert_eq!(
             retry_at(now, Duration::from_secs(30)),
             now + ChronoDuration::seconds(30)

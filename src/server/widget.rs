@@ -2,6 +2,7 @@
 //! integration key), `GET /widget/badge?t=TOKEN` (the badge page an iframe shows, framed only by
 //! the integration's origins) and `GET /widget/badge.json?t=TOKEN` (the same facts for scripts,
 //! with CORS for those origins). Services decide; this file speaks HTTP.
+use crate::server::clock;
 use crate::server::embed_token;
 use crate::server::services::embed::{self, Badge, EmbedRefusal};
 use crate::server::state::AppState;
@@ -22,7 +23,7 @@ fn refused(r: &EmbedRefusal) -> Response {
         .into_response();
     if matches!(r, EmbedRefusal::TooMany) {
         // The allowance is per minute: it comes back when the next one starts.
-        let wait = 60 - crate::server::clock::now().timestamp().rem_euclid(60);
+        let wait = 60 - clock::now().timestamp().rem_euclid(60);
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(wait));
     }
@@ -143,7 +144,7 @@ pub async fn badge_page(State(state): State<AppState>, Query(q): Query<TokenQuer
                 .map(|at| {
                     (
                         at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                        format!("Updated {}", relative(crate::server::clock::now() - at)),
+                        format!("Updated {}", relative(clock::now() - at)),
                     )
                 })
                 .unwrap_or_default();

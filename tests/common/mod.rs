@@ -536,3 +536,19 @@ pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
         })
         .collect()
 }
+
+/// Insights' verification outcomes as (status, candidates), the statuses that have any.
+pub fn outcome_counts(insights: &serde_json::Value) -> Vec<(String, i64)> {
+    insights["outcomes"]
+        .as_array()
+        .expect("outcomes")
+        .iter()
+        .map(|o| {
+            (
+                o["status"].as_str().unwrap().to_string(),
+                o["candidates"].as_i64().unwrap(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}

@@ -3,6 +3,7 @@ use super::{internal, password, SESSION_SIGNED_IN_AT_KEY, SESSION_USER_KEY};
 use crate::error::AppError;
 use crate::model::{AuditEventType, CurrentUser, Email};
 use crate::server::audit::{sha256_hex, Actor, NewAuditEvent};
+use crate::server::clock;
 use crate::server::db::{self, Db};
 use chrono::Duration;
 use tower_sessions::Session;
@@ -39,7 +40,7 @@ pub async fn login(
         })?
         .to_string();
     let (ip_key, account_key) = keys(client, &email);
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
     let limits = [
         (ip_key, MAX_FAILURES_PER_IP),
@@ -95,10 +96,7 @@ pub async fn login(
         .await
         .map_err(internal)?;
     session
-        .insert(
-            SESSION_SIGNED_IN_AT_KEY,
-            crate::server::clock::now().timestamp(),
-        )
+        .insert(SESSION_SIGNED_IN_AT_KEY, clock::now().timestamp())
         .await
         .map_err(internal)?;
     let actor = Actor::User {

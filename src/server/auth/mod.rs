@@ -5,6 +5,7 @@ pub mod session_store;
 
 use crate::error::AppError;
 use crate::model::CurrentUser;
+use crate::server::clock;
 use crate::server::{db, state::AppState};
 use leptos::prelude::use_context;
 use tower_sessions::Session;
@@ -18,7 +19,7 @@ pub const SESSION_SIGNED_IN_AT_KEY: &str = "signed_in_at";
 pub async fn session_user_id(session: &Session, max_age: std::time::Duration) -> Option<i64> {
     let id = session.get::<i64>(SESSION_USER_KEY).await.ok()??;
     let at = session.get::<i64>(SESSION_SIGNED_IN_AT_KEY).await.ok()??;
-    let age = crate::server::clock::now().timestamp().saturating_sub(at);
+    let age = clock::now().timestamp().saturating_sub(at);
     if age < 0 || age as u64 > max_age.as_secs() {
         let _ = session.flush().await;
         return None;

@@ -1,5 +1,6 @@
 //! `clearance sim …`: the partner simulators for the demo and the tests (the `sim` feature; a lean
 //! production build leaves them out, and the production router never imports them).
+use crate::server::clock;
 use clap::{Args, Subcommand};
 use std::net::SocketAddr;
 
@@ -225,9 +226,8 @@ pub async fn run(command: SimCommand) -> anyhow::Result<()> {
             use crate::server::sim::partner::{SimConfig, Switches};
             anyhow::ensure!(!secret.is_empty(), "--secret is empty");
             let listener = bind(listen).await?;
-            let down_until = (down_for_secs > 0).then(|| {
-                crate::server::clock::now() + chrono::Duration::seconds(down_for_secs as i64)
-            });
+            let down_until = (down_for_secs > 0)
+                .then(|| clock::now() + chrono::Duration::seconds(down_for_secs as i64));
             let config = SimConfig {
                 base_url: format!("http://{listen}"),
                 account_id,

@@ -1,6 +1,7 @@
 //! Audit log storage: the append that every feature calls inside its own transaction, and reads.
 use super::{on_db, BeginWrite, Db};
 use crate::server::audit::{link_entries, Checkpoint, NewAuditEvent, StoredEntry};
+use crate::server::clock;
 use chrono::{DateTime, Utc};
 
 const COLUMNS: &str = "seq, occurred_at, actor_type, actor_id, actor_label, subject_type, subject_id, event_type, payload, payload_sha256, prev_hash, hash";
@@ -41,7 +42,7 @@ macro_rules! impl_audit_append {
                         .fetch_one(&mut *self)
                         .await?;
                 let first_seq = last_seq - events.len() as i64 + 1;
-                let entries = link_entries(first_seq, prev_hash, events, crate::server::clock::now());
+                let entries = link_entries(first_seq, prev_hash, events, clock::now());
                 let head = &entries[entries.len() - 1].hash;
                 sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(head).execute(&mut *self).await?;
                 for chunk in entries.chunks(INSERT_ROWS) {

@@ -2,6 +2,7 @@
 //! Insights page as CSV, for the same filter (who may: as the page — services::insights).
 use crate::error::AppError;
 use crate::server::auth::SignedIn;
+use crate::server::clock;
 use crate::server::services::insights::{self, Table};
 use crate::server::state::AppState;
 use axum::extract::{Query, State};
@@ -15,7 +16,7 @@ pub async fn download(
 ) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let tz = state.config.business_calendar.tz;
-    let today = crate::server::clock::now().with_timezone(&tz).date_naive();
+    let today = clock::now().with_timezone(&tz).date_naive();
     let made = async {
         let table: Table = get("table").unwrap_or("").parse()?;
         let job = match get("job") {

@@ -2,6 +2,7 @@
 //! signed like Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`), as the
 //! verification provider signs the webhooks it sends us.
 use super::{classify, network_error, read_answer, signature, CallError};
+use crate::server::clock;
 
 /// `POST {url}` with `{"text": text}` (Slack and the many tools that accept its format).
 pub async fn post_slack(http: &reqwest::Client, url: &str, text: &str) -> Result<(), CallError> {
@@ -24,7 +25,7 @@ pub async fn post_signed(
     id: &str,
     body: &str,
 ) -> Result<(), CallError> {
-    let timestamp = crate::server::clock::now().timestamp();
+    let timestamp = clock::now().timestamp();
     let sig =
         signature::sign(secret, id, timestamp, body.as_bytes()).map_err(|e| CallError::Final {
             status: None,

@@ -7,6 +7,7 @@ pub mod outbound;
 pub mod signature;
 pub mod verification;
 
+use crate::server::clock;
 use std::time::Duration;
 
 /// What went wrong talking to a partner, in words an admin can act on (shown on the partner's
@@ -111,7 +112,7 @@ pub async fn read_answer(res: reqwest::Response, cap: usize) -> (u16, Option<Dur
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, crate::server::clock::now()));
+        .and_then(|v| parse_retry_after(v, clock::now()));
     let text = outbound::read_capped(res, cap)
         .await
         .unwrap_or_else(String::from);

@@ -10,6 +10,7 @@ use crate::model::{
     WaitingPeriod,
 };
 use crate::server::audit::{sha256_hex, Actor, NewAuditEvent};
+use crate::server::clock;
 use crate::server::db::{self, adverse as store, adverse::ActionRow, jobs::JobRow, Db};
 use crate::server::partners::CallError;
 use crate::server::services::access;
@@ -332,7 +333,7 @@ pub async fn start(state: &AppState, user: &CurrentUser, order_id: i64) -> Resul
     let waiting = store::job_waiting(db, app.job_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let new = store::NewAction {
         candidate_id: order.candidate_id,
         application_id: app.id,
@@ -384,16 +385,7 @@ pub async fn assess(
             "time_elapsed": a.time_elapsed, "job_nature": a.job_nature, "rationale": a.rationale,
         }),
     );
-    if !store::record_assessment(
-        &state.db,
-        action.id,
-        &a,
-        user.id,
-        crate::server::clock::now(),
-        &entry,
-    )
-    .await?
-    {
+    if !store::record_assessment(&state.db, action.id, &a, user.id, clock::now(), &entry).await? {
         return Err(moved_on());
     }
     Ok(())
@@ -517,7 +509,7 @@ pub async fn send_pre_adverse(
             "Record the individualized assessment before sending the pre-adverse notice.".into(),
         ));
     }
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let deadline = deadline_from(state, &action, now);
     let (fields, email) = notice_fields(state, &action, &user.name, Some(deadline)).await?;
     let step = store::NoticeStep {
@@ -597,7 +589,7 @@ pub async fn send_final(
     action_id: i64,
 ) -> Result<i64, AppError> {
     let action = actionable(state, user, action_id).await?;
-    final_notice(state, Some(user), action, crate::server::clock::now()).await
+    final_notice(state, Some(user), action, clock::now()).await
 }
 
 async fn final_notice(
@@ -668,7 +660,7 @@ async fn final_notice(
 
 /// Sends the final notices that are due on jobs set to send them by themselves; returns how many.
 pub async fn send_due_final_notices(state: &AppState) -> anyhow::Result<usize> {
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let mut sent = 0;
     for id in store::due_for_auto_final(&state.db, now, 100).await? {
         let Some(action) = store::find(&state.db, id).await? else {
@@ -799,15 +791,7 @@ pub async fn record_response(
         document_sha256: doc_sha.as_deref(),
         recorded_by: user.id,
     };
-    if !store::record_response(
-        &state.db,
-        action.id,
-        &new,
-        crate::server::clock::now(),
-        &entry,
-    )
-    .await?
-    {
+    if !store::record_response(&state.db, action.id, &new, clock::now(), &entry).await? {
         return Err(moved_on());
     }
     Ok(())
@@ -821,7 +805,7 @@ pub async fn resume(state: &AppState, user: &CurrentUser, action_id: i64) -> Res
             "The waiting period is not paused.".into(),
         ));
     };
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let new_deadline = deadline + (now - paused_at).max(chrono::Duration::zero());
     let entry = audit(
         Some(user),
@@ -858,16 +842,7 @@ pub async fn cancel(
         AuditEventType::AdverseActionCancelled,
         serde_json::json!({ "adverse_action_id": action.id, "reason": reason, "from_state": action.state.as_str() }),
     );
-    if !store::cancel(
-        &state.db,
-        action.id,
-        reason,
-        user.id,
-        crate::server::clock::now(),
-        &entry,
-    )
-    .await?
-    {
+    if !store::cancel(&state.db, action.id, reason, user.id, clock::now(), &entry).await? {
         return Err(moved_on());
     }
     Ok(())
@@ -954,7 +929,7 @@ pub async fn notice_job(state: &AppState, job: &JobRow) -> Result<String, CallEr
         content_type: "text/plain; charset=utf-8",
         bytes: format!("{RIGHTS_ATTACHMENT}{RIGHTS_URL}\n").into_bytes(),
     };
-    let now = crate::server::clock::now();
+    let now = clock::now();
     match crate::server::mail::send(
         settings,
         &notice.recipient,
@@ -1012,7 +987,7 @@ pub async fn notice_job_ended(state: &AppState, job: &JobRow, detail: &str) -> a
             id,
             NoticeEmail::Failed,
             Some(detail),
-            crate::server::clock::now(),
+            clock::now(),
             None,
         )
         .await?;
@@ -1109,7 +1084,7 @@ pub async fn save_template(
         subject.trim(),
         body,
         user.id,
-        crate::server::clock::now(),
+        clock::now(),
         |version| {
             NewAuditEvent::new(
                 Actor::from(user),

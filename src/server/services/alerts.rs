@@ -9,6 +9,7 @@ use crate::model::{
     AlertKind, AlertSettingsView, AlertSummary, AuditEventType, CurrentUser, JobKind, Permission,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::clock;
 use crate::server::db::{self, alerts::NewAlert, alerts::Raised, jobs::JobRow, Db};
 use crate::server::partners::{self, signature, CallError};
 use crate::server::secrets::{self, purpose};
@@ -49,7 +50,7 @@ async fn raise(db: &Db, alert: Alert<'_>) -> Option<Raised> {
         summary: alert.summary,
         details: details.to_string(),
     };
-    let now = crate::server::clock::now();
+    let now = clock::now();
     match db::alerts::raise(db, &new, now, now - GROUP_WINDOW, MAX_ATTEMPTS).await {
         Ok(raised) => {
             tracing::info!(kind = %new.kind, group = %new.group_key, ?raised, "alert raised");
@@ -325,7 +326,7 @@ pub async fn save_settings(
         webhook_url,
         webhook_secret,
         drift_threshold: input.drift_threshold,
-        updated_at: crate::server::clock::now(),
+        updated_at: clock::now(),
     };
     let audit = NewAuditEvent::new(
         Actor::from(user),
@@ -346,7 +347,7 @@ pub async fn save_settings(
 /// destinations it was queued to.
 pub async fn send_test(state: &AppState, user: &CurrentUser) -> Result<usize, AppError> {
     super::access::require(user, Permission::ManageSettings)?;
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let new = NewAlert {
         group_key: format!("test:{}", now.timestamp_micros()),
         kind: AlertKind::Test,
@@ -505,7 +506,7 @@ mod tests {
             })
             .to_string(),
             repeats: 0,
-            created_at: crate::server::clock::now(),
+            created_at: clock::now(),
         };
         let m = message(&alert, "https://clearance.example.com");
         assert_eq!(m["id"], "alert_7");

@@ -4,6 +4,7 @@ use crate::model::{AuditEntry, AuditEventType, ChainReport, CurrentUser, Permiss
 use crate::server::audit::{
     Actor, ChainVerifier, Checkpoint, EntryDigests, NewAuditEvent, StoredEntry,
 };
+use crate::server::clock;
 use crate::server::db::{self, Db};
 use chrono::Utc;
 use ed25519_dalek::SigningKey;
@@ -92,12 +93,7 @@ async fn sign_head(db: &Db, key: &SigningKey) -> anyhow::Result<Checkpoint> {
         super::alerts::audit_chain_broken(db, &report).await;
         anyhow::bail!("refusing to sign a checkpoint: the chain is {report}");
     };
-    Ok(Checkpoint::sign(
-        key,
-        count,
-        &head_hash,
-        crate::server::clock::now(),
-    ))
+    Ok(Checkpoint::sign(key, count, &head_hash, clock::now()))
 }
 
 /// Checks the chain against an earlier checkpoint: signature, truncation, rebuilt history.
@@ -146,7 +142,7 @@ pub async fn scheduled_checkpoint(
 ) -> anyhow::Result<Option<Checkpoint>> {
     let since = chrono::Duration::from_std(every / 2)
         .ok()
-        .and_then(|half| crate::server::clock::now().checked_sub_signed(half))
+        .and_then(|half| clock::now().checked_sub_signed(half))
         .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
     // Another instance stored one lately: skip before verifying the whole chain to sign it.
     if db::audit::checkpoint_since(db, since).await? {

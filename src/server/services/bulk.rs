@@ -14,6 +14,7 @@ use crate::model::{
     Permission, SkipGroup, BULK_MAX,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::clock;
 use crate::server::db::{self, candidates::ListRow};
 use crate::server::state::AppState;
 use std::collections::{HashMap, HashSet};
@@ -185,7 +186,7 @@ async fn reasons(
                     .into_iter()
                     .map(|a| (a.id, a))
                     .collect();
-            let (mut policies, now) = (HashMap::new(), crate::server::clock::now());
+            let (mut policies, now) = (HashMap::new(), clock::now());
             let mut why = Vec::with_capacity(targets.len());
             for t in targets {
                 why.push(match t.application_id.and_then(|id| apps.get(&id)) {
@@ -312,7 +313,7 @@ pub async fn start(
         stage,
         params.as_deref(),
         &items,
-        crate::server::clock::now(),
+        clock::now(),
         |id| {
             NewAuditEvent::new(
                 Actor::from(user),
@@ -363,7 +364,7 @@ pub async fn cancel(state: &AppState, user: &CurrentUser, id: i64) -> Result<(),
         serde_json::json!({ "action": job.action.as_str() }),
     );
     let detail = format!("Cancelled by {}", user.name);
-    if !db::bulk::cancel(&state.db, id, &detail, crate::server::clock::now(), &audit).await? {
+    if !db::bulk::cancel(&state.db, id, &detail, clock::now(), &audit).await? {
         return Err(AppError::Conflict(format!(
             "This bulk job is {} already.",
             job.state.label().to_lowercase()
@@ -490,7 +491,7 @@ pub async fn export_selection(
     db::audit::append(&state.db, &audit).await?;
     let name = format!(
         "clearance-candidates-{}.csv",
-        crate::server::clock::now().format("%Y-%m-%d")
+        clock::now().format("%Y-%m-%d")
     );
     Ok((csv, name))
 }
@@ -579,7 +580,7 @@ async fn run_item(
     let db = &state.db;
     let item = waiting.item();
     let mark = |outcome, detail: String| async move {
-        db::bulk::mark(db, item, outcome, &detail, crate::server::clock::now()).await
+        db::bulk::mark(db, item, outcome, &detail, clock::now()).await
     };
     let Some(task) = run.task.as_ref() else {
         mark(
@@ -676,7 +677,7 @@ pub fn spawn_runner(state: AppState) {
     tasks.clone().spawn(async move {
         let every = 1_000_000 / i64::from(state.config.bulk_per_second.max(1));
         loop {
-            let now = crate::server::clock::now().timestamp_micros();
+            let now = clock::now().timestamp_micros();
             let waiting = match db::bulk::next_items(&state.db, now, 50).await {
                 Ok(items) => items,
                 Err(e) => {
@@ -695,7 +696,7 @@ pub fn spawn_runner(state: AppState) {
                 let Some(Some(run)) = jobs.get(&w.bulk_id) else {
                     continue;
                 };
-                let now = crate::server::clock::now().timestamp_micros();
+                let now = clock::now().timestamp_micros();
                 match db::bulk::claim_item(&state.db, w.item(), now, now + CLAIM_MICROS).await {
                     Ok(true) => {}
                     // Another instance has it, or it is through.
@@ -730,7 +731,7 @@ pub fn spawn_runner(state: AppState) {
                 }
             }
             for job_id in jobs.keys() {
-                if let Err(e) = db::bulk::finish_if_done(&state.db, *job_id, crate::server::clock::now()).await {
+                if let Err(e) = db::bulk::finish_if_done(&state.db, *job_id, clock::now()).await {
                     tracing::error!(error = %e, bulk_job = job_id, "cannot close a bulk job");
                 }
             }

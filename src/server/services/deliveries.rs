@@ -5,6 +5,7 @@ use crate::model::{
     Permission, UnmatchedEvent,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::clock;
 use crate::server::db::{self, Db};
 
 const SHOWN: i64 = 100;
@@ -112,7 +113,7 @@ pub async fn view(db: &Db, user: &CurrentUser) -> Result<DeliveriesView, AppErro
 /// Puts a dead-lettered delivery back in the queue; the same job (same ids) is sent again.
 pub async fn replay(db: &Db, user: &CurrentUser, job_id: i64) -> Result<(), AppError> {
     super::access::require(user, Permission::ManageSettings)?;
-    if !db::jobs::replay(db, job_id, crate::server::clock::now()).await? {
+    if !db::jobs::replay(db, job_id, clock::now()).await? {
         return Err(AppError::Conflict(
             "Only a dead-lettered delivery can be replayed.".into(),
         ));

@@ -3,6 +3,7 @@
 use crate::model::{Role, Stage};
 use crate::server::audit::{self, Actor};
 use crate::server::auth::password;
+use crate::server::clock;
 use crate::server::db::{self, candidates::NewCandidate, Db};
 use chrono::{DateTime, Utc};
 
@@ -76,7 +77,7 @@ pub const DEMO_CANDIDATES: usize = 50;
 
 /// Loads the demo data; running it again adds nothing.
 pub async fn load(db: &Db) -> anyhow::Result<()> {
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let (user_ids, job_ids) = load_staff(db, now).await?;
     let recruiter = user_ids[1];
     for i in 0..DEMO_CANDIDATES {
@@ -182,7 +183,7 @@ pub fn credentials_banner() -> String {
 /// Adds `n` synthetic candidates for volume benchmarks (`clearance demo-data --volume N`);
 /// returns how many candidates there are afterwards.
 pub async fn add_volume(db: &Db, n: i64) -> anyhow::Result<i64> {
-    let added = db::candidates::add_volume(db, n, crate::server::clock::now()).await?;
+    let added = db::candidates::add_volume(db, n, clock::now()).await?;
     db.refresh_statistics().await?;
     Ok(added)
 }

@@ -6,6 +6,7 @@
 use crate::error::{AppError, Invalid};
 use crate::model::{AuditEventType, VerificationStatus};
 use crate::server::audit::{sha256_hex, Actor, NewAuditEvent};
+use crate::server::clock;
 use crate::server::config::Config;
 use crate::server::db::{self, integrations::IntegrationRow, Db};
 use crate::server::embed_token::{self, Claims, Issuer, TokenError};
@@ -91,7 +92,7 @@ pub async fn create(
 ) -> Result<(i64, String), AppError> {
     let (name, origins) = input.validated()?;
     let (api_key, signing) = new_keys(config)?;
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let origins_json = serde_json::to_string(&origins).map_err(crate::server::auth::internal)?;
     let new = db::integrations::NewIntegration {
         name: &name,
@@ -123,7 +124,7 @@ pub async fn summaries(
     user: &crate::model::CurrentUser,
 ) -> Result<Vec<crate::model::IntegrationSummary>, AppError> {
     crate::server::services::access::require(user, crate::model::Permission::ManageSettings)?;
-    let since = (crate::server::clock::now() - Duration::days(29))
+    let since = (clock::now() - Duration::days(29))
         .format("%Y-%m-%d")
         .to_string();
     let mut out = Vec::new();
@@ -194,7 +195,7 @@ pub async fn revoke(db: &Db, actor: Actor, id: i64) -> Result<(), AppError> {
         AuditEventType::IntegrationRevoked,
         serde_json::json!({}),
     );
-    if !db::integrations::revoke(db, id, crate::server::clock::now(), &audit).await? {
+    if !db::integrations::revoke(db, id, clock::now(), &audit).await? {
         return Err(AppError::NotFound);
     }
     Ok(())
@@ -203,22 +204,15 @@ pub async fn revoke(db: &Db, actor: Actor, id: i64) -> Result<(), AppError> {
 /// New API and signing keys: the old key and every token issued under it stop working.
 pub async fn rotate(db: &Db, config: &Config, actor: Actor, id: i64) -> Result<String, AppError> {
     let (api_key, signing) = new_keys(config)?;
-    db::integrations::rotate(
-        db,
-        id,
-        &sha256_hex(&api_key),
-        &signing,
-        crate::server::clock::now(),
-        |g| {
-            NewAuditEvent::new(
-                actor,
-                "integration",
-                id,
-                AuditEventType::IntegrationKeyRotated,
-                serde_json::json!({ "generation": g }),
-            )
-        },
-    )
+    db::integrations::rotate(db, id, &sha256_hex(&api_key), &signing, clock::now(), |g| {
+        NewAuditEvent::new(
+            actor,
+            "integration",
+            id,
+            AuditEventType::IntegrationKeyRotated,
+            serde_json::json!({ "generation": g }),
+        )
+    })
     .await?
     .ok_or(AppError::NotFound)?;
     Ok(api_key)
@@ -343,7 +337,7 @@ pub async fn issue_token(
         .await
         .map_err(unavailable)?
         .ok_or_else(|| EmbedRefusal::Unauthorized("the integration key is not valid".into()))?;
-    let now = crate::server::clock::now();
+    let now = clock::now();
     live(&integration, now)?;
     if db::candidates::find_candidate(&state.db, candidate_id)
         .await
@@ -417,7 +411,7 @@ pub async fn badge(
         _ => EmbedRefusal::Unauthorized(e.to_string()),
     };
     let claims = embed_token::peek(token).map_err(bad)?;
-    let now = crate::server::clock::now();
+    let now = clock::now();
     if !state.badge_limits.allow(token, now.timestamp() / 60) {
         return Err(EmbedRefusal::TooMany);
     }

@@ -5,6 +5,7 @@
 //! every instance at once (and a poll every 2 s is the safety net); on SQLite (one instance) it
 //! reads the log every 250 ms. The pump starts with the first stream.
 use crate::model::{ChangeKind, ChangeNotice, CurrentUser, Permission};
+use crate::server::clock;
 use crate::server::db::{self, events::ChangeRow, Db};
 use crate::server::state::AppState;
 use futures::Stream;
@@ -132,8 +133,7 @@ async fn pump(state: AppState) {
         }
         if pruned.elapsed() > Duration::from_secs(300) {
             pruned = std::time::Instant::now();
-            let before =
-                crate::server::clock::now() - chrono::Duration::from_std(KEEP).unwrap_or_default();
+            let before = clock::now() - chrono::Duration::from_std(KEEP).unwrap_or_default();
             if let Err(e) = db::events::prune(db, before).await {
                 tracing::warn!(error = %e, "cannot prune the change log");
             }

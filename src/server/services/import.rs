@@ -2,6 +2,7 @@
 use crate::error::Invalid;
 use crate::model::{Email, Stage};
 use crate::server::audit::{self, Actor};
+use crate::server::clock;
 use crate::server::db::{self, candidates::NewCandidate, Db};
 use std::collections::HashMap;
 use std::io::Read;
@@ -124,7 +125,7 @@ async fn insert_pending(
             actor_user_id: None,
         })
         .collect();
-    let ids = db::candidates::insert_batch(db, &rows, crate::server::clock::now(), |i, id| {
+    let ids = db::candidates::insert_batch(db, &rows, clock::now(), |i, id| {
         let row = &pending[i].1;
         audit::candidate_created(
             Actor::System("csv import".into()),

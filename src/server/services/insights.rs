@@ -5,6 +5,7 @@ use crate::model::{
     CurrentUser, FunnelStep, Insights, InsightsFilter, Interval, OutcomeCount, OutcomePeriod,
     Permission, RiskTier, TierCount, Timing, VerificationStatus, DAILY_UP_TO_DAYS, FUNNEL,
 };
+use crate::server::clock;
 use crate::server::config::Config;
 use crate::server::db::{
     self,
@@ -196,7 +197,7 @@ pub async fn read(
         )));
     }
     let r = instants(&filter, tz, &super::policy::default_name(config));
-    let as_of = crate::server::clock::now();
+    let as_of = clock::now();
     // The readings are independent: run together, each on its own connection (SQLite readers
     // run side by side too), the page takes about its longest one rather than their sum.
     let (applications, furthest, now_at, counted, quarters) = tokio::try_join!(

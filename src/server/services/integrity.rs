@@ -6,6 +6,7 @@ use crate::model::{
     JobKind, MonitorStatus, Permission, ReportView, Stage,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::clock;
 use crate::server::db::{self, integrity::NewReport, jobs::JobRow, Db};
 use crate::server::partners::signature;
 use crate::server::partners::{monitor, CallError};
@@ -98,7 +99,7 @@ pub async fn connect(
         &sealed_key,
         &sealed_secret,
         by,
-        crate::server::clock::now(),
+        clock::now(),
         &audit,
     )
     .await?;
@@ -263,7 +264,7 @@ pub async fn schedule(
         db,
         &new,
         state.config.delivery_max_attempts,
-        crate::server::clock::now(),
+        clock::now(),
         audit,
     )
     .await?)
@@ -297,7 +298,7 @@ pub async fn reschedule(
         at,
         time_zone.trim(),
         state.config.delivery_max_attempts,
-        crate::server::clock::now(),
+        clock::now(),
         &audit,
     )
     .await?;
@@ -330,7 +331,7 @@ pub async fn cancel(
         i.id,
         i.candidate_id,
         state.config.delivery_max_attempts,
-        crate::server::clock::now(),
+        clock::now(),
         &audit,
     )
     .await?;
@@ -379,13 +380,8 @@ pub async fn job(state: &AppState, job: &JobRow) -> Result<String, CallError> {
         interviewers: serde_json::from_str(&i.interviewers).unwrap_or_default(),
     };
     let a = monitor::announce(&state.partner_http, &c.url, &c.api_key, &body).await?;
-    db::integrity::set_monitor_session(
-        &state.db,
-        i.id,
-        &a.monitor_session_id,
-        crate::server::clock::now(),
-    )
-    .await?;
+    db::integrity::set_monitor_session(&state.db, i.id, &a.monitor_session_id, clock::now())
+        .await?;
     Ok(format!("monitor session {}", a.monitor_session_id))
 }
 
@@ -449,7 +445,7 @@ pub async fn receive(
         timestamp,
         signatures,
         body,
-        crate::server::clock::now().timestamp(),
+        clock::now().timestamp(),
     )
     .map_err(|e| Refusal::BadSignature(e.to_string()))?;
     let webhook_id = webhook_id.unwrap_or_default();
@@ -536,7 +532,7 @@ pub async fn receive(
             ),
         ]
     };
-    match db::integrity::store_report(db, &r, flagged, crate::server::clock::now(), audit).await {
+    match db::integrity::store_report(db, &r, flagged, clock::now(), audit).await {
         Ok(Some(_)) if candidate_id.is_some() => Ok(Received::Attached),
         Ok(Some(_)) => Ok(Received::Unmatched),
         Ok(None) => Ok(Received::Duplicate),

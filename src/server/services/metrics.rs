@@ -1,6 +1,7 @@
 //! The gauges `/metrics` reads from the database at each scrape, and the names of every metric
 //! Clearance records (one place, so the dashboards and the README name the same things).
 use crate::model::{JobKind, JobState, RiskTier};
+use crate::server::clock;
 use crate::server::db::{self, Db};
 
 pub const HTTP_REQUESTS: &str = "clearance_http_requests_total";
@@ -83,7 +84,7 @@ fn tier_label(tier: Option<RiskTier>) -> &'static str {
 /// Sets the database gauges from one read of each. Every known kind, state and tier is set,
 /// zero when nothing is there, so a queue that drained reads 0 rather than its last value.
 pub async fn refresh_gauges(db: &Db) -> sqlx::Result<()> {
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let jobs = db::metrics::unfinished_jobs(db).await?;
     let reviews = db::metrics::open_review_items(db, now).await?;
     let chain = db::metrics::audit_chain_length(db).await?;

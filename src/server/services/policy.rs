@@ -6,6 +6,7 @@ use crate::model::{
     StageException, VerificationStatus,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::clock;
 use crate::server::config::Config;
 use crate::server::db::{self, candidates::ApplicationRow, policy::AutoStart, Db};
 use crate::server::policy::{
@@ -186,7 +187,7 @@ pub async fn save(
         });
     }
     let db = &state.db;
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let latest = db::policy::latest(db, name).await?;
     let previous = match &latest {
         Some(r) => r.version,
@@ -281,24 +282,20 @@ pub async fn exceptions_for(
         return Err(AppError::NotFound);
     }
     // A hiring manager sees the exceptions of their own jobs only (rows of unknown job: none).
-    Ok(
-        db::policy::live_exceptions(db, candidate_id, crate::server::clock::now())
-            .await?
-            .into_iter()
-            .filter(|e| visible.sees_item_of(e.job_id))
-            .filter_map(to_view)
-            .collect(),
-    )
+    Ok(db::policy::live_exceptions(db, candidate_id, clock::now())
+        .await?
+        .into_iter()
+        .filter(|e| visible.sees_item_of(e.job_id))
+        .filter_map(to_view)
+        .collect())
 }
 
 pub async fn live_exceptions(db: &Db, candidate_id: i64) -> Result<Vec<StageException>, AppError> {
-    Ok(
-        db::policy::live_exceptions(db, candidate_id, crate::server::clock::now())
-            .await?
-            .into_iter()
-            .filter_map(to_view)
-            .collect(),
-    )
+    Ok(db::policy::live_exceptions(db, candidate_id, clock::now())
+        .await?
+        .into_iter()
+        .filter_map(to_view)
+        .collect())
 }
 
 /// A time-bound exception as a security reviewer asks for it.
@@ -357,7 +354,7 @@ pub async fn grant_exception(
             "'{reason_code}' is not a reason code; choose one from the list."
         )));
     }
-    let approved_at = crate::server::clock::now();
+    let approved_at = clock::now();
     let expiry_at = approved_at + Duration::hours(hours);
     let new = db::policy::NewException {
         candidate_id,
@@ -499,7 +496,7 @@ pub async fn move_stage(
     bulk: Option<&db::bulk::ItemRef>,
 ) -> Result<MoveOutcome, AppError> {
     let db = &state.db;
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let candidate = db::candidates::find_candidate(db, app.candidate_id)
         .await?
         .ok_or(AppError::NotFound)?;

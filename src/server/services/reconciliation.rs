@@ -4,6 +4,7 @@ use crate::model::{
     AuditEventType, ReconciliationTrigger, VerificationEventType, VerificationStatus,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::clock;
 use crate::server::db::{
     self,
     reconciliation::Counts,
@@ -79,7 +80,7 @@ pub async fn drift_report(
             resolved_at: d.resolved_at,
         })
         .collect();
-    let cutoff = crate::server::clock::now() - state.config.order_stale_after;
+    let cutoff = clock::now() - state.config.order_stale_after;
     let stale_orders = db::background::stale_orders(&state.db, cutoff, 100)
         .await?
         .into_iter()
@@ -144,7 +145,7 @@ pub async fn run(
 ) -> anyhow::Result<RunSummary> {
     let db = &state.db;
     let started = std::time::Instant::now();
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let Some(run_id) =
         db::reconciliation::start(db, trigger, now, state.config.reconcile_abandoned_after).await?
     else {
@@ -226,8 +227,7 @@ pub async fn run(
                         tracing::warn!(error = %e, session = %s.session_id, "could not reconcile a session");
                     }
                 }
-                db::reconciliation::progress(db, run_id, counts, crate::server::clock::now())
-                    .await?;
+                db::reconciliation::progress(db, run_id, counts, clock::now()).await?;
                 match page.next_cursor {
                     Some(c) => cursor = Some(c),
                     None => break,
@@ -243,7 +243,7 @@ pub async fn run(
         counts,
         duration_ms,
         error.as_deref(),
-        crate::server::clock::now(),
+        clock::now(),
     )
     .await?;
     let event = NewAuditEvent::new(
@@ -310,7 +310,7 @@ async fn reconcile_session(
     } else {
         ("risk_tier", local_risk.clone(), s.risk_tier.clone())
     };
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let detected = NewAuditEvent::new(
         Actor::System("reconciliation".into()),
         "candidate",
@@ -347,7 +347,7 @@ async fn reconcile_session(
         ),
         None => false,
     };
-    let resolved_at = fixed.then(crate::server::clock::now);
+    let resolved_at = fixed.then(clock::now);
     db::reconciliation::record_drift(
         db,
         Some(run_id),
@@ -382,7 +382,7 @@ pub fn spawn_nightly(state: AppState, at: chrono::NaiveTime, lookback: Duration)
     tasks.clone().spawn(async move {
         loop {
             let cal = &state.config.business_calendar;
-            let now = crate::server::clock::now();
+            let now = clock::now();
             let today = now.with_timezone(&cal.tz).date_naive();
             let next = [today, today.succ_opt().unwrap_or(today)]
                 .into_iter()

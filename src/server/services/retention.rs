@@ -3,6 +3,7 @@
 use crate::error::AppError;
 use crate::model::{AuditEventType, CurrentUser};
 use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::clock;
 use crate::server::db::{self, Db};
 use chrono::Utc;
 
@@ -33,9 +34,7 @@ pub async fn delete_candidate(
             serde_json::json!({ "candidate_id": candidate_id, "redacted_entries": redacted }),
         )
     };
-    if !db::candidates::delete_candidate(db, candidate_id, crate::server::clock::now(), audit)
-        .await?
-    {
+    if !db::candidates::delete_candidate(db, candidate_id, clock::now(), audit).await? {
         return Err(AppError::NotFound);
     }
     Ok(())
@@ -99,7 +98,7 @@ pub async fn export_candidate(
         }));
     }
     let doc = serde_json::json!({
-        "exported_at": crate::server::clock::now(),
+        "exported_at": clock::now(),
         "exported_by": user.name,
         "candidate": {
             "id": c.id, "first_name": c.first_name, "last_name": c.last_name, "email": c.email,
@@ -168,7 +167,7 @@ pub async fn export_candidate(
     db::audit::append(db, &event).await?;
     Ok((
         format!("candidate-{candidate_id}-data.zip"),
-        archive(&entries, crate::server::clock::now()).map_err(crate::server::auth::internal)?,
+        archive(&entries, clock::now()).map_err(crate::server::auth::internal)?,
     ))
 }
 

@@ -7,6 +7,7 @@ use crate::model::{
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::business_hours::{describe_remaining, BusinessCalendar};
+use crate::server::clock;
 use crate::server::db::{
     self,
     review::{Closing, ItemRow},
@@ -102,7 +103,7 @@ pub async fn queue(
         assignee,
         breached_only,
     } = filter;
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let open = db::review::OpenFilter {
         risk,
         assignee: match assignee {
@@ -188,15 +189,7 @@ pub async fn claim(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), AppE
         AuditEventType::ReviewStarted,
         serde_json::json!({ "claimed_by": user.name }),
     );
-    if !db::review::set_assignee(
-        db,
-        item_id,
-        Some(user.id),
-        crate::server::clock::now(),
-        Some(&audit),
-    )
-    .await?
-    {
+    if !db::review::set_assignee(db, item_id, Some(user.id), clock::now(), Some(&audit)).await? {
         return Err(AppError::Conflict("This review is already closed.".into()));
     }
     Ok(())
@@ -228,15 +221,7 @@ pub async fn reassign(
         AuditEventType::ReviewStarted,
         serde_json::json!({ "assigned_to": target.name, "assigned_by": user.name }),
     );
-    if !db::review::set_assignee(
-        db,
-        item_id,
-        Some(target.id),
-        crate::server::clock::now(),
-        Some(&audit),
-    )
-    .await?
-    {
+    if !db::review::set_assignee(db, item_id, Some(target.id), clock::now(), Some(&audit)).await? {
         return Err(AppError::Conflict("This review is already closed.".into()));
     }
     Ok(())
@@ -252,7 +237,7 @@ pub async fn release(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), Ap
             "Only the reviewer who claimed this item can release it.".into(),
         ));
     }
-    db::review::set_assignee(db, item_id, None, crate::server::clock::now(), None).await?;
+    db::review::set_assignee(db, item_id, None, clock::now(), None).await?;
     Ok(())
 }
 
@@ -289,7 +274,7 @@ pub async fn decide(
         return Err(AppError::Conflict("This review is no longer open.".into()));
     }
     let (provider_status, risk) = (item.provider_status, item.risk_tier);
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let details = serde_json::json!({ "outcome": outcome.as_str(), "reason_code": reason_code, "reason": reason_label, "rationale": rationale });
     if needs_second_approval(provider_status, risk, outcome) {
         let audit = event(user, &item, AuditEventType::OverrideRequested, details);
@@ -366,7 +351,7 @@ pub async fn approve(db: &Db, user: &CurrentUser, item_id: i64) -> Result<(), Ap
         new_status: Some(VerificationStatus::Verified),
         reviewer_name: &reviewer_name,
         reason_label,
-        now: crate::server::clock::now(),
+        now: clock::now(),
     };
     let details = serde_json::json!({ "requested_by": item.decided_by_name, "approved_by": user.name, "reason_code": reason_code });
     let audits = [

@@ -3,6 +3,7 @@ use crate::error::AppError;
 use crate::model::{Email, Role};
 use crate::server::audit::{self, Actor};
 use crate::server::auth::password;
+use crate::server::clock;
 use crate::server::db::{self, Db};
 
 pub struct NewUser<'a> {
@@ -24,17 +25,7 @@ pub async fn add(db: &Db, actor: Actor, new: NewUser<'_>) -> Result<i64, AppErro
         .map_err(crate::server::auth::internal)?;
     let (email, role) = (new.email.as_str(), new.role.as_str());
     let created = |id| audit::user_created(actor, id, email, role);
-    match db::users::insert(
-        db,
-        email,
-        name,
-        role,
-        &hash,
-        crate::server::clock::now(),
-        created,
-    )
-    .await
-    {
+    match db::users::insert(db, email, name, role, &hash, clock::now(), created).await {
         Ok(id) => Ok(id),
         Err(e) if db::is_unique_violation(&e) => Err(AppError::Conflict(format!(
             "a user with email {email} already exists"

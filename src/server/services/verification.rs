@@ -6,6 +6,7 @@ use crate::model::{
 };
 use crate::server::audit::{Actor, NewAuditEvent};
 use crate::server::business_hours::BusinessCalendar;
+use crate::server::clock;
 use crate::server::config::Secret;
 use crate::server::db::{
     self,
@@ -149,7 +150,7 @@ pub async fn send_request(
         candidate_id,
         &payload,
         state.config.delivery_max_attempts,
-        crate::server::clock::now(),
+        clock::now(),
         &audit,
         bulk,
     )
@@ -199,7 +200,7 @@ pub async fn create_session_job(state: &AppState, job: &JobRow) -> Result<String
         &created.session_id,
         &created.candidate_url,
         Some(&spec.policy_name),
-        crate::server::clock::now(),
+        clock::now(),
     )
     .await
     .map_err(|e| CallError::Retryable {
@@ -223,7 +224,7 @@ pub fn check_webhook(
             "verification webhooks are not configured here".into(),
         ));
     };
-    let now = crate::server::clock::now().timestamp();
+    let now = clock::now().timestamp();
     signature::verify(
         secret.expose(),
         webhook_id,
@@ -327,14 +328,7 @@ pub fn ingest_queue(db: &Db) -> IngestQueue {
         INGEST_BATCH,
         move |events: Vec<db::verification::ReceivedEvent>| {
             let db = db.clone();
-            async move {
-                Ok(db::verification::store_and_apply_batch(
-                    &db,
-                    &events,
-                    crate::server::clock::now(),
-                )
-                .await?)
-            }
+            async move { Ok(db::verification::store_and_apply_batch(&db, &events, clock::now()).await?) }
         },
     )
 }
@@ -352,7 +346,7 @@ pub async fn receive(
         review_deadline: Some(review_deadline(
             &state.config.business_calendar,
             risk,
-            crate::server::clock::now(),
+            clock::now(),
         )),
         event,
         details,
@@ -373,7 +367,7 @@ pub async fn apply_stored(
         Ok((_, d)) => d,
         Err(_) => EventDetails::default(),
     };
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let risk = details.risk_tier;
     let deadline = review_deadline(calendar, risk, now);
     Ok(db::verification::apply_event(
@@ -428,7 +422,7 @@ pub async fn panel(
                 Some(d) => format!(
                     "Awaiting security review — {}",
                     crate::server::business_hours::describe_remaining(
-                        calendar.remaining(crate::server::clock::now(), d)
+                        calendar.remaining(clock::now(), d)
                     )
                 ),
                 None => "Awaiting security review".to_string(),

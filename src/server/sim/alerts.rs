@@ -3,6 +3,7 @@
 //! Standard Webhooks signature (`POST /webhook`, 401 when it does not match); `GET /` lists what
 //! arrived, newest first, and `GET /received` gives it as JSON.
 use super::Shared;
+use crate::server::clock;
 use crate::server::security::escape_html as escape;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -76,7 +77,7 @@ async fn slack(State(sink): State<AlertSink>, body: Bytes) -> Response {
         via: "slack".into(),
         id: None,
         body,
-        received_at: crate::server::clock::now(),
+        received_at: clock::now(),
     });
     "ok".into_response()
 }
@@ -85,7 +86,7 @@ async fn webhook(State(sink): State<AlertSink>, headers: HeaderMap, bytes: Bytes
     let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let secret = sink.lock().secret.clone();
     if let Some(secret) = secret {
-        let now = crate::server::clock::now().timestamp();
+        let now = clock::now().timestamp();
         let checked = crate::server::partners::signature::verify(
             &secret,
             h("webhook-id"),
@@ -106,7 +107,7 @@ async fn webhook(State(sink): State<AlertSink>, headers: HeaderMap, bytes: Bytes
         via: "webhook".into(),
         id: h("webhook-id").map(str::to_string),
         body,
-        received_at: crate::server::clock::now(),
+        received_at: clock::now(),
     });
     StatusCode::NO_CONTENT.into_response()
 }

@@ -1,6 +1,7 @@
 //! The demo's SMTP sink (`clearance sim mail`): a real SMTP server (mailin-embedded) that keeps
 //! every message it accepts, and a page that shows them as the candidate would read them —
 //! `GET /` (HTML) and `GET /messages` (JSON: headers, text body, attachment names, raw source).
+use crate::server::clock;
 use axum::{extract::State, response::Html, routing::get, Json, Router};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
@@ -50,7 +51,7 @@ fn parse(id: usize, envelope_from: String, envelope_to: Vec<String>, raw: &[u8])
     let raw_text = String::from_utf8_lossy(raw).into_owned();
     let mut r = Received {
         id,
-        received_at: crate::server::clock::now(),
+        received_at: clock::now(),
         envelope_from,
         envelope_to,
         from: String::new(),

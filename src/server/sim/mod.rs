@@ -6,6 +6,7 @@ pub mod partner;
 pub mod story;
 pub mod verification;
 
+use crate::server::clock;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A simulator's state behind one lock, and the HTTP client its webhooks go out with. Each
@@ -50,7 +51,7 @@ impl SignedWebhook {
     fn new(secret: &str, body: String) -> Result<SignedWebhook, String> {
         use rand::Rng;
         let id = format!("msg_{:016x}", rand::thread_rng().gen::<u64>());
-        let timestamp = crate::server::clock::now().timestamp();
+        let timestamp = clock::now().timestamp();
         let signature =
             crate::server::partners::signature::sign(secret, &id, timestamp, body.as_bytes())
                 .map_err(|e| e.to_string())?;

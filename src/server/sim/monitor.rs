@@ -1,5 +1,6 @@
 //! The interview-integrity monitor, simulated per SPEC §7: accepts interviews, and after their
 //! time (or on demand) posts a signed report with a small PDF, a score, flags and consent.
+use crate::server::clock;
 use crate::server::partners::monitor::Announce;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -167,10 +168,10 @@ impl Sim {
         };
         let body = serde_json::json!({
             "type": "integrity.report_ready",
-            "timestamp": crate::server::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "timestamp": clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "data": {
                 "interview_id": interview_id, "monitor_session_id": session, "candidate_id": candidate,
-                "generated_at": crate::server::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "generated_at": clock::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 "consent": consent, "integrity_score": score, "flags": flags, "summary": summary,
                 "report": {
                     "filename": format!("integrity-{interview_id}.pdf"), "content_type": "application/pdf",
@@ -204,7 +205,7 @@ impl Sim {
                     if !inner.config.switches.auto_report {
                         continue;
                     }
-                    let now = crate::server::clock::now();
+                    let now = clock::now();
                     inner
                         .interviews
                         .iter()

@@ -1,6 +1,7 @@
 //! The background-check partner, simulated exactly per seed 000: the catalog, strict order intake
 //! with Basic auth, and the result webhook to each order's `webhook_url`, with switches for the
 //! ways real partners misbehave.
+use crate::server::clock;
 use crate::server::partners::background::OrderPayload;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -210,9 +211,7 @@ async fn misbehave(sim: &Sim) -> Option<Response> {
     if s.latency_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(s.latency_ms)).await;
     }
-    if s.down_until
-        .is_some_and(|t| crate::server::clock::now() < t)
-    {
+    if s.down_until.is_some_and(|t| clock::now() < t) {
         return Some(error(
             StatusCode::SERVICE_UNAVAILABLE,
             "the partner is down for maintenance",
@@ -328,7 +327,7 @@ async fn create_order(
                     order,
                     status: "pending".into(),
                     result: None,
-                    received_at: crate::server::clock::now(),
+                    received_at: clock::now(),
                     posts: 1,
                 });
                 true

@@ -1,5 +1,6 @@
 //! The identity-verification provider, simulated: sessions, a page to complete them, signed
 //! webhooks, the reconciliation listing, and switches for the ways real providers misbehave.
+use crate::server::clock;
 use crate::server::partners::verification::CreateSession;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -132,7 +133,7 @@ impl Sim {
             "verified" => "verification.completed".to_string(),
             s => format!("verification.{s}"),
         };
-        let now = crate::server::clock::now();
+        let now = clock::now();
         let (session, config) = {
             let mut inner = self.lock();
             let base = inner.config.base_url.clone();
@@ -162,7 +163,7 @@ impl Sim {
 
     /// The candidate opens the link and begins: `verification.started` alone (the outcome later).
     pub async fn start(&self, session_id: &str) -> Result<(), String> {
-        let now = crate::server::clock::now();
+        let now = clock::now();
         let (session, config) = {
             let mut inner = self.lock();
             let s = inner
@@ -214,7 +215,7 @@ impl Sim {
 fn event_body(event_type: &str, s: &SimSession, at: DateTime<Utc>) -> String {
     serde_json::json!({
         "type": event_type,
-        "timestamp": crate::server::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "timestamp": clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "data": {
             "candidate_id": s.candidate_id,
             "session_id": s.session_id,
@@ -293,7 +294,7 @@ async fn create_session(
         risk_tier: None,
         reason_codes: Vec::new(),
         evidence_pack_url: None,
-        updated_at: crate::server::clock::now(),
+        updated_at: clock::now(),
     });
     (
         StatusCode::CREATED,

@@ -7,6 +7,7 @@ use crate::model::{
     Permission,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::clock;
 use crate::server::db::{
     self,
     background::{NewOrder, OrderRow},
@@ -209,7 +210,7 @@ pub async fn place_order(
         &order,
         job_payload,
         state.config.delivery_max_attempts,
-        crate::server::clock::now(),
+        clock::now(),
         audit,
         req.bulk.as_ref(),
     )
@@ -280,7 +281,7 @@ pub async fn order_job(state: &AppState, job: &JobRow) -> Result<String, CallErr
         &spec.body,
     )
     .await;
-    let now = crate::server::clock::now();
+    let now = clock::now();
     let order = db::background::find_order(&state.db, spec.order_id)
         .await
         .map_err(db_retry)?;
@@ -344,7 +345,7 @@ pub async fn order_job_ended(
         &[OrderStatus::Queued],
         to,
         Some(detail),
-        crate::server::clock::now(),
+        clock::now(),
         &audit,
     )
     .await?;
@@ -373,7 +374,7 @@ pub async fn order_replayed(db: &Db, job: &JobRow, user: &CurrentUser) -> anyhow
         &[OrderStatus::DeadLettered, OrderStatus::Rejected],
         OrderStatus::Queued,
         None,
-        crate::server::clock::now(),
+        clock::now(),
         &audit,
     )
     .await?;
@@ -391,7 +392,7 @@ pub async fn orders_for(
     let visible =
         crate::server::services::access::visible_candidate(db, user, candidate_id).await?;
     let details = visible.details;
-    let now = crate::server::clock::now();
+    let now = clock::now();
     // A hiring manager sees the orders of their own jobs only.
     let rows = db::background::orders_of(db, candidate_id).await?;
     Ok(rows

@@ -5,6 +5,7 @@ use crate::model::{
     AuditEventType, Catalog, CatalogView, ConnectionTest, CurrentUser, PartnerSummary, Permission,
 };
 use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::clock;
 use crate::server::db::{
     self,
     background::{NewPartner, PartnerRow},
@@ -188,8 +189,7 @@ pub async fn add_partner(
                                 "account_id": p.account_id, "replaced": replace }),
         )
     };
-    match db::background::upsert_partner(db, &p, replace, crate::server::clock::now(), audit).await
-    {
+    match db::background::upsert_partner(db, &p, replace, clock::now(), audit).await {
         Ok(id) => Ok(id),
         Err(e) if db::is_unique_violation(&e) => Err(AppError::Conflict(format!(
             "A partner named '{}' already exists.",
@@ -246,7 +246,7 @@ pub async fn set_partner_contact(
         partner_id,
         address.as_deref(),
         phone.as_deref(),
-        crate::server::clock::now(),
+        clock::now(),
         &audit,
     )
     .await?;
@@ -302,7 +302,7 @@ async fn fetch_and_store(
     )
     .map_err(|e| e.to_string())?;
     // Microseconds, as both databases store it, so the age shown now and later agree.
-    let now = chrono::SubsecRound::trunc_subsecs(crate::server::clock::now(), 6);
+    let now = chrono::SubsecRound::trunc_subsecs(clock::now(), 6);
     state
         .config
         .outbound
@@ -374,7 +374,7 @@ pub async fn catalog(
         .and_then(|t| Catalog::parse(t).ok());
     let fresh = p
         .catalog_fetched_at
-        .is_some_and(|at| crate::server::clock::now() - at < CATALOG_TTL);
+        .is_some_and(|at| clock::now() - at < CATALOG_TTL);
     let (catalog, fetched_at, error) = match (cached, fresh && !refresh) {
         (Some(c), true) => (Some(c), p.catalog_fetched_at, None),
         (cached, _) => match fetch_and_store(state, &p).await {

@@ -2,6 +2,7 @@
 use super::orders::token_hash;
 use crate::model::{AuditEventType, OrderStatus};
 use crate::server::audit::{Actor, NewAuditEvent};
+use crate::server::clock;
 use crate::server::db::{
     self,
     background::{ResultUpdate, UpdateOutcome},
@@ -84,7 +85,7 @@ pub async fn receive_result(db: &Db, token: &str, body: &[u8]) -> Result<UpdateO
             }),
         )
     };
-    db::background::apply_update(db, order.id, &update, crate::server::clock::now(), audit)
+    db::background::apply_update(db, order.id, &update, clock::now(), audit)
         .await
         .map_err(internal)
 }
