@@ -467,3 +467,46 @@ async fn serve_stops_cleanly_on_sigterm() {
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert!(status.success(), "exit {status}: {stderr}");
 }
+
+/// `clearance demo-data --story` as `scripts/demo.sh` runs it: the ninety days of history, then
+/// the demo's fifty new applicants at Applied — so nobody stands in a gated stage without a
+/// verification that lets them through (one on a security reviewer's exception). Once only.
+#[tokio::test]
+async fn demo_story_leaves_every_candidate_where_the_gates_allow() {
+    common::within_deadline("demo story from the command line", async {
+        let url = common::fresh_database_url(Backend::Sqlite).await;
+        let out = clearance(&url, &["demo-data", "--story"], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("told the story: 40 candidates"),
+            "{}",
+            text(&out.stderr)
+        );
+        let again = clearance(&url, &["demo-data", "--story"], "");
+        assert!(again.status.success(), "{}", text(&again.stderr));
+        assert!(text(&again.stderr).contains("the story is there already"));
+
+        let db = clearance::server::db::Db::connect(&url).await.unwrap();
+        let count: Vec<i64> = common::column(&db, "SELECT COUNT(*) FROM candidates").await;
+        assert_eq!(count, [90]);
+        let at_applied: Vec<i64> = common::column(
+            &db,
+            "SELECT COUNT(*) FROM candidates c JOIN applications a ON a.candidate_id = c.id
+             WHERE c.email LIKE '%@candidates.example' AND a.stage = 'applied'",
+        )
+        .await;
+        assert_eq!(at_applied, [50]);
+        let let_through: Vec<String> = common::column(
+            &db,
+            "SELECT c.last_name FROM candidates c JOIN applications a ON a.candidate_id = c.id
+             WHERE (a.stage = 'phone_screen'
+                    AND c.verification_status NOT IN ('in_progress', 'verified', 'needs_review'))
+                OR (a.stage IN ('onsite_or_panel_interview', 'coding_assessment', 'offer', 'hired')
+                    AND c.verification_status <> 'verified')
+             ORDER BY c.last_name",
+        )
+        .await;
+        assert_eq!(let_through, ["Karp"]);
+    })
+    .await;
+}

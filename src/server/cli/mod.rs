@@ -419,13 +419,17 @@ async fn tell_story(
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let db = open_db(&config).await?;
-    match crate::server::sim::story::tell(options, config, db, pages).await? {
-        Some(told) => eprintln!(
-            "told the story: {} candidates, {} steps over ninety days, in {:.1} s",
-            told.candidates,
-            told.steps,
-            started.elapsed().as_secs_f64()
-        ),
+    match crate::server::sim::story::tell(options, config, db.clone(), pages).await? {
+        Some(told) => {
+            // Today's fifty new applicants, at Applied: nobody in a gated stage unverified.
+            services::demo::load_with_stages(&db, |_| crate::model::Stage::Applied).await?;
+            eprintln!(
+                "told the story: {} candidates, {} steps over ninety days, in {:.1} s",
+                told.candidates,
+                told.steps,
+                started.elapsed().as_secs_f64()
+            )
+        }
         None => eprintln!("the story is there already"),
     }
     Ok(())

@@ -75,8 +75,14 @@ const CITIES: [(&str, &str, &str); 4] = [
 
 pub const DEMO_CANDIDATES: usize = 50;
 
-/// Loads the demo data; running it again adds nothing.
+/// Loads the demo data, its fifty candidates in every stage in turn; running it again adds nothing.
 pub async fn load(db: &Db) -> anyhow::Result<()> {
+    load_with_stages(db, |i| Stage::ALL[i % Stage::ALL.len()]).await
+}
+
+/// Loads the demo data with candidate `i` in `stage_of(i)` (the demo story's company puts its
+/// fifty new applicants at Applied, where no gate stands yet); running it again adds nothing.
+pub async fn load_with_stages(db: &Db, stage_of: impl Fn(usize) -> Stage) -> anyhow::Result<()> {
     let now = clock::now();
     let (user_ids, job_ids) = load_staff(db, now).await?;
     let recruiter = user_ids[1];
@@ -104,7 +110,7 @@ pub async fn load(db: &Db) -> anyhow::Result<()> {
             state: state.into(),
             zip: zip.into(),
         };
-        let stage = Stage::ALL[i % Stage::ALL.len()];
+        let stage = stage_of(i);
         let job_title = DEMO_JOBS[i % DEMO_JOBS.len()].0;
         // An email already there (demo data loaded before) inserts nothing.
         let row = db::candidates::ImportedRow {
