@@ -203,3 +203,28 @@ async fn tell_and_read(backend: Backend) {
     .await;
     assert!(oldest[0] < now - Duration::days(88), "{}", oldest[0]);
 }
+
+/// A story that stopped part-way is not taken for a told one: telling it again says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_story_stopped_part_way_is_reported_not_skipped() {
+    common::within_deadline("partial story", async {
+        let url = common::fresh_database_url(Backend::Sqlite).await;
+        let db = Db::connect(&url).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        clearance::server::services::demo::load(&db).await.unwrap();
+        // The story's first candidate is there, its last is not.
+        let csv = "first_name,last_name,email,job\n\
+                   Katherine,Johnson,katherine.johnson@story.example,Data Analyst\n";
+        clearance::server::services::import::import_candidates(&db, csv.as_bytes())
+            .await
+            .unwrap();
+        std::env::set_var("LEPTOS_OUTPUT_NAME", "clearance");
+        let options = clearance::server::cli::leptos_options().expect("leptos options");
+        let config = common::test_config(url.clone(), "http://127.0.0.1:9".into());
+        let err = story::tell(options, config, db.clone(), clearance::site::pages())
+            .await
+            .expect_err("a partial story is refused");
+        assert!(err.to_string().contains("stopped part-way"), "{err}");
+    })
+    .await;
+}
