@@ -222,22 +222,15 @@ pub async fn with_open_orders(
     db: &Db,
     candidates: &[i64],
 ) -> sqlx::Result<std::collections::HashSet<i64>> {
-    let mut open = std::collections::HashSet::new();
-    for chunk in candidates.chunks(500) {
-        let mut binds = super::Binds::new();
-        let sql = format!(
-            "SELECT candidate_id, status FROM background_check_orders WHERE candidate_id IN ({})",
-            binds.push_ids(chunk)
-        );
-        let rows: Vec<(i64, String)> =
-            on_db!(db, p => super::bind_all!(sqlx::query_as(&sql), &binds).fetch_all(p).await)?;
-        open.extend(
-            rows.into_iter()
-                .filter(|(_, s)| OrderStatus::from(s.as_str()).is_open())
-                .map(|(c, _)| c),
-        );
-    }
-    Ok(open)
+    let rows: Vec<(i64, String)> = super::fetch_in(db, &super::int_binds(candidates), |list| {
+        format!("SELECT candidate_id, status FROM background_check_orders WHERE candidate_id IN ({list})")
+    })
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, s)| OrderStatus::from(s.as_str()).is_open())
+        .map(|(c, _)| c)
+        .collect())
 }
 
 pub async fn find_order(db: &Db, id: i64) -> sqlx::Result<Option<OrderRow>> {

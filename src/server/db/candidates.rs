@@ -284,16 +284,10 @@ pub async fn applications_of(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<App
 
 /// The applications of `ids` that exist (any order).
 pub async fn find_applications(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<ApplicationRow>> {
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let mut binds = super::Binds::new();
-        let sql = format!(
-            "{APPLICATION_SELECT} WHERE a.id IN ({})",
-            binds.push_ids(chunk)
-        );
-        found.extend(on_db!(db, p => super::bind_all!(sqlx::query_as::<_, ApplicationRow>(&sql), &binds).fetch_all(p).await)?);
-    }
-    Ok(found)
+    super::fetch_in(db, &super::int_binds(ids), |list| {
+        format!("{APPLICATION_SELECT} WHERE a.id IN ({list})")
+    })
+    .await
 }
 
 pub async fn find_application(db: &Db, id: i64) -> sqlx::Result<Option<ApplicationRow>> {

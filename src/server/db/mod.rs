@@ -104,6 +104,39 @@ macro_rules! bind_all {
 }
 pub use bind_all;
 
+/// Values bound in one `IN (…)` list at most: larger sets are read a statement per chunk.
+const IN_LIST_CHUNK: usize = 500;
+
+/// The rows `sql_for(placeholders)` returns for every value of `keys`, `IN_LIST_CHUNK` values a
+/// statement (`sql_for` puts the placeholders in its `IN (…)`).
+pub async fn fetch_in<T>(
+    db: &Db,
+    keys: &[Bind],
+    sql_for: impl Fn(&str) -> String,
+) -> sqlx::Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let mut rows = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(IN_LIST_CHUNK) {
+        let mut binds = Binds::new();
+        let list: Vec<String> = chunk.iter().map(|k| binds.push(k.clone())).collect();
+        let sql = sql_for(&list.join(", "));
+        rows.extend(
+            on_db!(db, p => bind_all!(sqlx::query_as::<_, T>(&sql), &binds).fetch_all(p).await)?,
+        );
+    }
+    Ok(rows)
+}
+
+/// `ids` as values to bind.
+pub fn int_binds(ids: &[i64]) -> Vec<Bind> {
+    ids.iter().map(|id| Bind::Int(*id)).collect()
+}
+
 /// PostgreSQL session limits set on every connection, so a leaked transaction or a stuck lock
 /// turns into an error within seconds instead of a hang (`CLEARANCE_PG_*_MS` in `Config`; 0 turns
 /// one off).

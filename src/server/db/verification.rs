@@ -66,26 +66,21 @@ pub async fn pending_requests(
     db: &Db,
     candidates: &[i64],
 ) -> sqlx::Result<std::collections::HashSet<i64>> {
-    let mut pending = std::collections::HashSet::new();
-    for chunk in candidates.chunks(500) {
-        let mut binds = super::Binds::new();
-        let subjects: Vec<String> = chunk
-            .iter()
-            .map(|c| binds.push(super::Bind::Text(format!("candidate:{c}"))))
-            .collect();
-        let sql = format!(
+    let subjects: Vec<super::Bind> = candidates
+        .iter()
+        .map(|c| super::Bind::Text(format!("candidate:{c}")))
+        .collect();
+    let found: Vec<(String,)> = super::fetch_in(db, &subjects, |list| {
+        format!(
             "SELECT subject FROM delivery_jobs WHERE kind = 'verification.create_session'
-             AND state IN ('pending', 'running') AND subject IN ({})",
-            subjects.join(", ")
-        );
-        let found: Vec<String> =
-            on_db!(db, p => super::bind_all!(sqlx::query_scalar(&sql), &binds).fetch_all(p).await)?;
-        pending.extend(found.iter().filter_map(|s| {
-            s.strip_prefix("candidate:")
-                .and_then(|id| id.parse::<i64>().ok())
-        }));
-    }
-    Ok(pending)
+             AND state IN ('pending', 'running') AND subject IN ({list})"
+        )
+    })
+    .await?;
+    Ok(found
+        .iter()
+        .filter_map(|(s,)| s.strip_prefix("candidate:").and_then(|id| id.parse().ok()))
+        .collect())
 }
 
 /// Stores the provider's new session and makes it the candidate's current one.

@@ -515,10 +515,7 @@ async fn play(
         .collect();
     let mut stage = set_up(options, config, db, pages, &staff).await?;
     let events = timeline(wall);
-    let mut told = Told {
-        candidates: 0,
-        steps: 0,
-    };
+    let mut told = Told::default();
     let mut candidates: Vec<Option<i64>> = vec![None; CAST.len()];
     let mut interviews: Vec<Option<i64>> = vec![None; CAST.len()];
     for (at, who, step) in events {
@@ -587,13 +584,32 @@ async fn act(
     let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
     if *step == Step::Import {
         let titles = services::demo::job_titles();
-        let csv = format!(
-            "first_name,last_name,email,phone,address,city,state,zip,job\n\
-             {first},{last},{},555-02{i:02},{} Story Lane,Springfield,IL,62701,{}\n",
-            email(first, last),
-            200 + i,
-            titles[job]
-        );
+        let row = |cells: [&str; 9]| cells.map(String::from).to_vec();
+        let csv = services::csv_text(vec![
+            row([
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "address",
+                "city",
+                "state",
+                "zip",
+                "job",
+            ]),
+            row([
+                first,
+                last,
+                &email(first, last),
+                &format!("555-02{i:02}"),
+                &format!("{} Story Lane", 200 + i),
+                "Springfield",
+                "IL",
+                "62701",
+                titles[job],
+            ]),
+        ])
+        .map_err(err)?;
         let report = services::import::import_candidates(db, csv.as_bytes()).await?;
         if let Some((line, why)) = report.errors.first() {
             anyhow::bail!("import line {line}: {why}");
@@ -616,16 +632,16 @@ async fn act(
                 .await
                 .map_err(err)?;
             // Each attempt when its backoff has passed (2 s, 4 s, … with the default base).
-            let mut ran = Ok(0);
-            for _ in 0..12 {
-                ran = jobs::run_until_empty(state).await;
-                if ran.is_err() {
-                    break;
+            let attempts = async {
+                for _ in 0..12 {
+                    jobs::run_until_empty(state).await?;
+                    clock::set(clock::now() + Duration::seconds(20));
                 }
-                clock::set(clock::now() + Duration::seconds(20));
+                anyhow::Ok(())
             }
+            .await;
             stage.provider.set_switches(Default::default());
-            ran?;
+            attempts?;
         }
         Step::Start => {
             let session = latest_session(db, candidate).await?;
@@ -722,8 +738,7 @@ async fn act(
                     stage: Stage::OnsiteOrPanelInterview,
                     local_time: at.format("%Y-%m-%dT%H:%M").to_string(),
                     time_zone: "UTC".into(),
-                    interviewers: "morgan.manager@clearance.test, jordan.lead@clearance.test"
-                        .into(),
+                    interviewers: format!("{}, {}", DEMO_USERS[3].email, DEMO_USERS[4].email),
                 },
             )
             .await
