@@ -43,7 +43,7 @@ fi
 
 if [ "$profile" = release ]; then
   scripts/setup.sh >/dev/null
-  cargo leptos build --release --precompress >/dev/null 2>&1
+  cargo leptos build --release --precompress --split >/dev/null 2>&1
 fi
 bin="target/$profile/clearance"
 [ -x "$bin" ] || { echo "$bin is missing: run cargo leptos build${profile/debug/} first" >&2; exit 1; }
@@ -240,6 +240,13 @@ js_hash=$(awk -F': *' '$1 == "js" { print $2 }' "target/$profile/hash.txt" 2>/de
 kb() { [ -f "$1" ] && awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.0f KB", b / 1024 }' || echo "-"; }
 pkg="$LEPTOS_SITE_ROOT/pkg"
 echo "- hydrate bundle: WASM $(kb "$pkg/clearance${wasm_hash:+.$wasm_hash}.wasm") ($(kb "$pkg/clearance${wasm_hash:+.$wasm_hash}.wasm.br") brotli), JS $(kb "$pkg/clearance${js_hash:+.$js_hash}.js") ($(kb "$pkg/clearance${js_hash:+.$js_hash}.js.br") brotli)"
+# What a browser fetches to open a page (brotli as sent): the main files — the shell, the list, the
+# profile and the review queue — and, for a lazy route such as Insights, its own files (`--split`).
+opened() { python3 scripts/bench/bundle.py "$pkg" "target/$profile/hash.txt" "$@" 2>/dev/null || echo "0 0 0 0"; }
+read -r main_bytes _ _ main_files <<<"$(opened)"
+read -r _ _ insights_bytes insights_files <<<"$(opened insights_route_view)"
+awk -v m="$main_bytes" -v mf="$main_files" -v i="$insights_bytes" -v f="$insights_files" 'BEGIN {
+  printf "- to open a profile, the list or the review queue (the main files): %.0f KB brotli in %d files; Insights then adds %.0f KB in %d files\n", m / 1024, mf, i / 1024, f - mf }'
 # The badge widget as a host page downloads it: brotli as the server sends it.
 served() { curl -fs -H 'Accept-Encoding: br' "$base/widget/assets/$1" | wc -c; }
 widget_js=$(cd target/widget 2>/dev/null && ls clearance-widget-*.js 2>/dev/null | head -1 || true)

@@ -42,7 +42,7 @@ nginx=$(command -v nginx || echo /usr/sbin/nginx)
 
 if [ "$profile" = release ]; then
   scripts/setup.sh >/dev/null
-  cargo leptos build --release --precompress
+  cargo leptos build --release --precompress --split
 fi
 binary="target/$profile/clearance"
 [ -x "$binary" ] || { echo "$binary is missing: run cargo leptos build${profile/debug/} first" >&2; exit 1; }

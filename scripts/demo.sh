@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 trunk build  # the embeddable badge widget (Trunk.toml) → target/widget
 export DATABASE_URL="${DATABASE_URL:-sqlite://data/clearance.db}"
 export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"

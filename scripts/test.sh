@@ -52,7 +52,7 @@ trunk build  # the embeddable badge widget (Trunk.toml) → target/widget: the s
 cargo test --features ssr
 
 echo "== End-to-end (Playwright, Chromium)"
-cargo leptos build
+cargo leptos build --split  # each page's code in a file of its own (lazy routes)
 widget_size=$(cat target/widget/clearance-widget-*.js target/widget/clearance-widget-*_bg.wasm | wc -c)
 echo "badge widget: $widget_size bytes of JS + WASM (uncompressed)"
 (cd end2end && npx playwright test)

@@ -130,3 +130,34 @@ test('the front end arrives under hashed names, cached for good and compressed, 
     expect(p.encoding, p.url).toMatch(/^(br|gzip)$/);
   }
 });
+
+test('a profile opened by its address needs only the main file; a page opened later fetches its own code and works', async ({ page }) => {
+  const wasm: string[] = [];
+  page.on('response', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/pkg/') && path.endsWith('.wasm')) wasm.push(path);
+  });
+  await signIn(page, users.recruiter);
+  await page.locator('table tbody tr').first().getByRole('link').click();
+  await expect(page).toHaveURL(/\/candidates\/\d+$/);
+  await expect(page.getByRole('region', { name: 'Verification' })).toBeVisible();
+
+  // The profile is in the main file: opened by its address, nothing else is fetched to hydrate it.
+  wasm.length = 0;
+  await page.goto(page.url());
+  await hydrated(page);
+  expect(wasm, 'WASM files fetched to open a profile').toHaveLength(1);
+  expect(wasm[0]).toMatch(/^\/pkg\/clearance(\.[A-Za-z0-9_-]+)?\.wasm$/);
+
+  // Insights is a lazy route: the header's link fetches its code, then shows it in place (no new
+  // document), and the page works (a filter changes the address).
+  await page.evaluate(() => ((window as any).stillThisDocument = true));
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Insights' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Insights' })).toBeVisible();
+  expect(await page.evaluate(() => (window as any).stillThisDocument)).toBe(true);
+  expect(wasm.length, `Insights' own code besides ${wasm[0]}`).toBeGreaterThan(1);
+  await page.getByLabel('Risk tier', { exact: true }).selectOption({ label: 'High' });
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page).toHaveURL(/[?&]tier=high(&|$)/);
+  await expect(page.getByLabel('Risk tier', { exact: true })).toHaveValue('high');
+});

@@ -8,7 +8,7 @@ use crate::model::{CurrentUser, Permission};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes, A};
-use leptos_router::{path, SsrMode};
+use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
 
 /// The signed-in user and the actions that change who it is.
 #[derive(Clone, Copy)]
@@ -154,32 +154,74 @@ pub fn App() -> impl IntoView {
         user,
     });
 
+    // While the next page's code is on its way (a lazy route opened for the first time), the
+    // page says it is busy.
+    let (routing, set_routing) = signal(false);
+
     view! {
         <Title text="Clearance"/>
-        <Router>
+        <Router set_is_routing=set_routing>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <TopBar/>
-            <main id="main">
+            <main id="main" aria-busy=move || routing.get().then_some("true")>
                 <Routes fallback=pages::not_found::NotFound>
                     // Async SSR everywhere: a page's HTTP status (404, 403) is known before it is sent.
                     <Route path=path!("/") view=|| view! { <Redirect path="/candidates"/> }/>
                     <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/candidates") view=pages::candidates::CandidatesPage ssr=SsrMode::Async/>
                     <Route path=path!("/candidates/:id") view=pages::profile::CandidateProfilePage ssr=SsrMode::Async/>
-                    <Route path=path!("/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/evidence/:session_id") view=pages::evidence::EvidencePage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/evidence/:session_id") view={Lazy::<EvidenceRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/review-queue") view=pages::review_queue::ReviewQueuePage ssr=SsrMode::Async/>
-                    <Route path=path!("/partners") view=pages::partners::PartnersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/policy") view=pages::policy::PolicyPage ssr=SsrMode::Async/>
-                    <Route path=path!("/drift") view=pages::drift::DriftPage ssr=SsrMode::Async/>
-                    <Route path=path!("/insights") view=pages::insights::InsightsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/deliveries") view=pages::deliveries::DeliveriesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/bulk/:id") view=pages::bulk::BulkJobPage ssr=SsrMode::Async/>
+                    <Route path=path!("/partners") view={Lazy::<PartnersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/policy") view={Lazy::<PolicyRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/drift") view={Lazy::<DriftRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/insights") view={Lazy::<InsightsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/deliveries") view={Lazy::<DeliveriesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/bulk/:id") view={Lazy::<BulkJobRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// The pages most people open every day — the list, the profile, the review queue — are in the
+/// main file with the shell and the header. The others (settings, partners, policy, Insights,
+/// audit, drift, deliveries, evidence, bulk jobs) are lazy routes: `cargo leptos build --split`
+/// puts each one's code in files of its own, fetched when the page is first opened. (Every page
+/// lazy was measured too: a profile then came in ~200 files — many round trips on HTTP/1.1 for
+/// little saved, since the profile's own code is most of what it needs.)
+macro_rules! lazy_pages {
+    ($($route:ident => $module:ident :: $page:ident),+ $(,)?) => {
+        $(
+            struct $route;
+
+            #[lazy_route]
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                fn view(_this: Self) -> AnyView {
+                    use pages::$module::$page;
+                    view! { <$page/> }.into_any()
+                }
+            }
+        )+
+    };
+}
+
+lazy_pages! {
+    AuditRoute => audit::AuditPage,
+    EvidenceRoute => evidence::EvidencePage,
+    PartnersRoute => partners::PartnersPage,
+    SettingsRoute => settings::SettingsPage,
+    PolicyRoute => policy::PolicyPage,
+    DriftRoute => drift::DriftPage,
+    InsightsRoute => insights::InsightsPage,
+    DeliveriesRoute => deliveries::DeliveriesPage,
+    BulkJobRoute => bulk::BulkJobPage,
 }
 
 #[component]

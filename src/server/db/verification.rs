@@ -792,33 +792,31 @@ mod plan_tests {
             .collect()
     }
 
+    /// A session row: (candidate, status, risk, codes, evidence, last event at, type, insert order).
+    type ModelSession = (
+        i64,
+        VerificationStatus,
+        Option<RiskTier>,
+        Vec<String>,
+        Option<String>,
+        Option<DateTime<Utc>>,
+        Option<VerificationEventType>,
+        usize,
+    );
+
+    /// A candidate's badge: (status, session, risk, verified at).
+    type ModelBadge = (
+        VerificationStatus,
+        String,
+        Option<RiskTier>,
+        Option<DateTime<Utc>>,
+    );
+
     /// The database as far as applying events goes, written the way the statements write it.
     #[derive(Debug, Clone, Default, PartialEq)]
     struct Model {
-        /// session → (candidate, status, risk, codes, evidence, last event at, type, insert order)
-        sessions: HashMap<
-            String,
-            (
-                i64,
-                VerificationStatus,
-                Option<RiskTier>,
-                Vec<String>,
-                Option<String>,
-                Option<DateTime<Utc>>,
-                Option<VerificationEventType>,
-                usize,
-            ),
-        >,
-        /// candidate → (status, session, risk, verified at)
-        badges: HashMap<
-            i64,
-            (
-                VerificationStatus,
-                String,
-                Option<RiskTier>,
-                Option<DateTime<Utc>>,
-            ),
-        >,
+        sessions: HashMap<String, ModelSession>,
+        badges: HashMap<i64, ModelBadge>,
         reviews: Vec<(String, VerificationStatus)>,
         states: HashMap<i64, &'static str>,
         audits: usize,
