@@ -303,15 +303,15 @@ pub fn plan_batch(events: &[ToApply<'_>], mut found: Found, now: DateTime<Utc>) 
         let new_status = ev.event_type.status();
         let (session, created_now) = match found.sessions.get(ev.session_id) {
             Some(s) => (*s, false),
-            None => {
-                let s = SessionState {
+            // New: it applies (nothing newer on it), and is recorded below with its new state.
+            None => (
+                SessionState {
                     candidate_id,
                     status: VerificationStatus::NotStarted,
                     last_event_at: None,
-                };
-                found.sessions.insert(ev.session_id.to_string(), s);
-                (s, true)
-            }
+                },
+                true,
+            ),
         };
         if !event_applies(
             session.status,
@@ -458,19 +458,17 @@ macro_rules! impl_apply_verification_events {
                 candidate_ids.sort_unstable();
                 candidate_ids.dedup();
                 for chunk in candidate_ids.chunks(APPLY_CHUNK) {
+                    let mut binds = super::Binds::new();
+                    let list = binds.push_ids(chunk);
                     // `s.candidate_id = c.id` lets PostgreSQL reach s through the candidate's index;
                     // joined on the subquery alone it hashed every session.
-                    let mut q = sqlx::QueryBuilder::new(
+                    let sql = format!(
                         "SELECT c.id, s.session_id, s.created_at FROM candidates c
                          LEFT JOIN verification_sessions s ON s.candidate_id = c.id AND s.id = (
                              SELECT id FROM verification_sessions WHERE candidate_id = c.id ORDER BY created_at DESC, id DESC LIMIT 1)
-                         WHERE c.id IN (");
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    q.push(")");
-                    let rows: Vec<(i64, Option<String>, Option<DateTime<Utc>>)> = q.build_query_as().fetch_all(&mut *self).await?;
+                         WHERE c.id IN ({list})");
+                    let rows = super::bind_all!(sqlx::query_as::<_, (i64, Option<String>, Option<DateTime<Utc>>)>(&sql), &binds)
+                        .fetch_all(&mut *self).await?;
                     for (id, session, at) in rows {
                         found.candidates.insert(id, session.zip(at));
                     }
@@ -479,15 +477,13 @@ macro_rules! impl_apply_verification_events {
                 session_ids.sort_unstable();
                 session_ids.dedup();
                 for chunk in session_ids.chunks(APPLY_CHUNK) {
-                    let mut q = sqlx::QueryBuilder::new(
-                        "SELECT session_id, candidate_id, status, last_event_at FROM verification_sessions WHERE session_id IN (");
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    q.push(")");
-                    let rows: Vec<(String, i64, VerificationStatus, Option<DateTime<Utc>>)> =
-                        q.build_query_as().fetch_all(&mut *self).await.in_table("verification_sessions")?;
+                    let mut binds = super::Binds::new();
+                    let list: Vec<String> = chunk.iter().map(|id| binds.push(super::Bind::Text(id.to_string()))).collect();
+                    let sql = format!(
+                        "SELECT session_id, candidate_id, status, last_event_at FROM verification_sessions WHERE session_id IN ({})",
+                        list.join(", "));
+                    let rows = super::bind_all!(sqlx::query_as::<_, (String, i64, VerificationStatus, Option<DateTime<Utc>>)>(&sql), &binds)
+                        .fetch_all(&mut *self).await.in_table("verification_sessions")?;
                     for (id, candidate_id, status, last_event_at) in rows {
                         found.sessions.insert(id, SessionState { candidate_id, status, last_event_at });
                     }
@@ -548,14 +544,11 @@ macro_rules! impl_apply_verification_events {
                 ];
                 for (ids, set) in marks {
                     for chunk in ids.chunks(APPLY_CHUNK) {
-                        let mut q = sqlx::QueryBuilder::new(format!("UPDATE webhook_events SET {set}, processed_at = "));
-                        q.push_bind(now).push(" WHERE id IN (");
-                        let mut list = q.separated(", ");
-                        for id in chunk {
-                            list.push_bind(*id);
-                        }
-                        q.push(")");
-                        q.build().execute(&mut *self).await?;
+                        let mut binds = super::Binds::new();
+                        let at = binds.push(super::Bind::Time(now));
+                        let list = binds.push_ids(chunk);
+                        let sql = format!("UPDATE webhook_events SET {set}, processed_at = {at} WHERE id IN ({list})");
+                        super::bind_all!(sqlx::query(&sql), &binds).execute(&mut *self).await?;
                     }
                 }
                 self.append_audit_many(&plan.audits).await?;
