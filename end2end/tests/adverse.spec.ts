@@ -12,6 +12,8 @@ test('recruiter runs adverse action on a Consider result; the candidate receives
   await page.getByLabel('Search').fill('Barbara Turing');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.getByRole('link', { name: 'Barbara Turing' }).first().click();
+  // The router moves to the profile a tick after the click (it waits for any page code first).
+  await expect(page).toHaveURL(/\/candidates\/\d+$/);
   const checks = page.getByRole('region', { name: 'Background checks' });
   await hydrated(page);
   const profileUrl = page.url();

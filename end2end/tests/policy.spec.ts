@@ -6,6 +6,8 @@ test('a blocked move says why; security grants a 24h exception; the recruiter mo
   await page.getByLabel('Search').fill('Grace Lovelace');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.getByRole('link', { name: 'Grace Lovelace' }).first().click();
+  // The router moves to the profile a tick after the click (it waits for any page code first).
+  await expect(page).toHaveURL(/\/candidates\/\d+$/);
   await hydrated(page);
   const profileUrl = page.url();
   const card = page.locator('.application').first();
