@@ -10,30 +10,6 @@ use crate::model::{
 };
 use leptos::prelude::*;
 
-/// The selection a bulk request names.
-#[cfg(feature = "ssr")]
-fn selection(
-    rows: Vec<i64>,
-    all_matching: bool,
-    search: Option<String>,
-    job_id: Option<i64>,
-    stage: Option<Stage>,
-    status: Option<VerificationStatus>,
-    risk: Option<RiskTier>,
-    integrity: Option<IntegrityFilter>,
-) -> crate::model::BulkSelection {
-    let query = crate::model::CandidateQuery {
-        search,
-        job_id,
-        stage,
-        status,
-        risk,
-        integrity,
-        before: None,
-    };
-    crate::model::BulkSelection::new(rows, all_matching, query)
-}
-
 /// The task the request's action fields name.
 #[cfg(feature = "ssr")]
 fn task(
@@ -53,77 +29,73 @@ fn task(
     crate::model::BulkTask::new(action, move_to, order).map_err(AppError::BadRequest)
 }
 
-#[server(prefix = "/api", endpoint = "preview_bulk")]
-pub async fn preview_bulk(
-    action: BulkAction,
-    #[server(default)] rows: Vec<i64>,
-    #[server(default)] all_matching: bool,
-    search: Option<String>,
-    job_id: Option<i64>,
-    stage: Option<Stage>,
-    status: Option<VerificationStatus>,
-    risk: Option<RiskTier>,
-    #[server(default)] integrity: Option<IntegrityFilter>,
-    #[server(default)] move_to: Option<Stage>,
-    #[server(default)] partner_id: Option<i64>,
-    #[server(default)] package_id: Option<String>,
-    #[server(default)] add_on_ids: Vec<String>,
-) -> Result<BulkPreview, AppError> {
-    use crate::server::{auth, services};
-    let task = task(action, move_to, partner_id, package_id, add_on_ids, None)?;
-    let selection = selection(
-        rows,
-        all_matching,
-        search,
-        job_id,
-        stage,
-        status,
-        risk,
-        integrity,
-    );
-    services::bulk::preview(&auth::state()?, &auth::user().await?, &task, &selection).await
+/// Declares a bulk server function: the action, the selection and the order's fields, one form
+/// field each (the selection's filters travel as the list's do), then the function's own `extra`
+/// fields. `$body` sees the request's `task` (with `total_each`) and `selection`.
+macro_rules! bulk_server_fn {
+    (
+        $(#[$doc:meta])* $name:ident($endpoint:literal) -> $ret:ty;
+        extra($($(#[$xattr:meta])* $x:ident: $xt:ty),*);
+        total_each = $total_each:expr;
+        |$task:ident, $selection:ident| $body:expr
+    ) => {
+        $(#[$doc])*
+        #[server(prefix = "/api", endpoint = $endpoint)]
+        pub async fn $name(
+            action: BulkAction,
+            #[server(default)] rows: Vec<i64>,
+            #[server(default)] all_matching: bool,
+            search: Option<String>,
+            job_id: Option<i64>,
+            stage: Option<Stage>,
+            status: Option<VerificationStatus>,
+            risk: Option<RiskTier>,
+            #[server(default)] integrity: Option<IntegrityFilter>,
+            #[server(default)] move_to: Option<Stage>,
+            #[server(default)] partner_id: Option<i64>,
+            #[server(default)] package_id: Option<String>,
+            #[server(default)] add_on_ids: Vec<String>,
+            $($(#[$xattr])* $x: $xt),*
+        ) -> Result<$ret, AppError> {
+            let $task = task(action, move_to, partner_id, package_id, add_on_ids, $total_each)?;
+            let query = crate::model::CandidateQuery {
+                search,
+                job_id,
+                stage,
+                status,
+                risk,
+                integrity,
+                before: None,
+            };
+            let $selection = crate::model::BulkSelection::new(rows, all_matching, query);
+            $body
+        }
+    };
 }
 
-#[server(prefix = "/api", endpoint = "start_bulk")]
-pub async fn start_bulk(
-    action: BulkAction,
-    #[server(default)] rows: Vec<i64>,
-    #[server(default)] all_matching: bool,
-    search: Option<String>,
-    job_id: Option<i64>,
-    stage: Option<Stage>,
-    status: Option<VerificationStatus>,
-    risk: Option<RiskTier>,
-    #[server(default)] integrity: Option<IntegrityFilter>,
-    #[server(default)] move_to: Option<Stage>,
-    #[server(default)] partner_id: Option<i64>,
-    #[server(default)] package_id: Option<String>,
-    #[server(default)] add_on_ids: Vec<String>,
-    request_key: String,
-    #[server(default)] total_each: Option<String>,
-) -> Result<i64, AppError> {
-    use crate::server::{auth, services};
-    let task = task(
-        action, move_to, partner_id, package_id, add_on_ids, total_each,
-    )?;
-    let selection = selection(
-        rows,
-        all_matching,
-        search,
-        job_id,
-        stage,
-        status,
-        risk,
-        integrity,
-    );
-    services::bulk::start(
-        &auth::state()?,
-        &auth::user().await?,
-        &request_key,
-        &task,
-        &selection,
-    )
-    .await
+bulk_server_fn! {
+    /// What a bulk action would do to the selection: how many go ahead, who is skipped and why,
+    /// and an order's total per candidate.
+    preview_bulk("preview_bulk") -> BulkPreview;
+    extra();
+    total_each = None;
+    |task, selection| {
+        use crate::server::{auth, services};
+        services::bulk::preview(&auth::state()?, &auth::user().await?, &task, &selection).await
+    }
+}
+
+bulk_server_fn! {
+    /// Starts the bulk job the preview described; the same `request_key` starts it once. An
+    /// order is refused when `total_each` is not the total per candidate the catalog gives now.
+    start_bulk("start_bulk") -> i64;
+    extra(request_key: String, #[server(default)] total_each: Option<String>);
+    total_each = total_each;
+    |task, selection| {
+        use crate::server::{auth, services};
+        let (state, user) = (auth::state()?, auth::user().await?);
+        services::bulk::start(&state, &user, &request_key, &task, &selection).await
+    }
 }
 
 #[server(prefix = "/api", endpoint = "cancel_bulk")]

@@ -151,10 +151,8 @@ pub async fn start(
             .bind(a.candidate_id).bind(a.application_id).bind(a.order_id).bind(a.wait_days)
             .bind(a.wait_business).bind(a.started_by).bind(now)
             .fetch_one(&mut *tx).await;
-        let id = match inserted {
-            Ok(id) => id,
-            Err(e) if super::is_unique_violation(&e) => return Ok(None),
-            Err(e) => return Err(e),
+        let Some(id) = super::unless_taken(inserted)? else {
+            return Ok(None);
         };
         tx.append_audit(&audit(id)).await?;
         tx.commit().await?;

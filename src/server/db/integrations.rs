@@ -44,14 +44,12 @@ pub async fn insert(
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id";
     on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
-        let id = match sqlx::query_scalar::<_, i64>(sql)
+        let inserted = sqlx::query_scalar::<_, i64>(sql)
             .bind(n.name).bind(n.allowed_origins_json).bind(n.api_key_sha256).bind(n.signing_key_sealed)
             .bind(n.token_ttl_secs).bind(n.expires_at).bind(n.created_by).bind(now)
-            .fetch_one(&mut *tx).await
-        {
-            Ok(id) => id,
-            Err(e) if super::is_unique_violation(&e) => return Ok(None),
-            Err(e) => return Err(e),
+            .fetch_one(&mut *tx).await;
+        let Some(id) = super::unless_taken(inserted)? else {
+            return Ok(None);
         };
         tx.append_audit(&audit(id)).await?;
         tx.commit().await?;

@@ -105,49 +105,49 @@ pub async fn schedule(
     })
 }
 
-/// Cancels a scheduled interview and queues the monitor's DELETE; false if it was not scheduled.
-pub async fn cancel(
-    db: &Db,
-    interview_id: i64,
-    candidate_id: i64,
-    max_attempts: i64,
-    now: DateTime<Utc>,
-    audit: &NewAuditEvent,
-) -> sqlx::Result<bool> {
-    on_db!(db, p => {
-        let mut tx = p.begin_write().await?;
-        let changed = sqlx::query("UPDATE interviews SET state = 'cancelled', updated_at = $2 WHERE id = $1 AND state = 'scheduled'")
-            .bind(interview_id).bind(now).execute(&mut *tx).await?.rows_affected() == 1;
-        if changed {
-            let payload = serde_json::json!({ "interview_id": interview_id }).to_string();
-            tx.enqueue(JobKind::CancelInterview, &payload, max_attempts, now, &format!("candidate:{candidate_id}")).await?;
-            tx.append_audit(audit).await?;
-        }
-        tx.commit().await?;
-        Ok(changed)
-    })
+/// What happens to a scheduled interview.
+#[derive(Debug, Clone, Copy)]
+pub enum InterviewChange<'a> {
+    /// Cancelled: the monitor's DELETE is queued.
+    Cancel,
+    /// Moved: its new announcement is queued.
+    Move {
+        scheduled_at: DateTime<Utc>,
+        time_zone: &'a str,
+    },
 }
 
-/// Moves a scheduled interview and queues its new announcement; false if it is not scheduled.
-#[allow(clippy::too_many_arguments)]
-pub async fn reschedule(
+/// Cancels or moves a scheduled interview and queues the monitor's job for it, with `audit`, in
+/// one transaction; false if it was not scheduled (nothing is written).
+pub async fn change_scheduled(
     db: &Db,
     interview_id: i64,
     candidate_id: i64,
-    scheduled_at: DateTime<Utc>,
-    time_zone: &str,
+    change: InterviewChange<'_>,
     max_attempts: i64,
     now: DateTime<Utc>,
     audit: &NewAuditEvent,
 ) -> sqlx::Result<bool> {
+    let (sql, kind) = match change {
+        InterviewChange::Cancel => (
+            "UPDATE interviews SET updated_at = $2, state = 'cancelled' WHERE id = $1 AND state = 'scheduled'",
+            JobKind::CancelInterview,
+        ),
+        InterviewChange::Move { .. } => (
+            "UPDATE interviews SET updated_at = $2, scheduled_at = $3, time_zone = $4 WHERE id = $1 AND state = 'scheduled'",
+            JobKind::AnnounceInterview,
+        ),
+    };
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
-        let changed = sqlx::query("UPDATE interviews SET scheduled_at = $2, time_zone = $3, updated_at = $4 WHERE id = $1 AND state = 'scheduled'")
-            .bind(interview_id).bind(scheduled_at).bind(time_zone).bind(now)
-            .execute(&mut *tx).await?.rows_affected() == 1;
+        let mut update = sqlx::query(sql).bind(interview_id).bind(now);
+        if let InterviewChange::Move { scheduled_at, time_zone } = change {
+            update = update.bind(scheduled_at).bind(time_zone);
+        }
+        let changed = update.execute(&mut *tx).await?.rows_affected() == 1;
         if changed {
             let payload = serde_json::json!({ "interview_id": interview_id }).to_string();
-            tx.enqueue(JobKind::AnnounceInterview, &payload, max_attempts, now, &format!("candidate:{candidate_id}")).await?;
+            tx.enqueue(kind, &payload, max_attempts, now, &format!("candidate:{candidate_id}")).await?;
             tx.append_audit(audit).await?;
         }
         tx.commit().await?;

@@ -463,6 +463,15 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
+/// A write a unique index refused as `None` (someone got there first); any other error as is.
+pub fn unless_taken<T>(written: sqlx::Result<T>) -> sqlx::Result<Option<T>> {
+    match written {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_unique_violation(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Names where a value came from when a row's column cannot be read as its type (a status or
 /// stage Clearance does not know, written by hand or by a newer version): "candidates.
 /// verification_status: unknown verification status 'x' (expected …)" instead of sqlx's bare

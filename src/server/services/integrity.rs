@@ -291,12 +291,14 @@ pub async fn reschedule(
         serde_json::json!({ "interview_id": i.id, "rescheduled_from": i.scheduled_at, "scheduled_at": at,
                             "time_zone": time_zone.trim() }),
     );
-    let moved = db::integrity::reschedule(
+    let moved = db::integrity::change_scheduled(
         &state.db,
         i.id,
         i.candidate_id,
-        at,
-        time_zone.trim(),
+        db::integrity::InterviewChange::Move {
+            scheduled_at: at,
+            time_zone: time_zone.trim(),
+        },
         state.config.delivery_max_attempts,
         clock::now(),
         &audit,
@@ -326,10 +328,11 @@ pub async fn cancel(
         AuditEventType::InterviewCancelled,
         serde_json::json!({ "interview_id": i.id, "scheduled_at": i.scheduled_at }),
     );
-    let cancelled = db::integrity::cancel(
+    let cancelled = db::integrity::change_scheduled(
         &state.db,
         i.id,
         i.candidate_id,
+        db::integrity::InterviewChange::Cancel,
         state.config.delivery_max_attempts,
         clock::now(),
         &audit,

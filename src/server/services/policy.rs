@@ -194,11 +194,8 @@ pub async fn save(
         None => {
             // The shipped text becomes version 1 on record, so diffs and history start from it.
             let text = builtin(&state.config, name).ok_or(AppError::NotFound)?;
-            match db::policy::insert(db, name, 1, &text, None, None, now, None).await {
-                Ok(_) => {}
-                Err(e) if db::is_unique_violation(&e) => {}
-                Err(e) => return Err(e.into()),
-            }
+            // Saved by someone else at the same moment is as good.
+            db::unless_taken(db::policy::insert(db, name, 1, &text, None, None, now, None).await)?;
             1
         }
     };

@@ -117,31 +117,25 @@ async fn received(State(sink): State<AlertSink>) -> Json<Vec<ReceivedAlert>> {
 }
 
 async fn page(State(sink): State<AlertSink>) -> Html<String> {
-    let mut html = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Received alerts</title>\
-         <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}\
-         article{border:1px solid #ccc;border-radius:6px;padding:1rem;margin:1rem 0}\
-         pre{white-space:pre-wrap}</style></head><body>\
-         <h1>Received alerts</h1><p>What Clearance sent to Support, newest first.</p>",
-    );
     let list = sink.received();
-    if list.is_empty() {
-        html.push_str("<p>No alert yet.</p>");
-    }
-    for a in list.iter().rev() {
+    let articles = list.iter().map(|a| {
         let text = match a.body.get("text").and_then(|t| t.as_str()) {
             Some(text) => text.to_string(),
             None => serde_json::to_string_pretty(&a.body).unwrap_or_default(),
         };
-        html.push_str(&format!(
+        format!(
             "<article><h2>via {via} at {at}</h2><pre>{text}</pre></article>",
             via = escape(&a.via),
             at = a.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
             text = escape(&text),
-        ));
-    }
-    html.push_str("</body></html>");
-    Html(html)
+        )
+    });
+    Html(super::received_page(
+        "Received alerts",
+        "What Clearance sent to Support, newest first.",
+        "No alert yet.",
+        articles.collect(),
+    ))
 }
 
 /// `clearance sim alerts`.

@@ -167,19 +167,9 @@ async fn messages(State(inbox): State<Inbox>) -> Json<Vec<Received>> {
 use crate::server::security::escape_html as escape;
 
 async fn page(State(inbox): State<Inbox>) -> Html<String> {
-    let mut html = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Received mail</title>\
-         <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}\
-         article{border:1px solid #ccc;border-radius:6px;padding:1rem;margin:1rem 0}\
-         pre{white-space:pre-wrap}dt{font-weight:600}</style></head><body>\
-         <h1>Received mail</h1><p>What Clearance sent to this local SMTP sink, newest first.</p>",
-    );
     let list = inbox.messages();
-    if list.is_empty() {
-        html.push_str("<p>No mail yet.</p>");
-    }
-    for m in list.iter().rev() {
-        html.push_str(&format!(
+    let articles = list.iter().map(|m| {
+        let mut html = format!(
             "<article aria-label=\"{subject}\"><h2>{subject}</h2><dl><dt>From</dt><dd>{from}</dd>\
              <dt>To</dt><dd>{to}</dd><dt>Received</dt><dd>{at}</dd></dl><pre>{text}</pre>",
             subject = escape(&m.subject),
@@ -187,7 +177,7 @@ async fn page(State(inbox): State<Inbox>) -> Html<String> {
             to = escape(&m.to),
             at = m.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
             text = escape(&m.text),
-        ));
+        );
         for a in &m.attachments {
             html.push_str(&format!(
                 "<details><summary>Attachment: {}</summary><pre>{}</pre></details>",
@@ -196,9 +186,14 @@ async fn page(State(inbox): State<Inbox>) -> Html<String> {
             ));
         }
         html.push_str("</article>");
-    }
-    html.push_str("</body></html>");
-    Html(html)
+        html
+    });
+    Html(super::received_page(
+        "Received mail",
+        "What Clearance sent to this local SMTP sink, newest first.",
+        "No mail yet.",
+        articles.collect(),
+    ))
 }
 
 /// `clearance sim mail`: SMTP on one port, the page on another.

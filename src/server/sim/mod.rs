@@ -75,3 +75,23 @@ impl SignedWebhook {
             .await
     }
 }
+
+/// A simulator's page of what it received: `title`, one line of `intro`, then `articles` (HTML,
+/// escaped by the caller) newest first, or `empty` when nothing arrived yet.
+fn received_page(title: &str, intro: &str, empty: &str, articles: Vec<String>) -> String {
+    let mut html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
+         article{{border:1px solid #ccc;border-radius:6px;padding:1rem;margin:1rem 0}}\
+         pre{{white-space:pre-wrap}}dt{{font-weight:600}}</style></head><body>\
+         <h1>{title}</h1><p>{intro}</p>"
+    );
+    if articles.is_empty() {
+        html.push_str(&format!("<p>{empty}</p>"));
+    }
+    for a in articles.iter().rev() {
+        html.push_str(a);
+    }
+    html.push_str("</body></html>");
+    html
+}
