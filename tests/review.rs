@@ -17,6 +17,7 @@ on_both_with_provider!(
     sla_breaches_are_logged_once,
     admins_extend_the_reason_codes,
     a_long_queue_shows_its_most_urgent_items,
+    a_kept_queue_follows_every_change_and_the_clock,
 );
 
 const SECURITY: &str = "security@clearance.test";
@@ -442,4 +443,81 @@ async fn a_long_queue_shows_its_most_urgent_items(app: TestApp, _sim: Sim, _url:
     assert_eq!(mine_late.matching, 4);
     // The counts by tier stay the whole queue's, whatever the filter.
     assert_eq!((late.high, late.breached), (44, 40));
+}
+
+/// The queue's readings are kept between requests (services::review::QueueCache): each change to
+/// what it shows — an item, a candidate's name, a reviewer's name, a reason code — shows on the
+/// next request, and so does a deadline passing while nothing is written.
+async fn a_kept_queue_follows_every_change_and_the_clock(app: TestApp, _sim: Sim, _url: String) {
+    let security = app.signed_in(SECURITY).await;
+    let deadline = chrono::Utc::now() + chrono::Duration::seconds(3);
+    common::exec_at_now(
+        &app.db,
+        &format!(
+            "INSERT INTO review_items (candidate_id, session_id, risk_tier, provider_status, state, opened_at, deadline_at)
+             VALUES (5, 'vs_kept', 'high', 'needs_review', 'open', $1, '{}')",
+            deadline.to_rfc3339()
+        ),
+    )
+    .await;
+    let q = queue(&app, &security).await;
+    assert_eq!((q.items.len(), q.high, q.breached), (1, 1, 0));
+    assert!(!q.items[0].breached);
+    let item = q.items[0].id;
+    assert_eq!(queue(&app, &security).await.items[0].id, item, "kept");
+
+    common::exec_at_now(
+        &app.db,
+        "UPDATE candidates SET first_name = 'Renamed' WHERE id = 5",
+    )
+    .await;
+    assert!(queue(&app, &security).await.items[0]
+        .candidate_name
+        .starts_with("Renamed "));
+
+    let claim = app
+        .call(&security, "claim_review", &[("item_id", item.to_string())])
+        .await;
+    assert_eq!(claim.status(), 200);
+    let q = queue(&app, &security).await;
+    assert!(q.items[0].assigned_to_me);
+    common::exec_at_now(
+        &app.db,
+        "UPDATE users SET name = 'Sam Renamed' WHERE email = 'security@clearance.test'",
+    )
+    .await;
+    let q = queue(&app, &security).await;
+    assert_eq!(q.items[0].assignee.as_deref(), Some("Sam Renamed"));
+    assert!(q.reviewers.iter().any(|(_, name)| name == "Sam Renamed"));
+
+    let admin = app.signed_in("admin@clearance.test").await;
+    let added = app
+        .call(
+            &admin,
+            "add_reason_code",
+            &[
+                ("code", "kept_code".to_string()),
+                ("label", "Kept code".to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(added.status(), 200);
+    let q = queue(&app, &security).await;
+    assert!(q.reason_codes.iter().any(|(code, _)| code == "kept_code"));
+
+    // Nothing is written from here on; the deadline passes.
+    let wait = deadline - chrono::Utc::now() + chrono::Duration::milliseconds(300);
+    tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
+    let q = queue(&app, &security).await;
+    assert_eq!((q.high, q.breached), (1, 1));
+    assert!(q.items[0].breached);
+    let late = app
+        .call(
+            &security,
+            "review_queue",
+            &[("breached", "true".to_string())],
+        )
+        .await;
+    let late: ReviewQueue = late.json().await.unwrap();
+    assert_eq!((late.items.len(), late.matching), (1, 1));
 }

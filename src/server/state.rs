@@ -20,6 +20,9 @@ pub struct AppState {
     /// The candidate list's counts and pages, kept until what they show changes.
     #[from_ref(skip)]
     pub list_cache: Arc<crate::server::services::candidates::ListCache>,
+    /// The review queue's readings, kept until what they show changes.
+    #[from_ref(skip)]
+    pub review_cache: Arc<crate::server::services::review::QueueCache>,
     /// The Insights page's figures, kept until what they count changes (a minute at most).
     #[from_ref(skip)]
     pub insights_cache: Arc<crate::server::services::insights::Cache>,
@@ -43,6 +46,7 @@ impl AppState {
             http: http_client(),
             verification_ingest: Arc::new(crate::server::services::verification::ingest_queue(&db)),
             list_cache: Arc::default(),
+            review_cache: Arc::default(),
             insights_cache: Arc::default(),
             events: Arc::default(),
             badge_limits: Arc::default(),

@@ -107,17 +107,43 @@ pub async fn count_open(db: &Db, f: &OpenFilter) -> sqlx::Result<i64> {
     on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &args).fetch_one(p).await)
 }
 
-/// Open items per risk tier: how many, and how many past their deadline at `now`.
-pub async fn open_by_tier(
-    db: &Db,
-    now: DateTime<Utc>,
-) -> sqlx::Result<Vec<(Option<RiskTier>, i64, i64)>> {
+/// Open items of one risk tier: how many, how many past their deadline at `now`, and the soonest
+/// deadline still ahead of `now` (when the breached count changes next).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TierCount {
+    pub risk_tier: Option<RiskTier>,
+    pub open_count: i64,
+    pub breached: i64,
+    pub next_deadline: Option<DateTime<Utc>>,
+}
+
+/// Open items per risk tier (from the index of open items alone).
+pub async fn open_by_tier(db: &Db, now: DateTime<Utc>) -> sqlx::Result<Vec<TierCount>> {
     let sql = format!(
-        "SELECT r.risk_tier, COUNT(*), CAST(SUM(CASE WHEN r.deadline_at < $1 THEN 1 ELSE 0 END) AS BIGINT)
+        "SELECT r.risk_tier, COUNT(*) AS open_count, CAST(SUM(CASE WHEN r.deadline_at < $1 THEN 1 ELSE 0 END) AS BIGINT) AS breached,
+                MIN(CASE WHEN r.deadline_at >= $1 THEN r.deadline_at END) AS next_deadline
          FROM review_items r WHERE {OPEN} GROUP BY r.risk_tier"
     );
-    on_db!(db, p => sqlx::query_as::<_, (Option<RiskTier>, i64, i64)>(&sql).bind(now).fetch_all(p).await)
+    on_db!(db, p => sqlx::query_as::<_, TierCount>(&sql).bind(now).fetch_all(p).await)
         .origin(review_column_table)
+}
+
+/// What the review queue reads, as one value that differs after any commit that may have changed
+/// it (same value, same rows): SQLite, the `review_version` row its triggers bump (items, reason
+/// codes, users, candidates' names); PostgreSQL, the snapshot, as for the candidate list.
+pub async fn queue_version(db: &Db) -> sqlx::Result<String> {
+    match db {
+        Db::Sqlite(p) => {
+            sqlx::query_scalar("SELECT CAST(n AS TEXT) FROM review_version WHERE id = 1")
+                .fetch_one(p)
+                .await
+        }
+        Db::Postgres(p) => {
+            sqlx::query_scalar("SELECT pg_current_snapshot()::text")
+                .fetch_one(p)
+                .await
+        }
+    }
 }
 
 pub async fn find(db: &Db, id: i64) -> sqlx::Result<Option<ItemRow>> {

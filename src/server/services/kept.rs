@@ -58,6 +58,22 @@ impl<K: Eq + Hash + Clone, V: Clone> Readings<K, V> {
     where
         Fut: Future<Output = Result<(String, V), E>>,
     {
+        self.get_while(key, arrived, version, |_| true, read).await
+    }
+
+    /// As `get`, for a value that also goes stale on its own: a kept value is served only while
+    /// `fresh` says so.
+    pub async fn get_while<E, Fut>(
+        &self,
+        key: &K,
+        arrived: u64,
+        version: &str,
+        fresh: impl Fn(&V) -> bool,
+        read: impl FnOnce() -> Fut,
+    ) -> Result<V, E>
+    where
+        Fut: Future<Output = Result<(String, V), E>>,
+    {
         let slot = {
             let mut map = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             if map.len() >= self.max_entries && !map.contains_key(key) {
@@ -70,6 +86,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Readings<K, V> {
         if let Some(k) = slot
             .as_ref()
             .filter(|k| (k.version == version || k.started > arrived) && young(k))
+            .filter(|k| fresh(&k.value))
         {
             return Ok(k.value.clone());
         }

@@ -91,71 +91,141 @@ impl QueueFilter {
 /// the top; each card carries its decision form, so a page of them is most of the page's cost).
 pub const QUEUE_PAGE: i64 = 25;
 
-pub async fn queue(
-    state: &AppState,
-    user: &CurrentUser,
-    filter: QueueFilter,
-) -> Result<ReviewQueue, AppError> {
-    super::access::require(user, Permission::Adjudicate)?;
-    let (db, cal) = (&state.db, &state.config.business_calendar);
-    let QueueFilter {
-        risk,
-        assignee,
-        breached_only,
-    } = filter;
-    let now = clock::now();
+/// What the queue reads from the database for one filter.
+#[derive(Debug, Clone)]
+struct QueueReading {
+    by_tier: Vec<db::review::TierCount>,
+    rows: Vec<ItemRow>,
+    /// How many open items match the filter.
+    matching: i64,
+    reviewers: Vec<(i64, String)>,
+    reason_codes: Vec<(String, String)>,
+    /// The soonest deadline ahead when it was read: once it passes, the breached counts (and a
+    /// breached-only page) change without any commit. `None`: no deadline ahead.
+    until: Option<DateTime<Utc>>,
+}
+
+/// A queue filter as the database sees it: a tier, whose items (`Some(Some(id))`: one
+/// reviewer's; `Some(None)`: nobody's), breached only.
+type QueueKey = (Option<RiskTier>, Option<Option<i64>>, bool);
+
+/// The queue's readings by filter, kept while the queue's data is unchanged
+/// (`db::review::queue_version`: any commit that may change what the queue shows moves it) and no
+/// deadline has passed since: reviewers who keep the queue open cost one version read a request.
+/// Time left is worked out per request, from the kept deadlines.
+pub struct QueueCache(super::kept::Readings<QueueKey, QueueReading>);
+
+impl Default for QueueCache {
+    fn default() -> Self {
+        QueueCache(super::kept::Readings::new(256, None))
+    }
+}
+
+impl QueueCache {
+    async fn read(
+        &self,
+        db: &Db,
+        key: QueueKey,
+        now: DateTime<Utc>,
+    ) -> Result<QueueReading, AppError> {
+        let arrived = self.0.arrive();
+        let version = db::review::queue_version(db).await?;
+        let fresh = |r: &QueueReading| r.until.is_none_or(|until| now < until);
+        let read = || async {
+            let reading = read_queue(db, key, now).await?;
+            Ok::<_, AppError>((version.clone(), reading))
+        };
+        self.0.get_while(&key, arrived, &version, fresh, read).await
+    }
+}
+
+/// Counted and paged in SQL: a queue of thousands shows its most urgent items at once.
+async fn read_queue(db: &Db, key: QueueKey, now: DateTime<Utc>) -> Result<QueueReading, AppError> {
+    let (risk, assignee, breached_only) = key;
     let open = db::review::OpenFilter {
         risk,
-        assignee: match assignee {
-            AssigneeFilter::Anyone => None,
-            AssigneeFilter::Me => Some(Some(user.id)),
-            AssigneeFilter::Unassigned => Some(None),
-        },
+        assignee,
         breached_at: breached_only.then_some(now),
     };
-    // Counted and paged in SQL: a queue of thousands shows its most urgent items at once. The
-    // readings are independent: side by side, each on its own connection.
+    // The readings are independent: side by side, each on its own connection.
     let (by_tier, rows, reviewers, reason_codes) = tokio::try_join!(
         db::review::open_by_tier(db, now),
         db::review::open_items(db, &open, QUEUE_PAGE),
         db::review::reviewers(db),
         db::review::reason_codes(db),
     )?;
-    let count = |t: RiskTier| {
-        by_tier
-            .iter()
-            .filter(|(tier, _, _)| *tier == Some(t))
-            .map(|(_, n, _)| n)
-            .sum::<i64>()
-    };
-    let (high, medium, low) = (
-        count(RiskTier::High),
-        count(RiskTier::Medium),
-        count(RiskTier::Low),
-    );
-    let breached = by_tier.iter().map(|(_, _, b)| b).sum();
-    let items: Vec<ReviewItem> = rows.iter().map(|r| to_item(r, user, cal, now)).collect();
-    let matching = if (items.len() as i64) < QUEUE_PAGE {
-        items.len() as i64
-    } else if open.assignee.is_none() {
+    let matching = if (rows.len() as i64) < QUEUE_PAGE {
+        rows.len() as i64
+    } else if assignee.is_none() {
         // Tier and breach filters: the per-tier counts already hold the answer.
         by_tier
             .iter()
-            .filter(|(tier, _, _)| risk.is_none_or(|r| *tier == Some(r)))
-            .map(|(_, n, b)| if breached_only { b } else { n })
+            .filter(|t| risk.is_none_or(|r| t.risk_tier == Some(r)))
+            .map(|t| {
+                if breached_only {
+                    t.breached
+                } else {
+                    t.open_count
+                }
+            })
             .sum()
     } else {
         db::review::count_open(db, &open).await?
     };
-    Ok(ReviewQueue {
-        items,
+    let until = by_tier.iter().filter_map(|t| t.next_deadline).min();
+    Ok(QueueReading {
+        by_tier,
+        rows,
         matching,
         reviewers,
         reason_codes,
-        high,
-        medium,
-        low,
-        breached,
+        until,
+    })
+}
+
+pub async fn queue(
+    state: &AppState,
+    user: &CurrentUser,
+    filter: QueueFilter,
+) -> Result<ReviewQueue, AppError> {
+    super::access::require(user, Permission::Adjudicate)?;
+    let cal = &state.config.business_calendar;
+    let QueueFilter {
+        risk,
+        assignee,
+        breached_only,
+    } = filter;
+    let assignee = match assignee {
+        AssigneeFilter::Anyone => None,
+        AssigneeFilter::Me => Some(Some(user.id)),
+        AssigneeFilter::Unassigned => Some(None),
+    };
+    let now = clock::now();
+    let reading = state
+        .review_cache
+        .read(&state.db, (risk, assignee, breached_only), now)
+        .await?;
+    let count = |tier: RiskTier| {
+        reading
+            .by_tier
+            .iter()
+            .filter(|t| t.risk_tier == Some(tier))
+            .map(|t| t.open_count)
+            .sum::<i64>()
+    };
+    Ok(ReviewQueue {
+        items: reading
+            .rows
+            .iter()
+            .map(|r| to_item(r, user, cal, now))
+            .collect(),
+        matching: reading.matching,
+        high: count(RiskTier::High),
+        medium: count(RiskTier::Medium),
+        low: count(RiskTier::Low),
+        breached: reading.by_tier.iter().map(|t| t.breached).sum(),
+        reviewers: reading.reviewers,
+        reason_codes: reading.reason_codes,
     })
 }
 
