@@ -214,8 +214,13 @@ pub fn main(pages: crate::server::router::Pages) -> ExitCode {
         // Outside cargo-leptos nobody sets it; set before any thread starts.
         std::env::set_var("LEPTOS_OUTPUT_NAME", "clearance");
     }
+    // Blocking threads (front-end files read from disk, password hashing, audit verification)
+    // are few: each one that has run keeps its allocator heap (tokio's default allows 512; 64
+    // connections on /pkg/ made 64 of them, +30 MB resident), and an argon2 hash holds 19 MiB
+    // while it runs.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(8)
         .build()
     {
         Ok(r) => r,
