@@ -34,7 +34,7 @@ fn task(
 /// fields. `$body` sees the request's `task` (with `total_each`) and `selection`.
 macro_rules! bulk_server_fn {
     (
-        $(#[$doc:meta])* $name:ident($endpoint:literal) -> $ret:ty;
+        $(#[$doc:meta])* $name:ident(endpoint = $endpoint:literal) -> $ret:ty;
         extra($($(#[$xattr:meta])* $x:ident: $xt:ty),*);
         total_each = $total_each:expr;
         |$task:ident, $selection:ident| $body:expr
@@ -76,7 +76,7 @@ macro_rules! bulk_server_fn {
 bulk_server_fn! {
     /// What a bulk action would do to the selection: how many go ahead, who is skipped and why,
     /// and an order's total per candidate.
-    preview_bulk("preview_bulk") -> BulkPreview;
+    preview_bulk(endpoint = "preview_bulk") -> BulkPreview;
     extra();
     total_each = None;
     |task, selection| {
@@ -88,7 +88,7 @@ bulk_server_fn! {
 bulk_server_fn! {
     /// Starts the bulk job the preview described; the same `request_key` starts it once. An
     /// order is refused when `total_each` is not the total per candidate the catalog gives now.
-    start_bulk("start_bulk") -> i64;
+    start_bulk(endpoint = "start_bulk") -> i64;
     extra(request_key: String, #[server(default)] total_each: Option<String>);
     total_each = total_each;
     |task, selection| {
