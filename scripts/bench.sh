@@ -245,8 +245,10 @@ echo "- hydrate bundle: WASM $(kb "$pkg/clearance${wasm_hash:+.$wasm_hash}.wasm"
 opened() { python3 scripts/bench/bundle.py "$pkg" "target/$profile/hash.txt" "$@" 2>/dev/null || echo "0 0 0 0"; }
 read -r main_bytes _ _ main_files <<<"$(opened)"
 read -r _ _ insights_bytes insights_files <<<"$(opened insights_route_view)"
-awk -v m="$main_bytes" -v mf="$main_files" -v i="$insights_bytes" -v f="$insights_files" 'BEGIN {
-  printf "- to open a profile, the list or the review queue (the main files): %.0f KB brotli in %d files; Insights then adds %.0f KB in %d files\n", m / 1024, mf, i / 1024, f - mf }'
+# Brotli as sent in a release build (--precompress); a debug build has no .br files: raw sizes.
+sent=$([ "$profile" = release ] && echo brotli || echo "uncompressed (debug build)")
+awk -v m="$main_bytes" -v mf="$main_files" -v i="$insights_bytes" -v f="$insights_files" -v sent="$sent" 'BEGIN {
+  printf "- to open a profile, the list or the review queue (the main files): %.0f KB %s in %d files; Insights then adds %.0f KB in %d files\n", m / 1024, sent, mf, i / 1024, f - mf }'
 # The badge widget as a host page downloads it: brotli as the server sends it.
 served() { curl -fs -H 'Accept-Encoding: br' "$base/widget/assets/$1" | wc -c; }
 widget_js=$(cd target/widget 2>/dev/null && ls clearance-widget-*.js 2>/dev/null | head -1 || true)

@@ -7,7 +7,7 @@ page's own WASM with every shared chunk its entry in the split manifest lists.
                                              none for a page in the main file)
 Prints: total_bytes main_bytes page_bytes files
 """
-import glob, json, os, sys
+import json, os, sys
 
 pkg, hash_file = sys.argv[1], sys.argv[2]
 route = sys.argv[3] if len(sys.argv) > 3 else None

@@ -169,13 +169,9 @@ pub async fn count(db: &Db, f: &ListFilter, cap: i64) -> sqlx::Result<i64> {
 /// bump. PostgreSQL: the snapshot (which transactions are visible) — equal snapshots see equal
 /// rows, and it costs writers nothing.
 const LIST_VERSION_SQLITE: &str = "SELECT CAST(n AS TEXT) FROM list_version WHERE id = 1";
-const LIST_VERSION_PG: &str = "SELECT pg_current_snapshot()::text";
 
 pub async fn list_version(db: &Db) -> sqlx::Result<String> {
-    match db {
-        Db::Sqlite(p) => sqlx::query_scalar(LIST_VERSION_SQLITE).fetch_one(p).await,
-        Db::Postgres(p) => sqlx::query_scalar(LIST_VERSION_PG).fetch_one(p).await,
-    }
+    super::data_version(db, LIST_VERSION_SQLITE).await
 }
 
 /// The capped count together with the `list_version` it was counted at, read in one statement
@@ -186,7 +182,7 @@ pub async fn count_with_version(db: &Db, f: &ListFilter, cap: i64) -> sqlx::Resu
     let cap = binds.push(Bind::Int(cap));
     let version = match db {
         Db::Sqlite(_) => LIST_VERSION_SQLITE,
-        Db::Postgres(_) => LIST_VERSION_PG,
+        Db::Postgres(_) => super::SNAPSHOT_VERSION,
     };
     let sql = format!(
         "SELECT ({version}) AS version, (SELECT COUNT(*) FROM (SELECT 1 {from} LIMIT {cap}) capped) AS n"

@@ -118,13 +118,11 @@ fn seconds(db: &Db, later: &str, earlier: &str) -> String {
 /// with the clock: breaches, expiries). SQLite: counters its triggers keep in each writing
 /// transaction (`list_version`, `insights_version`); PostgreSQL: the snapshot (as for the list).
 pub async fn version(db: &Db) -> sqlx::Result<String> {
-    let sql = match db {
-        Db::Sqlite(_) => {
-            "SELECT CAST(l.n AS TEXT) || '.' || CAST(i.n AS TEXT) FROM list_version l, insights_version i WHERE l.id = 1 AND i.id = 1"
-        }
-        Db::Postgres(_) => "SELECT pg_current_snapshot()::text",
-    };
-    on_db!(db, p => sqlx::query_scalar::<_, String>(sql).fetch_one(p).await)
+    super::data_version(
+        db,
+        "SELECT CAST(l.n AS TEXT) || '.' || CAST(i.n AS TEXT) FROM list_version l, insights_version i WHERE l.id = 1 AND i.id = 1",
+    )
+    .await
 }
 
 /// Applications in the range.

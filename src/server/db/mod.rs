@@ -81,6 +81,15 @@ impl Binds {
             .join(", ")
     }
 
+    /// Adds each of `values` as text and returns their placeholders for an `IN (…)` list.
+    pub fn push_texts(&mut self, values: &[&str]) -> String {
+        values
+            .iter()
+            .map(|v| self.push(Bind::Text(v.to_string())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn values(&self) -> &[Bind] {
         &self.0
     }
@@ -461,6 +470,21 @@ where
 /// True when a statement failed on a UNIQUE constraint (both backends).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// PostgreSQL's data version: the snapshot (which transactions are visible). Equal snapshots see
+/// equal rows, and it costs writers nothing.
+pub const SNAPSHOT_VERSION: &str = "SELECT pg_current_snapshot()::text";
+
+/// What kept readings are compared with (`services::kept`): a value that differs after any commit
+/// that may have changed what they read. SQLite: `sqlite`, a `SELECT` of the counters its triggers
+/// bump inside each writing transaction; PostgreSQL: the snapshot.
+pub async fn data_version(db: &Db, sqlite: &str) -> sqlx::Result<String> {
+    let sql = match db {
+        Db::Sqlite(_) => sqlite,
+        Db::Postgres(_) => SNAPSHOT_VERSION,
+    };
+    on_db!(db, p => sqlx::query_scalar::<_, String>(sql).fetch_one(p).await)
 }
 
 /// A write a unique index refused as `None` (someone got there first); any other error as is.

@@ -132,18 +132,11 @@ pub async fn open_by_tier(db: &Db, now: DateTime<Utc>) -> sqlx::Result<Vec<TierC
 /// it (same value, same rows): SQLite, the `review_version` row its triggers bump (items, reason
 /// codes, users, candidates' names); PostgreSQL, the snapshot, as for the candidate list.
 pub async fn queue_version(db: &Db) -> sqlx::Result<String> {
-    match db {
-        Db::Sqlite(p) => {
-            sqlx::query_scalar("SELECT CAST(n AS TEXT) FROM review_version WHERE id = 1")
-                .fetch_one(p)
-                .await
-        }
-        Db::Postgres(p) => {
-            sqlx::query_scalar("SELECT pg_current_snapshot()::text")
-                .fetch_one(p)
-                .await
-        }
-    }
+    super::data_version(
+        db,
+        "SELECT CAST(n AS TEXT) FROM review_version WHERE id = 1",
+    )
+    .await
 }
 
 pub async fn find(db: &Db, id: i64) -> sqlx::Result<Option<ItemRow>> {

@@ -478,10 +478,9 @@ macro_rules! impl_apply_verification_events {
                 session_ids.dedup();
                 for chunk in session_ids.chunks(APPLY_CHUNK) {
                     let mut binds = super::Binds::new();
-                    let list: Vec<String> = chunk.iter().map(|id| binds.push(super::Bind::Text(id.to_string()))).collect();
+                    let list = binds.push_texts(chunk);
                     let sql = format!(
-                        "SELECT session_id, candidate_id, status, last_event_at FROM verification_sessions WHERE session_id IN ({})",
-                        list.join(", "));
+                        "SELECT session_id, candidate_id, status, last_event_at FROM verification_sessions WHERE session_id IN ({list})");
                     let rows = super::bind_all!(sqlx::query_as::<_, (String, i64, VerificationStatus, Option<DateTime<Utc>>)>(&sql), &binds)
                         .fetch_all(&mut *self).await.in_table("verification_sessions")?;
                     for (id, candidate_id, status, last_event_at) in rows {
