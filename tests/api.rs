@@ -612,8 +612,8 @@ async fn csv_import_keeps_good_rows_and_reports_bad_lines(app: TestApp) {
 }
 
 async fn a_large_import_is_written_in_batches_and_reports_every_bad_line(app: TestApp) {
-    // 1,203 rows across three batches: an email repeated in a later batch, a bad email in the
-    // middle of a batch, an unknown job at the end.
+    // 1,204 rows across two batches: an email repeated in a later batch and one repeated within
+    // its batch (the first row of it wins), a bad email, an unknown job at the end.
     let mut csv = String::from("first_name,last_name,email,job\n");
     for i in 0..1200 {
         csv.push_str(&format!(
@@ -621,6 +621,7 @@ async fn a_large_import_is_written_in_batches_and_reports_every_bad_line(app: Te
         ));
     }
     csv.push_str("Again,Person,bulk3@example.com,Data Analyst\n");
+    csv.push_str("Twin,Person,bulk1100@example.com,Data Analyst\n");
     csv.push_str("Bad,Email,not-an-email,Data Analyst\n");
     csv.push_str("No,Job,nojob@example.com,No Such Job\n");
     let report = clearance::server::services::import::import_candidates(&app.db, csv.as_bytes())
@@ -628,12 +629,21 @@ async fn a_large_import_is_written_in_batches_and_reports_every_bad_line(app: Te
         .unwrap();
     assert_eq!(report.imported, 1200);
     let lines: Vec<u64> = report.errors.iter().map(|(l, _)| *l).collect();
-    assert_eq!(lines, vec![1202, 1203, 1204]);
+    assert_eq!(lines, vec![1202, 1203, 1204, 1205]);
     assert!(report.errors[0]
         .1
         .contains("bulk3@example.com already exists"));
+    assert!(report.errors[1]
+        .1
+        .contains("bulk1100@example.com already exists"));
     // Every imported candidate has its application, first stage entry and audit entry.
     let admin = app.signed_in(ADMIN).await;
+    let twin = list(&app, &admin, &[("search", "bulk1100@".into())]).await;
+    assert_eq!(twin.total, 1);
+    assert_eq!(
+        twin.rows[0].name, "Bulk Person 1100",
+        "the first row with an email wins"
+    );
     let page = list(&app, &admin, &[("search", "bulk1199@".into())]).await;
     assert_eq!(page.total, 1);
     let timeline = clearance::server::db::audit::for_subject(

@@ -480,7 +480,21 @@ async fn sessions_end_after_the_idle_time_and_the_absolute_lifetime() {
         })
         .await;
         let client = idle.signed_in(RECRUITER).await;
-        assert_ne!(me(&idle, &client).await, Value::Null);
+        // Busy well past the idle time after sign-in: each request keeps the session alive.
+        for _ in 0..6 {
+            assert_ne!(
+                me(&idle, &client).await,
+                Value::Null,
+                "a busy session lasts"
+            );
+            tokio::time::sleep(Duration::from_millis(700)).await;
+        }
+        let page = client
+            .get(format!("{}/candidates", idle.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "pages keep a busy session too");
         tokio::time::sleep(Duration::from_millis(3_000)).await;
         assert_eq!(me(&idle, &client).await, Value::Null, "idle session ended");
 

@@ -14,17 +14,52 @@ pub const SESSION_USER_KEY: &str = "user_id";
 /// When the session's user signed in (unix seconds), for the absolute session lifetime.
 pub const SESSION_SIGNED_IN_AT_KEY: &str = "signed_in_at";
 
+/// When the session last showed activity (unix seconds): see [`session_user_id`].
+pub const SESSION_SEEN_AT_KEY: &str = "seen_at";
+
 /// The user id of a session still inside its absolute lifetime (`CLEARANCE_SESSION_MAX_HOURS`);
-/// an older session is ended here. (Idle expiry is the session layer's.)
-pub async fn session_user_id(session: &Session, max_age: std::time::Duration) -> Option<i64> {
+/// an older session is ended here.
+///
+/// Idle expiry is the session layer's, which moves a session's expiry only when it saves it, and
+/// it saves only a changed session: a session used only to read would end `idle` after sign-in
+/// however busy its user. So activity is marked here, at most once per [`touch_interval`] of `idle`
+/// (a write per user a minute at most, not one per request), which saves the session with its
+/// expiry pushed to `idle` from now.
+pub async fn session_user_id(
+    session: &Session,
+    max_age: std::time::Duration,
+    idle: std::time::Duration,
+) -> Option<i64> {
     let id = session.get::<i64>(SESSION_USER_KEY).await.ok()??;
     let at = session.get::<i64>(SESSION_SIGNED_IN_AT_KEY).await.ok()??;
-    let age = clock::now().timestamp().saturating_sub(at);
+    let now = clock::now().timestamp();
+    let age = now.saturating_sub(at);
     if age < 0 || age as u64 > max_age.as_secs() {
         let _ = session.flush().await;
         return None;
     }
+    let seen = session
+        .get::<i64>(SESSION_SEEN_AT_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(at);
+    if needs_touch(now, seen, idle) {
+        let _ = session.insert(SESSION_SEEN_AT_KEY, now).await;
+    }
     Some(id)
+}
+
+/// How long after its last mark a session's activity is marked again: a quarter of the idle time,
+/// at most a minute (so the idle clock is never more than that behind the last request).
+pub fn touch_interval(idle: std::time::Duration) -> i64 {
+    (idle.as_secs() as i64 / 4).clamp(0, 60)
+}
+
+/// Whether a session last marked active at `seen` is marked again at `now` (also when the clock
+/// went back).
+pub fn needs_touch(now: i64, seen: i64, idle: std::time::Duration) -> bool {
+    now < seen || now - seen >= touch_interval(idle).max(1)
 }
 
 pub fn state() -> Result<AppState, AppError> {
@@ -52,7 +87,13 @@ pub struct RequestUser(std::sync::Arc<tokio::sync::OnceCell<(i64, Option<Current
 pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
     let state = state()?;
     let session = session().await?;
-    let Some(user_id) = session_user_id(&session, state.config.session_max_age).await else {
+    let Some(user_id) = session_user_id(
+        &session,
+        state.config.session_max_age,
+        state.config.session_idle,
+    )
+    .await
+    else {
         return Ok(None);
     };
     let Some(cache) = use_context::<RequestUser>() else {
@@ -106,7 +147,13 @@ impl axum::extract::OptionalFromRequestParts<AppState> for SignedIn {
         )
         .await
         .map_err(IntoResponse::into_response)?;
-        let Some(user_id) = session_user_id(&session, state.config.session_max_age).await else {
+        let Some(user_id) = session_user_id(
+            &session,
+            state.config.session_max_age,
+            state.config.session_idle,
+        )
+        .await
+        else {
             return Ok(None);
         };
         Ok(read_user(state, user_id).await.ok().flatten().map(SignedIn))
@@ -132,4 +179,24 @@ impl axum::extract::FromRequestParts<AppState> for SignedIn {
 pub fn internal(e: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "internal error");
     AppError::Internal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn activity_is_marked_at_most_once_a_minute_and_within_the_idle_time() {
+        let thirty_minutes = Duration::from_secs(30 * 60);
+        assert_eq!(touch_interval(thirty_minutes), 60);
+        assert!(!needs_touch(1_059, 1_000, thirty_minutes));
+        assert!(needs_touch(1_060, 1_000, thirty_minutes));
+        // A short idle time is marked a quarter of the way in, a very short one each second.
+        assert_eq!(touch_interval(Duration::from_secs(120)), 30);
+        assert!(!needs_touch(1_000, 1_000, Duration::from_secs(2)));
+        assert!(needs_touch(1_001, 1_000, Duration::from_secs(2)));
+        // A clock set back marks at once rather than never.
+        assert!(needs_touch(990, 1_000, thirty_minutes));
+    }
 }
