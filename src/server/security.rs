@@ -202,13 +202,9 @@ pub async fn require_sign_in_for_pages(
     next: Next,
 ) -> Response {
     if req.method() == Method::GET && !is_public_path(req.uri().path()) {
-        let signed_in = crate::server::auth::session_user_id(
-            &session,
-            state.config.session_max_age,
-            state.config.session_idle,
-        )
-        .await
-        .is_some();
+        let signed_in = crate::server::auth::session_user_id(&session, &state.config)
+            .await
+            .is_some();
         if !signed_in {
             return Redirect::to("/login").into_response();
         }

@@ -6,6 +6,7 @@ pub mod session_store;
 use crate::error::AppError;
 use crate::model::CurrentUser;
 use crate::server::clock;
+use crate::server::config::Config;
 use crate::server::{db, state::AppState};
 use leptos::prelude::use_context;
 use tower_sessions::Session;
@@ -25,11 +26,8 @@ pub const SESSION_SEEN_AT_KEY: &str = "seen_at";
 /// however busy its user. So activity is marked here, at most once per [`touch_interval`] of `idle`
 /// (a write per user a minute at most, not one per request), which saves the session with its
 /// expiry pushed to `idle` from now.
-pub async fn session_user_id(
-    session: &Session,
-    max_age: std::time::Duration,
-    idle: std::time::Duration,
-) -> Option<i64> {
+pub async fn session_user_id(session: &Session, config: &Config) -> Option<i64> {
+    let (max_age, idle) = (config.session_max_age, config.session_idle);
     let id = session.get::<i64>(SESSION_USER_KEY).await.ok()??;
     let at = session.get::<i64>(SESSION_SIGNED_IN_AT_KEY).await.ok()??;
     let now = clock::now().timestamp();
@@ -87,13 +85,7 @@ pub struct RequestUser(std::sync::Arc<tokio::sync::OnceCell<(i64, Option<Current
 pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
     let state = state()?;
     let session = session().await?;
-    let Some(user_id) = session_user_id(
-        &session,
-        state.config.session_max_age,
-        state.config.session_idle,
-    )
-    .await
-    else {
+    let Some(user_id) = session_user_id(&session, &state.config).await else {
         return Ok(None);
     };
     let Some(cache) = use_context::<RequestUser>() else {
@@ -147,13 +139,7 @@ impl axum::extract::OptionalFromRequestParts<AppState> for SignedIn {
         )
         .await
         .map_err(IntoResponse::into_response)?;
-        let Some(user_id) = session_user_id(
-            &session,
-            state.config.session_max_age,
-            state.config.session_idle,
-        )
-        .await
-        else {
+        let Some(user_id) = session_user_id(&session, &state.config).await else {
             return Ok(None);
         };
         Ok(read_user(state, user_id).await.ok().flatten().map(SignedIn))
