@@ -48,16 +48,17 @@ pub async fn session_user_id(session: &Session, config: &Config) -> Option<i64> 
     Some(id)
 }
 
-/// How long after its last mark a session's activity is marked again: a quarter of the idle time,
-/// at most a minute (so the idle clock is never more than that behind the last request).
-pub fn touch_interval(idle: std::time::Duration) -> i64 {
-    (idle.as_secs() as i64 / 4).clamp(0, 60)
+/// How long (seconds) after its last mark a session's activity is marked again: a quarter of the
+/// idle time, at least a second, at most a minute (so the idle clock is never more than that
+/// behind the last request).
+fn touch_interval(idle: std::time::Duration) -> i64 {
+    (idle.as_secs() as i64 / 4).clamp(1, 60)
 }
 
 /// Whether a session last marked active at `seen` is marked again at `now` (also when the clock
 /// went back).
-pub fn needs_touch(now: i64, seen: i64, idle: std::time::Duration) -> bool {
-    now < seen || now - seen >= touch_interval(idle).max(1)
+fn needs_touch(now: i64, seen: i64, idle: std::time::Duration) -> bool {
+    now < seen || now - seen >= touch_interval(idle)
 }
 
 pub fn state() -> Result<AppState, AppError> {
