@@ -612,39 +612,57 @@ async fn csv_import_keeps_good_rows_and_reports_bad_lines(app: TestApp) {
 }
 
 async fn a_large_import_is_written_in_batches_and_reports_every_bad_line(app: TestApp) {
-    // 1,204 rows across two batches: an email repeated in a later batch and one repeated within
-    // its batch (the first row of it wins), a bad email, an unknown job at the end.
+    // 3,204 rows across four batches (on PostgreSQL two are written at once): an email repeated
+    // in a later batch and one repeated within its batch (the first row of it wins), a bad email,
+    // an unknown job at the end.
     let mut csv = String::from("first_name,last_name,email,job\n");
-    for i in 0..1200 {
+    for i in 0..3200 {
         csv.push_str(&format!(
             "Bulk,Person {i},bulk{i}@example.com,Data Analyst\n"
         ));
     }
     csv.push_str("Again,Person,bulk3@example.com,Data Analyst\n");
-    csv.push_str("Twin,Person,bulk1100@example.com,Data Analyst\n");
+    csv.push_str("Twin,Person,bulk3100@example.com,Data Analyst\n");
     csv.push_str("Bad,Email,not-an-email,Data Analyst\n");
     csv.push_str("No,Job,nojob@example.com,No Such Job\n");
+    let entries_before = match clearance::server::services::audit::verify_chain(&app.db)
+        .await
+        .unwrap()
+    {
+        clearance::model::ChainReport::Intact { count, .. } => count,
+        broken => panic!("expected an intact chain, got {broken}"),
+    };
     let report = clearance::server::services::import::import_candidates(&app.db, csv.as_bytes())
         .await
         .unwrap();
-    assert_eq!(report.imported, 1200);
+    assert_eq!(report.imported, 3200);
+    // Batches written side by side still make one unbroken chain with an entry per candidate.
+    match clearance::server::services::audit::verify_chain(&app.db)
+        .await
+        .unwrap()
+    {
+        clearance::model::ChainReport::Intact { count, .. } => {
+            assert_eq!(count, entries_before + 3200)
+        }
+        broken => panic!("the import broke the audit chain: {broken}"),
+    }
     let lines: Vec<u64> = report.errors.iter().map(|(l, _)| *l).collect();
-    assert_eq!(lines, vec![1202, 1203, 1204, 1205]);
+    assert_eq!(lines, vec![3202, 3203, 3204, 3205]);
     assert!(report.errors[0]
         .1
         .contains("bulk3@example.com already exists"));
     assert!(report.errors[1]
         .1
-        .contains("bulk1100@example.com already exists"));
+        .contains("bulk3100@example.com already exists"));
     // Every imported candidate has its application, first stage entry and audit entry.
     let admin = app.signed_in(ADMIN).await;
-    let twin = list(&app, &admin, &[("search", "bulk1100@".into())]).await;
+    let twin = list(&app, &admin, &[("search", "bulk3100@".into())]).await;
     assert_eq!(twin.total, 1);
     assert_eq!(
-        twin.rows[0].name, "Bulk Person 1100",
+        twin.rows[0].name, "Bulk Person 3100",
         "the first row with an email wins"
     );
-    let page = list(&app, &admin, &[("search", "bulk1199@".into())]).await;
+    let page = list(&app, &admin, &[("search", "bulk3199@".into())]).await;
     assert_eq!(page.total, 1);
     let timeline = clearance::server::db::audit::for_subject(
         &app.db,

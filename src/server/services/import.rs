@@ -4,8 +4,9 @@ use crate::model::{Email, Stage};
 use crate::server::audit::{self, Actor};
 use crate::server::clock;
 use crate::server::db::{self, candidates::NewCandidate, Db};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use tokio::task::JoinSet;
 
 pub const REQUIRED: [&str; 4] = ["first_name", "last_name", "email", "job"];
 pub const KNOWN: [&str; 11] = [
@@ -106,17 +107,12 @@ pub fn parse_row(
 /// Good rows are written this many to a transaction, one multi-row statement per table: one commit per batch instead of per row.
 const BATCH: usize = 1000;
 
-/// Writes the good rows gathered so far in one transaction; a row whose email exists is reported
-/// with its line and leaves nothing behind, as when rows were written one by one.
-async fn insert_pending(
-    db: &Db,
-    pending: &mut Vec<(u64, ImportRow, i64)>,
-    report: &mut ImportReport,
-) -> anyhow::Result<()> {
-    if pending.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<db::candidates::ImportedRow> = pending
+/// What one written batch gives back: how many rows it imported, and the lines whose email was
+/// already taken (their rows left nothing behind, as when rows were written one by one).
+type Written = (usize, Vec<(u64, String)>);
+
+async fn write_batch(db: Db, batch: Vec<(u64, ImportRow, i64)>) -> anyhow::Result<Written> {
+    let rows: Vec<db::candidates::ImportedRow> = batch
         .iter()
         .map(|(_, r, job_id)| db::candidates::ImportedRow {
             candidate: &r.candidate,
@@ -125,8 +121,8 @@ async fn insert_pending(
             actor_user_id: None,
         })
         .collect();
-    let ids = db::candidates::insert_batch(db, &rows, clock::now(), |i, id| {
-        let row = &pending[i].1;
+    let ids = db::candidates::insert_batch(&db, &rows, clock::now(), |i, id| {
+        let row = &batch[i].1;
         audit::candidate_created(
             Actor::System("csv import".into()),
             id,
@@ -136,20 +132,39 @@ async fn insert_pending(
         )
     })
     .await?;
-    for ((line, row, _), id) in pending.iter().zip(ids) {
+    let mut written = (0, Vec::new());
+    for ((line, row, _), id) in batch.iter().zip(ids) {
         match id {
-            Some(_) => report.imported += 1,
-            None => report.errors.push((
-                *line,
-                format!(
-                    "a candidate with email {} already exists",
-                    row.candidate.email
-                ),
-            )),
+            Some(_) => written.0 += 1,
+            None => written.1.push((*line, taken(&row.candidate.email))),
         }
     }
-    pending.clear();
+    Ok(written)
+}
+
+/// Adds a written batch to the report; a failed batch (or its task's panic) ends the import.
+fn merge(
+    report: &mut ImportReport,
+    done: Result<anyhow::Result<Written>, tokio::task::JoinError>,
+) -> anyhow::Result<()> {
+    let (imported, errors) = done??;
+    report.imported += imported;
+    report.errors.extend(errors);
     Ok(())
+}
+
+fn taken(email: &str) -> String {
+    format!("a candidate with email {email} already exists")
+}
+
+/// Batches written at once: PostgreSQL works on each in a backend of its own, so two use both
+/// cores (they meet only at the audit chain's head, taken in turn); SQLite has one writer at a
+/// time, so its one batch in flight overlaps only with reading the next.
+fn writers(db: &Db) -> usize {
+    match db {
+        Db::Postgres(_) => 2,
+        Db::Sqlite(_) => 1,
+    }
 }
 
 pub async fn import_candidates(db: &Db, input: impl Read) -> anyhow::Result<ImportReport> {
@@ -164,7 +179,13 @@ pub async fn import_candidates(db: &Db, input: impl Read) -> anyhow::Result<Impo
     let index = header_index(&headers).map_err(|e| anyhow::anyhow!("line 1: {e}"))?;
     let mut report = ImportReport::default();
     let mut jobs: HashMap<String, i64> = HashMap::new();
+    // Emails of the file's good rows so far: a later row with one of them is reported here, so
+    // the first row with an email wins however the batches' writes overlap.
+    let mut emails: HashSet<String> = HashSet::new();
     let mut pending: Vec<(u64, ImportRow, i64)> = Vec::with_capacity(BATCH);
+    // Batches are written by tasks of their own while the next one is read and checked.
+    let mut writing: JoinSet<anyhow::Result<Written>> = JoinSet::new();
+    let writers = writers(db);
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
@@ -197,12 +218,27 @@ pub async fn import_candidates(db: &Db, input: impl Read) -> anyhow::Result<Impo
                 }
             },
         };
+        if !emails.insert(row.candidate.email.clone()) {
+            report.errors.push((line, taken(&row.candidate.email)));
+            continue;
+        }
         pending.push((line, row, job_id));
         if pending.len() >= BATCH {
-            insert_pending(db, &mut pending, &mut report).await?;
+            if writing.len() >= writers {
+                if let Some(done) = writing.join_next().await {
+                    merge(&mut report, done)?;
+                }
+            }
+            let batch = std::mem::replace(&mut pending, Vec::with_capacity(BATCH));
+            writing.spawn(write_batch(db.clone(), batch));
         }
     }
-    insert_pending(db, &mut pending, &mut report).await?;
+    if !pending.is_empty() {
+        writing.spawn(write_batch(db.clone(), pending));
+    }
+    while let Some(done) = writing.join_next().await {
+        merge(&mut report, done)?;
+    }
     if report.imported >= db::BULK_ROWS {
         db.refresh_statistics().await?;
     }
