@@ -107,11 +107,9 @@ pub fn parse_row(
 /// Good rows are written this many to a transaction, one multi-row statement per table: one commit per batch instead of per row.
 const BATCH: usize = 1000;
 
-/// What one written batch gives back: how many rows it imported, and the lines whose email was
-/// already taken (their rows left nothing behind, as when rows were written one by one).
-type Written = (usize, Vec<(u64, String)>);
-
-async fn write_batch(db: Db, batch: Vec<(u64, ImportRow, i64)>) -> anyhow::Result<Written> {
+/// Writes one batch in one transaction; its report has the rows imported and the lines whose email
+/// was already taken (their rows left nothing behind, as when rows were written one by one).
+async fn write_batch(db: Db, batch: Vec<(u64, ImportRow, i64)>) -> anyhow::Result<ImportReport> {
     let rows: Vec<db::candidates::ImportedRow> = batch
         .iter()
         .map(|(_, r, job_id)| db::candidates::ImportedRow {
@@ -132,11 +130,11 @@ async fn write_batch(db: Db, batch: Vec<(u64, ImportRow, i64)>) -> anyhow::Resul
         )
     })
     .await?;
-    let mut written = (0, Vec::new());
+    let mut written = ImportReport::default();
     for ((line, row, _), id) in batch.iter().zip(ids) {
         match id {
-            Some(_) => written.0 += 1,
-            None => written.1.push((*line, taken(&row.candidate.email))),
+            Some(_) => written.imported += 1,
+            None => written.errors.push((*line, taken(&row.candidate.email))),
         }
     }
     Ok(written)
@@ -145,11 +143,11 @@ async fn write_batch(db: Db, batch: Vec<(u64, ImportRow, i64)>) -> anyhow::Resul
 /// Adds a written batch to the report; a failed batch (or its task's panic) ends the import.
 fn merge(
     report: &mut ImportReport,
-    done: Result<anyhow::Result<Written>, tokio::task::JoinError>,
+    done: Result<anyhow::Result<ImportReport>, tokio::task::JoinError>,
 ) -> anyhow::Result<()> {
-    let (imported, errors) = done??;
-    report.imported += imported;
-    report.errors.extend(errors);
+    let written = done??;
+    report.imported += written.imported;
+    report.errors.extend(written.errors);
     Ok(())
 }
 
@@ -184,7 +182,7 @@ pub async fn import_candidates(db: &Db, input: impl Read) -> anyhow::Result<Impo
     let mut emails: HashSet<String> = HashSet::new();
     let mut pending: Vec<(u64, ImportRow, i64)> = Vec::with_capacity(BATCH);
     // Batches are written by tasks of their own while the next one is read and checked.
-    let mut writing: JoinSet<anyhow::Result<Written>> = JoinSet::new();
+    let mut writing: JoinSet<anyhow::Result<ImportReport>> = JoinSet::new();
     let writers = writers(db);
     for record in reader.records() {
         let record = match record {
