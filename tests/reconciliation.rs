@@ -288,10 +288,7 @@ async fn a_run_killed_half_way_and_started_again_ends_in_the_same_state(
     // The restarted process finds the run silent, closes it and starts over: same end state.
     let mut config = (*app.state.config).clone();
     config.reconcile_abandoned_after = chrono::Duration::zero();
-    let restarted = clearance::server::state::AppState {
-        config: std::sync::Arc::new(config),
-        ..app.state.clone()
-    };
+    let restarted = app.state.with_config(config);
     settings(&url, serde_json::json!({ "drop_rate": 1.0 })).await;
     let s = clearance::server::services::reconciliation::run(
         &restarted,
@@ -327,12 +324,11 @@ async fn two_app_instances_start_one_run(app: TestApp, sim: Sim, url: String) {
     )
     .await;
     // A second instance: its own connection pool to the same database, same configuration.
-    let other = clearance::server::state::AppState {
-        db: db::Db::connect(&app.state.config.database_url)
+    let other = app.state.with_db(
+        db::Db::connect(&app.state.config.database_url)
             .await
             .unwrap(),
-        ..app.state.clone()
-    };
+    );
     let lookback = chrono::Duration::hours(48);
     let (a, b) = tokio::join!(
         clearance::server::services::reconciliation::run(
