@@ -25,24 +25,31 @@ const CHANNEL: usize = 1024;
 
 pub struct Hub {
     tx: broadcast::Sender<ChangeRow>,
-    started: std::sync::atomic::AtomicBool,
+    /// Set once the pump has its starting point and runs; every first stream waits for it.
+    started: tokio::sync::OnceCell<()>,
 }
 
 impl Default for Hub {
     fn default() -> Hub {
         Hub {
             tx: broadcast::channel(CHANNEL).0,
-            started: std::sync::atomic::AtomicBool::new(false),
+            started: tokio::sync::OnceCell::new(),
         }
     }
 }
 
 impl Hub {
-    fn subscribe(&self, state: &AppState) -> broadcast::Receiver<ChangeRow> {
+    /// Subscribes, starting the pump with the first stream. The pump's starting point (what it
+    /// treats as already told) is read before any stream is answered: a change committed after a
+    /// stream opened is always news, however late the pump task itself gets to run.
+    async fn subscribe(&self, state: &AppState) -> broadcast::Receiver<ChangeRow> {
         let rx = self.tx.subscribe();
-        if !self.started.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            state.tasks.spawn(pump(state.clone()));
-        }
+        self.started
+            .get_or_init(|| async {
+                let start = Start::read(&state.db).await;
+                state.tasks.spawn(pump(state.clone(), start));
+            })
+            .await;
         rx
     }
 }
@@ -69,35 +76,57 @@ impl Recent {
     }
 }
 
-async fn pump(state: AppState) {
-    let (db, tx) = (&state.db, &state.events.tx);
-    let stopping = state.tasks.stopping();
-    let mut last = db::events::latest_id(db).await.unwrap_or(0);
-    let mut recent = Recent::default();
-    // What was committed before the pump started is not news: its first read looks back SLACK
-    // ids, which would tell the first streams of up to that many old changes.
-    for row in db::events::since(db, last - SLACK, 1000)
-        .await
-        .unwrap_or_default()
-    {
-        recent.insert(row.id);
-    }
-    let mut listener = match db {
-        Db::Postgres(pool) => match sqlx::postgres::PgListener::connect_with(pool).await {
-            Ok(mut l) => match l.listen("clearance_changes").await {
-                Ok(()) => Some(l),
+/// Where a pump starts: listening first (PostgreSQL), then what was committed before it, which is
+/// not news — its first read looks back SLACK ids, which would tell the first streams of up to that
+/// many old changes.
+struct Start {
+    last: i64,
+    recent: Recent,
+    listener: Option<sqlx::postgres::PgListener>,
+}
+
+impl Start {
+    async fn read(db: &Db) -> Start {
+        let listener = match db {
+            Db::Postgres(pool) => match sqlx::postgres::PgListener::connect_with(pool).await {
+                Ok(mut l) => match l.listen("clearance_changes").await {
+                    Ok(()) => Some(l),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot LISTEN for changes; reading them every 2 s");
+                        None
+                    }
+                },
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot LISTEN for changes; reading them every 2 s");
                     None
                 }
             },
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot LISTEN for changes; reading them every 2 s");
-                None
-            }
-        },
-        Db::Sqlite(_) => None,
-    };
+            Db::Sqlite(_) => None,
+        };
+        let last = db::events::latest_id(db).await.unwrap_or(0);
+        let mut recent = Recent::default();
+        for row in db::events::since(db, last - SLACK, 1000)
+            .await
+            .unwrap_or_default()
+        {
+            recent.insert(row.id);
+        }
+        Start {
+            last,
+            recent,
+            listener,
+        }
+    }
+}
+
+async fn pump(state: AppState, start: Start) {
+    let (db, tx) = (&state.db, &state.events.tx);
+    let stopping = state.tasks.stopping();
+    let Start {
+        mut last,
+        mut recent,
+        mut listener,
+    } = start;
     let mut pruned = std::time::Instant::now();
     loop {
         let wait = async {
@@ -228,7 +257,7 @@ pub async fn stream(
     last_event_id: Option<i64>,
 ) -> impl Stream<Item = Outgoing> {
     use futures::StreamExt;
-    let rx = state.events.subscribe(&state);
+    let rx = state.events.subscribe(&state).await;
     let mut viewer = Viewer {
         db: state.db.clone(),
         user,
