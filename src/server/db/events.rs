@@ -40,3 +40,16 @@ pub async fn manager_sees(db: &Db, manager_id: i64, candidate_id: i64) -> sqlx::
                WHERE a.candidate_id = $1 AND j.hiring_manager_id = $2)";
     on_db!(db, p => sqlx::query_scalar::<_, bool>(sql).bind(candidate_id).bind(manager_id).fetch_one(p).await)
 }
+
+/// On PostgreSQL, a connection of its own listening for the `NOTIFY clearance_changes` the change
+/// triggers send; SQLite has no notifications (`None`).
+pub async fn listen(db: &Db) -> sqlx::Result<Option<sqlx::postgres::PgListener>> {
+    match db {
+        Db::Postgres(pool) => {
+            let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+            listener.listen("clearance_changes").await?;
+            Ok(Some(listener))
+        }
+        Db::Sqlite(_) => Ok(None),
+    }
+}

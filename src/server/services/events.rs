@@ -87,22 +87,10 @@ struct Start {
 
 impl Start {
     async fn read(db: &Db) -> Start {
-        let listener = match db {
-            Db::Postgres(pool) => match sqlx::postgres::PgListener::connect_with(pool).await {
-                Ok(mut l) => match l.listen("clearance_changes").await {
-                    Ok(()) => Some(l),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot LISTEN for changes; reading them every 2 s");
-                        None
-                    }
-                },
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot LISTEN for changes; reading them every 2 s");
-                    None
-                }
-            },
-            Db::Sqlite(_) => None,
-        };
+        let listener = db::events::listen(db).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot LISTEN for changes; reading them every 2 s");
+            None
+        });
         let last = db::events::latest_id(db).await.unwrap_or(0);
         let mut recent = Recent::default();
         for row in db::events::since(db, last - SLACK, 1000)
