@@ -9,6 +9,9 @@ scripts/setup.sh --test
 # A one-off build gains nothing from incremental caches; they would take tens of GB on disk.
 [ "${CI:-}" = "true" ] && export CARGO_INCREMENTAL=0
 
+# Each section says when it started (minutes:seconds into the run), so a slow CI run shows where.
+section() { printf '== %s  [%d:%02d]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
+
 warn() { printf '\n\033[1;33m%s\033[0m\n\n' "$*" >&2; }
 
 # PostgreSQL: TEST_DATABASE_URL if given, else the local server if one answers.
@@ -31,7 +34,7 @@ else
   warn "!!! NO POSTGRESQL REACHABLE: the PostgreSQL half of the suite is SKIPPED. Set TEST_DATABASE_URL=postgres://user@host:5432/postgres to run it. !!!"
 fi
 
-echo "== Formatting and lints (rustfmt, clippy with warnings as errors: server, tests, and the browser bundle)"
+section "Formatting and lints (rustfmt, clippy with warnings as errors: server, tests, and the browser bundle)"
 if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
   cargo fmt --all -- --check
   cargo clippy --all-targets --features ssr -- -D warnings
@@ -47,32 +50,32 @@ else
   warn "!!! rustfmt or clippy is not installed (rustup component add rustfmt clippy): the format and lint gates are SKIPPED. !!!"
 fi
 
-echo "== Rust unit and integration tests"
+section "Rust unit and integration tests"
 trunk build  # the embeddable badge widget (Trunk.toml) → target/widget: the server's tests serve it too
 cargo test --features ssr
 
-echo "== End-to-end (Playwright, Chromium)"
+section "End-to-end (Playwright, Chromium)"
 cargo leptos build --split  # each page's code in a file of its own (lazy routes)
 widget_size=$(cat target/widget/clearance-widget-*.js target/widget/clearance-widget-*_bg.wasm | wc -c)
 echo "badge widget: $widget_size bytes of JS + WASM (uncompressed)"
 (cd end2end && npx playwright test)
 if [ -n "${TEST_DATABASE_URL:-}" ] && command -v psql >/dev/null; then
-  echo "== End-to-end through a load balancer (scripts/cluster.sh: three instances on PostgreSQL behind nginx)"
+  section "End-to-end through a load balancer (scripts/cluster.sh: three instances on PostgreSQL behind nginx)"
   (cd end2end && npx playwright test -c playwright.cluster.config.ts)
 fi
 
 # The benchmark is not a test (nothing is timed here); a small run keeps the script from rotting.
-echo "== Benchmark smoke run (2,000 candidates, debug build)"
+section "Benchmark smoke run (2,000 candidates, debug build)"
 scripts/bench.sh --debug --candidates 2000 --duration 1 --connections 8
 if [ -n "${TEST_DATABASE_URL:-}" ] && command -v psql >/dev/null; then
   scripts/bench.sh --debug --postgres --candidates 2000 --duration 1 --connections 8
 fi
 
-echo "== kill -9 under webhook ingest (every 2xx stored, every event applied once)"
+section "kill -9 under webhook ingest (every 2xx stored, every event applied once)"
 scripts/chaos.sh
 if [ -n "${TEST_DATABASE_URL:-}" ] && command -v psql >/dev/null; then
   scripts/chaos.sh --postgres
 fi
 
 [ -n "${TEST_DATABASE_URL:-}" ] || warn "Reminder: PostgreSQL was NOT tested in this run."
-echo "All tests passed."
+echo "All tests passed in $((SECONDS / 60)) min $((SECONDS % 60)) s."
