@@ -573,9 +573,11 @@ async fn pages_carry_security_headers_and_require_sign_in(app: TestApp) {
         html.contains(&format!("nonce=\"{nonce}\"")),
         "hydration script carries the CSP nonce"
     );
+    let page = common::without_hydration_markers(&html);
     assert!(
-        html.contains("<label for=\"login-email\">Email</label>")
-            && html.contains(">Sign in</button>")
+        page.contains("<label for=\"login-email\">Email</label>")
+            && page.contains(">Sign in</button>"),
+        "{page}"
     );
 }
 

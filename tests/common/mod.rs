@@ -523,6 +523,37 @@ pub async fn connected_partner(
     (sim, id)
 }
 
+/// A server-rendered page without Leptos' hydration markers (the comments `<!>`, `<!--hk…-->`,
+/// `<!--<() />-->` it writes between views for the browser to find its place): what a reader sees,
+/// so tests can look for a label or a button whatever markers the renderer puts inside it.
+pub fn without_hydration_markers(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find("<!") {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = if tail.starts_with("<!--") {
+            tail.find("-->").map(|e| e + 3)
+        } else if tail.starts_with("<!>") {
+            Some(3)
+        } else {
+            // `<!DOCTYPE html>` and the like stay.
+            out.push_str("<!");
+            rest = &tail[2..];
+            continue;
+        };
+        match end {
+            Some(end) => rest = &tail[end..],
+            None => {
+                out.push_str(tail);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The entries of a ZIP archive, in order, read with the `zip` crate.
 pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     use std::io::Read;
