@@ -382,7 +382,7 @@ pub fn BulkJobPage() -> impl IntoView {
                                 <tbody>
                                     {j.items.into_iter().map(|i| view! {
                                         <tr>
-                                            <td><A href=format!("/candidates/{}", i.candidate_id)>{i.name}</A></td>
+                                            <td><a href=format!("/candidates/{}", i.candidate_id)>{i.name}</a></td>
                                             <td>{i.outcome.label()}</td>
                                             <td>{i.detail.unwrap_or_default()}</td>
                                         </tr>

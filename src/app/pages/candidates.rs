@@ -223,7 +223,7 @@ pub fn CandidatesPage() -> impl IntoView {
                                                         selection.rows.update(|s| { if on { s.insert(row, name); } else { s.remove(&row); } });
                                                     }/></td>
                                             })}
-                                            <td><A href=format!("/candidates/{}", r.candidate_id)>{r.name}</A></td>
+                                            <td><a href=format!("/candidates/{}", r.candidate_id)>{r.name}</a></td>
                                             <td>{r.email}</td>
                                             <td>{r.job_title}</td>
                                             <td><StageLabel stage=r.stage/></td>
