@@ -10,7 +10,6 @@ use crate::model::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use std::collections::BTreeMap;
 
