@@ -338,3 +338,50 @@ async fn nothing_acknowledged_is_lost_when_the_process_dies_postgres() {
     )
     .await;
 }
+
+/// SQLite: a commit only appends to the write-ahead log and syncs it; copying the log into the
+/// database file (a checkpoint) is the server's background task, `Db::checkpoint`, not the work of
+/// whichever commit took the log past SQLite's default 1,000 pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_commits_leave_checkpoints_to_the_background_task() {
+    let url = common::fresh_database_url(Backend::Sqlite).await;
+    let db = Db::connect(&url).await.unwrap();
+    let Db::Sqlite(pool) = &db else {
+        unreachable!()
+    };
+    exec(&db, "CREATE TABLE filler (body BLOB NOT NULL)").await;
+    // 1,500 commits of about a page each: past the 1,000-page default several times over.
+    for _ in 0..1_500 {
+        sqlx::query("INSERT INTO filler (body) VALUES (zeroblob(4000))")
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    let autocheckpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert!(
+        autocheckpoint > 1_500,
+        "wal_autocheckpoint is {autocheckpoint}"
+    );
+    let path = url.trim_start_matches("sqlite://").to_string();
+    let size = |p: &str| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let wal = format!("{path}-wal");
+    assert!(
+        size(&wal) >= 1_500 * 4_096,
+        "the log is {} bytes: commits checkpointed by themselves",
+        size(&wal)
+    );
+    assert!(
+        size(&path) < 1_000 * 4_096,
+        "the database file is already {} bytes before any checkpoint",
+        size(&path)
+    );
+    db.checkpoint().await.unwrap();
+    assert!(
+        size(&path) >= 1_500 * 4_000,
+        "after Db::checkpoint the database file is {} bytes: the log was not copied into it",
+        size(&path)
+    );
+}

@@ -451,6 +451,7 @@ pub async fn serve(
         });
     }
     crate::server::metrics::spawn_upkeep(&state.tasks);
+    state.db.spawn_checkpoints(&state.tasks);
     let app = build(state, pages).await?;
     // Without TCP_NODELAY a response written in two segments waits for the client's delayed ACK:
     // about 40 ms on every keep-alive request (seen as a 40 ms p50 floor, even for a static file).

@@ -316,6 +316,15 @@ impl std::str::FromStr for SqliteDurability {
     }
 }
 
+/// SQLite's own checkpoint happens inside the commit that takes the log past this many pages
+/// (4 KiB each): copying the log into the database file and syncing it, on the writer's time.
+/// The server checkpoints in the background well before (`spawn_checkpoints`).
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 16_000;
+/// After a checkpoint has emptied it, the log file is cut back to this size.
+const WAL_SIZE_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
+/// How often the server's background checkpoint runs (SQLite).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
 impl Db {
     /// Connects to `postgres://…` or a `sqlite://` file (created if missing, WAL, foreign keys on),
     /// with the default PostgreSQL session limits.
@@ -357,7 +366,12 @@ impl Db {
                     SqliteDurability::Normal => SqliteSynchronous::Normal,
                 })
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // Checkpoints run beside the writers (`checkpoint`, every CHECKPOINT_EVERY while
+                // the server runs), not inside whichever commit crossed SQLite's default 1,000
+                // pages; this is the backstop for processes without that task (the command line).
+                .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
+                .pragma("journal_size_limit", WAL_SIZE_LIMIT_BYTES.to_string());
             if let Some(parent) = opts.get_filename().parent() {
                 if !parent.as_os_str().is_empty() {
                     std::fs::create_dir_all(parent)?;
@@ -396,6 +410,31 @@ impl Db {
             }
         }
         Ok(())
+    }
+
+    /// SQLite: copies what the write-ahead log holds into the database file (PASSIVE: as far as
+    /// readers allow, without waiting for anyone or holding up writers). A commit then only appends
+    /// to the log and syncs it. PostgreSQL checkpoints by itself: nothing to do.
+    pub async fn checkpoint(&self) -> sqlx::Result<()> {
+        if let Db::Sqlite(p) = self {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(p)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Runs `checkpoint` every `CHECKPOINT_EVERY` until shutdown (SQLite; nothing on PostgreSQL).
+    pub fn spawn_checkpoints(&self, tasks: &crate::server::tasks::Tasks) {
+        let Db::Sqlite(_) = self else { return };
+        let (db, waits) = (self.clone(), tasks.clone());
+        tasks.spawn(async move {
+            while waits.pause(CHECKPOINT_EVERY).await {
+                if let Err(e) = db.checkpoint().await {
+                    tracing::warn!(error = %e, "could not checkpoint the SQLite log");
+                }
+            }
+        });
     }
 
     pub async fn ping(&self) -> bool {
