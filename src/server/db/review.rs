@@ -251,9 +251,10 @@ pub async fn close(db: &Db, c: &Closing<'_>, audits: &[NewAuditEvent]) -> sqlx::
     })
 }
 
-/// Open items past their deadline whose breach was not logged yet.
+/// Open items past their deadline whose breach was not logged yet, soonest breached first
+/// (through the partial index of open, unlogged items: the terms match its WHERE).
 pub async fn unlogged_breaches(db: &Db, now: DateTime<Utc>) -> sqlx::Result<Vec<ItemRow>> {
-    let sql = format!("{ITEM_SELECT} WHERE r.state <> 'closed' AND r.deadline_at < $1 AND r.breach_logged_at IS NULL ORDER BY r.id");
+    let sql = format!("{ITEM_SELECT} WHERE {OPEN} AND r.breach_logged_at IS NULL AND r.deadline_at < $1 ORDER BY r.deadline_at, r.id");
     on_db!(db, p => sqlx::query_as::<_, ItemRow>(&sql).bind(now).fetch_all(p).await)
         .origin(review_column_table)
 }
