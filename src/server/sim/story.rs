@@ -41,7 +41,9 @@ enum Arc {
     ReviewedOverride,
     /// Needs review (high risk); the reviewer failed it and the candidate was rejected.
     ReviewedFailed,
-    /// Needs review, opened yesterday: waiting in the queue within its SLA.
+    /// Needs review (low risk), opened yesterday at the end of the business day: waiting in the
+    /// queue within its SLA whenever the story is told (three business days; a medium item's one
+    /// day would run out at 17:00 UTC the next weekday).
     ReviewWaiting,
     /// Needs review (high risk), opened days ago and still open: past its SLA.
     ReviewBreached,
@@ -239,7 +241,7 @@ fn steps(arc: Arc) -> Vec<(i64, i64, Step)> {
             ),
             (3, 0, Move(Stage::Rejected)),
         ],
-        Arc::ReviewWaiting => vec![(0, 3, review("medium", &["document_glare"]))],
+        Arc::ReviewWaiting => vec![(0, 3, review("low", &["document_glare"]))],
         Arc::ReviewBreached => vec![(1, 3, review("high", &["face_match_low"]))],
         Arc::Failed => vec![
             (
