@@ -385,3 +385,38 @@ async fn sqlite_commits_leave_checkpoints_to_the_background_task() {
         size(&path)
     );
 }
+
+/// The serving process runs that background checkpoint: a log of 1,500 pages, well under the
+/// connections' own 16,000-page threshold, reaches the database file without anyone asking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_checkpoints_the_sqlite_log_in_the_background() {
+    let app = common::spawn_app(Backend::Sqlite).await;
+    let Db::Sqlite(pool) = &app.db else {
+        unreachable!()
+    };
+    let path = app
+        .state
+        .config
+        .database_url
+        .trim_start_matches("sqlite://")
+        .to_string();
+    let size = |p: &str| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    exec(&app.db, "CREATE TABLE filler (body BLOB NOT NULL)").await;
+    app.db.checkpoint().await.unwrap();
+    let before = size(&path);
+    for _ in 0..1_500 {
+        sqlx::query("INSERT INTO filler (body) VALUES (zeroblob(4000))")
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while size(&path) < before + 1_500 * 4_000 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        size(&path) >= before + 1_500 * 4_000,
+        "10 s after 1,500 pages were committed the database file grew from {before} to {} bytes",
+        size(&path)
+    );
+}

@@ -323,7 +323,7 @@ const WAL_AUTOCHECKPOINT_PAGES: u32 = 16_000;
 /// After a checkpoint has emptied it, the log file is cut back to this size.
 const WAL_SIZE_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
 /// How often the server's background checkpoint runs (SQLite).
-pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 impl Db {
     /// Connects to `postgres://…` or a `sqlite://` file (created if missing, WAL, foreign keys on),
