@@ -3,12 +3,13 @@
 use crate::api::review::{
     get_review_queue, ApproveOverride, ClaimReview, DecideReview, ReassignReview, ReleaseReview,
 };
-use crate::app::components::{ErrorNotice, LocalTime};
+use crate::app::components::{options_html, ErrorNotice, LocalTime};
 use crate::model::{ReviewItem, ReviewOutcome, ReviewState, RiskTier};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
+use std::sync::Arc;
 
 #[derive(Clone, Copy)]
 struct Actions {
@@ -133,9 +134,13 @@ pub fn ReviewQueuePage() -> impl IntoView {
                             view! { <p>"Nothing waits for review."</p> }.into_any()
                         } else {
                             {
-                                let reviewers = qd.reviewers.clone();
-                                let codes = qd.reason_codes.clone();
-                                qd.items.into_iter().map(|i| view! { <ReviewCard item=i actions=actions reviewers=reviewers.clone() codes=codes.clone()/> }).collect_view().into_any()
+                                // Each card's selects offer the same lists: written once here.
+                                let lists = CardLists {
+                                    reviewers: options_html(qd.reviewers.iter().map(|(id, name)| (id.to_string(), name))),
+                                    outcomes: options_html(ReviewOutcome::ALL.into_iter().map(|o| (o.as_str(), o.label()))),
+                                    codes: options_html(qd.reason_codes.iter().map(|(c, l)| (c, l))),
+                                };
+                                qd.items.into_iter().map(|i| view! { <ReviewCard item=i actions=actions lists=lists.clone()/> }).collect_view().into_any()
                             }
                         }}
                     }.into_any(),
@@ -145,13 +150,16 @@ pub fn ReviewQueuePage() -> impl IntoView {
     }
 }
 
+/// The options of a card's selects, as HTML shared by every card of the page.
+#[derive(Clone)]
+struct CardLists {
+    reviewers: Arc<str>,
+    outcomes: Arc<str>,
+    codes: Arc<str>,
+}
+
 #[component]
-fn ReviewCard(
-    item: ReviewItem,
-    actions: Actions,
-    reviewers: Vec<(i64, String)>,
-    codes: Vec<(String, String)>,
-) -> impl IntoView {
+fn ReviewCard(item: ReviewItem, actions: Actions, lists: CardLists) -> impl IntoView {
     let i = item;
     let id = i.id;
     let heading = format!("Review of {}", i.candidate_name);
@@ -198,9 +206,7 @@ fn ReviewCard(
                     <input type="hidden" name="item_id" value=id.to_string()/>
                     <div class="field">
                         <label for=format!("assign-{id}")>"Assign to"</label>
-                        <select id=format!("assign-{id}") name="reviewer_id">
-                            {reviewers.iter().map(|(rid, name)| view! { <option value=rid.to_string()>{name.clone()}</option> }).collect_view()}
-                        </select>
+                        <select id=format!("assign-{id}") name="reviewer_id" inner_html=lists.reviewers.clone()></select>
                     </div>
                     <button type="submit">"Reassign"</button>
                 </ActionForm>
@@ -208,15 +214,11 @@ fn ReviewCard(
                     <input type="hidden" name="item_id" value=id.to_string()/>
                     <div class="field">
                         <label for=format!("outcome-{id}")>"Outcome"</label>
-                        <select id=format!("outcome-{id}") name="outcome">
-                            {ReviewOutcome::ALL.into_iter().map(|o| view! { <option value=o.as_str()>{o.label()}</option> }).collect_view()}
-                        </select>
+                        <select id=format!("outcome-{id}") name="outcome" inner_html=lists.outcomes.clone()></select>
                     </div>
                     <div class="field">
                         <label for=format!("reason-{id}")>"Reason code"</label>
-                        <select id=format!("reason-{id}") name="reason_code">
-                            {codes.iter().map(|(c, l)| view! { <option value=c.clone()>{l.clone()}</option> }).collect_view()}
-                        </select>
+                        <select id=format!("reason-{id}") name="reason_code" inner_html=lists.codes.clone()></select>
                     </div>
                     <div class="field">
                         <label for=format!("rationale-{id}")>"Rationale"</label>
