@@ -140,6 +140,9 @@ async fn every_filter_combination_returns_what_the_filters_describe(app: TestApp
         "ace h",
         "zz",
         "a",
+        // Across a name's end and an email's start ("…a" + "p1.…"): no candidate's name or email
+        // holds it, whatever one index over both holds.
+        "a\np",
     ];
 
     for round in 0..300 {

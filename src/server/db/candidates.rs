@@ -113,7 +113,11 @@ fn list_where(f: &ListFilter, sqlite: bool, page: bool, binds: &mut Binds) -> St
         let clause = match sqlite {
             // A UNION, not OR: FTS5 answers each LIKE from its index only on its own (60 ms → 1.4 ms at 100k).
             true => format!(" AND c.id IN (SELECT rowid FROM candidates_search WHERE name LIKE ?{escape} UNION SELECT rowid FROM candidates_search WHERE email LIKE ?{escape})"),
-            false => format!(" AND (LOWER(c.first_name || ' ' || c.last_name) LIKE ?{escape} OR LOWER(c.email) LIKE ?{escape})"),
+            // PostgreSQL's one trigram index holds name and email joined by a newline: a '%…%'
+            // pattern without a newline matches within one of them, as the two LIKEs would. A
+            // search holding a newline could match across the join, so it keeps the two LIKEs.
+            false if pattern.contains('\n') => format!(" AND (LOWER(c.first_name || ' ' || c.last_name) LIKE ?{escape} OR LOWER(c.email) LIKE ?{escape})"),
+            false => format!(" AND LOWER(c.first_name || ' ' || c.last_name || E'\\n' || c.email) LIKE ?{escape}"),
         };
         let n = binds.push(Bind::Text(pattern.clone()));
         sql.push_str(&clause.replacen('?', &n, 2));
