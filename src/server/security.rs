@@ -256,12 +256,7 @@ pub async fn frame_options_by_csp(req: Request, next: Next) -> Response {
 
 /// Text made safe to put in HTML (element content or a quoted attribute), for the few pages
 /// written without Leptos (printable notices, the badge, the simulators' pages).
-pub fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+pub use crate::model::escape_html;
 
 pub const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 

@@ -1,6 +1,6 @@
 //! Small pieces shared by pages: times in the viewer's zone, status badges, error notices.
 use crate::error::AppError;
-use crate::model::{Stage, VerificationStatus};
+use crate::model::{escape_html, Stage, VerificationStatus};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -15,9 +15,9 @@ pub fn options_html<V: AsRef<str>, L: AsRef<str>>(
     let mut html = String::new();
     for (value, label) in options {
         html.push_str("<option value=\"");
-        html.push_str(&html_escape::encode_double_quoted_attribute(value.as_ref()));
+        html.push_str(&escape_html(value.as_ref()));
         html.push_str("\">");
-        html.push_str(&html_escape::encode_text(label.as_ref()));
+        html.push_str(&escape_html(label.as_ref()));
         html.push_str("</option>");
     }
     html.into()

@@ -206,7 +206,7 @@ fn ReviewCard(item: ReviewItem, actions: Actions, lists: CardLists) -> impl Into
                     <input type="hidden" name="item_id" value=id.to_string()/>
                     <div class="field">
                         <label for=format!("assign-{id}")>"Assign to"</label>
-                        <select id=format!("assign-{id}") name="reviewer_id" inner_html=lists.reviewers.clone()></select>
+                        <select id=format!("assign-{id}") name="reviewer_id" inner_html=lists.reviewers></select>
                     </div>
                     <button type="submit">"Reassign"</button>
                 </ActionForm>
@@ -214,11 +214,11 @@ fn ReviewCard(item: ReviewItem, actions: Actions, lists: CardLists) -> impl Into
                     <input type="hidden" name="item_id" value=id.to_string()/>
                     <div class="field">
                         <label for=format!("outcome-{id}")>"Outcome"</label>
-                        <select id=format!("outcome-{id}") name="outcome" inner_html=lists.outcomes.clone()></select>
+                        <select id=format!("outcome-{id}") name="outcome" inner_html=lists.outcomes></select>
                     </div>
                     <div class="field">
                         <label for=format!("reason-{id}")>"Reason code"</label>
-                        <select id=format!("reason-{id}") name="reason_code" inner_html=lists.codes.clone()></select>
+                        <select id=format!("reason-{id}") name="reason_code" inner_html=lists.codes></select>
                     </div>
                     <div class="field">
                         <label for=format!("rationale-{id}")>"Rationale"</label>
