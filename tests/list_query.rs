@@ -1,6 +1,7 @@
 //! The candidate list's query builder against a plain reference: every filter combination, on
 //! random data, on both databases, returns exactly the rows the filters describe, newest first,
-//! across keyset pages.
+//! across keyset pages. The profile's one statement reads what the separate queries it replaced
+//! read, for every candidate.
 mod common;
 
 use clearance::server::db::{self, candidates::ListFilter, Db};
@@ -11,6 +12,7 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 on_both_backends!(
     every_filter_combination_returns_what_the_filters_describe,
     counts_follow_every_change_to_the_rows,
+    profile_reads_what_the_separate_queries_read,
 );
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -333,5 +335,138 @@ async fn counts_follow_every_change_to_the_rows(app: TestApp) {
     assert!(
         first_page().await.name.starts_with("Renamed "),
         "a renamed candidate"
+    );
+}
+
+/// `db::candidates::profile` (one statement) against the queries it replaced, for every
+/// candidate of the demo data with more sessions, reviews and session requests added at random,
+/// a candidate without applications and one that does not exist.
+async fn profile_reads_what_the_separate_queries_read(app: TestApp) {
+    let mut rng = StdRng::seed_from_u64(20261207);
+    let ids: Vec<i64> = common::column(&app.db, "SELECT id FROM candidates ORDER BY id").await;
+    for &id in &ids {
+        if rng.gen_bool(0.3) {
+            // Another job, and its first stage.
+            exec(&app.db, &format!(
+                "INSERT INTO applications (candidate_id, job_id, stage, created_at, updated_at)
+                 SELECT {id}, j.id, 'applied', $1, $1 FROM jobs j
+                 WHERE NOT EXISTS (SELECT 1 FROM applications a WHERE a.candidate_id = {id} AND a.job_id = j.id)
+                 ORDER BY j.id LIMIT 1"
+            )).await;
+        }
+        for _ in 0..rng.gen_range(0..3) {
+            let actor = if rng.gen_bool(0.5) {
+                "(SELECT MIN(id) FROM users)"
+            } else {
+                "NULL"
+            };
+            let to = STAGES[rng.gen_range(0..STAGES.len())];
+            exec(&app.db, &format!(
+                "INSERT INTO stage_changes (application_id, from_stage, to_stage, actor_user_id, changed_at)
+                 SELECT a.id, a.stage, '{to}', {actor}, $1 FROM applications a WHERE a.candidate_id = {id}"
+            )).await;
+        }
+        for k in 0..rng.gen_range(0..3) {
+            // Now (ties broken by id) or years ago, inserted after the newer ones.
+            let created = if rng.gen_bool(0.5) {
+                "$1".to_string()
+            } else {
+                format!("'2020-01-0{}T00:00:00Z'", k + 1)
+            };
+            let status = STATUSES[rng.gen_range(0..STATUSES.len())];
+            let risk = if rng.gen_bool(0.5) {
+                quote(RISKS[rng.gen_range(0..3)])
+            } else {
+                "NULL".into()
+            };
+            exec(&app.db, &format!(
+                "INSERT INTO verification_sessions (session_id, candidate_id, status, risk_tier, reason_codes, evidence_pack_url, policy_name, candidate_url, created_at, updated_at)
+                 VALUES ('extra-{id}-{k}', {id}, '{status}', {risk}, '[\"DOC_EXPIRED\"]', 'https://e.test/{id}', 'standard', NULL, {created}, $1)"
+            )).await;
+        }
+        if rng.gen_bool(0.4) {
+            let state = ["open", "awaiting_second_approval", "closed"][rng.gen_range(0..3)];
+            let deadline = if rng.gen_bool(0.7) { "$1" } else { "NULL" };
+            exec(&app.db, &format!(
+                "INSERT INTO review_items (candidate_id, session_id, provider_status, state, opened_at, deadline_at)
+                 VALUES ({id}, 'review-{id}-{}', 'needs_review', '{state}', $1, {deadline})", rng.gen::<u32>()
+            )).await;
+        }
+        if rng.gen_bool(0.4) {
+            let kind =
+                ["verification.create_session", "background.place_order"][rng.gen_range(0..2)];
+            let state = ["pending", "running", "done", "dead"][rng.gen_range(0..4)];
+            exec(&app.db, &format!(
+                "INSERT INTO delivery_jobs (kind, payload, state, max_attempts, run_at, subject, created_at, updated_at)
+                 VALUES ('{kind}', '{{}}', '{state}', 3, $1, 'candidate:{id}', $1, $1)"
+            )).await;
+        }
+    }
+    exec(&app.db, "INSERT INTO candidates (first_name, last_name, email, created_at) VALUES ('No', 'Application', 'none@example.com', $1)").await;
+    let alone: Vec<i64> = common::column(
+        &app.db,
+        "SELECT id FROM candidates WHERE email = 'none@example.com'",
+    )
+    .await;
+    let (mut several_apps, mut histories, mut sessions, mut requested, mut reviews) =
+        (0, 0, 0, 0, 0);
+    for id in ids
+        .iter()
+        .copied()
+        .chain(alone)
+        .chain([ids[ids.len() - 1] + 1000])
+    {
+        let got = db::candidates::profile(&app.db, id).await.unwrap();
+        let Some(candidate) = db::candidates::find_candidate(&app.db, id).await.unwrap() else {
+            assert!(got.is_none(), "candidate {id} does not exist");
+            continue;
+        };
+        let got = got.unwrap_or_else(|| panic!("candidate {id} exists"));
+        let same = |what: &str, a: String, b: String| assert_eq!(a, b, "candidate {id}: {what}");
+        same(
+            "candidate",
+            format!("{:?}", got.candidate),
+            format!("{candidate:?}"),
+        );
+        let apps = db::candidates::applications_of(&app.db, id).await.unwrap();
+        same(
+            "applications",
+            format!("{:?}", got.applications),
+            format!("{apps:?}"),
+        );
+        // Each application's changes in order (the profile shows them application by application).
+        let mut history = db::candidates::stage_history(&app.db, id).await.unwrap();
+        history.sort_by_key(|h| h.application_id);
+        same(
+            "history",
+            format!("{:?}", got.history),
+            format!("{history:?}"),
+        );
+        let all_sessions = db::verification::sessions_of(&app.db, id).await.unwrap();
+        same(
+            "current session",
+            format!("{:?}", got.panel.current_session),
+            format!("{:?}", all_sessions.first()),
+        );
+        let pending = db::verification::pending_request(&app.db, id)
+            .await
+            .unwrap();
+        assert_eq!(got.panel.requested, pending, "candidate {id}: requested");
+        let review = db::review::latest_for_candidate(&app.db, id).await.unwrap();
+        same(
+            "review",
+            format!("{:?}", got.panel.review.map(|r| (r.state, r.deadline_at))),
+            format!("{:?}", review.map(|r| (r.state, r.deadline_at))),
+        );
+        several_apps += usize::from(apps.len() > 1);
+        histories += usize::from(history.len() > apps.len());
+        sessions += usize::from(all_sessions.len() > 1);
+        requested += usize::from(pending);
+        reviews += usize::from(got.panel.review.is_some());
+    }
+    // The data reaches every case.
+    assert!(
+        several_apps > 0 && histories > 0 && sessions > 5 && requested > 2 && reviews > 5,
+        "{several_apps} {histories} {sessions} {requested} {reviews}"
     );
 }

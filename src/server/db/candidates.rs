@@ -317,6 +317,198 @@ pub async fn stage_history(db: &Db, candidate_id: i64) -> sqlx::Result<Vec<Stage
         .in_table("stage_changes")
 }
 
+/// A candidate's profile as one statement reads it: the candidate, their applications with each
+/// one's stage history, and what the verification panel shows — the latest session, whether a
+/// session request is still on its way to the provider, and the latest security review.
+#[derive(Debug, Clone)]
+pub struct ProfileRows {
+    pub candidate: CandidateRow,
+    pub applications: Vec<ApplicationRow>,
+    /// Application by application, each one's changes in order.
+    pub history: Vec<StageChangeRow>,
+    pub panel: PanelFacts,
+}
+
+/// What a candidate's verification panel shows beside the candidate's own columns.
+#[derive(Debug, Clone, Default)]
+pub struct PanelFacts {
+    /// The latest session (by creation).
+    pub current_session: Option<super::verification::SessionRow>,
+    /// A session request is still on its way to the provider.
+    pub requested: bool,
+    pub review: Option<LatestReview>,
+}
+
+/// The state of a candidate's latest review item and its deadline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatestReview {
+    pub state: crate::model::ReviewState,
+    pub deadline_at: Option<DateTime<Utc>>,
+}
+
+/// One row of [`profile`]: the candidate, one application (none when they have none) and one of
+/// its stage changes (none when it has none), the panel's facts repeated on every row.
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    #[sqlx(flatten)]
+    candidate: CandidateRow,
+    app_id: Option<i64>,
+    app_job_id: Option<i64>,
+    app_job_title: Option<String>,
+    app_hiring_manager_id: Option<i64>,
+    app_hiring_manager_name: Option<String>,
+    app_policy_name: Option<String>,
+    app_stage: Option<Stage>,
+    change_from_stage: Option<Stage>,
+    change_to_stage: Option<Stage>,
+    change_actor_name: Option<String>,
+    change_changed_at: Option<DateTime<Utc>>,
+    requested: bool,
+    review_state: Option<crate::model::ReviewState>,
+    review_deadline_at: Option<DateTime<Utc>>,
+    session_id: Option<String>,
+    session_status: Option<VerificationStatus>,
+    session_risk_tier: Option<RiskTier>,
+    session_reason_codes: Option<String>,
+    session_evidence_pack_url: Option<String>,
+    session_policy_name: Option<String>,
+    session_candidate_url: Option<String>,
+    session_last_event_at: Option<DateTime<Utc>>,
+    session_created_at: Option<DateTime<Utc>>,
+    session_updated_at: Option<DateTime<Utc>>,
+}
+
+/// Everything a profile shows from the candidates' side in one statement (it was seven: the
+/// candidate, applications, stage history, sessions, pending request and latest review), `None`
+/// when there is no such candidate. Rows: one per stage change of each application.
+pub async fn profile(db: &Db, id: i64) -> sqlx::Result<Option<ProfileRows>> {
+    let sql = "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.address, c.address_2,
+            c.city, c.state, c.zip, c.verification_status, c.verification_updated_at,
+            c.verification_risk_tier, c.verification_verified_at, c.verification_reviewer,
+            c.verification_review_reason,
+            a.id AS app_id, a.job_id AS app_job_id, j.title AS app_job_title,
+            j.hiring_manager_id AS app_hiring_manager_id, hm.name AS app_hiring_manager_name,
+            j.policy_name AS app_policy_name, a.stage AS app_stage,
+            sc.from_stage AS change_from_stage, sc.to_stage AS change_to_stage,
+            actor.name AS change_actor_name, sc.changed_at AS change_changed_at,
+            EXISTS (SELECT 1 FROM delivery_jobs d WHERE d.kind = 'verification.create_session'
+                AND d.state IN ('pending', 'running') AND d.subject = $2) AS requested,
+            r.state AS review_state, r.deadline_at AS review_deadline_at,
+            s.session_id, s.status AS session_status, s.risk_tier AS session_risk_tier,
+            s.reason_codes AS session_reason_codes, s.evidence_pack_url AS session_evidence_pack_url,
+            s.policy_name AS session_policy_name, s.candidate_url AS session_candidate_url,
+            s.last_event_at AS session_last_event_at, s.created_at AS session_created_at,
+            s.updated_at AS session_updated_at
+        FROM candidates c
+        LEFT JOIN applications a ON a.candidate_id = c.id
+        LEFT JOIN jobs j ON j.id = a.job_id
+        LEFT JOIN users hm ON hm.id = j.hiring_manager_id
+        LEFT JOIN stage_changes sc ON sc.application_id = a.id
+        LEFT JOIN users actor ON actor.id = sc.actor_user_id
+        LEFT JOIN review_items r ON r.id = (SELECT MAX(ri.id) FROM review_items ri WHERE ri.candidate_id = c.id)
+        LEFT JOIN verification_sessions s ON s.id = (SELECT vs.id FROM verification_sessions vs
+            WHERE vs.candidate_id = c.id ORDER BY vs.created_at DESC, vs.id DESC LIMIT 1)
+        WHERE c.id = $1
+        ORDER BY a.id, sc.id";
+    let subject = format!("candidate:{id}");
+    let rows = on_db!(db, p => sqlx::query_as::<_, ProfileRow>(sql).bind(id).bind(&subject).fetch_all(p).await)
+        .origin(profile_column_table)?;
+    Ok(group_profile(rows))
+}
+
+/// The table a column of [`profile`]'s rows comes from, for decode errors.
+fn profile_column_table(column: &str) -> &'static str {
+    match column.split('_').next() {
+        Some("app") => "applications",
+        Some("change") => "stage_changes",
+        Some("review") => "review_items",
+        Some("session") => "verification_sessions",
+        Some("requested") => "delivery_jobs",
+        _ => "candidates",
+    }
+}
+
+/// Folds [`profile`]'s rows (ordered by application, then change) into the candidate, their
+/// applications and the history.
+fn group_profile(rows: Vec<ProfileRow>) -> Option<ProfileRows> {
+    let mut rows = rows.into_iter();
+    let first = rows.next()?;
+    let current_session = match (
+        &first.session_id,
+        first.session_status,
+        &first.session_created_at,
+    ) {
+        (Some(session_id), Some(status), Some(created_at)) => {
+            Some(super::verification::SessionRow {
+                session_id: session_id.clone(),
+                candidate_id: first.candidate.id,
+                status,
+                risk_tier: first.session_risk_tier,
+                reason_codes: first
+                    .session_reason_codes
+                    .clone()
+                    .unwrap_or_else(|| "[]".into()),
+                evidence_pack_url: first.session_evidence_pack_url.clone(),
+                policy_name: first.session_policy_name.clone(),
+                candidate_url: first.session_candidate_url.clone(),
+                last_event_at: first.session_last_event_at,
+                created_at: *created_at,
+                updated_at: first.session_updated_at.unwrap_or(*created_at),
+            })
+        }
+        _ => None,
+    };
+    let review = first.review_state.map(|state| LatestReview {
+        state,
+        deadline_at: first.review_deadline_at,
+    });
+    let mut out = ProfileRows {
+        candidate: first.candidate.clone(),
+        applications: Vec::new(),
+        history: Vec::new(),
+        panel: PanelFacts {
+            current_session,
+            requested: first.requested,
+            review,
+        },
+    };
+    for row in std::iter::once(first).chain(rows) {
+        // An application counts with its job and hiring manager, as in `applications_of`.
+        let (Some(app_id), Some(job_id), Some(stage), Some(job_title), Some(hm_id), Some(hm_name)) = (
+            row.app_id,
+            row.app_job_id,
+            row.app_stage,
+            row.app_job_title,
+            row.app_hiring_manager_id,
+            row.app_hiring_manager_name,
+        ) else {
+            continue;
+        };
+        if out.applications.last().map(|a| a.id) != Some(app_id) {
+            out.applications.push(ApplicationRow {
+                id: app_id,
+                candidate_id: row.candidate.id,
+                job_id,
+                job_title,
+                hiring_manager_id: hm_id,
+                hiring_manager_name: hm_name,
+                policy_name: row.app_policy_name,
+                stage,
+            });
+        }
+        if let (Some(to_stage), Some(changed_at)) = (row.change_to_stage, row.change_changed_at) {
+            out.history.push(StageChangeRow {
+                application_id: app_id,
+                from_stage: row.change_from_stage,
+                to_stage,
+                actor_name: row.change_actor_name,
+                changed_at,
+            });
+        }
+    }
+    Some(out)
+}
+
 /// A candidate as the partner order needs them.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewCandidate {

@@ -94,6 +94,38 @@ pub async fn visible_candidate(
     })
 }
 
+/// A visible candidate with the rest of what their profile shows — the stage history of the
+/// applications the user sees and the verification panel's facts — read in one statement.
+pub async fn visible_profile(
+    db: &Db,
+    user: &CurrentUser,
+    candidate_id: i64,
+) -> Result<
+    (
+        Visible,
+        Vec<db::candidates::StageChangeRow>,
+        db::candidates::PanelFacts,
+    ),
+    AppError,
+> {
+    let rows = db::candidates::profile(db, candidate_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (applications, jobs) = decide(user, rows.applications).ok_or(AppError::NotFound)?;
+    let history = rows
+        .history
+        .into_iter()
+        .filter(|h| applications.iter().any(|a| a.id == h.application_id))
+        .collect();
+    let visible = Visible {
+        candidate: rows.candidate,
+        applications,
+        jobs,
+        details: user.role.can(Permission::ViewVerificationDetails),
+    };
+    Ok((visible, history, rows.panel))
+}
+
 /// The application an interview or exception is for: the one named, which must be the
 /// candidate's, or the candidate's only application when none is named.
 pub fn application_for(

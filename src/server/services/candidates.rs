@@ -214,10 +214,9 @@ pub async fn profile(
     candidate_id: i64,
 ) -> Result<CandidateProfile, AppError> {
     super::access::require(user, Permission::ViewCandidates)?;
-    let db = &state.db;
-    let visible = super::access::visible_candidate(db, user, candidate_id).await?;
+    let (visible, history, facts) =
+        super::access::visible_profile(&state.db, user, candidate_id).await?;
     let (c, apps) = (visible.candidate, visible.applications);
-    let history = db::candidates::stage_history(db, candidate_id).await?;
     let mut applications = Vec::with_capacity(apps.len());
     for a in apps.iter() {
         let mut changes = Vec::new();
@@ -241,7 +240,7 @@ pub async fn profile(
         });
     }
     let details = user.role.can(Permission::ViewVerificationDetails);
-    let verification = panel_of(state, user, &c, &apps).await?;
+    let verification = panel_of(state, user, &c, &apps, &facts);
     let location = [c.city.as_str(), c.state.as_str()]
         .iter()
         .filter(|s| !s.is_empty())
@@ -272,20 +271,27 @@ pub async fn verification_panel(
     candidate_id: i64,
 ) -> Result<crate::model::VerificationPanel, AppError> {
     super::access::require(user, Permission::ViewCandidates)?;
-    let visible = super::access::visible_candidate(&state.db, user, candidate_id).await?;
-    panel_of(state, user, &visible.candidate, &visible.applications).await
+    let (visible, _, facts) = super::access::visible_profile(&state.db, user, candidate_id).await?;
+    Ok(panel_of(
+        state,
+        user,
+        &visible.candidate,
+        &visible.applications,
+        &facts,
+    ))
 }
 
 /// A visible candidate's verification panel, under the policy of their first job that names one.
-async fn panel_of(
+fn panel_of(
     state: &AppState,
     user: &CurrentUser,
     candidate: &db::candidates::CandidateRow,
     applications: &[db::candidates::ApplicationRow],
-) -> Result<crate::model::VerificationPanel, AppError> {
+    facts: &db::candidates::PanelFacts,
+) -> crate::model::VerificationPanel {
     let job_policy = applications.iter().find_map(|a| a.policy_name.clone());
     let calendar = &state.config.business_calendar;
-    super::verification::panel(&state.db, user, candidate, job_policy, calendar).await
+    super::verification::panel(user, candidate, facts, job_policy, calendar)
 }
 
 /// Moves one application to `to` through its policy's stage gate; refuses illegal moves and lost races.

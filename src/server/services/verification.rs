@@ -397,24 +397,22 @@ pub async fn apply_pending(db: &Db, calendar: &BusinessCalendar) -> anyhow::Resu
 }
 
 /// The panel for one candidate as `user` may see it.
-pub async fn panel(
-    db: &Db,
+pub fn panel(
     user: &CurrentUser,
     candidate: &db::candidates::CandidateRow,
+    facts: &db::candidates::PanelFacts,
     job_policy: Option<String>,
     calendar: &BusinessCalendar,
-) -> Result<VerificationPanel, AppError> {
+) -> VerificationPanel {
     use crate::model::Permission;
     let status = candidate.verification_status;
-    let sessions = db::verification::sessions_of(db, candidate.id).await?;
-    let current = sessions.first();
-    let requested = db::verification::pending_request(db, candidate.id).await?;
+    let current = facts.current_session.as_ref();
+    let requested = facts.requested;
     let details = user.role.can(Permission::ViewVerificationDetails);
     let can_request = user.role.can(Permission::RequestVerification);
     let mut next_action = next_action(status, current.is_some(), requested, can_request);
     // A pending review says how long it has left (business time).
-    let review = db::review::latest_for_candidate(db, candidate.id).await?;
-    if let Some(item) = review.as_ref().filter(|i| i.state != ReviewState::Closed) {
+    if let Some(item) = facts.review.filter(|i| i.state != ReviewState::Closed) {
         next_action = if item.state == ReviewState::AwaitingSecondApproval {
             "Awaiting second approval".to_string()
         } else {
@@ -448,7 +446,7 @@ pub async fn panel(
                 | VerificationStatus::Failed
                 | VerificationStatus::Expired
         );
-    Ok(VerificationPanel {
+    VerificationPanel {
         status,
         last_updated: candidate.verification_updated_at,
         risk_tier: risk.filter(|_| details),
@@ -482,7 +480,7 @@ pub async fn panel(
         } else {
             "Re-verify".into()
         },
-    })
+    }
 }
 
 /// The one next step the panel shows, from state and permissions.
