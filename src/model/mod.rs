@@ -30,7 +30,7 @@ pub use candidate::*;
 pub use email::Email;
 pub use embed::IntegrationSummary;
 pub use events::{ChangeKind, ChangeNotice};
-pub use html::escape_html;
+pub use html::{escape_html, push_escaped};
 pub use insights::*;
 pub use integrity::*;
 pub use jobs::{JobKind, JobState};
