@@ -125,31 +125,36 @@ fn VerificationSection(candidate_id: i64, initial: VerificationPanel) -> impl In
         &[ChangeKind::Verification, ChangeKind::Interviews],
         3,
     );
-    let panel = Resource::new(
-        move || (tick.get(), send.version().get() + reconcile.version().get()),
-        move |(t, v)| {
-            let initial = initial.clone();
-            async move {
-                if t == 0 && v == 0 {
-                    Ok(initial)
-                } else {
-                    get_verification_panel(candidate_id).await
-                }
+    // The panel the profile came with, read again when the stream tells of a change or after a
+    // send or a reconcile (in the browser; the server renders the one it has). Not a resource of
+    // its own: the page's data already holds it, so it is not written into the page twice.
+    let (panel, set_panel) = signal(Ok::<VerificationPanel, AppError>(initial));
+    let latest = StoredValue::new(0u64);
+    Effect::new(move |first: Option<()>| {
+        tick.track();
+        send.version().track();
+        reconcile.version().track();
+        if first.is_none() {
+            return;
+        }
+        latest.update_value(|n| *n += 1);
+        let mine = latest.get_value();
+        leptos::task::spawn_local(async move {
+            let read = get_verification_panel(candidate_id).await;
+            // Only the newest read is shown (answers can arrive out of order).
+            if latest.try_get_value() == Some(mine) {
+                set_panel.try_set(read);
             }
-        },
-    );
+        });
+    });
     let send_error = move || send.value().get().and_then(|r| r.err());
     view! {
         <section class="verification card" aria-label="Verification">
             <h2>"Verification"</h2>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match panel.await {
-                        Ok(p) => view! { <PanelBody panel=p candidate_id=candidate_id send=send reconcile=reconcile/> }.into_any(),
-                        Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match panel.get() {
+                Ok(p) => view! { <PanelBody panel=p candidate_id=candidate_id send=send reconcile=reconcile/> }.into_any(),
+                Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
+            }}
             {move || send_error().map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })}
             {move || reconcile.value().get().map(|r| view! {
                 <p role="status" class="reconcile-status">{match r {
