@@ -330,7 +330,7 @@ pub struct ProfileRows {
 }
 
 /// What a candidate's verification panel shows beside the candidate's own columns.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PanelFacts {
     /// The latest session (by creation).
     pub current_session: Option<super::verification::SessionRow>,
@@ -382,7 +382,7 @@ struct ProfileRow {
 /// candidate, applications, stage history, sessions, pending request and latest review), `None`
 /// when there is no such candidate. Rows: one per stage change of each application.
 pub async fn profile(db: &Db, id: i64) -> sqlx::Result<Option<ProfileRows>> {
-    let sql = "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.address, c.address_2,
+    let sql = format!("SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.address, c.address_2,
             c.city, c.state, c.zip, c.verification_status, c.verification_updated_at,
             c.verification_risk_tier, c.verification_verified_at, c.verification_reviewer,
             c.verification_review_reason,
@@ -391,8 +391,8 @@ pub async fn profile(db: &Db, id: i64) -> sqlx::Result<Option<ProfileRows>> {
             j.policy_name AS app_policy_name, a.stage AS app_stage,
             sc.from_stage AS change_from_stage, sc.to_stage AS change_to_stage,
             actor.name AS change_actor_name, sc.changed_at AS change_changed_at,
-            EXISTS (SELECT 1 FROM delivery_jobs d WHERE d.kind = 'verification.create_session'
-                AND d.state IN ('pending', 'running') AND d.subject = $2) AS requested,
+            EXISTS (SELECT 1 FROM delivery_jobs
+                WHERE {pending} AND subject = $2) AS requested,
             r.state AS review_state, r.deadline_at AS review_deadline_at,
             s.session_id, s.status AS session_status, s.risk_tier AS session_risk_tier,
             s.reason_codes AS session_reason_codes, s.evidence_pack_url AS session_evidence_pack_url,
@@ -409,9 +409,11 @@ pub async fn profile(db: &Db, id: i64) -> sqlx::Result<Option<ProfileRows>> {
         LEFT JOIN verification_sessions s ON s.id = (SELECT vs.id FROM verification_sessions vs
             WHERE vs.candidate_id = c.id ORDER BY vs.created_at DESC, vs.id DESC LIMIT 1)
         WHERE c.id = $1
-        ORDER BY a.id, sc.id";
+        ORDER BY a.id, sc.id",
+        pending = super::verification::SESSION_REQUEST_ON_ITS_WAY
+    );
     let subject = format!("candidate:{id}");
-    let rows = on_db!(db, p => sqlx::query_as::<_, ProfileRow>(sql).bind(id).bind(&subject).fetch_all(p).await)
+    let rows = on_db!(db, p => sqlx::query_as::<_, ProfileRow>(&sql).bind(id).bind(&subject).fetch_all(p).await)
         .origin(profile_column_table)?;
     Ok(group_profile(rows))
 }

@@ -62,6 +62,11 @@ pub async fn pending_request(db: &Db, candidate_id: i64) -> sqlx::Result<bool> {
     Ok(!pending_requests(db, &[candidate_id]).await?.is_empty())
 }
 
+/// A delivery job (its columns unqualified) that is a session request still on its way to the
+/// provider; its subject is `candidate:{id}`.
+pub(super) const SESSION_REQUEST_ON_ITS_WAY: &str =
+    "kind = 'verification.create_session' AND state IN ('pending', 'running')";
+
 /// Which of `candidates` have a session request still on its way to the provider.
 pub async fn pending_requests(
     db: &Db,
@@ -73,8 +78,7 @@ pub async fn pending_requests(
         .collect();
     let found: Vec<(String,)> = super::fetch_in(db, &subjects, |list| {
         format!(
-            "SELECT subject FROM delivery_jobs WHERE kind = 'verification.create_session'
-             AND state IN ('pending', 'running') AND subject IN ({list})"
+            "SELECT subject FROM delivery_jobs WHERE {SESSION_REQUEST_ON_ITS_WAY} AND subject IN ({list})"
         )
     })
     .await?;
